@@ -1,0 +1,24 @@
+"""Banco de la Nación: collects the State's procedure fees."""
+
+from datetime import datetime
+from decimal import Decimal
+
+from pydantic import Field
+
+from schemas.citizens import CitizenRef
+from schemas.entities.base import ServiceRequest, ServiceResult
+
+ENTITY = "banco-nacion"
+NAME = "Banco de la Nación"
+
+
+class FeePaymentRequest(ServiceRequest):
+    citizen: CitizenRef
+    procedure: str = Field(description="Procedure code the fee is for.")
+    amount_pen: Decimal = Field(gt=0, description="Fee in soles.")
+
+
+class FeePaymentReceipt(ServiceResult):
+    receipt_number: str = Field(description="Receipt that proves the payment to other entities.")
+    amount_pen: Decimal
+    paid_at: datetime

@@ -1,0 +1,25 @@
+"""RENIEC: the national identity registry."""
+
+from datetime import date
+from typing import Literal
+
+from pydantic import Field
+
+from schemas.citizens import CitizenRef
+from schemas.entities.base import ServiceRequest, ServiceResult
+
+ENTITY = "reniec"
+NAME = "Registro Nacional de Identificación y Estado Civil"
+
+DuplicateReason = Literal["perdida", "robo", "deterioro"]
+
+
+class DniDuplicateRequest(ServiceRequest):
+    citizen: CitizenRef
+    reason: DuplicateReason
+    payment_receipt: str = Field(description="Banco de la Nación receipt of the fee.")
+
+
+class DniDuplicateIssued(ServiceResult):
+    card_serial: str = Field(description="Serial of the new DNI card.")
+    pickup_date: date = Field(description="When the citizen can collect it.")

@@ -1,0 +1,98 @@
+"""Commands and results that travel on the bus, each wrapped with the same envelope."""
+
+from datetime import datetime
+from typing import Any, Literal
+from uuid import UUID
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from schemas.citizens import CitizenRef
+
+SCHEMA_VERSION = 1
+
+
+class Actor(BaseModel):
+    """Who did something: a channel, an entity, the ledger or an operator."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    kind: Literal["channel", "entity", "ledger", "operator"]
+    id: str
+
+
+class Envelope(BaseModel):
+    """What every message carries besides its body (W3C trace context travels in headers)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    message_id: UUID
+    case_id: UUID
+    correlation_id: UUID = Field(description="Always the case id: one case, one correlation.")
+    causation_id: UUID | None = Field(default=None, description="The message that caused this.")
+    actor: Actor
+    occurred_at: datetime
+    schema_version: Literal[1] = SCHEMA_VERSION
+
+
+class SubmitCase(BaseModel):
+    """A channel asks the bus to open a case for a procedure."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    envelope: Envelope
+    procedure: str
+    citizen: CitizenRef
+    inputs: dict[str, Any]
+    request_fingerprint: str = Field(
+        description="Hash of the channel's request body, to tell a retry from a conflicting reuse."
+    )
+
+
+class StepRequest(BaseModel):
+    """The ledger asks an entity to perform one service for a case."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    envelope: Envelope
+    procedure: str
+    step_id: str
+    attempt: int
+    attempt_id: UUID = Field(description="Idempotency key of this attempt, end to end.")
+    entity: str
+    service: str
+    payload: dict[str, Any] = Field(description="The service's typed request, as JSON.")
+
+
+StepOutcome = Literal["completed", "rejected", "failed"]
+
+
+class StepResult(BaseModel):
+    """An entity answers a step request.
+
+    `completed` carries the service's typed result; `rejected` is a final business refusal;
+    `failed` means the entity could not answer after its retries (a technical failure).
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    envelope: Envelope
+    step_id: str
+    attempt_id: UUID
+    entity: str
+    service: str
+    outcome: StepOutcome
+    data: dict[str, Any] = Field(default_factory=dict)
+    reason: str | None = None
+
+
+class LedgerEvent(BaseModel):
+    """A ledger event as announced on the bus: what happened, without the personal data."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    envelope: Envelope
+    position: int = Field(description="Position in the ledger's notification log.")
+    type: str
+    version: int = Field(description="Version of the case after this event.")
+    step_id: str | None = None
+    status: str | None = None

@@ -1,0 +1,65 @@
+"""Every subject, stream, consumer and bucket name on the bus, written once.
+
+Subjects carry entity, service and channel ids only: never personal data.
+"""
+
+PREFIX = "ventanilla"
+
+COMMANDS_STREAM = "VENTANILLA_COMMANDS"
+COMMANDS_SUBJECTS = f"{PREFIX}.cmd.>"
+
+WORK_STREAM = "VENTANILLA_WORK"
+WORK_SUBJECTS = f"{PREFIX}.work.>"
+
+RESULTS_STREAM = "VENTANILLA_RESULTS"
+RESULTS_SUBJECTS = f"{PREFIX}.result.>"
+
+EVENTS_STREAM = "VENTANILLA_EVENTS"
+EVENTS_SUBJECTS = f"{PREFIX}.event.>"
+
+DEAD_LETTERS_STREAM = "VENTANILLA_DEAD_LETTERS"
+DEAD_LETTERS_SUBJECTS = f"{PREFIX}.dlq.>"
+
+IDEMPOTENCY_BUCKET = "ventanilla_idempotency"
+
+LEDGER_QUERY_CASE = f"{PREFIX}.ledger.query.case"
+LEDGER_QUERY_HISTORY = f"{PREFIX}.ledger.query.history"
+LEDGER_PING = f"{PREFIX}.ledger.ping"
+
+LEDGER_COMMANDS_CONSUMER = "ledger-commands"
+LEDGER_RESULTS_CONSUMER = "ledger-results"
+
+# Headers of our own, beside the standard Nats-Msg-Id and W3C traceparent.
+HEADER_DEAD_LETTER_REASON = "Ventanilla-Dead-Letter-Reason"
+HEADER_ORIGIN_STREAM = "Ventanilla-Origin-Stream"
+HEADER_ORIGIN_SEQUENCE = "Ventanilla-Origin-Sequence"
+HEADER_ORIGIN_SUBJECT = "Ventanilla-Origin-Subject"
+
+
+def submit_case(channel: str) -> str:
+    return f"{PREFIX}.cmd.submit-case.{channel}"
+
+
+def work(entity: str, service: str) -> str:
+    return f"{PREFIX}.work.{entity}.{service}"
+
+
+def entity_work(entity: str) -> str:
+    return f"{PREFIX}.work.{entity}.>"
+
+
+def result(entity: str, service: str) -> str:
+    return f"{PREFIX}.result.{entity}.{service}"
+
+
+def event(event_type: str) -> str:
+    return f"{PREFIX}.event.{event_type}"
+
+
+def dead_letter(origin: str) -> str:
+    """Dead letters are filed under who gave up on them (an entity id or `ledger`)."""
+    return f"{PREFIX}.dlq.{origin}"
+
+
+def adapter_consumer(entity: str) -> str:
+    return f"adapter-{entity}"

@@ -1,0 +1,55 @@
+"""What the ledger answers about a case: its status with its steps, and its history."""
+
+from datetime import datetime
+from typing import Any, Literal
+from uuid import UUID
+
+from pydantic import BaseModel, ConfigDict
+
+CaseStatus = Literal["submitted", "in_progress", "completed", "rejected"]
+StepStatus = Literal["pending", "dispatched", "completed", "rejected", "failed"]
+
+
+class StepView(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    step_id: str
+    entity: str
+    service: str
+    status: StepStatus
+    attempts: int
+    dispatched_at: datetime | None = None
+    finished_at: datetime | None = None
+    reason: str | None = None
+
+
+class CaseView(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    case_id: UUID
+    procedure: str
+    channel: str
+    status: CaseStatus
+    submitted_at: datetime
+    updated_at: datetime
+    version: int
+    reason: str | None = None
+    steps: list[StepView]
+
+
+class HistoryEntry(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    position: int
+    type: str
+    occurred_at: datetime
+    actor: dict[str, str]
+    data: dict[str, Any]
+
+
+class CaseHistory(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    case_id: UUID
+    channel: str
+    events: list[HistoryEntry]

@@ -1,0 +1,1 @@
+"""Ventanilla's processes: the gateway, the case ledger, the entity adapters and the CLI."""

@@ -1,0 +1,129 @@
+"""The JetStream streams, consumers and buckets of the bus, declared once and applied idempotently.
+
+Every process calls `ensure_topology` at start-up, so the order in which they start never matters.
+"""
+
+from datetime import timedelta
+
+from nats.errors import Error as NatsError
+from nats.js import JetStreamContext
+from nats.js.api import (
+    AckPolicy,
+    ConsumerConfig,
+    DeliverPolicy,
+    DiscardPolicy,
+    KeyValueConfig,
+    RetentionPolicy,
+    StorageType,
+    StreamConfig,
+)
+from nats.js.errors import BadRequestError, NotFoundError
+
+from schemas import subjects
+
+DAY = 24 * 3600.0
+# Publishers retry with the same Nats-Msg-Id; the server drops repeats within this window.
+DUPLICATE_WINDOW = 15 * 60.0
+
+STREAMS = (
+    # The one stream holding facts the ledger has not yet recorded: keep it long and durable
+    # (production servers fsync it on every write, see deploy/).
+    StreamConfig(
+        name=subjects.COMMANDS_STREAM,
+        subjects=[subjects.COMMANDS_SUBJECTS],
+        retention=RetentionPolicy.LIMITS,
+        storage=StorageType.FILE,
+        max_age=30 * DAY,
+        duplicate_window=DUPLICATE_WINDOW,
+        discard=DiscardPolicy.OLD,
+    ),
+    # Step requests: each taken by exactly one entity adapter; rebuilt from the ledger if lost.
+    StreamConfig(
+        name=subjects.WORK_STREAM,
+        subjects=[subjects.WORK_SUBJECTS],
+        retention=RetentionPolicy.WORK_QUEUE,
+        storage=StorageType.FILE,
+        max_age=7 * DAY,
+        duplicate_window=DUPLICATE_WINDOW,
+    ),
+    StreamConfig(
+        name=subjects.RESULTS_STREAM,
+        subjects=[subjects.RESULTS_SUBJECTS],
+        retention=RetentionPolicy.LIMITS,
+        storage=StorageType.FILE,
+        max_age=30 * DAY,
+        duplicate_window=DUPLICATE_WINDOW,
+    ),
+    StreamConfig(
+        name=subjects.EVENTS_STREAM,
+        subjects=[subjects.EVENTS_SUBJECTS],
+        retention=RetentionPolicy.LIMITS,
+        storage=StorageType.FILE,
+        max_age=7 * DAY,
+        duplicate_window=DUPLICATE_WINDOW,
+    ),
+    StreamConfig(
+        name=subjects.DEAD_LETTERS_STREAM,
+        subjects=[subjects.DEAD_LETTERS_SUBJECTS],
+        retention=RetentionPolicy.LIMITS,
+        storage=StorageType.FILE,
+        max_age=90 * DAY,
+        duplicate_window=DUPLICATE_WINDOW,
+    ),
+)
+
+IDEMPOTENCY_TTL = timedelta(days=7)
+
+# Adapters retry technical failures with growing pauses, then report the attempt as failed.
+ADAPTER_MAX_DELIVER = 5
+ADAPTER_BACKOFF = (1.0, 2.0, 5.0, 10.0)
+ADAPTER_ACK_WAIT = 30.0
+
+
+def adapter_consumer(entity: str) -> ConsumerConfig:
+    return ConsumerConfig(
+        durable_name=subjects.adapter_consumer(entity),
+        filter_subject=subjects.entity_work(entity),
+        ack_policy=AckPolicy.EXPLICIT,
+        deliver_policy=DeliverPolicy.ALL,
+        ack_wait=ADAPTER_ACK_WAIT,
+        max_deliver=ADAPTER_MAX_DELIVER,
+        max_ack_pending=1000,
+    )
+
+
+async def ensure_topology(js: JetStreamContext) -> None:
+    for config in STREAMS:
+        await _ensure_stream(js, config)
+    await _ensure_bucket(js)
+
+
+async def _ensure_stream(js: JetStreamContext, config: StreamConfig) -> None:
+    try:
+        await js.stream_info(config.name)
+    except NotFoundError:
+        try:
+            await js.add_stream(config)
+        except BadRequestError as exc:
+            if exc.err_code != 10058:  # created by another process in the meantime
+                raise
+        return
+    await js.update_stream(config)
+
+
+async def _ensure_bucket(js: JetStreamContext) -> None:
+    try:
+        await js.key_value(subjects.IDEMPOTENCY_BUCKET)
+    except (NotFoundError, NatsError):
+        await js.create_key_value(
+            KeyValueConfig(
+                bucket=subjects.IDEMPOTENCY_BUCKET,
+                history=1,
+                ttl=IDEMPOTENCY_TTL.total_seconds(),
+                storage=StorageType.FILE,
+            )
+        )
+
+
+async def ensure_adapter_consumer(js: JetStreamContext, entity: str) -> None:
+    await js.add_consumer(subjects.WORK_STREAM, adapter_consumer(entity))

@@ -1,0 +1,181 @@
+"""The case ledger application: opens cases, records entity answers, moves cases on, and
+answers what a case looks like now and what happened to it.
+
+Every change is saved together with a tracking record of the bus position that caused it, in
+one transaction, so reading the same message again changes nothing.
+"""
+
+from typing import Any, Literal
+from uuid import UUID
+
+import structlog
+from eventsourcing.application import AggregateNotFoundError, Application, ProcessingEvent
+from eventsourcing.persistence import Notification, ProcessRecorder, Tracking
+
+from schemas.catalog import ProcedureSpec
+from schemas.messages import StepResult, SubmitCase
+from schemas.views import CaseHistory, CaseView, HistoryEntry, StepView
+from services.errors import CaseNotFound, Unprocessable
+
+from .domain import CaseFile, StepMismatch
+
+log = structlog.get_logger(__name__)
+
+OUTBOX = "outbox"
+
+Outcome = Literal["recorded", "repeat"]
+
+
+class CaseLedger(Application[UUID]):
+    name = "CaseLedger"
+
+    def __init__(self, catalog: dict[str, ProcedureSpec], env: dict[str, str]) -> None:
+        super().__init__(env={**env, "IS_SNAPSHOTTING_ENABLED": "n"})
+        self.catalog = catalog
+
+    @property
+    def process_recorder(self) -> ProcessRecorder:
+        assert isinstance(self.recorder, ProcessRecorder)
+        return self.recorder
+
+    def construct_recorder(self) -> ProcessRecorder:
+        # A process recorder stores tracking records atomically with the events.
+        recorder = self.factory.process_recorder()
+        assert isinstance(recorder, ProcessRecorder)
+        return recorder
+
+    # --- commands ------------------------------------------------------------------------
+
+    def submit_case(self, command: SubmitCase, tracking: Tracking | None = None) -> Outcome:
+        proc = self.catalog.get(command.procedure)
+        if proc is None:
+            raise Unprocessable(f"unknown procedure {command.procedure!r}")
+        case_id = command.envelope.case_id
+        existing = self._find(case_id)
+        if existing is not None:
+            if existing.request_fingerprint != command.request_fingerprint:
+                log.warning("case id reused with another request", case_id=str(case_id))
+            self._save(tracking)
+            return "repeat"
+        case = CaseFile(
+            case_id=case_id,
+            procedure=command.procedure,
+            channel=command.envelope.actor.id,
+            citizen=command.citizen.model_dump(mode="json"),
+            inputs=dict(command.inputs),
+            request_fingerprint=command.request_fingerprint,
+            actor=command.envelope.actor.model_dump(),
+        )
+        case.advance(proc)
+        self._save(tracking, case)
+        return "recorded"
+
+    def record_step_result(self, result: StepResult, tracking: Tracking | None = None) -> Outcome:
+        case = self._find(result.envelope.case_id)
+        if case is None:
+            raise Unprocessable("result for an unknown case")
+        try:
+            fresh = case.record_result(
+                result.step_id,
+                result.attempt_id,
+                result.entity,
+                result.outcome,
+                result.data,
+                result.reason,
+            )
+        except StepMismatch as exc:
+            raise Unprocessable(str(exc)) from None
+        if fresh:
+            case.advance(self.catalog[case.procedure])
+        self._save(tracking, case)
+        return "recorded" if fresh else "repeat"
+
+    def is_tracked(self, tracking: Tracking) -> bool:
+        """True when the message at this position was already processed (positions only grow)."""
+        return self.process_recorder.has_tracking_id(
+            tracking.application_name, tracking.notification_id
+        )
+
+    def position(self, source: str) -> int:
+        return self.process_recorder.max_tracking_id(source) or 0
+
+    def _save(self, tracking: Tracking | None, *cases: CaseFile) -> None:
+        processing = ProcessingEvent[UUID](tracking)
+        processing.collect_events(*cases)
+        recordings = self._record(processing)
+        self._notify(recordings)
+
+    def _find(self, case_id: UUID) -> CaseFile | None:
+        try:
+            case = self.repository.get(case_id)
+        except AggregateNotFoundError:
+            return None
+        assert isinstance(case, CaseFile)
+        return case
+
+    # --- queries -------------------------------------------------------------------------
+
+    def case_view(self, case_id: UUID) -> CaseView:
+        case = self._find(case_id)
+        if case is None:
+            raise CaseNotFound(str(case_id))
+        proc = self.catalog[case.procedure]
+        steps = []
+        for spec in proc.steps:
+            step = case.steps.get(spec.id)
+            steps.append(
+                StepView(
+                    step_id=spec.id,
+                    entity=spec.entity,
+                    service=spec.service,
+                    status=step["status"] if step else "pending",
+                    attempts=step["attempts"] if step else 0,
+                    dispatched_at=step["dispatched_at"] if step else None,
+                    finished_at=step["finished_at"] if step else None,
+                    reason=step["reason"] if step else None,
+                )
+            )
+        return CaseView(
+            case_id=case.id,
+            procedure=case.procedure,
+            channel=case.channel,
+            status=case.status,
+            submitted_at=case.created_on,
+            updated_at=case.modified_on,
+            version=case.version,
+            reason=case.reason,
+            steps=steps,
+        )
+
+    def case_history(self, case_id: UUID) -> CaseHistory:
+        events = list(self.events.get(case_id))
+        if not events:
+            raise CaseNotFound(str(case_id))
+        entries = [
+            HistoryEntry(
+                position=e.originator_version,
+                type=type(e).__name__,
+                occurred_at=e.timestamp,
+                actor=dict(getattr(e, "actor", {})),
+                data=_event_data(e),
+            )
+            for e in events
+        ]
+        first = events[0]
+        return CaseHistory(case_id=case_id, channel=first.channel, events=entries)  # type: ignore[attr-defined]
+
+    def notifications_after(self, position: int, limit: int) -> list[Notification]:
+        return list(
+            self.recorder.select_notifications(
+                start=position, limit=limit, inclusive_of_start=False
+            )
+        )
+
+
+_ENVELOPE_ATTRIBUTES = {"originator_id", "originator_version", "timestamp", "originator_topic"}
+
+
+def _event_data(event: Any) -> dict[str, Any]:
+    return {
+        k: v for k, v in event.__dict__.items() if k not in _ENVELOPE_ATTRIBUTES and k != "actor"
+    }

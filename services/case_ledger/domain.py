@@ -1,0 +1,212 @@
+"""The case file: one citizen case as an event-sourced aggregate.
+
+Public methods check the rules and decide; the `@event` methods only change state, so replaying
+the stored events rebuilds exactly the same case.
+"""
+
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.domain import Aggregate, event
+
+from schemas.catalog import ProcedureSpec
+from schemas.messages import StepOutcome
+from schemas.views import CaseStatus
+
+from .planner import Dispatch, Plan, SharedData, StepProgress, plan_next
+
+LEDGER_ACTOR = {"kind": "ledger", "id": "case-ledger"}
+
+
+class StepMismatch(ValueError):
+    """A result names a step or entity this case does not have."""
+
+
+class CaseFile(Aggregate):
+    @staticmethod
+    def create_id(case_id: UUID, **_: Any) -> UUID:
+        # The id comes from the business key (channel + idempotency key), see schemas.
+        return case_id
+
+    @event("CaseSubmitted")
+    def __init__(
+        self,
+        case_id: UUID,
+        procedure: str,
+        channel: str,
+        citizen: dict[str, Any],
+        inputs: dict[str, Any],
+        request_fingerprint: str,
+        actor: dict[str, str],
+    ) -> None:
+        self.procedure = procedure
+        self.channel = channel
+        self.citizen = dict(citizen)
+        self.inputs = dict(inputs)
+        self.request_fingerprint = request_fingerprint
+        self.status: CaseStatus = "submitted"
+        self.reason: str | None = None
+        self.steps: dict[str, dict[str, Any]] = {}
+
+    # --- decisions -------------------------------------------------------------------------
+
+    @property
+    def is_final(self) -> bool:
+        return self.status in ("completed", "rejected")
+
+    def progress(self) -> dict[str, StepProgress]:
+        return {
+            step_id: StepProgress(
+                status=step["status"],
+                attempts=step["attempts"],
+                result=step.get("result"),
+                reason=step.get("reason"),
+            )
+            for step_id, step in self.steps.items()
+        }
+
+    def advance(self, proc: ProcedureSpec) -> Plan:
+        """Dispatch whatever is ready and close the case when nothing is left to do."""
+        if self.is_final:
+            return Plan()
+        plan = plan_next(proc, self.id, self.citizen, self.inputs, self.progress())
+        for dispatch in plan.dispatches:
+            for shared in dispatch.shared:
+                self._share(shared)
+            self._dispatch(dispatch)
+        if plan.outcome == "completed":
+            self._case_completed(actor=LEDGER_ACTOR)
+        elif plan.outcome == "rejected":
+            self._case_rejected(reason=plan.reason or "rejected", actor=LEDGER_ACTOR)
+        return plan
+
+    def record_result(
+        self,
+        step_id: str,
+        attempt_id: UUID,
+        entity: str,
+        outcome: StepOutcome,
+        data: dict[str, Any],
+        reason: str | None,
+    ) -> bool:
+        """Record an entity's answer; False when it is a repeat of something already recorded."""
+        step = self.steps.get(step_id)
+        if step is None:
+            raise StepMismatch(f"case has no dispatched step {step_id!r}")
+        if step["entity"] != entity:
+            raise StepMismatch(f"step {step_id!r} belongs to {step['entity']}, not {entity}")
+        if step["attempt_id"] != str(attempt_id) or step["status"] != "dispatched":
+            return False  # a redelivered or superseded answer: already recorded
+        actor = {"kind": "entity", "id": entity}
+        if outcome == "completed":
+            self._step_completed(step_id=step_id, attempt_id=attempt_id, result=data, actor=actor)
+        elif outcome == "rejected":
+            self._step_rejected(
+                step_id=step_id, attempt_id=attempt_id, reason=reason or "", actor=actor
+            )
+        else:
+            self._step_attempt_failed(
+                step_id=step_id, attempt_id=attempt_id, reason=reason or "", actor=actor
+            )
+        return True
+
+    def _dispatch(self, dispatch: Dispatch) -> None:
+        self._step_dispatched(
+            step_id=dispatch.step_id,
+            entity=dispatch.entity,
+            service=dispatch.service,
+            attempt=dispatch.attempt,
+            attempt_id=dispatch.attempt_id,
+            request=dispatch.request,
+            actor=LEDGER_ACTOR,
+        )
+
+    def _share(self, shared: SharedData) -> None:
+        self._data_shared(
+            from_step=shared.from_step,
+            from_entity=shared.from_entity,
+            to_step=shared.to_step,
+            to_entity=shared.to_entity,
+            fields=list(shared.fields),
+            purpose=shared.purpose,
+            legal_basis=shared.legal_basis,
+            actor=LEDGER_ACTOR,
+        )
+
+    # --- state changes ---------------------------------------------------------------------
+
+    @event("StepDispatched")
+    def _step_dispatched(
+        self,
+        step_id: str,
+        entity: str,
+        service: str,
+        attempt: int,
+        attempt_id: UUID,
+        request: dict[str, Any],
+        actor: dict[str, str],
+    ) -> None:
+        self.status = "in_progress"
+        self.steps[step_id] = {
+            "entity": entity,
+            "service": service,
+            "status": "dispatched",
+            "attempts": attempt,
+            "attempt_id": str(attempt_id),
+            "dispatched_at": self.modified_on,
+            "finished_at": None,
+            "reason": None,
+            "result": None,
+        }
+
+    @event("DataShared")
+    def _data_shared(
+        self,
+        from_step: str,
+        from_entity: str,
+        to_step: str,
+        to_entity: str,
+        fields: list[str],
+        purpose: str,
+        legal_basis: str,
+        actor: dict[str, str],
+    ) -> None:
+        pass  # a record for the citizen's access log; it changes nothing in the case
+
+    @event("StepCompleted")
+    def _step_completed(
+        self, step_id: str, attempt_id: UUID, result: dict[str, Any], actor: dict[str, str]
+    ) -> None:
+        self._finish(step_id, "completed", result=dict(result))
+
+    @event("StepRejected")
+    def _step_rejected(
+        self, step_id: str, attempt_id: UUID, reason: str, actor: dict[str, str]
+    ) -> None:
+        self._finish(step_id, "rejected", reason=reason)
+
+    @event("StepAttemptFailed")
+    def _step_attempt_failed(
+        self, step_id: str, attempt_id: UUID, reason: str, actor: dict[str, str]
+    ) -> None:
+        self._finish(step_id, "failed", reason=reason)
+
+    @event("CaseCompleted")
+    def _case_completed(self, actor: dict[str, str]) -> None:
+        self.status = "completed"
+
+    @event("CaseRejected")
+    def _case_rejected(self, reason: str, actor: dict[str, str]) -> None:
+        self.status = "rejected"
+        self.reason = reason
+
+    def _finish(
+        self,
+        step_id: str,
+        status: str,
+        *,
+        result: dict[str, Any] | None = None,
+        reason: str | None = None,
+    ) -> None:
+        step = self.steps[step_id]
+        step.update(status=status, finished_at=self.modified_on, result=result, reason=reason)

@@ -1,0 +1,44 @@
+"""Where the ledger keeps its events: a SQLite file by default, PostgreSQL at scale."""
+
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import unquote, urlparse
+
+
+@dataclass(frozen=True)
+class LedgerStore:
+    """Either `sqlite:///path/to/ledger.sqlite`, `postgresql://user@host:port/db` or `memory:`."""
+
+    url: str
+
+    @classmethod
+    def sqlite(cls, path: Path) -> "LedgerStore":
+        return cls(f"sqlite:///{path.resolve()}")
+
+    def environment(self) -> dict[str, str]:
+        """The eventsourcing settings for this store."""
+        if self.url == "memory:":
+            return {"PERSISTENCE_MODULE": "eventsourcing.popo"}
+        parsed = urlparse(self.url)
+        if parsed.scheme == "sqlite":
+            path = Path(unquote(parsed.path))
+            path.parent.mkdir(parents=True, exist_ok=True)
+            return {
+                "PERSISTENCE_MODULE": "eventsourcing.sqlite",
+                "SQLITE_DBNAME": str(path),
+                "SQLITE_LOCK_TIMEOUT": "30",
+            }
+        if parsed.scheme in ("postgres", "postgresql"):
+            env = {
+                "PERSISTENCE_MODULE": "eventsourcing.postgres",
+                "POSTGRES_DBNAME": parsed.path.lstrip("/") or "postgres",
+                "POSTGRES_HOST": parsed.hostname or "127.0.0.1",
+                "POSTGRES_PORT": str(parsed.port or 5432),
+                "POSTGRES_USER": unquote(parsed.username or "postgres"),
+                "POSTGRES_PASSWORD": unquote(parsed.password or ""),
+            }
+            query = dict(p.split("=", 1) for p in parsed.query.split("&") if "=" in p)
+            if "schema" in query:
+                env["POSTGRES_SCHEMA"] = query["schema"]
+            return env
+        raise ValueError(f"unsupported ledger store {self.url!r}: use sqlite:///…, postgresql://…")

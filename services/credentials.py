@@ -1,0 +1,97 @@
+"""Bearer tokens for channels, auditors and operators.
+
+The gateway keeps only SHA-256 hashes of tokens; the plain tokens of a local stack are handed to
+its user once, in `<data dir>/dev-credentials.json` (mode 0600).
+"""
+
+import hashlib
+import os
+import secrets
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict
+
+PrincipalKind = Literal["channel", "auditor", "operator"]
+
+# Demo channels of a local stack: a Centro MAC counter and a MAC Express kiosk on a river boat.
+DEMO_CHANNELS = ("mac-lima-norte", "mac-express-pias-napo")
+
+
+class Principal(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    kind: PrincipalKind
+    id: str
+
+
+class TokenRecord(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    sha256: str
+    principal: Principal
+
+
+class TokenFile(BaseModel):
+    tokens: list[TokenRecord] = []
+
+
+class DevCredentials(BaseModel):
+    gateway_url: str
+    nats_url: str
+    channels: dict[str, str]
+    auditor: str
+    operator: str
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def load_tokens(path: Path) -> dict[str, Principal]:
+    """Map of token hash to principal; an absent file accepts no token at all."""
+    if not path.exists():
+        return {}
+    records = TokenFile.model_validate_json(path.read_text()).tokens
+    return {r.sha256: r.principal for r in records}
+
+
+def write_private(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as f:
+        f.write(text)
+
+
+def issue_dev_credentials(
+    tokens_file: Path, credentials_file: Path, gateway_url: str, nats_url: str
+) -> DevCredentials:
+    """Keep the tokens of an earlier run (so clients keep working); create them the first time."""
+    if credentials_file.exists():
+        previous = DevCredentials.model_validate_json(credentials_file.read_text())
+        channels, auditor, operator = previous.channels, previous.auditor, previous.operator
+    else:
+        channels = {c: secrets.token_urlsafe(32) for c in DEMO_CHANNELS}
+        auditor, operator = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
+    credentials = DevCredentials(
+        gateway_url=gateway_url,
+        nats_url=nats_url,
+        channels=channels,
+        auditor=auditor,
+        operator=operator,
+    )
+    records = [
+        TokenRecord(sha256=hash_token(t), principal=Principal(kind="channel", id=c))
+        for c, t in channels.items()
+    ]
+    records.append(
+        TokenRecord(sha256=hash_token(auditor), principal=Principal(kind="auditor", id="auditor"))
+    )
+    records.append(
+        TokenRecord(
+            sha256=hash_token(operator), principal=Principal(kind="operator", id="operator")
+        )
+    )
+    write_private(tokens_file, TokenFile(tokens=records).model_dump_json(indent=2))
+    write_private(credentials_file, credentials.model_dump_json(indent=2))
+    return credentials

@@ -1,0 +1,47 @@
+"""Where a local stack keeps its state: one folder, laid out the same for every process."""
+
+from dataclasses import dataclass
+from pathlib import Path
+
+DEFAULT_DATA_DIR = Path("var")
+
+
+@dataclass(frozen=True)
+class DataDir:
+    root: Path
+
+    @property
+    def nats_store(self) -> Path:
+        return self.root / "nats"
+
+    @property
+    def ledger_sqlite(self) -> Path:
+        return self.root / "ledger" / "ledger.sqlite"
+
+    @property
+    def ledger_url_file(self) -> Path:
+        """Written by `ventanilla up` when the ledger lives elsewhere (e.g. PostgreSQL)."""
+        return self.root / "ledger" / "store-url"
+
+    @property
+    def gateway_tokens(self) -> Path:
+        """Hashes of the bearer tokens the gateway accepts, with their principals."""
+        return self.root / "gateway" / "tokens.json"
+
+    @property
+    def dev_credentials(self) -> Path:
+        return self.root / "dev-credentials.json"
+
+    @property
+    def backoffices(self) -> Path:
+        """State of the fake back offices (what they charged and issued)."""
+        return self.root / "backoffices"
+
+    @property
+    def logs(self) -> Path:
+        return self.root / "logs"
+
+    def ledger_store_url(self) -> str:
+        if self.ledger_url_file.exists():
+            return self.ledger_url_file.read_text().strip()
+        return f"sqlite:///{self.ledger_sqlite.resolve()}"
