@@ -54,7 +54,6 @@ class StepRequest(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     envelope: Envelope
-    procedure: str
     step_id: str
     attempt: int
     attempt_id: UUID = Field(description="Idempotency key of this attempt, end to end.")

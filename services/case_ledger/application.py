@@ -99,6 +99,13 @@ class CaseLedger(Application[UUID]):
     def position(self, source: str) -> int:
         return self.process_recorder.max_tracking_id(source) or 0
 
+    def skip(self, tracking: Tracking) -> None:
+        """Move past a message that was dead-lettered, changing nothing else."""
+        self._save(tracking)
+
+    def advance_position(self, source: str, position: int) -> None:
+        self.process_recorder.insert_tracking(Tracking(source, position))
+
     def _save(self, tracking: Tracking | None, *cases: CaseFile) -> None:
         processing = ProcessingEvent[UUID](tracking)
         processing.collect_events(*cases)

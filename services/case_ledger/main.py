@@ -1,0 +1,66 @@
+"""Composition root of the case ledger process."""
+
+import asyncio
+import signal
+from pathlib import Path
+
+import structlog
+
+from schemas.procedures import catalog
+from services.bus.connection import connect
+from services.bus.topology import ensure_topology
+from services.bus.tracing import setup_tracing
+from services.datadir import DataDir
+from services.logging import setup_logging
+
+from .application import CaseLedger
+from .inbox import SOURCES, Inbox
+from .outbox import OutboxRelay
+from .queries import LedgerQueries, serve_queries
+from .store import LedgerStore
+from .writer import LedgerThread
+
+log = structlog.get_logger(__name__)
+
+
+def serve(data_dir: Path, nats_url: str) -> None:
+    setup_logging("ledger")
+    setup_tracing("ledger")
+    asyncio.run(run(LedgerStore(DataDir(data_dir).ledger_store_url()), nats_url))
+
+
+async def run(store: LedgerStore, nats_url: str, stop: asyncio.Event | None = None) -> None:
+    """Run the ledger until `stop` is set (or SIGTERM/SIGINT when no event is given)."""
+    stop = stop or _stop_on_signals()
+    ledger = CaseLedger(catalog(), store.environment())
+    writer, reader = LedgerThread("ledger-writer"), LedgerThread("ledger-reader")
+    nc = await connect(nats_url, "ventanilla-ledger")
+    js = nc.jetstream()
+    await ensure_topology(js)
+    relay = OutboxRelay(ledger, writer, js)
+    inbox = Inbox(ledger, writer, js, on_saved=relay.notify)
+    tasks = [
+        asyncio.create_task(relay.run(stop), name="outbox"),
+        asyncio.create_task(serve_queries(nc, LedgerQueries(ledger, reader), stop), name="queries"),
+        *(asyncio.create_task(inbox.follow(s, stop), name=f"inbox-{s.name}") for s in SOURCES),
+    ]
+    log.info("ledger running", store=store.url.split(":", 1)[0])
+    try:
+        await stop.wait()
+    finally:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        await nc.drain()
+        writer.close()
+        reader.close()
+        ledger.close()
+        log.info("ledger stopped")
+
+
+def _stop_on_signals() -> asyncio.Event:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    return stop

@@ -1,0 +1,120 @@
+"""The outbox relay: publishes what the ledger recorded, in ledger order, exactly as recorded.
+
+It reads the ledger's notification log after its own position, publishes every event to the
+events stream and every `StepDispatched` as a request on the entity's work subject, then saves
+the new position. A crash in between republishes with the same `Nats-Msg-Id`s, which the
+streams drop as duplicates; adapters are idempotent on the attempt id beyond that window.
+"""
+
+import asyncio
+import contextlib
+from typing import Any
+from uuid import UUID, uuid5
+
+import structlog
+from eventsourcing.persistence import Notification
+from nats.js import JetStreamContext
+from pydantic import BaseModel
+
+from schemas import subjects
+from schemas.messages import Actor, Envelope, LedgerEvent, StepRequest
+from services.bus.publishing import publish
+
+from .application import OUTBOX, CaseLedger
+from .writer import LedgerThread
+
+log = structlog.get_logger(__name__)
+
+LEDGER = Actor(kind="ledger", id="case-ledger")
+
+
+class OutboxRelay:
+    def __init__(
+        self, ledger: CaseLedger, writer: LedgerThread, js: JetStreamContext, batch: int = 256
+    ) -> None:
+        self.ledger = ledger
+        self.writer = writer
+        self.js = js
+        self.batch = batch
+        self.wake = asyncio.Event()
+
+    def notify(self) -> None:
+        self.wake.set()
+
+    async def run(self, stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            self.wake.clear()  # before reading, so a save during the read wakes the next round
+            try:
+                published = await self.publish_pending()
+            except Exception as exc:  # NATS away: keep the position, try again
+                log.warning("outbox publish failed", error=repr(exc))
+                await asyncio.sleep(1.0)
+                continue
+            if published < self.batch:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self.wake.wait(), timeout=1.0)
+
+    async def publish_pending(self) -> int:
+        position = await self.writer.run(self.ledger.position, OUTBOX)
+        notifications = await self.writer.run(self.ledger.notifications_after, position, self.batch)
+        if not notifications:
+            return 0
+        outgoing = [m for n in notifications for m in self._outgoing(n)]
+        # Pipelined: each coroutine writes its message before the next one starts, so one
+        # connection keeps the ledger's order; the acks then come back together.
+        await asyncio.gather(*(publish(self.js, s, m, msg_id=i) for s, m, i in outgoing))
+        await self.writer.run(self.ledger.advance_position, OUTBOX, notifications[-1].id)
+        for _, message, _ in outgoing:
+            if isinstance(message, StepRequest):
+                log.info(
+                    "step dispatched",
+                    case_id=str(message.envelope.case_id),
+                    entity=message.entity,
+                    service=message.service,
+                    attempt=message.attempt,
+                )
+        return len(notifications)
+
+    def _outgoing(self, notification: Notification) -> list[tuple[str, BaseModel, str]]:
+        """What one recorded event becomes on the bus: (subject, message, Nats-Msg-Id)."""
+        event = self.ledger.mapper.to_domain_event(notification)
+        event_type = type(event).__name__
+        case_id: UUID = event.originator_id
+        envelope = Envelope(
+            message_id=uuid5(case_id, f"event#{event.originator_version}"),
+            case_id=case_id,
+            correlation_id=case_id,
+            actor=LEDGER,
+            occurred_at=event.timestamp,
+        )
+        outgoing: list[tuple[str, BaseModel, str]] = []
+        if event_type == "StepDispatched":
+            outgoing.append(_step_request(envelope, event))
+        announcement = LedgerEvent(
+            envelope=envelope,
+            position=notification.id,
+            type=event_type,
+            version=event.originator_version,
+            step_id=getattr(event, "step_id", None),
+        )
+        outgoing.append(
+            (
+                subjects.event(event_type),
+                announcement,
+                f"event:{case_id}:{event.originator_version}",
+            )
+        )
+        return outgoing
+
+
+def _step_request(envelope: Envelope, event: Any) -> tuple[str, BaseModel, str]:
+    request = StepRequest(
+        envelope=envelope,
+        step_id=event.step_id,
+        attempt=event.attempt,
+        attempt_id=event.attempt_id,
+        entity=event.entity,
+        service=event.service,
+        payload=event.request,
+    )
+    return subjects.work(event.entity, event.service), request, f"request:{event.attempt_id}"

@@ -1,0 +1,86 @@
+"""Answers to the gateway's questions about a case, over NATS request/reply.
+
+Reads run on their own thread so a long write batch never delays a status query.
+"""
+
+import asyncio
+from collections.abc import Awaitable, Callable
+
+import structlog
+from nats.aio.client import Client
+from nats.aio.msg import Msg
+from nats.aio.subscription import Subscription
+from pydantic import BaseModel
+
+from schemas import subjects
+from schemas.queries import CaseAnswer, CaseQuery, HistoryAnswer, PingAnswer
+from services.bus.codec import decode
+from services.errors import CaseNotFound, Unprocessable
+
+from .application import CaseLedger
+from .writer import LedgerThread
+
+log = structlog.get_logger(__name__)
+
+QUEUE = "ledger"
+
+
+class LedgerQueries:
+    def __init__(self, ledger: CaseLedger, reader: LedgerThread) -> None:
+        self.ledger = ledger
+        self.reader = reader
+
+    async def case(self, query: CaseQuery) -> CaseAnswer:
+        try:
+            view = await self.reader.run(self.ledger.case_view, query.case_id)
+        except CaseNotFound:
+            return CaseAnswer(found=False)
+        return CaseAnswer(found=True, case=view)
+
+    async def history(self, query: CaseQuery) -> HistoryAnswer:
+        try:
+            history = await self.reader.run(self.ledger.case_history, query.case_id)
+        except CaseNotFound:
+            return HistoryAnswer(found=False)
+        return HistoryAnswer(found=True, history=history)
+
+    async def ping(self) -> PingAnswer:
+        try:
+            await self.reader.run(self.ledger.position, "commands")
+        except Exception as exc:
+            return PingAnswer(status="unavailable", detail=type(exc).__name__)
+        return PingAnswer(status="ok")
+
+    async def subscribe(self, nc: Client) -> list[Subscription]:
+        return [
+            await nc.subscribe(
+                subjects.LEDGER_QUERY_CASE, queue=QUEUE, cb=self._answering(self.case)
+            ),
+            await nc.subscribe(
+                subjects.LEDGER_QUERY_HISTORY, queue=QUEUE, cb=self._answering(self.history)
+            ),
+            await nc.subscribe(subjects.LEDGER_PING, queue=QUEUE, cb=self._ping),
+        ]
+
+    def _answering(
+        self, answer: Callable[[CaseQuery], Awaitable[BaseModel]]
+    ) -> Callable[[Msg], Awaitable[None]]:
+        async def handle(msg: Msg) -> None:
+            try:
+                reply = await answer(decode(CaseQuery, msg.data))
+            except Unprocessable as exc:
+                log.warning("bad ledger query", reason=str(exc))
+                return  # the asker times out; nothing to answer to garbage
+            await msg.respond(reply.model_dump_json().encode())
+
+        return handle
+
+    async def _ping(self, msg: Msg) -> None:
+        await msg.respond((await self.ping()).model_dump_json().encode())
+
+
+async def serve_queries(nc: Client, queries: LedgerQueries, stop: asyncio.Event) -> None:
+    subscriptions = await queries.subscribe(nc)
+    await stop.wait()
+    for sub in subscriptions:
+        await sub.unsubscribe()
