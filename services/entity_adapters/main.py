@@ -1,0 +1,54 @@
+"""Composition root of one entity adapter process."""
+
+import asyncio
+import signal
+from pathlib import Path
+
+import structlog
+
+from schemas.procedures import catalog
+from services.bus.connection import connect
+from services.bus.topology import ensure_topology
+from services.bus.tracing import setup_tracing
+from services.datadir import DataDir
+from services.logging import setup_logging
+
+from .backoffices.effects import EffectLog
+from .registry import ADAPTERS, effects_file
+from .runner import AdapterRunner
+
+log = structlog.get_logger(__name__)
+
+ENTITY_IDS = tuple(ADAPTERS)
+
+
+def serve(entity: str, data_dir: Path, nats_url: str) -> None:
+    if entity not in ADAPTERS:
+        raise SystemExit(f"unknown entity {entity!r}; known: {', '.join(ENTITY_IDS)}")
+    setup_logging(f"adapter-{entity}")
+    setup_tracing(f"adapter-{entity}")
+    catalog()  # a bad catalog stops the process before it takes any work
+    effects = EffectLog(effects_file(DataDir(data_dir).backoffices, entity))
+    asyncio.run(run(entity, effects, nats_url))
+
+
+async def run(
+    entity: str, effects: EffectLog, nats_url: str, stop: asyncio.Event | None = None
+) -> None:
+    if stop is None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, stop.set)
+    adapter, back_office = ADAPTERS[entity]
+    nc = await connect(nats_url, f"ventanilla-adapter-{entity}")
+    js = nc.jetstream()
+    await ensure_topology(js)
+    runner = AdapterRunner(adapter, back_office(effects), js)
+    task = asyncio.create_task(runner.run(stop), name=f"adapter-{entity}")
+    log.info("adapter running", entity=entity)
+    await stop.wait()
+    task.cancel()
+    await asyncio.gather(task, return_exceptions=True)
+    await nc.drain()
+    log.info("adapter stopped", entity=entity)
