@@ -13,6 +13,8 @@ import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from services.stack.orphans import supervised_popen_options
+
 
 class NatsServerError(RuntimeError):
     """The embedded nats-server could not be found or did not come up."""
@@ -36,6 +38,8 @@ class EmbeddedNats:
     config_file: Path | None = None
     extra_args: tuple[str, ...] = ()
     log_file: Path | None = None
+    # Set by `ventanilla up`, which stops the server itself after its clients (see orphans.py).
+    supervised: bool = False
     process: subprocess.Popen[bytes] | None = field(default=None, init=False)
 
     @property
@@ -72,7 +76,8 @@ class EmbeddedNats:
         ports_dir.mkdir(parents=True, exist_ok=True)
         for stale in ports_dir.glob("*.ports"):
             stale.unlink()
-        self.process = subprocess.Popen(self.command(), stdin=subprocess.DEVNULL)
+        options = supervised_popen_options() if self.supervised else {}
+        self.process = subprocess.Popen(self.command(), stdin=subprocess.DEVNULL, **options)
         self._learn_ports(ports_dir, timeout)
         self.wait_healthy(timeout)
 

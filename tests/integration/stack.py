@@ -1,0 +1,152 @@
+"""An in-process stack for integration tests: the real ledger and adapters on a real nats-server.
+
+Only the process boundary is missing; tests about crashes start the ledger as a real process.
+"""
+
+import asyncio
+import json
+import os
+import subprocess
+import sys
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+from uuid import UUID, uuid4
+
+from nats.js import JetStreamContext
+
+from schemas import subjects
+from schemas.cases import case_id_for, request_fingerprint, submit_msg_id
+from schemas.messages import Actor, Envelope, SubmitCase
+from schemas.procedures import catalog
+from services.bus.publishing import publish
+from services.case_ledger import main as ledger_main
+from services.case_ledger.application import CaseLedger
+from services.case_ledger.store import LedgerStore
+from services.entity_adapters import main as adapter_main
+from services.entity_adapters.backoffices.effects import EffectLog
+from services.entity_adapters.registry import ADAPTERS
+
+FINAL = ("completed", "rejected")
+
+
+def submit_command(
+    dni: str, *, channel: str = "mac-lima-norte", key: str | None = None, reason: str = "perdida"
+) -> SubmitCase:
+    case_id = case_id_for(channel, key or str(uuid4()))
+    body: dict[str, Any] = {
+        "procedure": "duplicado-dni",
+        "citizen": {"document_type": "DNI", "document_number": dni},
+        "inputs": {"reason": reason},
+    }
+    return SubmitCase(
+        envelope=Envelope(
+            message_id=uuid4(),
+            case_id=case_id,
+            correlation_id=case_id,
+            actor=Actor(kind="channel", id=channel),
+            occurred_at=datetime.now(UTC),
+        ),
+        procedure="duplicado-dni",
+        citizen=body["citizen"],
+        inputs=body["inputs"],
+        request_fingerprint=request_fingerprint(body),
+    )
+
+
+async def submit(js: JetStreamContext, command: SubmitCase) -> UUID:
+    case_id = command.envelope.case_id
+    await publish(
+        js,
+        subjects.submit_case(command.envelope.actor.id),
+        command,
+        msg_id=submit_msg_id(case_id),
+    )
+    return case_id
+
+
+@dataclass
+class LocalStack:
+    store: LedgerStore
+    nats_url: str
+    effects: dict[str, EffectLog] = field(default_factory=dict)
+    stop: asyncio.Event = field(default_factory=asyncio.Event)
+    tasks: list[asyncio.Task[None]] = field(default_factory=list)
+
+    def ledger(self) -> CaseLedger:
+        """A reader on the same store (as the CLI would open it)."""
+        return CaseLedger(catalog(), self.store.environment())
+
+    async def wait_final(self, case_id: UUID, timeout: float = 30.0) -> str:
+        ledger = self.ledger()
+        try:
+            async with asyncio.timeout(timeout):
+                while True:
+                    try:
+                        status = ledger.case_view(case_id).status
+                    except Exception:
+                        status = "unknown"
+                    if status in FINAL:
+                        return status
+                    await asyncio.sleep(0.05)
+        finally:
+            ledger.close()
+
+    def start_adapters(self) -> None:
+        for entity in ADAPTERS:
+            effects = self.effects.setdefault(entity, EffectLog())
+            self.tasks.append(
+                asyncio.create_task(adapter_main.run(entity, effects, self.nats_url, self.stop))
+            )
+
+    def start_ledger(self) -> None:
+        self.tasks.append(
+            asyncio.create_task(ledger_main.run(self.store, self.nats_url, self.stop))
+        )
+
+    async def close(self) -> None:
+        self.stop.set()
+        await asyncio.gather(*self.tasks)
+
+
+@asynccontextmanager
+async def local_stack(
+    store: LedgerStore, nats_url: str, *, ledger: bool = True
+) -> AsyncIterator[LocalStack]:
+    stack = LocalStack(store, nats_url)
+    stack.start_adapters()
+    if ledger:
+        stack.start_ledger()
+    try:
+        yield stack
+    finally:
+        await stack.close()
+
+
+def ledger_process(
+    store: LedgerStore, nats_url: str, failpoints: str = ""
+) -> subprocess.Popen[bytes]:
+    """The ledger as a real process, optionally armed to crash at a failpoint."""
+    env = {**os.environ, "VENTANILLA_FAILPOINTS": failpoints}
+    code = (
+        "import sys; from services.case_ledger.main import run, LedgerStore; "
+        "from services.logging import setup_logging; import asyncio; "
+        "setup_logging('ledger'); asyncio.run(run(LedgerStore(sys.argv[1]), sys.argv[2]))"
+    )
+    return subprocess.Popen(
+        [sys.executable, "-c", code, store.url, nats_url],
+        env=env,
+        cwd=Path(__file__).resolve().parents[2],
+        stderr=subprocess.DEVNULL,
+    )
+
+
+def event_types(ledger: CaseLedger, case_id: UUID) -> list[str]:
+    return [e.type for e in ledger.case_history(case_id).events]
+
+
+def dump(obj: Any) -> str:
+    return json.dumps(obj, default=str)
