@@ -1,0 +1,16 @@
+"""Entry point of the `ventanilla` command; each group of commands lives in its own module."""
+
+import typer
+
+from services.cli import case, serve, up
+
+app = typer.Typer(
+    name="ventanilla",
+    help="Ventanilla, the interchange bus of the MAC platform: one case, many institutions.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+app.command(name="up")(up.up)
+app.add_typer(case.app, name="case")
+app.add_typer(serve.app, name="serve")

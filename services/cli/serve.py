@@ -1,0 +1,51 @@
+"""`ventanilla serve ...`: one service in the foreground, as `ventanilla up` starts its children.
+
+Each process renames itself (`ventanilla ledger`, `ventanilla adapter reniec`, ...) so that
+`ps` and `top` tell the children of a stack apart. Composition roots are imported only here,
+so other commands do not pay for importing every service.
+"""
+
+from typing import Annotated
+
+import typer
+from setproctitle import setproctitle
+
+from services.cli.options import DEFAULT_DIR, DataDirOption, NatsUrlOption
+
+app = typer.Typer(help="Run one service of the bus in the foreground (what `up` starts).")
+
+
+@app.command()
+def ledger(nats_url: NatsUrlOption, data_dir: DataDirOption = DEFAULT_DIR) -> None:
+    """The case ledger: the only writer of case events."""
+    from services.case_ledger.main import serve
+
+    setproctitle("ventanilla ledger")
+    serve(data_dir.resolve(), nats_url)
+
+
+@app.command()
+def adapter(
+    entity: Annotated[str, typer.Argument(help="The entity whose back office to serve.")],
+    nats_url: NatsUrlOption,
+    data_dir: DataDirOption = DEFAULT_DIR,
+) -> None:
+    """An entity adapter: takes the entity's step requests and answers them."""
+    from services.entity_adapters.main import serve
+
+    setproctitle(f"ventanilla adapter {entity}")
+    serve(entity, data_dir.resolve(), nats_url)
+
+
+@app.command()
+def gateway(
+    nats_url: NatsUrlOption,
+    data_dir: DataDirOption = DEFAULT_DIR,
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="HTTP port to listen on.")] = 8000,
+) -> None:
+    """The HTTP gateway for channels, auditors and operators."""
+    from services.gateway.main import serve
+
+    setproctitle("ventanilla gateway")
+    serve(data_dir.resolve(), nats_url, host, port)

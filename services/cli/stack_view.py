@@ -1,0 +1,100 @@
+"""What `ventanilla up` tells its user: where things are, how to try them, what happened."""
+
+import shlex
+from pathlib import Path
+
+from rich.console import Group, RenderableType
+from rich.markup import escape
+from rich.table import Table
+from rich.text import Text
+
+from services.stack.supervisor import SupervisorEvent
+from services.stack.up import StackInfo
+
+DEMO_BODY = (
+    '{"procedure": "duplicado-dni", '
+    '"citizen": {"document_type": "DNI", "document_number": "40000001"}, '
+    '"inputs": {"reason": "perdida"}}'
+)
+
+
+def moved_ports(info: StackInfo) -> list[str]:
+    """Loud notices for requested ports that were busy (a busy port is never taken over)."""
+    notices = []
+    for what, choice in (("gateway", info.http_port), ("NATS", info.nats_port)):
+        if choice.moved:
+            notices.append(
+                f"[bold black on yellow] port {choice.requested} is busy [/] "
+                f"[bold yellow]the {what} listens on port {choice.port} instead[/]"
+            )
+    return notices
+
+
+def summary(info: StackInfo, data_dir: Path) -> RenderableType:
+    places = Table.grid(padding=(0, 2))
+    places.add_row("gateway", f"{info.gateway_url}  (API docs: {info.gateway_url}/docs)")
+    places.add_row("NATS", info.nats_url)
+    places.add_row("data", str(info.data_dir.root))
+    places.add_row("credentials", str(info.data_dir.dev_credentials))
+    places.add_row("logs", f"{info.data_dir.logs}/  ({', '.join(info.children)}, nats-server)")
+
+    tokens = Table.grid(padding=(0, 2))
+    for channel, token in info.credentials.channels.items():
+        tokens.add_row(f"channel {channel}", token)
+    tokens.add_row("auditor", info.credentials.auditor)
+    tokens.add_row("operator", info.credentials.operator)
+
+    channel, token = next(iter(info.credentials.channels.items()))
+    where = f" --data-dir {shlex.quote(str(data_dir))}"
+    curl = (
+        f"curl -s -X POST {info.gateway_url}/v1/cases "
+        f"-H 'Authorization: Bearer {token}' -H 'Idempotency-Key: demo-1' "
+        f"-H 'Content-Type: application/json' -d '{DEMO_BODY}'"
+    )
+    examples = [
+        f"# as channel {channel}:",
+        curl,
+        f"ventanilla case submit --procedure duplicado-dni --dni 40000001 --input reason=perdida"
+        f"{where}",
+        f"ventanilla case show CASE_ID{where} --wait",
+        f"ventanilla case history CASE_ID{where}",
+    ]
+    return Group(
+        Text("\nVentanilla is running", style="bold green"),
+        places,
+        Text("\ndemo credentials (bearer tokens)", style="bold"),
+        tokens,
+        Text("\ntry", style="bold"),
+        *(Text(line, style="dim" if line.startswith("#") else "") for line in examples),
+        Text(""),
+    )
+
+
+def event(e: SupervisorEvent, data_dir: Path) -> str:
+    name, pid = escape(e.name), e.pid
+    match e.kind:
+        case "started":
+            return f"[dim]started {name} (pid {pid})[/]"
+        case "exited":
+            return (
+                f"[bold yellow]{name} (pid {pid}) {how_it_ended(e.exit_code)}; "
+                f"restarting in {e.restart_in:g}s[/] — see {data_dir}/logs/{name}.log"
+            )
+        case "start-failed":
+            return (
+                f"[bold red]{name} could not start: {escape(e.detail or '')}; "
+                f"retrying in {e.restart_in:g}s[/]"
+            )
+        case "stopping":
+            return f"[dim]stopping {name} (pid {pid})[/]"
+        case "killed":
+            return f"[yellow]{name} (pid {pid}) did not stop in time: killed[/]"
+        case "stopped":
+            return f"[dim]stopped {name}[/]"
+    return f"{e.kind} {name}"
+
+
+def how_it_ended(code: int | None) -> str:
+    if code is not None and code < 0:
+        return f"was killed by signal {-code}"
+    return f"exited with code {code}"

@@ -1,0 +1,82 @@
+"""`ventanilla up`: the whole stack in the foreground until Ctrl-C or SIGTERM."""
+
+import signal
+import threading
+from pathlib import Path
+from types import FrameType
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from services.cli import stack_view
+from services.cli.options import DEFAULT_DIR, DataDirOption
+from services.stack.natsd import NatsServerError
+from services.stack.supervisor import Supervisor
+from services.stack.up import (
+    LocalStack,
+    StackAlreadyRunning,
+    UpOptions,
+    gateway_ready,
+    wait_until,
+)
+
+READY_TIMEOUT = 90.0
+
+console = Console(highlight=False, soft_wrap=True)
+
+
+def up(
+    data_dir: DataDirOption = DEFAULT_DIR,
+    http_port: Annotated[
+        int, typer.Option(help="Gateway port; 0 = any free port. A busy port is never taken.")
+    ] = 8000,
+    nats_port: Annotated[
+        int, typer.Option(help="NATS port; 0 = any free port. A busy port is never taken.")
+    ] = 4222,
+    host: Annotated[str, typer.Option(help="Interface every server listens on.")] = "127.0.0.1",
+) -> None:
+    """Start NATS, the ledger, the adapters and the gateway; restart what dies; Ctrl-C stops."""
+    stopping = _stop_on_signals()
+    supervisor = Supervisor(on_event=lambda e: console.print(stack_view.event(e, data_dir)))
+    stack = LocalStack(UpOptions(data_dir, host, http_port, nats_port), supervisor)
+    console.print(f"starting Ventanilla in [bold]{data_dir}[/] …")
+    try:
+        info = stack.start()
+    except (StackAlreadyRunning, NatsServerError, OSError) as exc:
+        console.print(f"[bold red]could not start the stack: {exc}[/]")
+        console.print(f"[red]logs: {Path(data_dir) / 'logs'}[/]")
+        raise typer.Exit(1) from None
+    for warning in stack_view.moved_ports(info):
+        console.print(warning)
+    console.print(stack_view.summary(info, data_dir))
+    if wait_until(
+        lambda: gateway_ready(info.gateway_url),
+        timeout=READY_TIMEOUT,
+        tick=supervisor.tick,
+        interrupted=stopping.is_set,
+    ):
+        console.print(f"[bold green]ready[/] at {info.gateway_url} — Ctrl-C stops everything")
+    elif not stopping.is_set():
+        console.print(
+            f"[bold red]the gateway is not ready after {READY_TIMEOUT:.0f}s[/]; "
+            f"still trying — see {data_dir}/logs/gateway.log"
+        )
+    while not stopping.is_set():
+        supervisor.tick()
+        stopping.wait(0.2)
+    console.print("stopping …")
+    stack.stop()
+    console.print("[bold]stopped[/]")
+
+
+def _stop_on_signals() -> threading.Event:
+    """Ctrl-C and SIGTERM ask for an orderly stop; the supervisor's loop notices."""
+    stopping = threading.Event()
+
+    def request_stop(signum: int, frame: FrameType | None) -> None:
+        stopping.set()
+
+    signal.signal(signal.SIGINT, request_stop)
+    signal.signal(signal.SIGTERM, request_stop)
+    return stopping

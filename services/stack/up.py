@@ -1,0 +1,180 @@
+"""A whole local stack as one command's children: the bus, the ledger, the adapters, the gateway.
+
+`ventanilla up` builds a `LocalStack`, starts it, and then drives its supervisor until it is
+told to stop. Layers order the stop: the gateway stops taking requests first, then the ledger
+and the adapters, and the bus they all talk to goes last.
+"""
+
+import fcntl
+import os
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO
+
+import httpx
+
+from services.credentials import DevCredentials, issue_dev_credentials
+from services.datadir import DataDir
+from services.entity_adapters.main import ENTITY_IDS
+from services.stack.natsd import EmbeddedNats
+from services.stack.ports import PortChoice, choose_port
+from services.stack.processes import ChildProcess, NatsProcess
+from services.stack.supervisor import Supervisor
+
+BUS_LAYER, SERVICE_LAYER, EDGE_LAYER = 0, 1, 2
+
+
+class StackAlreadyRunning(RuntimeError):
+    """Another `ventanilla up` already runs on this data dir."""
+
+
+@dataclass(frozen=True)
+class UpOptions:
+    data_dir: Path
+    host: str = "127.0.0.1"
+    http_port: int = 8000
+    nats_port: int = 4222
+
+
+@dataclass(frozen=True)
+class StackInfo:
+    """What a user needs to reach the running stack."""
+
+    data_dir: DataDir
+    gateway_url: str
+    nats_url: str
+    credentials: DevCredentials
+    http_port: PortChoice
+    nats_port: PortChoice
+    children: tuple[str, ...]
+
+
+def child_argv(role: str, *args: str) -> list[str]:
+    """The command line of a service child: this interpreter running `ventanilla serve`."""
+    return [sys.executable, "-m", "services.cli", "serve", role, *args]
+
+
+@dataclass
+class LocalStack:
+    options: UpOptions
+    supervisor: Supervisor
+    _lock: IO[str] | None = field(default=None, init=False)
+
+    @property
+    def data_dir(self) -> DataDir:
+        return DataDir(self.options.data_dir.resolve())
+
+    def start(self) -> StackInfo:
+        """Start every process; raises (after stopping what it started) when one cannot start."""
+        self._lock = hold_data_dir(self.data_dir)
+        try:
+            return self._start()
+        except BaseException:
+            self.stop()
+            raise
+
+    def _start(self) -> StackInfo:
+        host, d = self.options.host, self.data_dir
+        d.logs.mkdir(parents=True, exist_ok=True)
+        nats_port = choose_port(host, self.options.nats_port)
+        http_port = choose_port(host, self.options.http_port)
+        server = EmbeddedNats(
+            store_dir=d.nats_store,
+            port=nats_port.port,
+            host=host,
+            supervised=True,
+            log_file=d.logs / "nats-server.log",
+        )
+        self.supervisor.launch(NatsProcess(server), layer=BUS_LAYER)
+        gateway_url = f"http://{host}:{http_port.port}"
+        credentials = issue_dev_credentials(
+            d.gateway_tokens, d.dev_credentials, gateway_url, server.url
+        )
+        common = ("--data-dir", str(d.root), "--nats-url", server.url)
+        children: list[tuple[ChildProcess, int]] = [
+            (self._child("ledger", child_argv("ledger", *common)), SERVICE_LAYER),
+            *(
+                (self._child(f"adapter-{e}", child_argv("adapter", e, *common)), SERVICE_LAYER)
+                for e in ENTITY_IDS
+            ),
+            (
+                self._child(
+                    "gateway",
+                    child_argv("gateway", *common, "--host", host, "--port", str(http_port.port)),
+                ),
+                EDGE_LAYER,
+            ),
+        ]
+        for child, layer in children:
+            self.supervisor.launch(child, layer=layer)
+        return StackInfo(
+            data_dir=d,
+            gateway_url=gateway_url,
+            nats_url=server.url,
+            credentials=credentials,
+            http_port=http_port,
+            nats_port=nats_port,
+            children=tuple(child.name for child, _ in children),
+        )
+
+    def _child(self, name: str, argv: list[str]) -> ChildProcess:
+        return ChildProcess(name, argv, self.data_dir.logs / f"{name}.log")
+
+    def stop(self) -> None:
+        self.supervisor.stop()
+        if self._lock is not None:
+            self._lock.close()
+            self._lock = None
+
+
+def hold_data_dir(data_dir: DataDir) -> IO[str]:
+    """Take the data dir for this process: two stacks on one ledger would corrupt each other.
+
+    The lock is the kernel's (flock), so it is released when the holder dies, however it dies.
+    """
+    data_dir.root.mkdir(parents=True, exist_ok=True)
+    path = data_dir.root / "up.lock"
+    lock = path.open("a+")
+    try:
+        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        lock.seek(0)
+        holder = lock.read().strip() or "another process"
+        lock.close()
+        raise StackAlreadyRunning(
+            f"{data_dir.root} is in use by a running `ventanilla up` (pid {holder})"
+        ) from None
+    lock.seek(0)
+    lock.truncate()
+    lock.write(f"{os.getpid()}\n")
+    lock.flush()
+    return lock
+
+
+def gateway_ready(gateway_url: str, timeout: float = 1.0) -> bool:
+    try:
+        response = httpx.get(f"{gateway_url}/readyz", timeout=timeout)
+    except httpx.HTTPError:
+        return False
+    return response.status_code == 200
+
+
+def wait_until(
+    condition: Callable[[], bool],
+    *,
+    timeout: float,
+    tick: Callable[[], None],
+    interrupted: Callable[[], bool],
+    interval: float = 0.2,
+) -> bool:
+    """Keep the supervisor ticking while waiting; False on timeout or interruption."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and not interrupted():
+        tick()
+        if condition():
+            return True
+        time.sleep(interval)
+    return False
