@@ -1,0 +1,63 @@
+"""The gateway application, built from its collaborators; nothing here touches the network."""
+
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.openapi.utils import get_openapi
+
+from schemas.procedures import catalog
+
+from . import error_handlers
+from .auth import TokenBook, authenticator
+from .case_bus import CaseBus
+from .limits import MAX_BODY_BYTES, BodyLimit
+from .observability import RequestObserver
+from .problems import Problem
+from .routes.cases import case_routes
+from .routes.health import health_routes
+from .routes.procedures import procedure_routes
+
+TITLE = "Ventanilla gateway"
+VERSION = "1.0.0"
+DESCRIPTION = """\
+The HTTP entrance to Ventanilla, the interchange bus of Peru's MAC platform.
+
+MAC channels (Centro MAC counters, MAC Express kiosks, Aló MAC, Portal MAC) submit cross-entity
+cases and follow them; auditors read any case and its ledger history. Every call but the
+procedure catalog and the probes needs `Authorization: Bearer <token>`.
+
+Errors are RFC 9457 problem documents (`application/problem+json`) with `type`, `title`,
+`status`, `detail` and `instance`; validation problems add `errors`, one per field.
+"""
+
+
+def create_app(
+    bus: CaseBus, token_book: TokenBook, *, max_body_bytes: int = MAX_BODY_BYTES
+) -> FastAPI:
+    app = FastAPI(title=TITLE, version=VERSION, description=DESCRIPTION)
+    authenticate = authenticator(token_book)
+    app.include_router(case_routes(bus, authenticate))
+    app.include_router(procedure_routes(catalog()))
+    app.include_router(health_routes(bus))
+    error_handlers.install(app)
+    app.add_middleware(BodyLimit, max_bytes=max_body_bytes)
+    app.add_middleware(RequestObserver)  # added last: outermost, so it sees every answer
+    app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
+    return app
+
+
+def _openapi(app: FastAPI) -> dict[str, Any]:
+    """FastAPI's document, plus the Problem schema that the error responses refer to."""
+    if app.openapi_schema is None:
+        document = get_openapi(
+            title=app.title,
+            version=app.version,
+            description=app.description,
+            routes=app.routes,
+        )
+        schemas = document.setdefault("components", {}).setdefault("schemas", {})
+        problem = Problem.model_json_schema(ref_template="#/components/schemas/{model}")
+        schemas.update(problem.pop("$defs", {}))
+        schemas["Problem"] = problem
+        app.openapi_schema = document
+    return app.openapi_schema

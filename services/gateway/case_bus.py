@@ -1,0 +1,102 @@
+"""What the gateway needs from the bus: submit a case, ask the ledger about it, check it is up.
+
+`NatsCaseBus` is the real one; unit tests use a hand-written fake with the same behaviour.
+"""
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Literal, Protocol
+from uuid import UUID
+
+from schemas.messages import SubmitCase
+from schemas.views import CaseHistory, CaseView
+from services.errors import BusUnavailable, VentanillaError
+
+Dependency = Literal["nats", "ledger"]
+SubmitOutcome = Literal["accepted", "repeat"]
+
+DEPENDENCY_NAMES: dict[Dependency, str] = {
+    "nats": "The message bus (NATS) is not reachable",
+    "ledger": "The case ledger is not answering",
+}
+
+
+class IdempotencyConflict(VentanillaError):
+    """The channel reused an Idempotency-Key for a different request."""
+
+    def __init__(self, case_id: UUID) -> None:
+        super().__init__(str(case_id))
+        self.case_id = case_id
+
+
+class DependencyUnavailable(BusUnavailable):
+    """A dependency of the gateway did not answer; `dependency` says which one."""
+
+    def __init__(self, dependency: Dependency, reason: str) -> None:
+        super().__init__(f"{dependency}: {reason}")
+        self.dependency: Dependency = dependency
+        self.reason = reason
+
+
+@dataclass(frozen=True)
+class Claim:
+    """A channel's claim on a case id, recorded before its SubmitCase command is published."""
+
+    case_id: UUID
+    channel: str
+    procedure: str
+    fingerprint: str
+    claimed_at: datetime
+
+
+class CaseBus(Protocol):
+    async def submit(self, command: SubmitCase) -> SubmitOutcome:
+        """Claim the case id and publish the command.
+
+        `repeat` when the same request was submitted before (the command is published again with
+        the same message id, which the bus drops as a duplicate). Raises `IdempotencyConflict`
+        when the case id was claimed by a different request, `DependencyUnavailable` when the bus
+        does not answer.
+        """
+        ...
+
+    async def case(self, case_id: UUID) -> CaseView | None:
+        """The case as the ledger sees it, a `submitted` view while only claimed, else None."""
+        ...
+
+    async def history(self, case_id: UUID) -> CaseHistory | None:
+        """The case's ledger events in order (none yet while only claimed), else None."""
+        ...
+
+    async def ping(self) -> None:
+        """Return when NATS and the ledger answer; raise `DependencyUnavailable` otherwise."""
+        ...
+
+
+def claim_of(command: SubmitCase) -> Claim:
+    envelope = command.envelope
+    return Claim(
+        case_id=envelope.case_id,
+        channel=envelope.actor.id,
+        procedure=command.procedure,
+        fingerprint=command.request_fingerprint,
+        claimed_at=envelope.occurred_at,
+    )
+
+
+def submitted_view(claim: Claim) -> CaseView:
+    """What a client polling right after its 202 sees until the ledger records the case."""
+    return CaseView(
+        case_id=claim.case_id,
+        procedure=claim.procedure,
+        channel=claim.channel,
+        status="submitted",
+        submitted_at=claim.claimed_at,
+        updated_at=claim.claimed_at,
+        version=0,
+        steps=[],
+    )
+
+
+def submitted_history(claim: Claim) -> CaseHistory:
+    return CaseHistory(case_id=claim.case_id, channel=claim.channel, events=[])

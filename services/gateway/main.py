@@ -1,0 +1,81 @@
+"""Composition root of the gateway process: logging, tracing, NATS, the app, and uvicorn."""
+
+import asyncio
+import signal
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import structlog
+import uvicorn
+
+from schemas.procedures import catalog
+from services.bus.connection import connect
+from services.bus.topology import ensure_topology
+from services.bus.tracing import setup_tracing
+from services.datadir import DataDir
+from services.logging import setup_logging
+
+from .app import create_app
+from .auth import TokenBook
+from .nats_case_bus import NatsCaseBus
+
+log = structlog.get_logger(__name__)
+
+
+def serve(data_dir: Path, nats_url: str, host: str, port: int) -> None:
+    """Run the gateway in the foreground until SIGTERM or SIGINT."""
+    setup_logging("gateway")
+    setup_tracing("gateway")
+    asyncio.run(run(DataDir(data_dir), nats_url, host, port))
+
+
+async def run(
+    data: DataDir, nats_url: str, host: str, port: int, stop: asyncio.Event | None = None
+) -> None:
+    """Serve until `stop` is set (or SIGTERM/SIGINT when no event is given)."""
+    stop = stop or _stop_on_signals()
+    catalog()  # an inconsistent catalog fails here, before we accept anything
+    nc = await connect(nats_url, "ventanilla-gateway")
+    try:
+        await ensure_topology(nc.jetstream())
+        app = create_app(NatsCaseBus(nc), TokenBook(data.gateway_tokens))
+        server = _Server(
+            uvicorn.Config(
+                app,
+                host=host,
+                port=port,
+                access_log=False,  # our own request log carries ids only (observability.py)
+                log_config=None,  # keep the JSON logging set up by setup_logging
+                lifespan="off",
+                server_header=False,
+            )
+        )
+        serving = asyncio.create_task(server.serve(), name="uvicorn")
+        stopping = asyncio.create_task(stop.wait(), name="stop")
+        log.info("gateway running", host=host, port=port)
+        await asyncio.wait({serving, stopping}, return_when=asyncio.FIRST_COMPLETED)
+        server.should_exit = True
+        stopping.cancel()
+        await serving  # re-raises if uvicorn failed (e.g. the port is taken)
+        if not server.started:
+            raise RuntimeError(f"the gateway could not listen on {host}:{port}")
+    finally:
+        await nc.drain()
+        log.info("gateway stopped")
+
+
+class _Server(uvicorn.Server):
+    """uvicorn without its own signal handling: we stop it ourselves, then drain NATS."""
+
+    @contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
+
+
+def _stop_on_signals() -> asyncio.Event:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    return stop

@@ -1,0 +1,204 @@
+"""The case bus on a real NATS: an idempotency claim in JetStream KV, the SubmitCase command on
+JetStream, and questions to the ledger over request/reply.
+
+The claim is made with KV `create`, which is atomic: of two concurrent submissions with the same
+Idempotency-Key exactly one wins. The command is published after every successful or repeated
+claim with the same `Nats-Msg-Id`, so a gateway that crashed between claim and publish is
+repaired by the client's retry, and a repeat costs nothing (the server or the ledger drops it).
+"""
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from typing import TypeVar
+from uuid import UUID
+
+import nats.errors
+from nats.aio.client import Client
+from nats.js.errors import KeyNotFoundError, KeyWrongLastSequenceError
+from nats.js.kv import KeyValue
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from schemas import subjects
+from schemas.cases import submit_msg_id
+from schemas.messages import SubmitCase
+from schemas.queries import CaseAnswer, CaseQuery, HistoryAnswer, PingAnswer
+from schemas.views import CaseHistory, CaseView
+from services.bus.publishing import publish
+from services.bus.tracing import tracer
+
+from .case_bus import (
+    Claim,
+    DependencyUnavailable,
+    IdempotencyConflict,
+    SubmitOutcome,
+    claim_of,
+    submitted_history,
+    submitted_view,
+)
+
+A = TypeVar("A", bound=BaseModel)
+
+
+class ClaimRecord(BaseModel):
+    """The value kept under `case.<case id hex>` in the idempotency bucket (no personal data)."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    channel: str
+    fingerprint: str
+    procedure: str
+    claimed_at: datetime
+
+
+def claim_key(case_id: UUID) -> str:
+    return f"case.{case_id.hex}"
+
+
+class NatsCaseBus:
+    def __init__(
+        self,
+        nc: Client,
+        *,
+        query_timeout: float = 2.0,
+        ping_timeout: float = 1.0,
+        publish_timeout: float = 2.0,
+        publish_give_up_after: float = 5.0,
+    ) -> None:
+        self.nc = nc
+        self.js = nc.jetstream()
+        self.query_timeout = query_timeout
+        self.ping_timeout = ping_timeout
+        self.publish_timeout = publish_timeout
+        self.publish_give_up_after = publish_give_up_after
+        self._kv: KeyValue | None = None
+
+    async def submit(self, command: SubmitCase) -> SubmitOutcome:
+        claim = claim_of(command)
+        with tracer().start_as_current_span(
+            "gateway submit-case",
+            attributes={
+                "ventanilla.case_id": str(claim.case_id),
+                "ventanilla.channel": claim.channel,
+            },
+        ):
+            outcome = await self._claim(claim)
+            with _nats_errors():
+                await publish(
+                    self.js,
+                    subjects.submit_case(claim.channel),
+                    command,
+                    msg_id=submit_msg_id(claim.case_id),
+                    ack_timeout=self.publish_timeout,
+                    give_up_after=self.publish_give_up_after,
+                )
+        return outcome
+
+    async def case(self, case_id: UUID) -> CaseView | None:
+        answer = await self._ask(subjects.LEDGER_QUERY_CASE, CaseQuery(case_id=case_id), CaseAnswer)
+        if answer.found and answer.case is not None:
+            return answer.case
+        claim = await self._existing_claim(case_id)
+        return submitted_view(claim) if claim else None
+
+    async def history(self, case_id: UUID) -> CaseHistory | None:
+        answer = await self._ask(
+            subjects.LEDGER_QUERY_HISTORY, CaseQuery(case_id=case_id), HistoryAnswer
+        )
+        if answer.found and answer.history is not None:
+            return answer.history
+        claim = await self._existing_claim(case_id)
+        return submitted_history(claim) if claim else None
+
+    async def ping(self) -> None:
+        self._require_connection()
+        answer = await self._request(subjects.LEDGER_PING, b"", PingAnswer, self.ping_timeout)
+        if answer.status != "ok":
+            raise DependencyUnavailable("ledger", answer.detail or "not ready")
+
+    # --- idempotency claims --------------------------------------------------------------
+
+    async def _claim(self, claim: Claim) -> SubmitOutcome:
+        record = ClaimRecord(
+            channel=claim.channel,
+            fingerprint=claim.fingerprint,
+            procedure=claim.procedure,
+            claimed_at=claim.claimed_at,
+        )
+        kv = await self._bucket()
+        # Two attempts: a claim may expire (bucket TTL) between our create and our read.
+        for _ in range(2):
+            with _nats_errors():
+                try:
+                    await kv.create(claim_key(claim.case_id), record.model_dump_json().encode())
+                    return "accepted"
+                except KeyWrongLastSequenceError:
+                    pass
+            existing = await self._existing_claim(claim.case_id)
+            if existing is None:
+                continue
+            if existing.fingerprint != claim.fingerprint or existing.channel != claim.channel:
+                raise IdempotencyConflict(claim.case_id)
+            return "repeat"
+        raise DependencyUnavailable("nats", "idempotency claim kept changing")
+
+    async def _existing_claim(self, case_id: UUID) -> Claim | None:
+        kv = await self._bucket()
+        with _nats_errors():
+            try:
+                entry = await kv.get(claim_key(case_id))
+            except KeyNotFoundError:
+                return None
+        try:
+            record = ClaimRecord.model_validate_json(entry.value or b"")
+        except ValidationError:
+            raise DependencyUnavailable("nats", "unreadable idempotency claim") from None
+        return Claim(
+            case_id=case_id,
+            channel=record.channel,
+            procedure=record.procedure,
+            fingerprint=record.fingerprint,
+            claimed_at=record.claimed_at,
+        )
+
+    async def _bucket(self) -> KeyValue:
+        self._require_connection()
+        if self._kv is None:
+            with _nats_errors():
+                self._kv = await self.js.key_value(subjects.IDEMPOTENCY_BUCKET)
+        return self._kv
+
+    # --- ledger questions ----------------------------------------------------------------
+
+    async def _ask(self, subject: str, query: CaseQuery, answer: type[A]) -> A:
+        self._require_connection()
+        return await self._request(
+            subject, query.model_dump_json().encode(), answer, self.query_timeout
+        )
+
+    async def _request(self, subject: str, data: bytes, answer: type[A], wait: float) -> A:
+        try:
+            reply = await self.nc.request(subject, data, timeout=wait)
+        except nats.errors.NoRespondersError:
+            raise DependencyUnavailable("ledger", "no ledger is listening") from None
+        except (TimeoutError, nats.errors.TimeoutError):
+            raise DependencyUnavailable("ledger", "the ledger did not answer in time") from None
+        except nats.errors.Error as exc:
+            raise DependencyUnavailable("nats", type(exc).__name__) from None
+        try:
+            return answer.model_validate_json(reply.data)
+        except ValidationError:
+            raise DependencyUnavailable("ledger", "unreadable answer from the ledger") from None
+
+    def _require_connection(self) -> None:
+        # A disconnected client buffers and waits; a caller at a counter should not.
+        if not self.nc.is_connected:
+            raise DependencyUnavailable("nats", "not connected to NATS")
+
+
+@contextmanager
+def _nats_errors() -> Iterator[None]:
+    try:
+        yield
+    except (TimeoutError, nats.errors.Error) as exc:
+        raise DependencyUnavailable("nats", type(exc).__name__) from None

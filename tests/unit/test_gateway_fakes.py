@@ -1,0 +1,173 @@
+"""A hand-written in-memory CaseBus and a gateway built on it, for the gateway's unit tests.
+
+The fake keeps what the real bus keeps: idempotency claims by case id, the command stream
+deduplicated by `Nats-Msg-Id` (as JetStream does), and the ledger's views of recorded cases.
+"""
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+from uuid import UUID
+
+from fastapi.testclient import TestClient
+
+from schemas.cases import submit_msg_id
+from schemas.messages import SubmitCase
+from schemas.views import CaseHistory, CaseView, HistoryEntry, StepView
+from services.credentials import Principal, TokenFile, TokenRecord, hash_token
+from services.gateway.app import create_app
+from services.gateway.auth import TokenBook
+from services.gateway.case_bus import (
+    Claim,
+    Dependency,
+    DependencyUnavailable,
+    IdempotencyConflict,
+    SubmitOutcome,
+    claim_of,
+    submitted_history,
+    submitted_view,
+)
+
+COUNTER, KIOSK = "mac-lima-norte", "mac-express-pias-napo"
+TOKENS = {
+    "counter-token": Principal(kind="channel", id=COUNTER),
+    "kiosk-token": Principal(kind="channel", id=KIOSK),
+    "auditor-token": Principal(kind="auditor", id="auditor"),
+    "operator-token": Principal(kind="operator", id="operator"),
+}
+
+
+def body(dni: str = "40000001", reason: str = "perdida") -> dict[str, Any]:
+    return {
+        "procedure": "duplicado-dni",
+        "citizen": {"document_type": "DNI", "document_number": dni},
+        "inputs": {"reason": reason},
+    }
+
+
+def auth(token: str, key: str | None = None) -> dict[str, str]:
+    headers = {"Authorization": f"Bearer {token}"}
+    if key is not None:
+        headers["Idempotency-Key"] = key
+    return headers
+
+
+@dataclass
+class FakeCaseBus:
+    claims: dict[UUID, Claim] = field(default_factory=dict)
+    published: list[SubmitCase] = field(default_factory=list)  # every publish the gateway made
+    stream: dict[str, SubmitCase] = field(default_factory=dict)  # what JetStream keeps
+    recorded: dict[UUID, CaseView] = field(default_factory=dict)  # what the ledger knows
+    down: Dependency | None = None
+    fail_with: Exception | None = None
+
+    async def submit(self, command: SubmitCase) -> SubmitOutcome:
+        self._answer_or_fail()
+        claim = claim_of(command)
+        existing = self.claims.get(claim.case_id)
+        outcome: SubmitOutcome = "accepted"
+        if existing is not None:
+            if existing.fingerprint != claim.fingerprint:
+                raise IdempotencyConflict(claim.case_id)
+            outcome = "repeat"
+        self.claims[claim.case_id] = existing or claim
+        self.published.append(command)
+        self.stream.setdefault(submit_msg_id(claim.case_id), command)
+        return outcome
+
+    async def case(self, case_id: UUID) -> CaseView | None:
+        self._answer_or_fail()
+        if case_id in self.recorded:
+            return self.recorded[case_id]
+        claim = self.claims.get(case_id)
+        return submitted_view(claim) if claim else None
+
+    async def history(self, case_id: UUID) -> CaseHistory | None:
+        self._answer_or_fail()
+        if case_id in self.recorded:
+            view = self.recorded[case_id]
+            entry = HistoryEntry(
+                position=1,
+                type="CaseSubmitted",
+                occurred_at=view.submitted_at,
+                actor={"kind": "channel", "id": view.channel},
+                data={"procedure": view.procedure},
+            )
+            return CaseHistory(case_id=case_id, channel=view.channel, events=[entry])
+        claim = self.claims.get(case_id)
+        return submitted_history(claim) if claim else None
+
+    async def ping(self) -> None:
+        self._answer_or_fail()
+
+    def record_completed(self, case_id: UUID) -> CaseView:
+        """The ledger processes the submitted command and both steps complete."""
+        command = self.stream[submit_msg_id(case_id)]
+        now = datetime.now(UTC)
+        view = CaseView(
+            case_id=case_id,
+            procedure=command.procedure,
+            channel=command.envelope.actor.id,
+            status="completed",
+            submitted_at=now,
+            updated_at=now,
+            version=5,
+            steps=[
+                StepView(
+                    step_id=step,
+                    entity=entity,
+                    service=step,
+                    status="completed",
+                    attempts=1,
+                    dispatched_at=now,
+                    finished_at=now,
+                )
+                for step, entity in (("pago-tasa", "banco-nacion"), ("duplicado-dni", "reniec"))
+            ],
+        )
+        self.recorded[case_id] = view
+        return view
+
+    def _answer_or_fail(self) -> None:
+        if self.fail_with is not None:
+            raise self.fail_with
+        if self.down is not None:
+            raise DependencyUnavailable(self.down, f"{self.down} is down in this test")
+
+
+def write_tokens(path: Path, tokens: dict[str, Principal]) -> None:
+    records = [TokenRecord(sha256=hash_token(t), principal=p) for t, p in tokens.items()]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(TokenFile(tokens=records).model_dump_json())
+
+
+@dataclass
+class Gateway:
+    bus: FakeCaseBus
+    client: TestClient
+    tokens_file: Path
+
+
+def gateway(tmp_path: Path, *, max_body_bytes: int = 64 * 1024) -> Gateway:
+    tokens_file = tmp_path / "gateway" / "tokens.json"
+    write_tokens(tokens_file, TOKENS)
+    bus = FakeCaseBus()
+    app = create_app(bus, TokenBook(tokens_file), max_body_bytes=max_body_bytes)
+    return Gateway(bus, TestClient(app, raise_server_exceptions=False), tokens_file)
+
+
+def assert_problem(response: Any, status: int) -> dict[str, Any]:
+    """What any client may rely on in an error answer (RFC 9457)."""
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"].startswith("application/problem+json")
+    problem: dict[str, Any] = response.json()
+    assert problem["status"] == status
+    assert isinstance(problem["type"], str)
+    assert problem["type"].strip()
+    assert isinstance(problem["title"], str)
+    assert problem["title"].strip()
+    assert isinstance(problem["detail"], str)
+    assert problem["detail"].strip()
+    assert problem["instance"] == response.request.url.path
+    return problem
