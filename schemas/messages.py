@@ -31,7 +31,7 @@ class Envelope(BaseModel):
     causation_id: UUID | None = Field(default=None, description="The message that caused this.")
     actor: Actor
     occurred_at: datetime
-    schema_version: Literal[1] = SCHEMA_VERSION
+    schema_version: Literal[1] = 1
 
 
 class SubmitCase(BaseModel):

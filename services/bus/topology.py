@@ -99,6 +99,7 @@ async def ensure_topology(js: JetStreamContext) -> None:
 
 
 async def _ensure_stream(js: JetStreamContext, config: StreamConfig) -> None:
+    assert config.name is not None
     try:
         await js.stream_info(config.name)
     except NotFoundError:

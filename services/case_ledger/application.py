@@ -114,13 +114,16 @@ class CaseLedger(Application[UUID]):
 
     def _find(self, case_id: UUID) -> CaseFile | None:
         try:
-            case = self.repository.get(case_id)
+            case: object = self.repository.get(case_id)
         except AggregateNotFoundError:
             return None
         assert isinstance(case, CaseFile)
         return case
 
     # --- queries -------------------------------------------------------------------------
+
+    def is_recorded(self, case_id: UUID) -> bool:
+        return self._find(case_id) is not None
 
     def case_view(self, case_id: UUID) -> CaseView:
         case = self._find(case_id)
@@ -162,7 +165,7 @@ class CaseLedger(Application[UUID]):
             HistoryEntry(
                 position=e.originator_version,
                 type=type(e).__name__,
-                occurred_at=e.timestamp,
+                occurred_at=e.timestamp,  # type: ignore[attr-defined]  # every CaseFile event has one
                 actor=dict(getattr(e, "actor", {})),
                 data=_event_data(e),
             )

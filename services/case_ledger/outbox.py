@@ -85,7 +85,7 @@ class OutboxRelay:
             case_id=case_id,
             correlation_id=case_id,
             actor=LEDGER,
-            occurred_at=event.timestamp,
+            occurred_at=event.timestamp,  # type: ignore[attr-defined]  # every CaseFile event has one
         )
         outgoing: list[tuple[str, BaseModel, str]] = []
         if event_type == "StepDispatched":
