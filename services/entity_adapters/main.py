@@ -20,6 +20,7 @@ from .runner import AdapterRunner
 log = structlog.get_logger(__name__)
 
 ENTITY_IDS = tuple(ADAPTERS)
+STOP_GRACE = 10.0  # seconds; the back-office calls of one batch
 
 
 def serve(entity: str, data_dir: Path, nats_url: str) -> None:
@@ -48,7 +49,10 @@ async def run(
     task = asyncio.create_task(runner.run(stop), name=f"adapter-{entity}")
     log.info("adapter running", entity=entity)
     await stop.wait()
-    task.cancel()
-    await asyncio.gather(task, return_exceptions=True)
+    # Let the current batch finish (results published, requests acked) before leaving.
+    done, _ = await asyncio.wait({task}, timeout=STOP_GRACE)
+    if not done:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
     await nc.drain()
     log.info("adapter stopped", entity=entity)

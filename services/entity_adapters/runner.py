@@ -7,6 +7,7 @@ can never be handled go to the dead-letter stream and are acked, so they block n
 """
 
 import asyncio
+import contextlib
 from datetime import UTC, datetime
 from typing import Any
 from uuid import uuid4
@@ -58,10 +59,19 @@ class AdapterRunner:
                 sub = await self.js.pull_subscribe_bind(
                     subjects.adapter_consumer(entity), stream=subjects.WORK_STREAM
                 )
-                await self._consume(sub, stop)
             except Exception as exc:  # the server is restarting: bind again shortly
+                log.warning("adapter consumer unavailable", entity=entity, error=repr(exc))
+                await asyncio.sleep(1.0)
+                continue
+            try:
+                await self._consume(sub, stop)
+            except Exception as exc:
                 log.warning("adapter consumer interrupted", entity=entity, error=repr(exc))
                 await asyncio.sleep(1.0)
+            finally:
+                # A pull subscription left open makes the connection's drain wait for it.
+                with contextlib.suppress(Exception):
+                    await sub.unsubscribe()
 
     async def _consume(self, sub: JetStreamContext.PullSubscription, stop: asyncio.Event) -> None:
         while not stop.is_set():
