@@ -1,0 +1,62 @@
+"""Messages as a channel or an entity would send them, for tests at every level."""
+
+from datetime import UTC, datetime
+from typing import Any
+from uuid import UUID, uuid4
+
+from schemas.cases import case_id_for, request_fingerprint
+from schemas.messages import Actor, Envelope, StepOutcome, StepResult, SubmitCase
+
+
+def envelope(case_id: UUID, actor: Actor) -> Envelope:
+    return Envelope(
+        message_id=uuid4(),
+        case_id=case_id,
+        correlation_id=case_id,
+        actor=actor,
+        occurred_at=datetime.now(UTC),
+    )
+
+
+def submit_command(
+    dni: str, *, channel: str = "mac-lima-norte", key: str | None = None, reason: str = "perdida"
+) -> SubmitCase:
+    case_id = case_id_for(channel, key or str(uuid4()))
+    body: dict[str, Any] = {
+        "procedure": "duplicado-dni",
+        "citizen": {"document_type": "DNI", "document_number": dni},
+        "inputs": {"reason": reason},
+    }
+    return SubmitCase(
+        envelope=envelope(case_id, Actor(kind="channel", id=channel)),
+        procedure="duplicado-dni",
+        citizen=body["citizen"],
+        inputs=body["inputs"],
+        request_fingerprint=request_fingerprint(body),
+    )
+
+
+def step_result(
+    case_id: UUID,
+    step_id: str,
+    attempt_id: UUID,
+    entity: str,
+    service: str,
+    outcome: StepOutcome = "completed",
+    data: dict[str, Any] | None = None,
+    reason: str | None = None,
+) -> StepResult:
+    return StepResult(
+        envelope=envelope(case_id, Actor(kind="entity", id=entity)),
+        step_id=step_id,
+        attempt_id=attempt_id,
+        entity=entity,
+        service=service,
+        outcome=outcome,
+        data=data or {},
+        reason=reason,
+    )
+
+
+RECEIPT = {"receipt_number": "BN-0001", "amount_pen": "23.40", "paid_at": "2026-11-30T10:00:00Z"}
+CARD = {"card_serial": "DNI-0001", "pickup_date": "2026-12-07"}

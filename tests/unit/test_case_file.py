@@ -1,0 +1,114 @@
+"""The case file aggregate: decisions, repeats, and replay from its own events."""
+
+from uuid import UUID
+
+import pytest
+
+from schemas.procedures import DUPLICADO_DNI
+from services.case_ledger.domain import CaseFile, StepMismatch
+from tests.factories import CARD, RECEIPT
+
+CASE = UUID("00000000-0000-4000-8000-000000000001")
+
+
+def new_case(dni: str = "40000001") -> CaseFile:
+    case = CaseFile(
+        case_id=CASE,
+        procedure="duplicado-dni",
+        channel="mac-lima-norte",
+        citizen={"document_type": "DNI", "document_number": dni},
+        inputs={"reason": "perdida"},
+        request_fingerprint="f" * 64,
+        actor={"kind": "channel", "id": "mac-lima-norte"},
+    )
+    case.advance(DUPLICADO_DNI)
+    return case
+
+
+def event_names(case: CaseFile) -> list[str]:
+    return [type(e).__name__ for e in case.collect_events()]
+
+
+def attempt_of(case: CaseFile, step_id: str) -> UUID:
+    return UUID(case.steps[step_id]["attempt_id"])
+
+
+def test_submitting_opens_the_case_and_dispatches_the_fee() -> None:
+    case = new_case()
+
+    assert case.id == CASE
+    assert case.status == "in_progress"
+    assert event_names(case) == ["CaseSubmitted", "StepDispatched"]
+    assert case.steps["pago-tasa"]["status"] == "dispatched"
+
+
+def test_a_case_runs_to_completed_recording_the_data_shared() -> None:
+    case = new_case()
+    fee = attempt_of(case, "pago-tasa")
+    case.collect_events()
+
+    assert case.record_result("pago-tasa", fee, "banco-nacion", "completed", RECEIPT, None)
+    case.advance(DUPLICADO_DNI)
+    assert event_names(case) == ["StepCompleted", "DataShared", "StepDispatched"]
+
+    card = attempt_of(case, "duplicado-dni")
+    assert case.record_result("duplicado-dni", card, "reniec", "completed", CARD, None)
+    case.advance(DUPLICADO_DNI)
+    assert event_names(case) == ["StepCompleted", "CaseCompleted"]
+    assert case.status == "completed"
+
+
+def test_a_repeated_answer_changes_nothing() -> None:
+    case = new_case()
+    fee = attempt_of(case, "pago-tasa")
+    case.record_result("pago-tasa", fee, "banco-nacion", "completed", RECEIPT, None)
+    case.collect_events()
+
+    assert not case.record_result("pago-tasa", fee, "banco-nacion", "completed", RECEIPT, None)
+    assert event_names(case) == []
+
+
+def test_an_answer_from_the_wrong_entity_or_for_an_unknown_step_is_refused() -> None:
+    case = new_case()
+    fee = attempt_of(case, "pago-tasa")
+
+    with pytest.raises(StepMismatch, match="belongs to banco-nacion"):
+        case.record_result("pago-tasa", fee, "reniec", "completed", RECEIPT, None)
+    with pytest.raises(StepMismatch, match="no dispatched step"):
+        case.record_result("duplicado-dni", fee, "reniec", "completed", CARD, None)
+
+
+def test_an_entity_refusal_rejects_the_case_with_its_reason() -> None:
+    case = new_case("40000002")
+    case.record_result(
+        "pago-tasa", attempt_of(case, "pago-tasa"), "banco-nacion", "completed", RECEIPT, None
+    )
+    case.advance(DUPLICADO_DNI)
+    card = attempt_of(case, "duplicado-dni")
+    case.record_result("duplicado-dni", card, "reniec", "rejected", {}, "no record of this DNI")
+    case.advance(DUPLICADO_DNI)
+
+    assert case.status == "rejected"
+    assert case.reason == "reniec: no record of this DNI"
+    # A final case takes no further steps, whatever arrives later.
+    case.collect_events()
+    case.advance(DUPLICADO_DNI)
+    assert event_names(case) == []
+
+
+def test_replaying_the_events_rebuilds_the_same_case() -> None:
+    case = new_case()
+    case.record_result(
+        "pago-tasa", attempt_of(case, "pago-tasa"), "banco-nacion", "completed", RECEIPT, None
+    )
+    case.advance(DUPLICADO_DNI)
+    events = case.collect_events()
+
+    replayed: CaseFile | None = None
+    for stored in events:
+        replayed = stored.mutate(replayed)  # type: ignore[arg-type,assignment]
+
+    assert replayed is not None
+    assert replayed.status == case.status
+    assert replayed.steps == case.steps
+    assert replayed.version == case.version
