@@ -11,16 +11,15 @@ import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
-from uuid import UUID, uuid4
+from uuid import UUID
 
 from nats.js import JetStreamContext
 
 from schemas import subjects
-from schemas.cases import case_id_for, request_fingerprint, submit_msg_id
-from schemas.messages import Actor, Envelope, SubmitCase
+from schemas.cases import submit_msg_id
+from schemas.messages import SubmitCase
 from schemas.procedures import catalog
 from services.bus.publishing import publish
 from services.case_ledger import main as ledger_main
@@ -29,32 +28,9 @@ from services.case_ledger.store import LedgerStore
 from services.entity_adapters import main as adapter_main
 from services.entity_adapters.backoffices.effects import EffectLog
 from services.entity_adapters.registry import ADAPTERS
+from tests.factories import submit_command as submit_command  # re-exported for tests
 
 FINAL = ("completed", "rejected")
-
-
-def submit_command(
-    dni: str, *, channel: str = "mac-lima-norte", key: str | None = None, reason: str = "perdida"
-) -> SubmitCase:
-    case_id = case_id_for(channel, key or str(uuid4()))
-    body: dict[str, Any] = {
-        "procedure": "duplicado-dni",
-        "citizen": {"document_type": "DNI", "document_number": dni},
-        "inputs": {"reason": reason},
-    }
-    return SubmitCase(
-        envelope=Envelope(
-            message_id=uuid4(),
-            case_id=case_id,
-            correlation_id=case_id,
-            actor=Actor(kind="channel", id=channel),
-            occurred_at=datetime.now(UTC),
-        ),
-        procedure="duplicado-dni",
-        citizen=body["citizen"],
-        inputs=body["inputs"],
-        request_fingerprint=request_fingerprint(body),
-    )
 
 
 async def submit(js: JetStreamContext, command: SubmitCase) -> UUID:
@@ -80,10 +56,10 @@ class LocalStack:
         """A reader on the same store (as the CLI would open it)."""
         return CaseLedger(catalog(), self.store.environment())
 
-    async def wait_final(self, case_id: UUID, timeout: float = 30.0) -> str:
+    async def wait_final(self, case_id: UUID, within: float = 30.0) -> str:
         ledger = self.ledger()
         try:
-            async with asyncio.timeout(timeout):
+            async with asyncio.timeout(within):
                 while True:
                     try:
                         status = ledger.case_view(case_id).status
@@ -91,6 +67,16 @@ class LocalStack:
                         status = "unknown"
                     if status in FINAL:
                         return status
+                    await asyncio.sleep(0.05)
+        finally:
+            ledger.close()
+
+    async def wait_position(self, source: str, position: int, within: float = 30.0) -> None:
+        """Until the ledger has processed the message at `position` of `source`."""
+        ledger = self.ledger()
+        try:
+            async with asyncio.timeout(within):
+                while ledger.position(source) < position:
                     await asyncio.sleep(0.05)
         finally:
             ledger.close()

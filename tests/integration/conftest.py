@@ -1,0 +1,40 @@
+"""Ledger stores for integration tests: a real SQLite file and a real PostgreSQL database."""
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from services.case_ledger.store import LedgerStore
+
+# The machine's PostgreSQL (trust auth); CI runs these tests, it does not skip them.
+POSTGRES_DSN = os.environ.get(
+    "VENTANILLA_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test"
+)
+
+
+@pytest.fixture
+def postgres_store() -> Iterator[LedgerStore]:
+    """A fresh schema per test, dropped afterwards, so tests never see each other's cases."""
+    schema = f"ventanilla_test_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(POSTGRES_DSN, autocommit=True) as conn:
+        conn.execute(f'CREATE SCHEMA "{schema}"')
+    separator = "&" if "?" in POSTGRES_DSN else "?"
+    yield LedgerStore(f"{POSTGRES_DSN}{separator}schema={schema}")
+    with psycopg.connect(POSTGRES_DSN, autocommit=True) as conn:
+        conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
+
+
+@pytest.fixture
+def sqlite_store(tmp_path: Path) -> LedgerStore:
+    return LedgerStore.sqlite(tmp_path / "ledger" / "ledger.sqlite")
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def store(request: pytest.FixtureRequest) -> LedgerStore:
+    """Every store the ledger supports in production, one test body for both."""
+    fixture: LedgerStore = request.getfixturevalue(f"{request.param}_store")
+    return fixture

@@ -1,0 +1,154 @@
+"""A duplicado-dni case across Banco de la Nación and RENIEC on a real nats-server and SQLite."""
+
+import json
+from uuid import uuid4
+
+import pytest
+from nats.js import JetStreamContext
+
+from schemas import subjects
+from schemas.messages import StepResult
+from services.bus.publishing import publish
+from services.case_ledger.store import LedgerStore
+from services.stack.natsd import EmbeddedNats
+from tests.factories import submit_command
+from tests.integration.stack import event_types, local_stack, submit
+
+pytestmark = pytest.mark.integration
+
+
+async def dead_letters(js: JetStreamContext) -> list[tuple[str, dict[str, str], bytes]]:
+    """Every dead letter so far: (subject, headers, original bytes)."""
+    info = await js.stream_info(subjects.DEAD_LETTERS_STREAM)
+    letters = []
+    for seq in range(info.state.first_seq, info.state.last_seq + 1):
+        msg = await js.get_msg(subjects.DEAD_LETTERS_STREAM, seq)
+        letters.append((msg.subject, dict(msg.headers or {}), msg.data or b""))
+    return letters
+
+
+async def test_a_case_crosses_two_entities_and_completes(
+    js: JetStreamContext, nats_server: EmbeddedNats, sqlite_store: LedgerStore
+) -> None:
+    async with local_stack(sqlite_store, nats_server.url) as stack:
+        case_id = await submit(js, submit_command("40000001"))
+
+        assert await stack.wait_final(case_id) == "completed"
+
+        ledger = stack.ledger()
+        view = ledger.case_view(case_id)
+        history = ledger.case_history(case_id)
+        ledger.close()
+    assert [(s.step_id, s.status, s.attempts) for s in view.steps] == [
+        ("pago-tasa", "completed", 1),
+        ("duplicado-dni", "completed", 1),
+    ]
+    [shared] = [e for e in history.events if e.type == "DataShared"]
+    assert shared.data["from_entity"] == "banco-nacion"
+    assert shared.data["to_entity"] == "reniec"
+    assert shared.data["fields"] == ["receipt_number"]
+    assert shared.data["legal_basis"] == "DL 1211"
+    # The receipt RENIEC received is the one Banco de la Nación issued.
+    [fee_done] = [
+        e for e in history.events if e.type == "StepCompleted" and e.data["step_id"] == "pago-tasa"
+    ]
+    [card_request] = [
+        e
+        for e in history.events
+        if e.type == "StepDispatched" and e.data["step_id"] == "duplicado-dni"
+    ]
+    assert card_request.data["request"]["payment_receipt"] == fee_done.data["result"][
+        "receipt_number"
+    ]
+    assert stack.effects["banco-nacion"].count("fee-charged") == 1
+    assert stack.effects["reniec"].count("dni-duplicate-issued") == 1
+
+
+async def test_a_citizen_unknown_to_reniec_is_rejected_with_the_reason(
+    js: JetStreamContext, nats_server: EmbeddedNats, sqlite_store: LedgerStore
+) -> None:
+    async with local_stack(sqlite_store, nats_server.url) as stack:
+        case_id = await submit(js, submit_command("40000002"))
+
+        assert await stack.wait_final(case_id) == "rejected"
+        ledger = stack.ledger()
+        view = ledger.case_view(case_id)
+        ledger.close()
+    assert view.reason is not None
+    assert "RENIEC" in view.reason
+    assert [s.status for s in view.steps] == ["completed", "rejected"]
+    assert stack.effects["reniec"].count("dni-duplicate-issued") == 0
+
+
+async def test_the_same_submission_twice_opens_one_case(
+    js: JetStreamContext, nats_server: EmbeddedNats, sqlite_store: LedgerStore
+) -> None:
+    async with local_stack(sqlite_store, nats_server.url) as stack:
+        first = submit_command("40000001", key="counter-7-0001")
+        again = submit_command("40000001", key="counter-7-0001")
+        case_id = await submit(js, first)
+        assert await submit(js, again) == case_id  # deduplicated by the server (Nats-Msg-Id)
+        # Beyond the server's duplicate window the ledger itself recognises the case.
+        await publish(js, subjects.submit_case("mac-lima-norte"), again, msg_id=str(uuid4()))
+
+        assert await stack.wait_final(case_id) == "completed"
+        await stack.wait_position("commands", 2)
+        ledger = stack.ledger()
+        types = event_types(ledger, case_id)
+        ledger.close()
+    assert types.count("CaseSubmitted") == 1
+    assert types.count("CaseCompleted") == 1
+    assert stack.effects["banco-nacion"].count("fee-charged") == 1
+
+
+async def test_a_redelivered_result_is_applied_once(
+    js: JetStreamContext, nats_server: EmbeddedNats, sqlite_store: LedgerStore
+) -> None:
+    async with local_stack(sqlite_store, nats_server.url) as stack:
+        case_id = await submit(js, submit_command("40000001"))
+        assert await stack.wait_final(case_id) == "completed"
+        ledger = stack.ledger()
+        before = event_types(ledger, case_id)
+        ledger.close()
+
+        # The entity's first answer arrives again, as after an adapter crash before its ack.
+        first_answer = await js.get_msg(subjects.RESULTS_STREAM, 1)
+        assert StepResult.model_validate_json(first_answer.data or b"").step_id == "pago-tasa"
+        await publish(js, first_answer.subject or "", first_answer.data or b"", msg_id="redo-1")
+        results = await js.stream_info(subjects.RESULTS_STREAM)
+        await stack.wait_position("results", results.state.last_seq)
+
+        ledger = stack.ledger()
+        after = event_types(ledger, case_id)
+        ledger.close()
+    assert after == before
+
+
+async def test_bad_messages_go_to_the_dead_letter_stream_and_the_rest_flow(
+    js: JetStreamContext, nats_server: EmbeddedNats, sqlite_store: LedgerStore
+) -> None:
+    submit_subject = subjects.submit_case("mac-lima-norte")
+    await publish(js, submit_subject, b"{not json", msg_id="bad-1")
+    wrong_model = submit_command("40000001").model_dump(mode="json")
+    del wrong_model["procedure"]
+    await publish(js, submit_subject, json.dumps(wrong_model).encode(), msg_id="bad-2")
+    await publish(js, subjects.work("reniec", "duplicado-dni"), b"\x00garbage", msg_id="bad-3")
+    async with local_stack(sqlite_store, nats_server.url) as stack:
+        case_id = await submit(js, submit_command("40000001"))
+
+        assert await stack.wait_final(case_id) == "completed"
+    letters = await dead_letters(js)
+    by_origin = {subject: headers for subject, headers, _ in letters}
+    assert len(letters) == 3
+    reasons = [h[subjects.HEADER_DEAD_LETTER_REASON] for _, h, _ in letters]
+    assert "malformed JSON" in reasons
+    assert any("procedure" in r and "SubmitCase" in r for r in reasons)
+    assert subjects.dead_letter("reniec") in by_origin
+    # The original bytes are kept for an operator to inspect or replay.
+    assert b"{not json" in [data for _, _, data in letters]
+    for _, headers, _ in letters:
+        assert headers[subjects.HEADER_ORIGIN_STREAM] in (
+            subjects.COMMANDS_STREAM,
+            subjects.WORK_STREAM,
+        )
+        assert "40000001" not in headers[subjects.HEADER_DEAD_LETTER_REASON]

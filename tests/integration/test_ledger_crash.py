@@ -1,0 +1,110 @@
+"""The ledger process dies at the worst moments and comes back: nothing lost, nothing doubled."""
+
+import asyncio
+import random
+import signal
+import subprocess
+from uuid import UUID
+
+import pytest
+from nats.js import JetStreamContext
+
+from schemas import subjects
+from services.case_ledger.store import LedgerStore
+from services.failpoints import EXIT_CODE
+from services.stack.natsd import EmbeddedNats
+from tests.factories import submit_command
+from tests.integration.stack import LocalStack, event_types, ledger_process, local_stack, submit
+
+pytestmark = pytest.mark.integration
+
+EXPECTED_COMPLETED = [
+    "CaseSubmitted",
+    "StepDispatched",
+    "StepCompleted",
+    "DataShared",
+    "StepDispatched",
+    "StepCompleted",
+    "CaseCompleted",
+]
+
+
+async def wait_exit(process: subprocess.Popen[bytes], within: float = 30.0) -> int:
+    async with asyncio.timeout(within):
+        while process.poll() is None:
+            await asyncio.sleep(0.02)
+    return process.returncode
+
+
+def stop(process: subprocess.Popen[bytes]) -> None:
+    if process.poll() is None:
+        process.send_signal(signal.SIGTERM)
+        process.wait(timeout=15)
+
+
+def assert_each_case_once(stack: LocalStack, case_ids: list[UUID]) -> None:
+    ledger = stack.ledger()
+    try:
+        for case_id in case_ids:
+            assert event_types(ledger, case_id) == EXPECTED_COMPLETED, case_id
+    finally:
+        ledger.close()
+    assert stack.effects["banco-nacion"].count("fee-charged") == len(case_ids)
+    assert stack.effects["reniec"].count("dni-duplicate-issued") == len(case_ids)
+
+
+@pytest.mark.parametrize("crash_at_save", [1, 2, 3])
+async def test_a_ledger_killed_between_save_and_publish_resumes_on_restart(
+    crash_at_save: int, js: JetStreamContext, nats_server: EmbeddedNats, sqlite_store: LedgerStore
+) -> None:
+    async with local_stack(sqlite_store, nats_server.url, ledger=False) as stack:
+        case_id = await submit(js, submit_command("40000001"))
+        doomed = ledger_process(
+            sqlite_store, nats_server.url, failpoints=f"ledger.after-save={crash_at_save}"
+        )
+        assert await wait_exit(doomed) == EXIT_CODE
+        # It died with the change saved and its announcement not yet published.
+        ledger = stack.ledger()
+        saved = event_types(ledger, case_id)
+        ledger.close()
+        assert "CaseSubmitted" in saved
+        announced = await js.stream_info(subjects.EVENTS_STREAM)
+        assert announced.state.messages < len(saved)
+
+        restarted = ledger_process(sqlite_store, nats_server.url)
+        try:
+            assert await stack.wait_final(case_id) == "completed"
+            await asyncio.sleep(0.5)  # room for anything it might wrongly do twice
+        finally:
+            stop(restarted)
+        assert restarted.returncode == 0
+    assert_each_case_once(stack, [case_id])
+    events = await js.stream_info(subjects.EVENTS_STREAM)
+    assert events.state.messages == len(EXPECTED_COMPLETED)  # each event announced once
+
+
+async def test_a_ledger_killed_under_load_loses_and_doubles_nothing(
+    js: JetStreamContext, nats_server: EmbeddedNats, sqlite_store: LedgerStore
+) -> None:
+    async with local_stack(sqlite_store, nats_server.url, ledger=False) as stack:
+        case_ids = [await submit(js, submit_command("40000001")) for _ in range(100)]
+        first = ledger_process(sqlite_store, nats_server.url)
+        # Kill it mid-stream: some results recorded, most of the 200 still to come.
+        await stack.wait_position("results", random.randint(10, 120))
+        first.send_signal(signal.SIGKILL)
+        assert await wait_exit(first) == -signal.SIGKILL
+
+        ledger = stack.ledger()
+        recorded = [c for c in case_ids if ledger.is_recorded(c)]
+        completed = sum(1 for c in recorded if ledger.case_view(c).status == "completed")
+        ledger.close()
+        assert completed < len(case_ids), "the ledger had finished everything before it was killed"
+
+        second = ledger_process(sqlite_store, nats_server.url)
+        try:
+            for case_id in case_ids:
+                assert await stack.wait_final(case_id, within=60) == "completed"
+            await asyncio.sleep(0.5)
+        finally:
+            stop(second)
+    assert_each_case_once(stack, case_ids)
