@@ -1,0 +1,132 @@
+"""An entity adapter on its durable consumer: retries with backoff, one result, one effect."""
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from uuid import UUID, uuid4
+
+import pytest
+from nats.js import JetStreamContext
+
+from schemas import subjects
+from schemas.messages import Actor, StepRequest, StepResult
+from services.bus.publishing import publish
+from services.entity_adapters import reniec
+from services.entity_adapters.backoffices.effects import EffectLog
+from services.entity_adapters.backoffices.reniec import DuplicateCard, FakeReniec
+from services.entity_adapters.runner import AdapterRunner
+from services.errors import BackOfficeUnavailable
+from tests.factories import envelope
+
+pytestmark = pytest.mark.integration
+
+
+class FlakyReniec(FakeReniec):
+    """RENIEC's registry that times out on the first calls, as a real one sometimes does."""
+
+    def __init__(self, effects: EffectLog, failures: int) -> None:
+        super().__init__(effects)
+        self.failures = failures
+        self.calls = 0
+
+    async def issue_duplicate(
+        self, document_number: str, reason: str, payment_receipt: str, idempotency_key: str
+    ) -> DuplicateCard:
+        self.calls += 1
+        if self.calls <= self.failures:
+            raise BackOfficeUnavailable("registry timed out")
+        return await super().issue_duplicate(
+            document_number, reason, payment_receipt, idempotency_key
+        )
+
+
+def duplicate_request(dni: str) -> StepRequest:
+    case_id, attempt_id = uuid4(), uuid4()
+    return StepRequest(
+        envelope=envelope(case_id, Actor(kind="ledger", id="case-ledger")),
+        step_id="duplicado-dni",
+        attempt=1,
+        attempt_id=attempt_id,
+        entity="reniec",
+        service="duplicado-dni",
+        payload={
+            "case_id": str(case_id),
+            "attempt_id": str(attempt_id),
+            "citizen": {"document_type": "DNI", "document_number": dni},
+            "reason": "robo",
+            "payment_receipt": "BN-0001",
+        },
+    )
+
+
+async def results_for(js: JetStreamContext, attempt_id: UUID, count: int) -> list[StepResult]:
+    """Wait until `count` results exist on the stream, then return those of this attempt."""
+    async with asyncio.timeout(20):
+        while (await js.stream_info(subjects.RESULTS_STREAM)).state.messages < count:
+            await asyncio.sleep(0.05)
+    info = await js.stream_info(subjects.RESULTS_STREAM)
+    found = []
+    for seq in range(info.state.first_seq, info.state.last_seq + 1):
+        result = StepResult.model_validate_json(
+            (await js.get_msg(subjects.RESULTS_STREAM, seq)).data
+        )
+        if result.attempt_id == attempt_id:
+            found.append(result)
+    return found
+
+
+@asynccontextmanager
+async def running_adapter(js: JetStreamContext, back_office: FakeReniec) -> AsyncIterator[None]:
+    stop = asyncio.Event()
+    task = asyncio.create_task(AdapterRunner(reniec.adapter, back_office, js).run(stop))
+    try:
+        yield
+    finally:
+        stop.set()
+        await task
+
+
+async def test_a_transient_failure_is_retried_and_answered_once(js: JetStreamContext) -> None:
+    effects = EffectLog()
+    registry = FlakyReniec(effects, failures=2)
+    async with running_adapter(js, registry):
+        request = duplicate_request("40000001")
+        await publish(js, subjects.work("reniec", "duplicado-dni"), request, msg_id="req-1")
+
+        [result] = await results_for(js, request.attempt_id, count=1)
+        await asyncio.sleep(0.5)  # a second answer, if any, would arrive now
+        assert len(await results_for(js, request.attempt_id, count=1)) == 1
+    assert result.outcome == "completed"
+    assert result.data["card_serial"].startswith("DNI-")
+    assert result.envelope.causation_id == request.envelope.message_id
+    assert registry.calls == 3
+    assert effects.count("dni-duplicate-issued") == 1
+    # Acked after the result was stored: nothing left on the work queue.
+    assert (await js.stream_info(subjects.WORK_STREAM)).state.messages == 0
+
+
+async def test_a_refusal_is_a_final_rejected_answer(js: JetStreamContext) -> None:
+    effects = EffectLog()
+    async with running_adapter(js, FakeReniec(effects)):
+        request = duplicate_request("40000002")
+        await publish(js, subjects.work("reniec", "duplicado-dni"), request, msg_id="req-2")
+        [result] = await results_for(js, request.attempt_id, count=1)
+    assert result.outcome == "rejected"
+    assert result.reason == "RENIEC has no record of this DNI"
+    assert effects.count("dni-duplicate-issued") == 0
+
+
+async def test_a_request_on_the_wrong_entity_is_dead_lettered_and_the_next_is_served(
+    js: JetStreamContext,
+) -> None:
+    async with running_adapter(js, FakeReniec(EffectLog())):
+        misrouted = duplicate_request("40000001").model_copy(update={"entity": "sunarp"})
+        await publish(js, subjects.work("reniec", "duplicado-dni"), misrouted, msg_id="req-3")
+        good = duplicate_request("40000001")
+        await publish(js, subjects.work("reniec", "duplicado-dni"), good, msg_id="req-4")
+
+        [result] = await results_for(js, good.attempt_id, count=1)
+    assert result.outcome == "completed"
+    letter = await js.get_last_msg(subjects.DEAD_LETTERS_STREAM, subjects.dead_letter("reniec"))
+    assert "another entity's queue" in letter.headers[subjects.HEADER_DEAD_LETTER_REASON]
+    assert (await js.stream_info(subjects.WORK_STREAM)).state.messages == 0
