@@ -1,6 +1,7 @@
 """Composition root of the gateway process: logging, tracing, NATS, the app, and uvicorn."""
 
 import asyncio
+import logging
 import signal
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -27,6 +28,8 @@ def serve(data_dir: Path, nats_url: str, host: str, port: int) -> None:
     """Run the gateway in the foreground until SIGTERM or SIGINT."""
     setup_logging("gateway")
     setup_tracing("gateway")
+    # uvicorn's start/stop banners are plain text in a JSON log; its warnings and errors stay.
+    logging.getLogger("uvicorn.error").setLevel(logging.WARNING)
     asyncio.run(run(DataDir(data_dir), nats_url, host, port))
 
 

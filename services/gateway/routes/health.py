@@ -31,7 +31,7 @@ def health_routes(bus: CaseBus) -> APIRouter:
             await bus.ping()
         except DependencyUnavailable as exc:
             raise ServiceUnavailable(
-                f"Not ready: {DEPENDENCY_NAMES[exc.dependency]} ({exc.reason}).",
+                f"Not ready. {DEPENDENCY_NAMES[exc.dependency]} ({exc.reason}).",
                 retry_after_seconds=RETRY_AFTER_SECONDS,
             ) from None
         return Health()
