@@ -21,6 +21,9 @@ log = structlog.get_logger(__name__)
 
 FileSignature = tuple[int, int, int]
 
+# The same words whether the case does not exist or belongs to another channel.
+NOT_FOUND_DETAIL = "There is no case with this id that this token may see."
+
 
 class TokenBook:
     """The tokens the gateway accepts, from the tokens file, kept fresh by its mtime."""
@@ -104,6 +107,3 @@ def ensure_visible(principal: Principal, owner: str) -> None:
     if principal.kind == "channel" and principal.id == owner:
         return
     raise CaseNotVisible(NOT_FOUND_DETAIL)
-
-
-NOT_FOUND_DETAIL = "There is no case with this id that this token may see."

@@ -10,7 +10,7 @@ from schemas.procedures import catalog
 from schemas.views import CaseHistory, CaseView
 from services.credentials import Principal
 
-from ..auth import Authenticate, channel_of, ensure_visible, may_follow_cases
+from ..auth import NOT_FOUND_DETAIL, Authenticate, channel_of, ensure_visible, may_follow_cases
 from ..case_bus import CaseBus
 from ..problems import CaseNotVisible, problem_content
 from ..submission import CaseSubmission, submission_body, submit_command
@@ -117,7 +117,7 @@ def case_routes(bus: CaseBus, authenticate: Authenticate) -> APIRouter:
         request.state.case_id = case_id
         view = await bus.case(case_id)
         if view is None:
-            raise CaseNotVisible("There is no case with this id that this token may see.")
+            raise CaseNotVisible(NOT_FOUND_DETAIL)
         ensure_visible(principal, view.channel)
         return view
 
@@ -131,7 +131,7 @@ def case_routes(bus: CaseBus, authenticate: Authenticate) -> APIRouter:
         request.state.case_id = case_id
         history = await bus.history(case_id)
         if history is None:
-            raise CaseNotVisible("There is no case with this id that this token may see.")
+            raise CaseNotVisible(NOT_FOUND_DETAIL)
         ensure_visible(principal, history.channel)
         return history
 
