@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import structlog
-from eventsourcing.persistence import Tracking
+from eventsourcing.persistence import IntegrityError, Tracking
 from nats.aio.msg import Msg
 from nats.errors import TimeoutError as NatsTimeout
 from nats.js import JetStreamContext
@@ -136,6 +136,13 @@ class Inbox:
                 await self.writer.run(self.ledger.skip, tracking)
                 outcome = "dead-letter"
                 break
+            except IntegrityError:
+                # Another writer recorded this position (or this case) first: if the position
+                # is now tracked the message is done, otherwise re-read the case and try again.
+                if await self.writer.run(self.ledger.is_tracked, tracking):
+                    outcome = "repeat"
+                    break
+                await asyncio.sleep(pause)
             except Exception as exc:
                 log.error(
                     "ledger write failed, retrying",

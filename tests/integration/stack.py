@@ -113,7 +113,7 @@ async def local_stack(
 
 
 def ledger_process(
-    store: LedgerStore, nats_url: str, failpoints: str = ""
+    store: LedgerStore, nats_url: str, failpoints: str = "", log: Path | None = None
 ) -> subprocess.Popen[bytes]:
     """The ledger as a real process, optionally armed to crash at a failpoint."""
     env = {**os.environ, "VENTANILLA_FAILPOINTS": failpoints}
@@ -126,7 +126,7 @@ def ledger_process(
         [sys.executable, "-c", code, store.url, nats_url],
         env=env,
         cwd=Path(__file__).resolve().parents[2],
-        stderr=subprocess.DEVNULL,
+        stderr=log.open("ab") if log is not None else subprocess.DEVNULL,
     )
 
 

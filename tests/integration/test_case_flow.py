@@ -57,9 +57,9 @@ async def test_a_case_crosses_two_entities_and_completes(
         for e in history.events
         if e.type == "StepDispatched" and e.data["step_id"] == "duplicado-dni"
     ]
-    assert card_request.data["request"]["payment_receipt"] == fee_done.data["result"][
-        "receipt_number"
-    ]
+    assert (
+        card_request.data["request"]["payment_receipt"] == fee_done.data["result"]["receipt_number"]
+    )
     assert stack.effects["banco-nacion"].count("fee-charged") == 1
     assert stack.effects["reniec"].count("dni-duplicate-issued") == 1
 

@@ -108,3 +108,20 @@ async def test_a_ledger_killed_under_load_loses_and_doubles_nothing(
         finally:
             stop(second)
     assert_each_case_once(stack, case_ids)
+
+
+async def test_two_ledgers_by_mistake_still_record_each_case_once(
+    js: JetStreamContext, nats_server: EmbeddedNats, sqlite_store: LedgerStore
+) -> None:
+    async with local_stack(sqlite_store, nats_server.url, ledger=False) as stack:
+        case_ids = [await submit(js, submit_command("40000001")) for _ in range(40)]
+        ledgers = [ledger_process(sqlite_store, nats_server.url) for _ in range(2)]
+        try:
+            for case_id in case_ids:
+                assert await stack.wait_final(case_id, within=60) == "completed"
+            await asyncio.sleep(0.5)
+        finally:
+            for process in ledgers:
+                stop(process)
+        assert [p.returncode for p in ledgers] == [0, 0]
+    assert_each_case_once(stack, case_ids)
