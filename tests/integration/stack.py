@@ -8,8 +8,8 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -55,6 +55,14 @@ class LocalStack:
     def ledger(self) -> CaseLedger:
         """A reader on the same store (as the CLI would open it)."""
         return CaseLedger(catalog(), self.store.environment())
+
+    @contextmanager
+    def reading(self) -> Iterator[CaseLedger]:
+        ledger = self.ledger()
+        try:
+            yield ledger
+        finally:
+            ledger.close()
 
     async def wait_final(self, case_id: UUID, within: float = 30.0) -> str:
         ledger = self.ledger()

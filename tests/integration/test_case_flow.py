@@ -35,10 +35,9 @@ async def test_a_case_crosses_two_entities_and_completes(
 
         assert await stack.wait_final(case_id) == "completed"
 
-        ledger = stack.ledger()
-        view = ledger.case_view(case_id)
-        history = ledger.case_history(case_id)
-        ledger.close()
+        with stack.reading() as ledger:
+            view = ledger.case_view(case_id)
+            history = ledger.case_history(case_id)
     assert [(s.step_id, s.status, s.attempts) for s in view.steps] == [
         ("pago-tasa", "completed", 1),
         ("duplicado-dni", "completed", 1),
@@ -71,9 +70,8 @@ async def test_a_citizen_unknown_to_reniec_is_rejected_with_the_reason(
         case_id = await submit(js, submit_command("40000002"))
 
         assert await stack.wait_final(case_id) == "rejected"
-        ledger = stack.ledger()
-        view = ledger.case_view(case_id)
-        ledger.close()
+        with stack.reading() as ledger:
+            view = ledger.case_view(case_id)
     assert view.reason is not None
     assert "RENIEC" in view.reason
     assert [s.status for s in view.steps] == ["completed", "rejected"]
@@ -93,9 +91,8 @@ async def test_the_same_submission_twice_opens_one_case(
 
         assert await stack.wait_final(case_id) == "completed"
         await stack.wait_position("commands", 2)
-        ledger = stack.ledger()
-        types = event_types(ledger, case_id)
-        ledger.close()
+        with stack.reading() as ledger:
+            types = event_types(ledger, case_id)
     assert types.count("CaseSubmitted") == 1
     assert types.count("CaseCompleted") == 1
     assert stack.effects["banco-nacion"].count("fee-charged") == 1
@@ -107,9 +104,8 @@ async def test_a_redelivered_result_is_applied_once(
     async with local_stack(sqlite_store, nats_server.url) as stack:
         case_id = await submit(js, submit_command("40000001"))
         assert await stack.wait_final(case_id) == "completed"
-        ledger = stack.ledger()
-        before = event_types(ledger, case_id)
-        ledger.close()
+        with stack.reading() as ledger:
+            before = event_types(ledger, case_id)
 
         # The entity's first answer arrives again, as after an adapter crash before its ack.
         first_answer = await js.get_msg(subjects.RESULTS_STREAM, 1)
@@ -118,9 +114,8 @@ async def test_a_redelivered_result_is_applied_once(
         results = await js.stream_info(subjects.RESULTS_STREAM)
         await stack.wait_position("results", results.state.last_seq)
 
-        ledger = stack.ledger()
-        after = event_types(ledger, case_id)
-        ledger.close()
+        with stack.reading() as ledger:
+            after = event_types(ledger, case_id)
     assert after == before
 
 

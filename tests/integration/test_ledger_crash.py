@@ -13,20 +13,10 @@ from schemas import subjects
 from services.case_ledger.store import LedgerStore
 from services.failpoints import EXIT_CODE
 from services.stack.natsd import EmbeddedNats
-from tests.factories import submit_command
+from tests.factories import COMPLETED_HISTORY, submit_command
 from tests.integration.stack import LocalStack, event_types, ledger_process, local_stack, submit
 
 pytestmark = pytest.mark.integration
-
-EXPECTED_COMPLETED = [
-    "CaseSubmitted",
-    "StepDispatched",
-    "StepCompleted",
-    "DataShared",
-    "StepDispatched",
-    "StepCompleted",
-    "CaseCompleted",
-]
 
 
 async def wait_exit(process: subprocess.Popen[bytes], within: float = 30.0) -> int:
@@ -46,7 +36,7 @@ def assert_each_case_once(stack: LocalStack, case_ids: list[UUID]) -> None:
     ledger = stack.ledger()
     try:
         for case_id in case_ids:
-            assert event_types(ledger, case_id) == EXPECTED_COMPLETED, case_id
+            assert event_types(ledger, case_id) == COMPLETED_HISTORY, case_id
     finally:
         ledger.close()
     assert stack.effects["banco-nacion"].count("fee-charged") == len(case_ids)
@@ -64,9 +54,8 @@ async def test_a_ledger_killed_between_save_and_publish_resumes_on_restart(
         )
         assert await wait_exit(doomed) == EXIT_CODE
         # It died with the change saved and its announcement not yet published.
-        ledger = stack.ledger()
-        saved = event_types(ledger, case_id)
-        ledger.close()
+        with stack.reading() as ledger:
+            saved = event_types(ledger, case_id)
         assert "CaseSubmitted" in saved
         announced = await js.stream_info(subjects.EVENTS_STREAM)
         assert announced.state.messages < len(saved)
@@ -80,7 +69,7 @@ async def test_a_ledger_killed_between_save_and_publish_resumes_on_restart(
         assert restarted.returncode == 0
     assert_each_case_once(stack, [case_id])
     events = await js.stream_info(subjects.EVENTS_STREAM)
-    assert events.state.messages == len(EXPECTED_COMPLETED)  # each event announced once
+    assert events.state.messages == len(COMPLETED_HISTORY)  # each event announced once
 
 
 async def test_a_ledger_killed_under_load_loses_and_doubles_nothing(
@@ -94,10 +83,9 @@ async def test_a_ledger_killed_under_load_loses_and_doubles_nothing(
         first.send_signal(signal.SIGKILL)
         assert await wait_exit(first) == -signal.SIGKILL
 
-        ledger = stack.ledger()
-        recorded = [c for c in case_ids if ledger.is_recorded(c)]
-        completed = sum(1 for c in recorded if ledger.case_view(c).status == "completed")
-        ledger.close()
+        with stack.reading() as ledger:
+            recorded = [c for c in case_ids if ledger.is_recorded(c)]
+            completed = sum(1 for c in recorded if ledger.case_view(c).status == "completed")
         assert completed < len(case_ids), "the ledger had finished everything before it was killed"
 
         second = ledger_process(sqlite_store, nats_server.url)

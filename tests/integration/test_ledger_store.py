@@ -10,7 +10,7 @@ from schemas.procedures import catalog
 from services.case_ledger.application import CaseLedger
 from services.case_ledger.store import LedgerStore
 from services.errors import CaseNotFound, Unprocessable
-from tests.factories import CARD, RECEIPT, step_result, submit_command
+from tests.factories import CARD, COMPLETED_HISTORY, RECEIPT, step_result, submit_command
 
 pytestmark = pytest.mark.integration
 
@@ -58,15 +58,7 @@ def test_a_case_is_recorded_step_by_step_and_read_back(ledger: CaseLedger) -> No
         ("reniec", "completed"),
     ]
     history = ledger.case_history(case_id)
-    assert [e.type for e in history.events] == [
-        "CaseSubmitted",
-        "StepDispatched",
-        "StepCompleted",
-        "DataShared",
-        "StepDispatched",
-        "StepCompleted",
-        "CaseCompleted",
-    ]
+    assert [e.type for e in history.events] == COMPLETED_HISTORY
     assert [e.position for e in history.events] == list(range(1, 8))
     shared = history.events[3]
     assert shared.data["legal_basis"] == "DL 1211"
