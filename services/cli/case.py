@@ -27,7 +27,7 @@ app = typer.Typer(help="Submit a case and follow it.", no_args_is_help=True)
 
 def console() -> Console:
     # Made per command, so the terminal's width (COLUMNS) is read when the command runs.
-    return Console(highlight=False)
+    return Console(highlight=False, soft_wrap=True)
 
 
 FINAL = ("completed", "rejected")

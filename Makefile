@@ -1,0 +1,47 @@
+# The README's commands. `make up` runs the stack; `make test` runs every check CI runs.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+DATA_DIR ?= var
+HTTP_PORT ?= 8000
+NATS_PORT ?= 4222
+HOST ?= 127.0.0.1
+
+.PHONY: up test lint fmt typecheck unit clean
+
+# Re-install whenever pyproject.toml changes (new dependency, new console script).
+$(STAMP): pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' \
+		|| { echo "Ventanilla needs Python 3.11 or newer (PYTHON=$(PYTHON))"; exit 1; }
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install -e '.[dev]'
+	touch $@
+
+up: $(STAMP)
+	$(BIN)/ventanilla up --data-dir $(DATA_DIR) --http-port $(HTTP_PORT) \
+		--nats-port $(NATS_PORT) --host $(HOST)
+
+test: lint typecheck
+	$(BIN)/pytest
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: $(STAMP)
+	$(BIN)/mypy
+
+unit: $(STAMP)
+	$(BIN)/pytest tests/unit
+
+fmt: $(STAMP)
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+# Removes the virtualenv and caches; the stack's data dir ($(DATA_DIR)) is kept on purpose.
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache *.egg-info build
+	find . -name __pycache__ -type d -prune -not -path './$(VENV)/*' -exec rm -rf {} +

@@ -1,0 +1,279 @@
+"""`ventanilla up` as a user runs it: a real process tree on free ports, driven over HTTP.
+
+One stack serves the whole module; the tests run in file order and the last one stops it
+with Ctrl-C (SIGINT), as a user would.
+"""
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+from uuid import uuid4
+
+import httpx
+import pytest
+
+from services.credentials import DevCredentials
+from services.datadir import DataDir
+
+pytestmark = pytest.mark.e2e
+
+FINAL = ("completed", "rejected")
+T = TypeVar("T")
+
+
+def ventanilla() -> list[str]:
+    """The installed console script beside this interpreter (what `make up` runs)."""
+    script = Path(sys.executable).parent / "ventanilla"
+    return [str(script)] if script.exists() else [sys.executable, "-m", "services.cli"]
+
+
+def up_command(data_dir: Path, *, http_port: int) -> list[str]:
+    args = ["--data-dir", str(data_dir), "--http-port", str(http_port), "--nats-port", "0"]
+    return [*ventanilla(), "up", *args]
+
+
+def eventually(probe: Callable[[], T | None], timeout: float, what: str) -> T:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = probe()
+        if value is not None:
+            return value
+        time.sleep(0.1)
+    raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+
+
+def children_of(parent: int) -> dict[int, str]:
+    """pid → command line of the live children of `parent`, read from /proc."""
+    found = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+            cmdline = (entry / "cmdline").read_bytes()
+        except OSError:
+            continue
+        # Fields after the command name, which is in parentheses and may contain spaces.
+        state, ppid = stat.rsplit(")", 1)[1].split()[:2]
+        if int(ppid) == parent and state != "Z":
+            found[int(entry.name)] = cmdline.replace(b"\0", b" ").decode().strip()
+    return found
+
+
+def alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+@dataclass
+class Stack:
+    process: subprocess.Popen[bytes]
+    data_dir: Path
+    output_file: Path
+    credentials: DevCredentials
+    busy_port: int
+
+    @property
+    def output(self) -> str:
+        return self.output_file.read_text()
+
+    def http(self, token: str | None = None) -> httpx.Client:
+        token = token or next(iter(self.credentials.channels.values()))
+        return httpx.Client(
+            base_url=self.credentials.gateway_url,
+            headers={"Authorization": f"Bearer {token}"},
+            timeout=10.0,
+        )
+
+    def child(self, title: str) -> int:
+        matches = [pid for pid, args in children_of(self.process.pid).items() if args == title]
+        assert len(matches) == 1, f"{title!r} among {children_of(self.process.pid)}"
+        return matches[0]
+
+    def submit(self, dni: str) -> str:
+        body = {
+            "procedure": "duplicado-dni",
+            "citizen": {"document_type": "DNI", "document_number": dni},
+            "inputs": {"reason": "perdida"},
+        }
+        with self.http() as client:
+            response = client.post(
+                "/v1/cases", json=body, headers={"Idempotency-Key": str(uuid4())}
+            )
+        assert response.status_code == 202, response.text
+        assert response.json()["status"] == "submitted"
+        return str(response.json()["case_id"])
+
+    def wait_final(self, case_id: str, timeout: float = 60.0) -> dict[str, Any]:
+        def final() -> dict[str, Any] | None:
+            with self.http() as client:
+                response = client.get(f"/v1/cases/{case_id}")
+            if response.status_code == 200 and response.json()["status"] in FINAL:
+                view: dict[str, Any] = response.json()
+                return view
+            return None
+
+        return eventually(final, timeout, f"case {case_id} to finish")
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    root = tmp_path_factory.mktemp("up")
+    data_dir, output_file = root / "var", root / "up.out"
+    # Someone else's server on the port we ask for: `up` must leave it alone and move.
+    squatter = socket.socket()
+    squatter.bind(("127.0.0.1", 0))
+    squatter.listen()
+    busy_port = squatter.getsockname()[1]
+    with output_file.open("wb") as out:
+        process = subprocess.Popen(
+            up_command(data_dir, http_port=busy_port),
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,  # its own process group, as the foreground job of a shell
+            env={**os.environ, "COLUMNS": "200"},
+        )
+    try:
+        credentials_file = DataDir(data_dir).dev_credentials
+        credentials = eventually(
+            lambda: (
+                DevCredentials.model_validate_json(credentials_file.read_text())
+                if credentials_file.exists() and process.poll() is None
+                else None
+            ),
+            60,
+            "dev-credentials.json",
+        )
+        stack = Stack(process, data_dir, output_file, credentials, busy_port)
+        eventually(lambda: "ready" in stack.output or None, 90, "`up` to print ready")
+        yield stack
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+        squatter.close()
+
+
+def test_it_prints_where_everything_is_and_the_demo_tokens(stack: Stack) -> None:
+    out = stack.output
+    assert stack.credentials.gateway_url in out
+    assert stack.credentials.nats_url in out
+    for token in (*stack.credentials.channels.values(), stack.credentials.auditor):
+        assert token in out
+    assert str(DataDir(stack.data_dir.resolve()).dev_credentials) in out
+    assert "ventanilla case submit" in out
+    assert "curl" in out
+
+
+def test_a_busy_port_is_not_taken_over(stack: Stack) -> None:
+    assert f"port {stack.busy_port} is busy" in stack.output
+    assert not stack.credentials.gateway_url.endswith(f":{stack.busy_port}")
+    with httpx.Client(base_url=stack.credentials.gateway_url) as client:
+        assert client.get("/readyz").status_code == 200
+
+
+def test_a_case_completes_over_http(stack: Stack) -> None:
+    case_id = stack.submit("40000001")
+    view = stack.wait_final(case_id)
+    assert view["status"] == "completed"
+    assert [s["status"] for s in view["steps"]] == ["completed", "completed"]
+
+
+def test_a_citizen_unknown_to_reniec_is_rejected(stack: Stack) -> None:
+    view = stack.wait_final(stack.submit("40000002"))
+    assert view["status"] == "rejected"
+
+
+def test_children_carry_their_role_in_the_command_line(stack: Stack) -> None:
+    titles = set(children_of(stack.process.pid).values())
+    for title in ("ventanilla ledger", "ventanilla gateway", "ventanilla adapter reniec"):
+        assert title in titles
+    assert "ventanilla adapter banco-nacion" in titles
+    ps = subprocess.run(
+        ["ps", "-o", "args=", "-p", str(stack.child("ventanilla ledger"))],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert ps.stdout.strip() == "ventanilla ledger"
+
+
+def test_a_killed_adapter_comes_back_and_cases_still_complete(stack: Stack) -> None:
+    before = stack.child("ventanilla adapter reniec")
+    os.kill(before, signal.SIGKILL)
+    after = eventually(
+        lambda: next(
+            (
+                pid
+                for pid, args in children_of(stack.process.pid).items()
+                if args == "ventanilla adapter reniec" and pid != before
+            ),
+            None,
+        ),
+        30,
+        "the reniec adapter to be restarted",
+    )
+    assert after != before
+    assert "adapter-reniec" in stack.output
+    assert stack.wait_final(stack.submit("40000001"))["status"] == "completed"
+
+
+def test_case_show_reads_the_ledger_in_the_data_dir(stack: Stack) -> None:
+    case_id = stack.submit("40000001")
+    stack.wait_final(case_id)
+    shown = subprocess.run(
+        [*ventanilla(), "case", "show", case_id, "--data-dir", str(stack.data_dir)],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "COLUMNS": "200"},
+        timeout=60,
+    )
+    assert shown.returncode == 0, shown.stderr
+    assert case_id in shown.stdout
+    assert "pago-tasa" in shown.stdout
+    assert "banco-nacion" in shown.stdout
+    assert "reniec" in shown.stdout
+    assert "completed" in shown.stdout
+    history = subprocess.run(
+        [*ventanilla(), "case", "history", case_id, "--data-dir", str(stack.data_dir)],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "COLUMNS": "200"},
+        timeout=60,
+    )
+    assert history.returncode == 0, history.stderr
+    assert "DataShared" in history.stdout
+    assert "DL 1211" in history.stdout
+
+
+def test_a_second_up_on_the_same_data_dir_is_refused(stack: Stack) -> None:
+    second = subprocess.run(
+        up_command(stack.data_dir, http_port=0),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert second.returncode == 1
+    assert "in use" in second.stdout
+    assert stack.process.poll() is None
+
+
+def test_ctrl_c_stops_every_child_and_exits_0(stack: Stack) -> None:
+    children = children_of(stack.process.pid)
+    assert len(children) == 5  # nats-server, ledger, two adapters, gateway
+    os.killpg(stack.process.pid, signal.SIGINT)
+    assert stack.process.wait(timeout=60) == 0
+    for pid, args in children.items():
+        assert not alive(pid), f"{args} (pid {pid}) outlived `ventanilla up`"
+    assert "stopped" in stack.output
