@@ -1,6 +1,9 @@
 """What `ventanilla up` tells its user: where things are, how to try them, what happened."""
 
+import os
 import shlex
+import shutil
+import sys
 from pathlib import Path
 
 from rich.console import Group, RenderableType
@@ -30,6 +33,13 @@ def moved_ports(info: StackInfo) -> list[str]:
     return notices
 
 
+def program() -> str:
+    """How the user can call this command again: plain `ventanilla` only when it is on PATH."""
+    if shutil.which("ventanilla") or not sys.argv[0].endswith("ventanilla"):
+        return "ventanilla"
+    return shlex.quote(os.path.relpath(sys.argv[0]))
+
+
 def summary(info: StackInfo, data_dir: Path) -> RenderableType:
     places = Table.grid(padding=(0, 2))
     places.add_row("gateway", f"{info.gateway_url}  (API docs: {info.gateway_url}/docs)")
@@ -51,13 +61,13 @@ def summary(info: StackInfo, data_dir: Path) -> RenderableType:
         f"-H 'Authorization: Bearer {token}' -H 'Idempotency-Key: demo-1' "
         f"-H 'Content-Type: application/json' -d '{DEMO_BODY}'"
     )
+    cli = program()
     examples = [
         f"# as channel {channel}:",
         curl,
-        f"ventanilla case submit --procedure duplicado-dni --dni 40000001 --input reason=perdida"
-        f"{where}",
-        f"ventanilla case show CASE_ID{where} --wait",
-        f"ventanilla case history CASE_ID{where}",
+        f"{cli} case submit --procedure duplicado-dni --dni 40000001 --input reason=perdida{where}",
+        f"{cli} case show CASE_ID{where} --wait",
+        f"{cli} case history CASE_ID{where}",
     ]
     return Group(
         Text("\nVentanilla is running", style="bold green"),

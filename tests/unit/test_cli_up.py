@@ -1,0 +1,54 @@
+"""What `ventanilla up` decides and says before and around running its children; no network."""
+
+import os
+from pathlib import Path
+
+import pytest
+
+from services.cli import stack_view
+from services.credentials import DevCredentials
+from services.datadir import DataDir
+from services.stack.ports import PortChoice
+from services.stack.supervisor import SupervisorEvent
+from services.stack.up import StackAlreadyRunning, StackInfo, hold_data_dir
+
+
+def info(http: PortChoice, nats: PortChoice) -> StackInfo:
+    return StackInfo(
+        data_dir=DataDir(Path("/srv/var")),
+        gateway_url=f"http://127.0.0.1:{http.port}",
+        nats_url=f"nats://127.0.0.1:{nats.port}",
+        credentials=DevCredentials(
+            gateway_url="", nats_url="", channels={"c": "tok"}, auditor="a", operator="o"
+        ),
+        http_port=http,
+        nats_port=nats,
+        children=("ledger", "gateway"),
+    )
+
+
+def test_a_second_stack_on_the_same_data_dir_is_refused(tmp_path: Path) -> None:
+    d = DataDir(tmp_path / "var")
+    lock = hold_data_dir(d)
+    with pytest.raises(StackAlreadyRunning, match=f"pid {os.getpid()}"):
+        hold_data_dir(d)
+    lock.close()  # the holder is gone: the data dir is free again
+    hold_data_dir(d).close()
+
+
+def test_only_moved_ports_are_announced() -> None:
+    moved = info(PortChoice(41234, 8000), PortChoice(4222, 4222))
+    [notice] = stack_view.moved_ports(moved)
+    assert "port 8000 is busy" in notice
+    assert "41234" in notice
+    assert stack_view.moved_ports(info(PortChoice(5000, 0), PortChoice(5001, 0))) == []
+
+
+def test_a_death_is_reported_with_the_signal_and_the_log() -> None:
+    line = stack_view.event(
+        SupervisorEvent("exited", "adapter-reniec", pid=42, exit_code=-9, restart_in=2.0),
+        Path("var"),
+    )
+    assert "adapter-reniec (pid 42) was killed by signal 9" in line
+    assert "restarting in 2s" in line
+    assert "var/logs/adapter-reniec.log" in line
