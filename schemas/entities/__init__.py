@@ -2,7 +2,7 @@
 
 from dataclasses import dataclass
 
-from schemas.entities import banco_nacion, reniec
+from schemas.entities import banco_nacion, migraciones, reniec, sat, sunarp, sunat
 from schemas.entities.base import ServiceRequest, ServiceResult
 
 
@@ -18,8 +18,7 @@ class ServiceContract:
 
 
 ENTITIES: dict[str, str] = {
-    banco_nacion.ENTITY: banco_nacion.NAME,
-    reniec.ENTITY: reniec.NAME,
+    module.ENTITY: module.NAME for module in (banco_nacion, reniec, sat, sunarp, migraciones, sunat)
 }
 
 _CONTRACTS = (
@@ -31,11 +30,60 @@ _CONTRACTS = (
         banco_nacion.FeePaymentReceipt,
     ),
     ServiceContract(
+        banco_nacion.ENTITY,
+        "devolucion-tasa",
+        "Fee refund",
+        banco_nacion.FeeRefundRequest,
+        banco_nacion.FeeRefunded,
+    ),
+    ServiceContract(
         reniec.ENTITY,
         "duplicado-dni",
         "DNI duplicate issuance",
         reniec.DniDuplicateRequest,
         reniec.DniDuplicateIssued,
+    ),
+    ServiceContract(
+        reniec.ENTITY,
+        "verificacion-identidad",
+        "Identity check",
+        reniec.IdentityCheckRequest,
+        reniec.IdentityVerified,
+    ),
+    ServiceContract(
+        sat.ENTITY,
+        "certificado-no-adeudo",
+        "Vehicle tax no-debt certificate",
+        sat.NoDebtRequest,
+        sat.NoDebtCertificate,
+    ),
+    ServiceContract(
+        sunarp.ENTITY,
+        "certificado-propiedad",
+        "Vehicle ownership certificate",
+        sunarp.OwnershipRequest,
+        sunarp.OwnershipCertificate,
+    ),
+    ServiceContract(
+        sunarp.ENTITY,
+        "inscripcion-transferencia",
+        "Vehicle transfer registration",
+        sunarp.TransferRequest,
+        sunarp.TransferRegistered,
+    ),
+    ServiceContract(
+        migraciones.ENTITY,
+        "emision-pasaporte",
+        "Passport issuance",
+        migraciones.PassportRequest,
+        migraciones.PassportIssued,
+    ),
+    ServiceContract(
+        sunat.ENTITY,
+        "inscripcion-ruc",
+        "Taxpayer registration (RUC)",
+        sunat.RucRegistrationRequest,
+        sunat.RucRegistered,
     ),
 )
 

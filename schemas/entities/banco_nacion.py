@@ -1,4 +1,4 @@
-"""Banco de la Nación: collects the State's procedure fees."""
+"""Banco de la Nación: collects the State's procedure fees, and refunds them."""
 
 from datetime import datetime
 from decimal import Decimal
@@ -22,3 +22,17 @@ class FeePaymentReceipt(ServiceResult):
     receipt_number: str = Field(description="Receipt that proves the payment to other entities.")
     amount_pen: Decimal
     paid_at: datetime
+
+
+class FeeRefundRequest(ServiceRequest):
+    """Undo a fee payment when the procedure it paid for was refused."""
+
+    citizen: CitizenRef
+    receipt_number: str = Field(description="Receipt of the payment to refund.")
+    amount_pen: Decimal = Field(gt=0)
+
+
+class FeeRefunded(ServiceResult):
+    refund_number: str
+    amount_pen: Decimal
+    refunded_at: datetime

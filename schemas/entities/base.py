@@ -8,14 +8,18 @@ from pydantic import BaseModel, ConfigDict, Field
 class ServiceRequest(BaseModel):
     """Base of every entity service request.
 
-    `attempt_id` reaches the back office as its idempotency key: a redelivered request
-    carries the same key, so the back office can refuse to charge or issue twice.
+    `operation_id` reaches the back office as its idempotency key: every attempt and every
+    redelivery of a step carries the same key, so the back office can refuse to act twice.
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     case_id: UUID
-    attempt_id: UUID = Field(description="Idempotency key for the back office.")
+    operation_id: UUID = Field(
+        description="Idempotency key for the back office: the same for every attempt of a step, "
+        "so a retried or redelivered request never charges or issues twice."
+    )
+    attempt_id: UUID = Field(description="This attempt at the step, for tracing and answers.")
 
 
 class ServiceResult(BaseModel):

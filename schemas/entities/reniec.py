@@ -23,3 +23,16 @@ class DniDuplicateRequest(ServiceRequest):
 class DniDuplicateIssued(ServiceResult):
     card_serial: str = Field(description="Serial of the new DNI card.")
     pickup_date: date = Field(description="When the citizen can collect it.")
+
+
+class IdentityCheckRequest(ServiceRequest):
+    citizen: CitizenRef
+
+
+class IdentityVerified(ServiceResult):
+    """What RENIEC already holds, so no other entity asks the citizen for it (DL 1211)."""
+
+    verification_code: str = Field(description="Proof of the check, quoted by other entities.")
+    given_names: str
+    surnames: str
+    birth_date: date

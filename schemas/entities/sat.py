@@ -1,0 +1,24 @@
+"""SAT Lima: the tax administration of Lima's municipality (vehicle tax)."""
+
+from datetime import datetime
+
+from pydantic import Field
+
+from schemas.citizens import CitizenRef
+from schemas.entities.base import ServiceRequest, ServiceResult
+
+ENTITY = "sat"
+NAME = "Servicio de Administración Tributaria de Lima"
+
+
+class NoDebtRequest(ServiceRequest):
+    citizen: CitizenRef = Field(description="Who asks for the certificate.")
+    plate: str = Field(
+        pattern=r"^[A-Z0-9]{3}-[0-9]{3}$", description="Vehicle plate, e.g. ABC-123."
+    )
+
+
+class NoDebtCertificate(ServiceResult):
+    certificate_number: str
+    plate: str
+    issued_at: datetime

@@ -1,0 +1,39 @@
+"""SUNARP: the public registries (vehicle ownership and its transfers)."""
+
+from datetime import datetime
+from decimal import Decimal
+
+from pydantic import Field
+
+from schemas.citizens import CitizenRef
+from schemas.entities.base import ServiceRequest, ServiceResult
+
+ENTITY = "sunarp"
+NAME = "Superintendencia Nacional de los Registros Públicos"
+
+Plate = Field(pattern=r"^[A-Z0-9]{3}-[0-9]{3}$", description="Vehicle plate, e.g. ABC-123.")
+
+
+class OwnershipRequest(ServiceRequest):
+    plate: str = Plate
+    owner: CitizenRef = Field(description="Who claims to own the vehicle.")
+
+
+class OwnershipCertificate(ServiceResult):
+    certificate_number: str
+    plate: str
+
+
+class TransferRequest(ServiceRequest):
+    plate: str = Plate
+    seller: CitizenRef
+    buyer: CitizenRef
+    price_pen: Decimal = Field(gt=0)
+    ownership_certificate: str
+    no_debt_certificate: str
+    payment_receipt: str
+
+
+class TransferRegistered(ServiceResult):
+    registration_number: str
+    registered_at: datetime
