@@ -1,9 +1,15 @@
 """The procedure catalog's grammar: steps, their dependencies and the data that flows between them.
 
 A procedure is declarative. Each step names an entity's service and says where every field of
-that service's request comes from: the citizen, the channel's inputs, a constant, or a field of
-an earlier step's result. The last kind is a data flow under DL 1211 and is recorded in the
-ledger as `DataShared`, with its purpose and legal basis.
+that service's request comes from: the citizen, the channel's inputs (a value, or another
+citizen named by a DNI among them), a constant, or a field of an earlier step's result. The last
+kind is a data flow under DL 1211 and is recorded in the ledger as `DataShared`, with its purpose
+and legal basis.
+
+Steps form a DAG: a step waits for the steps in its `after`, and steps that wait for nothing
+pending run in parallel. A technical failure is retried up to `max_attempts`; a refusal is final.
+A step whose effect must be undone when the case fails later names a `compensation`: a service
+of the same entity, dispatched with fields of the step's own result.
 """
 
 from dataclasses import dataclass, field
@@ -35,6 +41,13 @@ class FromInput:
 
 
 @dataclass(frozen=True)
+class CitizenFromInput:
+    """Another citizen of the case (e.g. the seller of a vehicle), by a DNI in the inputs."""
+
+    name: str
+
+
+@dataclass(frozen=True)
 class Constant:
     value: Any
 
@@ -49,7 +62,15 @@ class FromStep:
     legal_basis: str = DL_1211
 
 
-Source = FromCitizen | FromInput | Constant | FromStep
+Source = FromCitizen | FromInput | CitizenFromInput | Constant | FromStep
+
+
+@dataclass(frozen=True)
+class Compensation:
+    """How to undo a completed step: a service of the step's own entity."""
+
+    service: str
+    request: dict[str, Source]
 
 
 @dataclass(frozen=True)
@@ -61,6 +82,7 @@ class StepSpec:
     after: tuple[str, ...] = ()
     deadline: timedelta = timedelta(minutes=15)
     max_attempts: int = 3
+    compensation: Compensation | None = None
 
 
 @dataclass(frozen=True)
@@ -111,26 +133,53 @@ def _validate_step(proc: ProcedureSpec, step: StepSpec, where: str) -> None:
     for dep in step.after:
         if dep not in proc._by_id:
             raise CatalogError(f"{where}: depends on unknown step {dep!r}")
-    fields = service.request.model_fields
-    for name in step.request:
-        if name not in fields or name in ENVELOPE_FIELDS:
-            raise CatalogError(f"{where}: request of {step.service!r} has no field {name!r}")
-    for name, info in fields.items():
-        if name not in ENVELOPE_FIELDS and info.is_required() and name not in step.request:
-            raise CatalogError(f"{where}: nothing provides required request field {name!r}")
+    _validate_request_fields(step.request, service.request, step.service, where)
+    readable = _ancestors_or_empty(proc, step.id)
     for name, source in step.request.items():
-        _validate_source(proc, step, name, source, where)
+        _validate_source(proc, name, source, readable, where)
+    if step.compensation is not None:
+        _validate_compensation(proc, step, step.compensation, f"{where}, compensation")
+
+
+def _validate_request_fields(
+    request: dict[str, Source], model: type[BaseModel], service: str, where: str
+) -> None:
+    fields = model.model_fields
+    for name in request:
+        if name not in fields or name in ENVELOPE_FIELDS:
+            raise CatalogError(f"{where}: request of {service!r} has no field {name!r}")
+    for name, info in fields.items():
+        if name not in ENVELOPE_FIELDS and info.is_required() and name not in request:
+            raise CatalogError(f"{where}: nothing provides required request field {name!r}")
+
+
+def _validate_compensation(
+    proc: ProcedureSpec, step: StepSpec, compensation: Compensation, where: str
+) -> None:
+    service = SERVICES.get((step.entity, compensation.service))
+    if service is None:
+        raise CatalogError(
+            f"{where}: entity {step.entity!r} offers no service {compensation.service!r}"
+        )
+    _validate_request_fields(compensation.request, service.request, compensation.service, where)
+    # An undo may read the step's own result as well as what the step itself could read.
+    readable = {step.id} | _ancestors_or_empty(proc, step.id)
+    for name, source in compensation.request.items():
+        _validate_source(proc, name, source, readable, where)
 
 
 def _validate_source(
-    proc: ProcedureSpec, step: StepSpec, name: str, source: Source, where: str
+    proc: ProcedureSpec, name: str, source: Source, readable: set[str], where: str
 ) -> None:
-    if isinstance(source, FromInput) and source.name not in proc.inputs.model_fields:
+    if (
+        isinstance(source, FromInput | CitizenFromInput)
+        and source.name not in proc.inputs.model_fields
+    ):
         raise CatalogError(f"{where}: field {name!r} reads unknown input {source.name!r}")
     if isinstance(source, FromStep):
         if source.step not in proc._by_id:
             raise CatalogError(f"{where}: field {name!r} reads unknown step {source.step!r}")
-        if source.step not in _ancestors_or_empty(proc, step.id):
+        if source.step not in readable:
             raise CatalogError(
                 f"{where}: field {name!r} reads step {source.step!r}, which it does not wait for"
             )

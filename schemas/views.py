@@ -4,7 +4,7 @@ from datetime import datetime
 from typing import Any, Literal
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 CaseStatus = Literal["submitted", "in_progress", "completed", "rejected"]
 StepStatus = Literal["pending", "dispatched", "completed", "rejected", "failed"]
@@ -21,6 +21,9 @@ class StepView(BaseModel):
     dispatched_at: datetime | None = None
     finished_at: datetime | None = None
     reason: str | None = None
+    compensates: str | None = Field(
+        default=None, description="For a compensation: the step whose effect it undoes."
+    )
 
 
 class CaseView(BaseModel):

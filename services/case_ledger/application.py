@@ -130,21 +130,18 @@ class CaseLedger(Application[UUID]):
         if case is None:
             raise CaseNotFound(str(case_id))
         proc = self.catalog[case.procedure]
-        steps = []
-        for spec in proc.steps:
-            step = case.steps.get(spec.id)
-            steps.append(
-                StepView(
-                    step_id=spec.id,
-                    entity=spec.entity,
-                    service=spec.service,
-                    status=step["status"] if step else "pending",
-                    attempts=step["attempts"] if step else 0,
-                    dispatched_at=step["dispatched_at"] if step else None,
-                    finished_at=step["finished_at"] if step else None,
-                    reason=step["reason"] if step else None,
-                )
+        pending = {"status": "pending", "attempts": 0}
+        steps = [
+            _step_view(
+                spec.id,
+                case.steps.get(
+                    spec.id, {**pending, "entity": spec.entity, "service": spec.service}
+                ),
             )
+            for spec in proc.steps
+        ]
+        # Compensations, in the order they were dispatched, after the steps they undo.
+        steps += [_step_view(i, step) for i, step in case.steps.items() if step.get("compensates")]
         return CaseView(
             case_id=case.id,
             procedure=case.procedure,
@@ -180,6 +177,20 @@ class CaseLedger(Application[UUID]):
                 start=position, limit=limit, inclusive_of_start=False
             )
         )
+
+
+def _step_view(step_id: str, step: dict[str, Any]) -> StepView:
+    return StepView(
+        step_id=step_id,
+        entity=step["entity"],
+        service=step["service"],
+        status=step["status"],
+        attempts=step["attempts"],
+        dispatched_at=step.get("dispatched_at"),
+        finished_at=step.get("finished_at"),
+        reason=step.get("reason"),
+        compensates=step.get("compensates"),
+    )
 
 
 _ENVELOPE_ATTRIBUTES = {"originator_id", "originator_version", "timestamp", "originator_topic"}

@@ -98,7 +98,9 @@ class CaseFile(Aggregate):
         if step["attempt_id"] != str(attempt_id) or step["status"] != "dispatched":
             return False  # a redelivered or superseded answer: already recorded
         actor = {"kind": "entity", "id": entity}
-        if outcome == "completed":
+        if step.get("compensates"):
+            self._record_compensation(step_id, attempt_id, outcome, data, reason, actor)
+        elif outcome == "completed":
             self._step_completed(step_id=step_id, attempt_id=attempt_id, result=data, actor=actor)
         elif outcome == "rejected":
             self._step_rejected(
@@ -110,7 +112,41 @@ class CaseFile(Aggregate):
             )
         return True
 
+    def _record_compensation(
+        self,
+        step_id: str,
+        attempt_id: UUID,
+        outcome: StepOutcome,
+        data: dict[str, Any],
+        reason: str | None,
+        actor: dict[str, str],
+    ) -> None:
+        if outcome == "completed":
+            self._compensation_completed(
+                step_id=step_id, attempt_id=attempt_id, result=data, actor=actor
+            )
+        elif outcome == "rejected":
+            self._compensation_rejected(
+                step_id=step_id, attempt_id=attempt_id, reason=reason or "", actor=actor
+            )
+        else:
+            self._compensation_attempt_failed(
+                step_id=step_id, attempt_id=attempt_id, reason=reason or "", actor=actor
+            )
+
     def _dispatch(self, dispatch: Dispatch) -> None:
+        if dispatch.compensates is not None:
+            self._compensation_dispatched(
+                step_id=dispatch.step_id,
+                compensates=dispatch.compensates,
+                entity=dispatch.entity,
+                service=dispatch.service,
+                attempt=dispatch.attempt,
+                attempt_id=dispatch.attempt_id,
+                request=dispatch.request,
+                actor=LEDGER_ACTOR,
+            )
+            return
         self._step_dispatched(
             step_id=dispatch.step_id,
             entity=dispatch.entity,
@@ -146,18 +182,39 @@ class CaseFile(Aggregate):
         request: dict[str, Any],
         actor: dict[str, str],
     ) -> None:
-        self.status = "in_progress"
-        self.steps[step_id] = {
-            "entity": entity,
-            "service": service,
-            "status": "dispatched",
-            "attempts": attempt,
-            "attempt_id": str(attempt_id),
-            "dispatched_at": self.modified_on,
-            "finished_at": None,
-            "reason": None,
-            "result": None,
-        }
+        self._open(step_id, entity, service, attempt, attempt_id, compensates=None)
+
+    @event("CompensationDispatched")
+    def _compensation_dispatched(
+        self,
+        step_id: str,
+        compensates: str,
+        entity: str,
+        service: str,
+        attempt: int,
+        attempt_id: UUID,
+        request: dict[str, Any],
+        actor: dict[str, str],
+    ) -> None:
+        self._open(step_id, entity, service, attempt, attempt_id, compensates=compensates)
+
+    @event("CompensationCompleted")
+    def _compensation_completed(
+        self, step_id: str, attempt_id: UUID, result: dict[str, Any], actor: dict[str, str]
+    ) -> None:
+        self._finish(step_id, "completed", result=dict(result))
+
+    @event("CompensationRejected")
+    def _compensation_rejected(
+        self, step_id: str, attempt_id: UUID, reason: str, actor: dict[str, str]
+    ) -> None:
+        self._finish(step_id, "rejected", reason=reason)
+
+    @event("CompensationAttemptFailed")
+    def _compensation_attempt_failed(
+        self, step_id: str, attempt_id: UUID, reason: str, actor: dict[str, str]
+    ) -> None:
+        self._finish(step_id, "failed", reason=reason)
 
     @event("DataShared")
     def _data_shared(
@@ -199,6 +256,29 @@ class CaseFile(Aggregate):
     def _case_rejected(self, reason: str, actor: dict[str, str]) -> None:
         self.status = "rejected"
         self.reason = reason
+
+    def _open(
+        self,
+        step_id: str,
+        entity: str,
+        service: str,
+        attempt: int,
+        attempt_id: UUID,
+        compensates: str | None,
+    ) -> None:
+        self.status = "in_progress"
+        self.steps[step_id] = {
+            "entity": entity,
+            "service": service,
+            "status": "dispatched",
+            "attempts": attempt,
+            "attempt_id": str(attempt_id),
+            "dispatched_at": self.modified_on,
+            "finished_at": None,
+            "reason": None,
+            "result": None,
+            "compensates": compensates,
+        }
 
     def _finish(
         self,

@@ -27,6 +27,9 @@ log = structlog.get_logger(__name__)
 
 LEDGER = Actor(kind="ledger", id="case-ledger")
 
+# Events that ask an entity to act: a step, or the undoing of a step.
+REQUESTING_EVENTS = frozenset({"StepDispatched", "CompensationDispatched"})
+
 
 class OutboxRelay:
     def __init__(
@@ -88,7 +91,7 @@ class OutboxRelay:
             occurred_at=event.timestamp,  # type: ignore[attr-defined]  # every CaseFile event has one
         )
         outgoing: list[tuple[str, BaseModel, str]] = []
-        if event_type == "StepDispatched":
+        if event_type in REQUESTING_EVENTS:
             outgoing.append(_step_request(envelope, event))
         announcement = LedgerEvent(
             envelope=envelope,

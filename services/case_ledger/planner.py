@@ -1,7 +1,9 @@
 """The procedure planner: given how far a case has got, what happens next.
 
-Pure logic over the catalog: which steps can be dispatched (their dependencies are done), with
-which request and which data shared from earlier steps; or whether the case is finished.
+Pure logic over the catalog: which steps can be dispatched (their dependencies are done, so
+independent steps go out together), with which request and which data shared from earlier
+steps; whether the case is finished; and, once a step is refused for good, which completed
+steps must be undone (compensated) before the case is closed as rejected.
 """
 
 from collections.abc import Mapping
@@ -11,7 +13,16 @@ from uuid import UUID, uuid5
 
 from pydantic import ValidationError
 
-from schemas.catalog import Constant, FromCitizen, FromInput, FromStep, ProcedureSpec, StepSpec
+from schemas.catalog import (
+    CitizenFromInput,
+    Constant,
+    FromCitizen,
+    FromInput,
+    FromStep,
+    ProcedureSpec,
+    Source,
+    StepSpec,
+)
 from schemas.entities import contract
 from schemas.views import StepStatus
 
@@ -46,6 +57,7 @@ class Dispatch:
     attempt_id: UUID
     request: dict[str, Any]
     shared: tuple[SharedData, ...]
+    compensates: str | None = None  # the step this dispatch undoes, for a compensation
 
 
 @dataclass(frozen=True)
@@ -60,6 +72,15 @@ def attempt_id(case_id: UUID, step_id: str, attempt: int) -> UUID:
     return uuid5(case_id, f"{step_id}#{attempt}")
 
 
+def operation_id(case_id: UUID, step_id: str) -> UUID:
+    """The back office's idempotency key: one per step, whatever the attempt."""
+    return uuid5(case_id, f"{step_id}#operation")
+
+
+def compensation_id(step_id: str) -> str:
+    return f"{step_id}/compensation"
+
+
 def plan_next(
     proc: ProcedureSpec,
     case_id: UUID,
@@ -70,16 +91,10 @@ def plan_next(
     def state(step_id: str) -> StepProgress:
         return progress.get(step_id, StepProgress("pending"))
 
-    for spec in proc.steps:
-        current = state(spec.id)
-        if current.status == "rejected":
-            return Plan(outcome="rejected", reason=f"{spec.entity}: {current.reason}")
-        if current.status == "failed" and current.attempts >= spec.max_attempts:
-            return Plan(
-                outcome="rejected",
-                reason=f"{spec.entity} did not answer after {current.attempts} attempts "
-                f"({current.reason})",
-            )
+    case = _CaseData(proc, case_id, citizen, inputs, progress)
+    failure = _failure(proc, state)
+    if failure is not None:
+        return _wind_down(case, failure, state)
     if all(state(s.id).status == "completed" for s in proc.steps):
         return Plan(outcome="completed")
 
@@ -88,61 +103,141 @@ def plan_next(
         current = state(spec.id)
         ready = all(state(dep).status == "completed" for dep in spec.after)
         if ready and current.status in ("pending", "failed"):
-            attempt = current.attempts + 1
             try:
-                dispatches.append(
-                    _dispatch(proc, spec, case_id, attempt, citizen, inputs, progress)
-                )
+                dispatches.append(case.dispatch(spec, current.attempts + 1))
             except ValidationError as exc:
                 # The catalog is validated at start-up, so this is data no entity can accept.
                 return Plan(outcome="rejected", reason=f"invalid request for {spec.id}: {exc}")
     return Plan(dispatches=tuple(dispatches))
 
 
-def _dispatch(
-    proc: ProcedureSpec,
-    spec: StepSpec,
-    case_id: UUID,
-    attempt: int,
-    citizen: Mapping[str, Any],
-    inputs: Mapping[str, Any],
-    progress: Mapping[str, StepProgress],
-) -> Dispatch:
-    the_attempt = attempt_id(case_id, spec.id, attempt)
-    raw: dict[str, Any] = {"case_id": str(case_id), "attempt_id": str(the_attempt)}
-    flows: dict[tuple[str, str, str], list[str]] = {}
-    for name, source in spec.request.items():
-        if isinstance(source, FromCitizen):
-            raw[name] = dict(citizen)
-        elif isinstance(source, FromInput):
-            raw[name] = inputs[source.name]
-        elif isinstance(source, Constant):
-            raw[name] = source.value
-        elif isinstance(source, FromStep):
-            result = progress[source.step].result or {}
-            raw[name] = result[source.field]
-            flows.setdefault((source.step, source.purpose, source.legal_basis), []).append(
-                source.field
+def _failure(proc: ProcedureSpec, state: Any) -> str | None:
+    """Why the case cannot succeed any more, or None while it still can."""
+    for spec in proc.steps:
+        current = state(spec.id)
+        if current.status == "rejected":
+            return f"{spec.entity}: {current.reason}"
+        if current.status == "failed" and current.attempts >= spec.max_attempts:
+            return (
+                f"{spec.entity} did not answer after {current.attempts} attempts ({current.reason})"
             )
-    request = contract(spec.entity, spec.service).request.model_validate(raw)
-    shared = tuple(
-        SharedData(
-            from_step=step,
-            from_entity=proc.step(step).entity,
-            to_step=spec.id,
-            to_entity=spec.entity,
-            fields=tuple(fields),
-            purpose=purpose,
-            legal_basis=basis,
+    return None
+
+
+def _wind_down(case: "_CaseData", failure: str, state: Any) -> Plan:
+    """Let steps in flight land, undo the completed steps that say how, then reject."""
+    proc = case.proc
+    if any(state(s.id).status == "dispatched" for s in proc.steps):
+        return Plan()
+    dispatches: list[Dispatch] = []
+    waiting = False
+    unresolved: list[str] = []
+    for spec in proc.steps:
+        if spec.compensation is None or state(spec.id).status != "completed":
+            continue
+        undo = state(compensation_id(spec.id))
+        if undo.status == "dispatched":
+            waiting = True
+        elif undo.status == "rejected" or (
+            undo.status == "failed" and undo.attempts >= spec.max_attempts
+        ):
+            unresolved.append(f"{spec.entity} could not undo {spec.id} ({undo.reason})")
+        elif undo.status in ("pending", "failed"):
+            dispatches.append(case.compensate(spec, undo.attempts + 1))
+    if dispatches or waiting:
+        return Plan(dispatches=tuple(dispatches))
+    reason = "; ".join([failure, *unresolved])
+    return Plan(outcome="rejected", reason=reason)
+
+
+@dataclass(frozen=True)
+class _CaseData:
+    """Everything a request can be built from."""
+
+    proc: ProcedureSpec
+    case_id: UUID
+    citizen: Mapping[str, Any]
+    inputs: Mapping[str, Any]
+    progress: Mapping[str, StepProgress]
+
+    def dispatch(self, spec: StepSpec, attempt: int) -> Dispatch:
+        request, shared = self._request(spec, spec.id, spec.service, spec.request, attempt)
+        return self._dispatch(spec, spec.id, spec.service, attempt, request, shared, None)
+
+    def compensate(self, spec: StepSpec, attempt: int) -> Dispatch:
+        assert spec.compensation is not None
+        undo_id = compensation_id(spec.id)
+        service = spec.compensation.service
+        sources = spec.compensation.request
+        request, shared = self._request(spec, undo_id, service, sources, attempt)
+        return self._dispatch(spec, undo_id, service, attempt, request, shared, spec.id)
+
+    def _dispatch(
+        self,
+        spec: StepSpec,
+        step_id: str,
+        service: str,
+        attempt: int,
+        request: dict[str, Any],
+        shared: tuple[SharedData, ...],
+        compensates: str | None,
+    ) -> Dispatch:
+        return Dispatch(
+            step_id=step_id,
+            entity=spec.entity,
+            service=service,
+            attempt=attempt,
+            attempt_id=attempt_id(self.case_id, step_id, attempt),
+            request=request,
+            shared=shared,
+            compensates=compensates,
         )
-        for (step, purpose, basis), fields in flows.items()
-    )
-    return Dispatch(
-        step_id=spec.id,
-        entity=spec.entity,
-        service=spec.service,
-        attempt=attempt,
-        attempt_id=the_attempt,
-        request=request.model_dump(mode="json"),
-        shared=shared,
-    )
+
+    def _request(
+        self,
+        spec: StepSpec,
+        step_id: str,
+        service: str,
+        sources: Mapping[str, Source],
+        attempt: int,
+    ) -> tuple[dict[str, Any], tuple[SharedData, ...]]:
+        raw: dict[str, Any] = {
+            "case_id": str(self.case_id),
+            "operation_id": str(operation_id(self.case_id, step_id)),
+            "attempt_id": str(attempt_id(self.case_id, step_id, attempt)),
+        }
+        flows: dict[tuple[str, str, str], list[str]] = {}
+        for name, source in sources.items():
+            raw[name] = self._value(source)
+            if isinstance(source, FromStep):
+                flows.setdefault((source.step, source.purpose, source.legal_basis), []).append(
+                    source.field
+                )
+        request = contract(spec.entity, service).request.model_validate(raw)
+        shared = tuple(
+            SharedData(
+                from_step=origin,
+                from_entity=self.proc.step(origin).entity,
+                to_step=step_id,
+                to_entity=spec.entity,
+                fields=tuple(fields),
+                purpose=purpose,
+                legal_basis=basis,
+            )
+            for (origin, purpose, basis), fields in flows.items()
+            # Data an entity passes to itself is not an exchange between institutions.
+            if self.proc.step(origin).entity != spec.entity
+        )
+        return request.model_dump(mode="json"), shared
+
+    def _value(self, source: Source) -> Any:
+        if isinstance(source, FromCitizen):
+            return dict(self.citizen)
+        if isinstance(source, FromInput):
+            return self.inputs[source.name]
+        if isinstance(source, CitizenFromInput):
+            return {"document_type": "DNI", "document_number": self.inputs[source.name]}
+        if isinstance(source, Constant):
+            return source.value
+        result = self.progress[source.step].result or {}
+        return result[source.field]
