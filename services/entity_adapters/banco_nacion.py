@@ -1,18 +1,31 @@
-"""Banco de la Nación: collects procedure fees."""
+"""Banco de la Nación: collects procedure fees, and refunds them when a case fails later."""
 
 from datetime import datetime
 from decimal import Decimal
 from typing import Protocol
 
-from schemas.entities.banco_nacion import ENTITY, FeePaymentReceipt, FeePaymentRequest
+from schemas.entities.banco_nacion import (
+    ENTITY,
+    FeePaymentReceipt,
+    FeePaymentRequest,
+    FeeRefunded,
+    FeeRefundRequest,
+)
 
-from .sdk import EntityAdapter
+from .sdk import EntityAdapter, StepRefused
 
 
 class Payment(Protocol):
     receipt_number: str
     amount_pen: Decimal
     paid_at: datetime
+    declined: str | None
+
+
+class Refund(Protocol):
+    refund_number: str
+    amount_pen: Decimal
+    refunded_at: datetime
 
 
 class BancoNacionBackOffice(Protocol):
@@ -20,11 +33,17 @@ class BancoNacionBackOffice(Protocol):
         self, document_number: str, concept: str, amount_pen: Decimal, idempotency_key: str
     ) -> Payment: ...
 
+    async def refund(
+        self, document_number: str, receipt_number: str, amount_pen: Decimal, idempotency_key: str
+    ) -> Refund: ...
+
 
 async def pago_tasa(req: FeePaymentRequest, bank: BancoNacionBackOffice) -> FeePaymentReceipt:
     payment = await bank.charge(
-        req.citizen.document_number, req.procedure, req.amount_pen, str(req.attempt_id)
+        req.citizen.document_number, req.procedure, req.amount_pen, str(req.operation_id)
     )
+    if payment.declined:
+        raise StepRefused(f"Banco de la Nación declined the payment: {payment.declined}")
     return FeePaymentReceipt(
         receipt_number=payment.receipt_number,
         amount_pen=payment.amount_pen,
@@ -32,4 +51,17 @@ async def pago_tasa(req: FeePaymentRequest, bank: BancoNacionBackOffice) -> FeeP
     )
 
 
-adapter = EntityAdapter(ENTITY, handlers={"pago-tasa": pago_tasa})
+async def devolucion_tasa(req: FeeRefundRequest, bank: BancoNacionBackOffice) -> FeeRefunded:
+    refund = await bank.refund(
+        req.citizen.document_number, req.receipt_number, req.amount_pen, str(req.operation_id)
+    )
+    return FeeRefunded(
+        refund_number=refund.refund_number,
+        amount_pen=refund.amount_pen,
+        refunded_at=refund.refunded_at,
+    )
+
+
+adapter = EntityAdapter(
+    ENTITY, handlers={"pago-tasa": pago_tasa, "devolucion-tasa": devolucion_tasa}
+)

@@ -1,11 +1,19 @@
-"""RENIEC: issues duplicate DNI cards to registered citizens."""
+"""RENIEC: confirms identities and issues duplicate DNI cards to registered citizens."""
 
 from datetime import date
 from typing import Protocol
 
-from schemas.entities.reniec import ENTITY, DniDuplicateIssued, DniDuplicateRequest
+from schemas.entities.reniec import (
+    ENTITY,
+    DniDuplicateIssued,
+    DniDuplicateRequest,
+    IdentityCheckRequest,
+    IdentityVerified,
+)
 
 from .sdk import EntityAdapter, StepRefused
+
+NOT_REGISTERED = "RENIEC has no record of this DNI"
 
 
 class DuplicateCard(Protocol):
@@ -13,8 +21,21 @@ class DuplicateCard(Protocol):
     pickup_date: date
 
 
+class Person(Protocol):
+    given_names: str
+    surnames: str
+    birth_date: date
+
+
+class Verification(Protocol):
+    code: str
+    person: Person
+
+
 class ReniecBackOffice(Protocol):
     async def is_registered(self, document_number: str) -> bool: ...
+
+    async def verify(self, document_number: str, idempotency_key: str) -> Verification | None: ...
 
     async def issue_duplicate(
         self, document_number: str, reason: str, payment_receipt: str, idempotency_key: str
@@ -24,9 +45,27 @@ class ReniecBackOffice(Protocol):
 async def duplicado_dni(req: DniDuplicateRequest, reniec: ReniecBackOffice) -> DniDuplicateIssued:
     dni = req.citizen.document_number
     if not await reniec.is_registered(dni):
-        raise StepRefused("RENIEC has no record of this DNI")
-    card = await reniec.issue_duplicate(dni, req.reason, req.payment_receipt, str(req.attempt_id))
+        raise StepRefused(NOT_REGISTERED)
+    card = await reniec.issue_duplicate(dni, req.reason, req.payment_receipt, str(req.operation_id))
     return DniDuplicateIssued(card_serial=card.serial, pickup_date=card.pickup_date)
 
 
-adapter = EntityAdapter(ENTITY, handlers={"duplicado-dni": duplicado_dni})
+async def verificacion_identidad(
+    req: IdentityCheckRequest, reniec: ReniecBackOffice
+) -> IdentityVerified:
+    verification = await reniec.verify(req.citizen.document_number, str(req.operation_id))
+    if verification is None:
+        raise StepRefused(NOT_REGISTERED)
+    person = verification.person
+    return IdentityVerified(
+        verification_code=verification.code,
+        given_names=person.given_names,
+        surnames=person.surnames,
+        birth_date=person.birth_date,
+    )
+
+
+adapter = EntityAdapter(
+    ENTITY,
+    handlers={"duplicado-dni": duplicado_dni, "verificacion-identidad": verificacion_identidad},
+)

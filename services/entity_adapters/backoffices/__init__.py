@@ -1,4 +1,4 @@
 """Fake back offices with seeded, deterministic data, standing in for the entities' real systems.
 
-The demo citizens (see README): 40000001 succeeds everywhere; 40000002 is unknown to RENIEC.
+They key their behaviour on the demo citizens listed in `demo.py` (and in the README).
 """

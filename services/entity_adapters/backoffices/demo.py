@@ -1,6 +1,43 @@
-"""The seeded demo citizens the fake back offices know (documented in the README)."""
+"""The seeded demo citizens and what the fake back offices know about them (see the README).
+
+- 40000001 succeeds everywhere;
+- 40000002 is unknown to RENIEC;
+- 40000003 has pending vehicle tax debts at SAT;
+- 40000004 has the payment declined by Banco de la Nación;
+- 40000005 is refused by SUNARP when registering a transfer, after paying (refund path);
+- 40000006's back offices fail transiently twice for each request, then answer;
+- 40000007 owns the vehicle ABC-123 and sells it in good standing.
+"""
+
+from dataclasses import dataclass
+from datetime import date
 
 SUCCEEDS = "40000001"
 UNKNOWN_TO_RENIEC = "40000002"
+SAT_DEBTS = "40000003"
+PAYMENT_DECLINED = "40000004"
+SUNARP_REFUSES_TRANSFER = "40000005"
+FLAKY = "40000006"
+OWNER_OF_ABC123 = "40000007"
 
-RENIEC_REGISTERED = frozenset({SUCCEEDS})
+
+@dataclass(frozen=True)
+class Person:
+    given_names: str
+    surnames: str
+    birth_date: date
+
+
+# Invented people: no real citizen's data is in this repository.
+RENIEC_REGISTRY = {
+    SUCCEEDS: Person("ANA LUCÍA", "QUISPE MAMANI", date(1990, 3, 14)),
+    SAT_DEBTS: Person("JORGE", "HUAMÁN TORRES", date(1982, 7, 2)),
+    PAYMENT_DECLINED: Person("ROSA ELENA", "CHÁVEZ LEÓN", date(1975, 11, 30)),
+    SUNARP_REFUSES_TRANSFER: Person("LUIS ALBERTO", "FLORES RAMOS", date(1988, 1, 21)),
+    FLAKY: Person("CARMEN", "SALAS YUPANQUI", date(1995, 5, 9)),
+    OWNER_OF_ABC123: Person("PEDRO", "MENDOZA CCOPA", date(1969, 9, 17)),
+}
+
+VEHICLE_OWNERS = {"ABC-123": OWNER_OF_ABC123}
+
+TRANSIENT_FAILURES = 2
