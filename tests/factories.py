@@ -19,17 +19,23 @@ def envelope(case_id: UUID, actor: Actor) -> Envelope:
 
 
 def submit_command(
-    dni: str, *, channel: str = "mac-lima-norte", key: str | None = None, reason: str = "perdida"
+    dni: str,
+    *,
+    channel: str = "mac-lima-norte",
+    key: str | None = None,
+    reason: str = "perdida",
+    procedure: str = "duplicado-dni",
+    inputs: dict[str, Any] | None = None,
 ) -> SubmitCase:
     case_id = case_id_for(channel, key or str(uuid4()))
     body: dict[str, Any] = {
-        "procedure": "duplicado-dni",
+        "procedure": procedure,
         "citizen": {"document_type": "DNI", "document_number": dni},
-        "inputs": {"reason": reason},
+        "inputs": {"reason": reason} if inputs is None else inputs,
     }
     return SubmitCase(
         envelope=envelope(case_id, Actor(kind="channel", id=channel)),
-        procedure="duplicado-dni",
+        procedure=procedure,
         citizen=body["citizen"],
         inputs=body["inputs"],
         request_fingerprint=request_fingerprint(body),
