@@ -11,8 +11,10 @@ from uuid import UUID
 import structlog
 from eventsourcing.application import AggregateNotFoundError, Application, ProcessingEvent
 from eventsourcing.persistence import Notification, ProcessRecorder, Tracking
+from pydantic import ValidationError
 
 from schemas.catalog import ProcedureSpec
+from schemas.entities import SERVICES
 from schemas.messages import StepResult, SubmitCase
 from schemas.views import CaseHistory, CaseView, HistoryEntry, StepView
 from services.errors import CaseNotFound, Unprocessable
@@ -74,6 +76,7 @@ class CaseLedger(Application[UUID]):
         case = self._find(result.envelope.case_id)
         if case is None:
             raise Unprocessable("result for an unknown case")
+        _check_result(case, result)
         try:
             fresh = case.record_result(
                 result.step_id,
@@ -177,6 +180,23 @@ class CaseLedger(Application[UUID]):
                 start=position, limit=limit, inclusive_of_start=False
             )
         )
+
+
+def _check_result(case: CaseFile, result: StepResult) -> None:
+    """A result must answer the service that was asked, in that service's result model."""
+    step = case.steps.get(result.step_id)
+    if step is not None and step["service"] != result.service:
+        raise Unprocessable(
+            f"step {result.step_id!r} asked for {step['service']}, not {result.service}"
+        )
+    if result.outcome != "completed" or (result.entity, result.service) not in SERVICES:
+        return
+    try:
+        SERVICES[(result.entity, result.service)].result.model_validate(result.data)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(part) for part in first["loc"])
+        raise Unprocessable(f"invalid {result.service} result: {where}: {first['msg']}") from None
 
 
 def _step_view(step_id: str, step: dict[str, Any]) -> StepView:

@@ -136,3 +136,20 @@ def test_a_second_reader_sees_what_the_writer_recorded(store: LedgerStore) -> No
     finally:
         reader.close()
         writer.close()
+
+
+def test_a_result_that_does_not_fit_the_service_is_refused(ledger: CaseLedger) -> None:
+    command = submit_command("40000001")
+    case_id = command.envelope.case_id
+    ledger.submit_case(command)
+    fee = dispatched_attempt(ledger, case_id, "pago-tasa")
+
+    with pytest.raises(Unprocessable, match="invalid pago-tasa result: receipt_number"):
+        ledger.record_step_result(
+            step_result(case_id, "pago-tasa", fee, "banco-nacion", "pago-tasa", data={})
+        )
+    with pytest.raises(Unprocessable, match="asked for pago-tasa, not devolucion-tasa"):
+        ledger.record_step_result(
+            step_result(case_id, "pago-tasa", fee, "banco-nacion", "devolucion-tasa")
+        )
+    assert ledger.case_view(case_id).steps[0].status == "dispatched"
