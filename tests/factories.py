@@ -65,6 +65,7 @@ def step_result(
 
 
 RECEIPT = {"receipt_number": "BN-0001", "amount_pen": "23.40", "paid_at": "2026-11-30T10:00:00Z"}
+REFUND = {"refund_number": "BN-DEV-1", "amount_pen": "23.40", "refunded_at": "2026-11-30T11:00:00Z"}
 CARD = {"card_serial": "DNI-0001", "pickup_date": "2026-12-07"}
 
 # The history of a duplicado-dni case that went through without a hitch.

@@ -21,6 +21,7 @@ import pytest
 
 from services.credentials import DevCredentials
 from services.datadir import DataDir
+from services.entity_adapters.main import ENTITY_IDS
 
 pytestmark = pytest.mark.e2e
 
@@ -271,7 +272,8 @@ def test_a_second_up_on_the_same_data_dir_is_refused(stack: Stack) -> None:
 
 def test_ctrl_c_stops_every_child_and_exits_0(stack: Stack) -> None:
     children = children_of(stack.process.pid)
-    assert len(children) == 5  # nats-server, ledger, two adapters, gateway
+    # nats-server, ledger, gateway and one adapter per entity
+    assert len(children) == 3 + len(ENTITY_IDS)
     os.killpg(stack.process.pid, signal.SIGINT)
     assert stack.process.wait(timeout=60) == 0
     for pid, args in children.items():

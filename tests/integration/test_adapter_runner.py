@@ -51,6 +51,7 @@ def duplicate_request(dni: str) -> StepRequest:
         service="duplicado-dni",
         payload={
             "case_id": str(case_id),
+            "operation_id": str(uuid4()),
             "attempt_id": str(attempt_id),
             "citizen": {"document_type": "DNI", "document_number": dni},
             "reason": "robo",

@@ -74,8 +74,14 @@ async def test_a_citizen_unknown_to_reniec_is_rejected_with_the_reason(
             view = ledger.case_view(case_id)
     assert view.reason is not None
     assert "RENIEC" in view.reason
-    assert [s.status for s in view.steps] == ["completed", "rejected"]
+    # The fee was paid before RENIEC refused: Banco de la Nación refunded it.
+    assert [(s.step_id, s.status) for s in view.steps] == [
+        ("pago-tasa", "completed"),
+        ("duplicado-dni", "rejected"),
+        ("pago-tasa/compensation", "completed"),
+    ]
     assert stack.effects["reniec"].count("dni-duplicate-issued") == 0
+    assert stack.effects["banco-nacion"].count("fee-refunded") == 1
 
 
 async def test_the_same_submission_twice_opens_one_case(

@@ -6,7 +6,7 @@ import pytest
 
 from schemas.procedures import DUPLICADO_DNI
 from services.case_ledger.domain import CaseFile, StepMismatch
-from tests.factories import CARD, RECEIPT
+from tests.factories import CARD, RECEIPT, REFUND
 
 CASE = UUID("00000000-0000-4000-8000-000000000001")
 
@@ -78,22 +78,47 @@ def test_an_answer_from_the_wrong_entity_or_for_an_unknown_step_is_refused() -> 
         case.record_result("duplicado-dni", fee, "reniec", "completed", CARD, None)
 
 
-def test_an_entity_refusal_rejects_the_case_with_its_reason() -> None:
+def test_a_refusal_after_paying_refunds_the_fee_then_rejects_the_case() -> None:
     case = new_case("40000002")
     case.record_result(
         "pago-tasa", attempt_of(case, "pago-tasa"), "banco-nacion", "completed", RECEIPT, None
     )
     case.advance(DUPLICADO_DNI)
     card = attempt_of(case, "duplicado-dni")
+    case.collect_events()
     case.record_result("duplicado-dni", card, "reniec", "rejected", {}, "no record of this DNI")
     case.advance(DUPLICADO_DNI)
 
+    assert event_names(case) == ["StepRejected", "CompensationDispatched"]
+    assert case.status == "in_progress"
+    refund = case.steps["pago-tasa/compensation"]
+    assert (refund["entity"], refund["service"], refund["compensates"]) == (
+        "banco-nacion",
+        "devolucion-tasa",
+        "pago-tasa",
+    )
+
+    undo = attempt_of(case, "pago-tasa/compensation")
+    case.record_result("pago-tasa/compensation", undo, "banco-nacion", "completed", REFUND, None)
+    case.advance(DUPLICADO_DNI)
+
+    assert event_names(case) == ["CompensationCompleted", "CaseRejected"]
     assert case.status == "rejected"
     assert case.reason == "reniec: no record of this DNI"
     # A final case takes no further steps, whatever arrives later.
-    case.collect_events()
     case.advance(DUPLICADO_DNI)
     assert event_names(case) == []
+
+
+def test_a_refusal_before_anything_was_done_rejects_at_once() -> None:
+    case = new_case("40000004")
+    case.collect_events()
+    fee = attempt_of(case, "pago-tasa")
+    case.record_result("pago-tasa", fee, "banco-nacion", "rejected", {}, "payment declined")
+    case.advance(DUPLICADO_DNI)
+
+    assert event_names(case) == ["StepRejected", "CaseRejected"]
+    assert case.reason == "banco-nacion: payment declined"
 
 
 def test_replaying_the_events_rebuilds_the_same_case() -> None:

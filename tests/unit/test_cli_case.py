@@ -1,7 +1,6 @@
 """`ventanilla case ...` against a real SQLite ledger in a data dir; no network."""
 
 from collections.abc import Iterator
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from uuid import UUID, uuid4
@@ -9,44 +8,21 @@ from uuid import UUID, uuid4
 import pytest
 from typer.testing import CliRunner
 
-from schemas.cases import case_id_for, request_fingerprint
-from schemas.messages import Actor, Envelope, StepResult, SubmitCase
+from schemas.messages import Actor, StepResult
 from schemas.procedures import catalog
 from services.case_ledger.application import CaseLedger
 from services.case_ledger.store import LedgerStore
 from services.cli.main import app
 from services.datadir import DataDir
+from tests.factories import RECEIPT, envelope, submit_command
 
 runner = CliRunner(env={"COLUMNS": "200"})
 
 
-def envelope(case_id: UUID, actor: Actor) -> Envelope:
-    return Envelope(
-        message_id=uuid4(),
-        case_id=case_id,
-        correlation_id=case_id,
-        actor=actor,
-        occurred_at=datetime.now(UTC),
-    )
-
-
 def submit(ledger: CaseLedger, dni: str) -> UUID:
-    case_id = case_id_for("mac-lima-norte", str(uuid4()))
-    body: dict[str, Any] = {
-        "procedure": "duplicado-dni",
-        "citizen": {"document_type": "DNI", "document_number": dni},
-        "inputs": {"reason": "perdida"},
-    }
-    ledger.submit_case(
-        SubmitCase(
-            envelope=envelope(case_id, Actor(kind="channel", id="mac-lima-norte")),
-            procedure="duplicado-dni",
-            citizen=body["citizen"],
-            inputs=body["inputs"],
-            request_fingerprint=request_fingerprint(body),
-        )
-    )
-    return case_id
+    command = submit_command(dni)
+    ledger.submit_case(command)
+    return command.envelope.case_id
 
 
 def answer(ledger: CaseLedger, case_id: UUID, step: str, **outcome: Any) -> None:
@@ -88,11 +64,7 @@ def paid_case(ledger: CaseLedger) -> UUID:
         case_id,
         "pago-tasa",
         outcome="completed",
-        data={
-            "receipt_number": "BN-0001",
-            "amount_pen": "23.40",
-            "paid_at": "2026-11-30T10:00:00Z",
-        },
+        data=RECEIPT,
     )
     return case_id
 
@@ -111,8 +83,14 @@ def test_show_prints_the_status_and_every_step(data_dir: Path, paid_case: UUID) 
 
 def test_show_a_rejected_case_gives_the_reason(data_dir: Path, ledger: CaseLedger) -> None:
     case_id = submit(ledger, "40000002")
-    answer(ledger, case_id, "pago-tasa", outcome="completed", data={"receipt_number": "BN-2"})
+    answer(ledger, case_id, "pago-tasa", outcome="completed", data=RECEIPT)
     answer(ledger, case_id, "duplicado-dni", outcome="rejected", reason="DNI not on the register")
+    refund = {
+        "refund_number": "BN-DEV-2",
+        "amount_pen": "23.40",
+        "refunded_at": "2026-11-30T10:00:00Z",
+    }
+    answer(ledger, case_id, "pago-tasa/compensation", outcome="completed", data=refund)
     result = runner.invoke(
         app, ["case", "show", str(case_id), "--data-dir", str(data_dir), "--wait"]
     )

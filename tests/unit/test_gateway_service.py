@@ -58,8 +58,16 @@ def test_the_procedure_catalog_is_public_and_describes_inputs(gw: Gateway) -> No
     response = gw.client.get("/v1/procedures")
 
     assert response.status_code == 200
-    [proc] = response.json()
-    assert proc["code"] == "duplicado-dni"
+    procedures = {p["code"]: p for p in response.json()}
+    assert set(procedures) == {
+        "duplicado-dni",
+        "pasaporte-electronico",
+        "transferencia-vehicular",
+        "inscripcion-ruc",
+    }
+    transfer = procedures["transferencia-vehicular"]["inputs_schema"]
+    assert set(transfer["required"]) == {"plate", "seller_dni", "price_pen"}
+    proc = procedures["duplicado-dni"]
     assert proc["fee"] == {"amount": "23.40", "currency": "PEN"}
     assert [(s["entity"], s["service"], s["after"]) for s in proc["steps"]] == [
         ("banco-nacion", "pago-tasa", []),

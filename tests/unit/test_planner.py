@@ -3,8 +3,8 @@
 from dataclasses import replace
 from uuid import UUID
 
-from schemas.procedures import DUPLICADO_DNI
-from services.case_ledger.planner import StepProgress, attempt_id, plan_next
+from schemas.procedures import DUPLICADO_DNI, PASAPORTE_ELECTRONICO
+from services.case_ledger.planner import Plan, StepProgress, attempt_id, operation_id, plan_next
 from tests.factories import RECEIPT
 
 CASE = UUID("00000000-0000-4000-8000-000000000001")
@@ -59,6 +59,14 @@ def test_all_steps_done_completes_the_case() -> None:
 
 
 def test_a_business_refusal_rejects_the_case_naming_the_entity() -> None:
+    result = plan({"pago-tasa": StepProgress("rejected", 1, reason="payment declined")})
+
+    assert result.outcome == "rejected"
+    assert result.reason == "banco-nacion: payment declined"
+    assert result.dispatches == ()
+
+
+def test_a_refusal_after_paying_dispatches_the_refund_with_the_receipt() -> None:
     result = plan(
         {
             "pago-tasa": StepProgress("completed", 1, result=RECEIPT),
@@ -66,8 +74,67 @@ def test_a_business_refusal_rejects_the_case_naming_the_entity() -> None:
         }
     )
 
+    assert result.outcome is None
+    [refund] = result.dispatches
+    assert (refund.step_id, refund.entity, refund.service) == (
+        "pago-tasa/compensation",
+        "banco-nacion",
+        "devolucion-tasa",
+    )
+    assert refund.compensates == "pago-tasa"
+    assert refund.request["receipt_number"] == RECEIPT["receipt_number"]
+    assert refund.shared == ()  # the bank reads its own receipt: no exchange between entities
+    assert refund.request["operation_id"] == str(operation_id(CASE, "pago-tasa/compensation"))
+
+
+def test_the_case_is_rejected_once_the_refund_is_done() -> None:
+    progress = {
+        "pago-tasa": StepProgress("completed", 1, result=RECEIPT),
+        "duplicado-dni": StepProgress("rejected", 1, reason="no record of this DNI"),
+        "pago-tasa/compensation": StepProgress("dispatched", 1),
+    }
+    assert plan(progress) == Plan()  # waiting for the bank
+
+    progress["pago-tasa/compensation"] = StepProgress("completed", 1, result={})
+    result = plan(progress)
     assert result.outcome == "rejected"
     assert result.reason == "reniec: no record of this DNI"
+
+
+def test_a_refund_that_cannot_be_done_is_named_in_the_reason() -> None:
+    budget = DUPLICADO_DNI.step("pago-tasa").max_attempts
+    result = plan(
+        {
+            "pago-tasa": StepProgress("completed", 1, result=RECEIPT),
+            "duplicado-dni": StepProgress("rejected", 1, reason="no record of this DNI"),
+            "pago-tasa/compensation": StepProgress("failed", budget, reason="bank offline"),
+        }
+    )
+    assert result.outcome == "rejected"
+    assert result.reason is not None
+    assert "could not undo pago-tasa (bank offline)" in result.reason
+
+
+def test_a_failing_case_waits_for_steps_in_flight_before_undoing() -> None:
+    result = plan_next(
+        PASAPORTE_ELECTRONICO,
+        CASE,
+        CITIZEN,
+        {},
+        {
+            "identidad": StepProgress("rejected", 1, reason="no record"),
+            "pago-tasa": StepProgress("dispatched", 1),
+        },
+    )
+    assert result == Plan()
+
+
+def test_the_same_step_keeps_its_idempotency_key_across_attempts() -> None:
+    first = plan({}).dispatches[0]
+    retry = plan({"pago-tasa": StepProgress("failed", 1, reason="timeout")}).dispatches[0]
+
+    assert first.request["operation_id"] == retry.request["operation_id"]
+    assert first.attempt_id != retry.attempt_id
 
 
 def test_a_technical_failure_is_retried_with_a_new_attempt_id() -> None:
