@@ -5,6 +5,7 @@ Every change is saved together with a tracking record of the bus position that c
 one transaction, so reading the same message again changes nothing.
 """
 
+from datetime import datetime
 from typing import Any, Literal
 from uuid import UUID
 
@@ -92,6 +93,22 @@ class CaseLedger(Application[UUID]):
             case.advance(self.catalog[case.procedure])
         self._save(tracking, case)
         return "recorded" if fresh else "repeat"
+
+    def expire_overdue(self, case_id: UUID, now: datetime) -> datetime | None:
+        """Fail the attempts whose deadline passed and move the case on; the next deadline."""
+        case = self._find(case_id)
+        if case is None or case.is_final:
+            return None
+        proc = self.catalog[case.procedure]
+        overdue = case.overdue_steps(proc, now)
+        for step_id in overdue:
+            deadline = proc.step(case.steps[step_id].get("compensates") or step_id).deadline
+            case.expire(step_id, f"no answer within the deadline of {deadline}")
+            log.warning("step deadline passed", case_id=str(case_id), step_id=step_id)
+        if overdue:
+            case.advance(proc)
+            self._save(None, case)
+        return case.next_deadline(proc)
 
     def is_tracked(self, tracking: Tracking) -> bool:
         """True when the message at this position was already processed (positions only grow)."""

@@ -4,6 +4,7 @@ Public methods check the rules and decide; the `@event` methods only change stat
 the stored events rebuilds exactly the same case.
 """
 
+from datetime import datetime
 from typing import Any
 from uuid import UUID
 
@@ -111,6 +112,42 @@ class CaseFile(Aggregate):
                 step_id=step_id, attempt_id=attempt_id, reason=reason or "", actor=actor
             )
         return True
+
+    def overdue_steps(self, proc: ProcedureSpec, now: datetime) -> list[str]:
+        """Dispatched steps (or compensations) whose entity's deadline (ANS) has passed."""
+        return [
+            step_id
+            for step_id, step in self.steps.items()
+            if step["status"] == "dispatched" and now >= self._due(proc, step_id, step)
+        ]
+
+    def next_deadline(self, proc: ProcedureSpec) -> datetime | None:
+        due = [
+            self._due(proc, step_id, step)
+            for step_id, step in self.steps.items()
+            if step["status"] == "dispatched"
+        ]
+        return min(due, default=None)
+
+    def expire(self, step_id: str, reason: str) -> None:
+        """The entity did not answer in time: this attempt counts as failed, a new one may go."""
+        step = self.steps[step_id]
+        attempt_id = UUID(step["attempt_id"])
+        actor = dict(LEDGER_ACTOR)
+        if step.get("compensates"):
+            self._compensation_attempt_failed(
+                step_id=step_id, attempt_id=attempt_id, reason=reason, actor=actor
+            )
+        else:
+            self._step_attempt_failed(
+                step_id=step_id, attempt_id=attempt_id, reason=reason, actor=actor
+            )
+
+    @staticmethod
+    def _due(proc: ProcedureSpec, step_id: str, step: dict[str, Any]) -> datetime:
+        spec = proc.step(step.get("compensates") or step_id)
+        dispatched_at: datetime = step["dispatched_at"]
+        return dispatched_at + spec.deadline
 
     def _record_compensation(
         self,

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import structlog
 
+from schemas.catalog import ProcedureSpec
 from schemas.procedures import catalog
 from services.bus.connection import connect
 from services.bus.topology import ensure_topology
@@ -14,6 +15,7 @@ from services.datadir import DataDir
 from services.logging import setup_logging
 
 from .application import CaseLedger
+from .deadlines import DeadlineWatch
 from .inbox import SOURCES, Inbox
 from .outbox import OutboxRelay
 from .queries import LedgerQueries, serve_queries
@@ -29,10 +31,15 @@ def serve(data_dir: Path, nats_url: str) -> None:
     asyncio.run(run(LedgerStore(DataDir(data_dir).ledger_store_url()), nats_url))
 
 
-async def run(store: LedgerStore, nats_url: str, stop: asyncio.Event | None = None) -> None:
+async def run(
+    store: LedgerStore,
+    nats_url: str,
+    stop: asyncio.Event | None = None,
+    procedures: dict[str, ProcedureSpec] | None = None,
+) -> None:
     """Run the ledger until `stop` is set (or SIGTERM/SIGINT when no event is given)."""
     stop = stop or _stop_on_signals()
-    ledger = CaseLedger(catalog(), store.environment())
+    ledger = CaseLedger(procedures or catalog(), store.environment())
     writer, reader = LedgerThread("ledger-writer"), LedgerThread("ledger-reader")
     nc = await connect(nats_url, "ventanilla-ledger")
     js = nc.jetstream()
@@ -41,6 +48,7 @@ async def run(store: LedgerStore, nats_url: str, stop: asyncio.Event | None = No
     inbox = Inbox(ledger, writer, js, on_saved=relay.notify)
     tasks = [
         asyncio.create_task(relay.run(stop), name="outbox"),
+        asyncio.create_task(DeadlineWatch(ledger, writer).run(stop), name="deadlines"),
         asyncio.create_task(serve_queries(nc, LedgerQueries(ledger, reader), stop), name="queries"),
         *(asyncio.create_task(inbox.follow(s, stop), name=f"inbox-{s.name}") for s in SOURCES),
     ]

@@ -8,7 +8,7 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterable, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,6 +19,7 @@ from nats.js import JetStreamContext
 
 from schemas import subjects
 from schemas.cases import submit_msg_id
+from schemas.catalog import ProcedureSpec
 from schemas.messages import SubmitCase
 from schemas.procedures import catalog
 from services.bus.publishing import publish
@@ -89,16 +90,18 @@ class LocalStack:
         finally:
             ledger.close()
 
-    def start_adapters(self) -> None:
-        for entity in ADAPTERS:
+    def start_adapters(self, entities: Iterable[str] = tuple(ADAPTERS)) -> None:
+        for entity in entities:
             effects = self.effects.setdefault(entity, EffectLog())
             self.tasks.append(
                 asyncio.create_task(adapter_main.run(entity, effects, self.nats_url, self.stop))
             )
 
-    def start_ledger(self) -> None:
+    def start_ledger(self, procedures: dict[str, ProcedureSpec] | None = None) -> None:
         self.tasks.append(
-            asyncio.create_task(ledger_main.run(self.store, self.nats_url, self.stop))
+            asyncio.create_task(
+                ledger_main.run(self.store, self.nats_url, self.stop, procedures=procedures)
+            )
         )
 
     async def close(self) -> None:
@@ -108,12 +111,18 @@ class LocalStack:
 
 @asynccontextmanager
 async def local_stack(
-    store: LedgerStore, nats_url: str, *, ledger: bool = True
+    store: LedgerStore,
+    nats_url: str,
+    *,
+    ledger: bool = True,
+    entities: Iterable[str] = tuple(ADAPTERS),
+    procedures: dict[str, ProcedureSpec] | None = None,
 ) -> AsyncIterator[LocalStack]:
+    """The ledger and the adapters of `entities` (every reference entity by default)."""
     stack = LocalStack(store, nats_url)
-    stack.start_adapters()
+    stack.start_adapters(entities)
     if ledger:
-        stack.start_ledger()
+        stack.start_ledger(procedures)
     try:
         yield stack
     finally:

@@ -137,3 +137,23 @@ def test_replaying_the_events_rebuilds_the_same_case() -> None:
     assert replayed.status == case.status
     assert replayed.steps == case.steps
     assert replayed.version == case.version
+
+
+def test_a_step_past_its_deadline_is_expired_and_dispatched_again() -> None:
+    case = new_case()
+    dispatched_at = case.steps["pago-tasa"]["dispatched_at"]
+    deadline = DUPLICADO_DNI.step("pago-tasa").deadline
+    first = attempt_of(case, "pago-tasa")
+
+    assert case.overdue_steps(DUPLICADO_DNI, dispatched_at + deadline / 2) == []
+    assert case.next_deadline(DUPLICADO_DNI) == dispatched_at + deadline
+    assert case.overdue_steps(DUPLICADO_DNI, dispatched_at + deadline) == ["pago-tasa"]
+
+    case.collect_events()
+    case.expire("pago-tasa", "no answer within the deadline")
+    case.advance(DUPLICADO_DNI)
+
+    assert event_names(case) == ["StepAttemptFailed", "StepDispatched"]
+    assert case.steps["pago-tasa"]["attempts"] == 2
+    # The late answer to the first attempt no longer counts.
+    assert not case.record_result("pago-tasa", first, "banco-nacion", "completed", RECEIPT, None)

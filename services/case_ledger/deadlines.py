@@ -1,0 +1,76 @@
+"""The deadline watch: a step whose entity does not answer within its deadline (ANS) is retried.
+
+It follows the ledger's notification log to learn which cases wait on an entity and when each
+is due, and asks the ledger to expire what is overdue: the attempt is recorded as failed and the
+planner dispatches a new one (same idempotency key for the back office) or, when the step's
+attempts are spent, closes the case as rejected after undoing what was done.
+
+The watch starts from the beginning of the log, so after a restart it knows every open case;
+a late answer to an expired attempt is ignored by the case (it is no longer the current one).
+"""
+
+import asyncio
+import contextlib
+from datetime import UTC, datetime
+from uuid import UUID
+
+import structlog
+
+from .application import CaseLedger
+from .writer import LedgerThread
+
+log = structlog.get_logger(__name__)
+
+# Events after which a case waits on an entity, and events after which it waits on nothing.
+_WAITING = ("StepDispatched", "CompensationDispatched")
+_FINAL = ("CaseCompleted", "CaseRejected")
+
+
+class DeadlineWatch:
+    def __init__(
+        self, ledger: CaseLedger, writer: LedgerThread, interval: float = 1.0, batch: int = 1000
+    ) -> None:
+        self.ledger = ledger
+        self.writer = writer
+        self.interval = interval
+        self.batch = batch
+        self.position = 0
+        # When each open case must be looked at next (a step's deadline); None: as soon as seen.
+        self.due: dict[UUID, datetime | None] = {}
+
+    async def run(self, stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            try:
+                await self.follow_log()
+                await self.expire_due(datetime.now(UTC))
+            except Exception as exc:  # the store is busy or away: look again next round
+                log.warning("deadline watch failed", error=repr(exc))
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), timeout=self.interval)
+
+    async def follow_log(self) -> None:
+        while True:
+            notifications = await self.writer.run(
+                self.ledger.notifications_after, self.position, self.batch
+            )
+            for notification in notifications:
+                event_type = notification.topic.rsplit(".", 1)[-1]
+                case_id = UUID(str(notification.originator_id))
+                if event_type in _WAITING:
+                    # Compute the exact deadline from the case itself at the next sweep.
+                    self.due[case_id] = None
+                elif event_type in _FINAL:
+                    self.due.pop(case_id, None)
+                self.position = notification.id
+            if len(notifications) < self.batch:
+                return
+
+    async def expire_due(self, now: datetime) -> None:
+        for case_id, due in list(self.due.items()):
+            if due is not None and due > now:
+                continue
+            next_due = await self.writer.run(self.ledger.expire_overdue, case_id, now)
+            if next_due is None:
+                self.due.pop(case_id, None)
+            else:
+                self.due[case_id] = next_due
