@@ -124,9 +124,19 @@ def summary(entry: HistoryEntry) -> str:
                 f"{d.get('to_entity')} ({d.get('to_step')}): {', '.join(d.get('fields', []))}; "
                 f"purpose: {d.get('purpose')}; legal basis: {d.get('legal_basis')}"
             )
-        case "StepCompleted":
+        case "CompensationDispatched":
+            return (
+                f"undo {d.get('compensates')} → {d.get('entity')}/{d.get('service')}, "
+                f"attempt {d.get('attempt')}"
+            )
+        case "StepCompleted" | "CompensationCompleted":
             return f"{d.get('step_id')}: {pairs(d.get('result', {}))}"
-        case "StepRejected" | "StepAttemptFailed" | "StepOverdue":
+        case (
+            "StepRejected"
+            | "StepAttemptFailed"
+            | "CompensationRejected"
+            | "CompensationAttemptFailed"
+        ):
             return f"{d.get('step_id')}: {d.get('reason', '')}"
         case "CaseRejected":
             return str(d.get("reason", ""))

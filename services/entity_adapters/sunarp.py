@@ -45,6 +45,8 @@ async def inscripcion_transferencia(
     req: TransferRequest, sunarp: SunarpBackOffice
 ) -> TransferRegistered:
     buyer, seller = req.buyer.document_number, req.seller.document_number
+    if buyer == seller:
+        raise StepRefused("SUNARP refused the registration: buyer and seller are the same person")
     observation = await sunarp.observation(buyer)
     if observation:
         raise StepRefused(f"SUNARP refused the registration: {observation}")

@@ -113,6 +113,14 @@ SCENARIOS = {
         {"banco-nacion:fee-charged": 0},
         reason="not the registered owner of ABC-123",
     ),
+    "transfer-to-oneself": Scenario(
+        "transferencia-vehicular",
+        "40000007",
+        TRANSFER,
+        "rejected",
+        {"banco-nacion:fee-refunded": 1, "sunarp:transfer-registered": 0},
+        reason="buyer and seller are the same person",
+    ),
     "ruc-succeeds": Scenario(
         "inscripcion-ruc",
         "40000001",
