@@ -15,7 +15,6 @@ from typing import Any
 import structlog
 from eventsourcing.persistence import IntegrityError, Tracking
 from nats.aio.msg import Msg
-from nats.errors import TimeoutError as NatsTimeout
 from nats.js import JetStreamContext
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 from pydantic import BaseModel
@@ -24,6 +23,7 @@ from schemas import subjects
 from schemas.messages import StepResult, SubmitCase
 from services.bus.codec import decode
 from services.bus.dead_letters import dead_letter
+from services.bus.fetching import fetch_ready
 from services.bus.tracing import extract_trace_context, tracer
 from services.errors import Unprocessable
 from services.failpoints import failpoint
@@ -112,10 +112,7 @@ class Inbox:
         self, sub: JetStreamContext.PullSubscription, source: InboxSource, stop: asyncio.Event
     ) -> None:
         while not stop.is_set():
-            try:
-                messages = await sub.fetch(self.batch, timeout=1.0)
-            except NatsTimeout:
-                continue
+            messages = await fetch_ready(sub, self.batch)
             for msg in messages:
                 await self._handle(msg, source)
 

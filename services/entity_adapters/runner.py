@@ -14,7 +14,6 @@ from uuid import uuid4
 
 import structlog
 from nats.aio.msg import Msg
-from nats.errors import TimeoutError as NatsTimeout
 from nats.js import JetStreamContext
 from pydantic import ValidationError
 
@@ -22,6 +21,7 @@ from schemas import subjects
 from schemas.messages import Actor, Envelope, StepOutcome, StepRequest, StepResult
 from services.bus.codec import decode
 from services.bus.dead_letters import dead_letter
+from services.bus.fetching import fetch_ready
 from services.bus.publishing import publish
 from services.bus.topology import (
     ADAPTER_ACK_WAIT,
@@ -75,10 +75,7 @@ class AdapterRunner:
 
     async def _consume(self, sub: JetStreamContext.PullSubscription, stop: asyncio.Event) -> None:
         while not stop.is_set():
-            try:
-                messages = await sub.fetch(self.batch, timeout=1.0)
-            except NatsTimeout:
-                continue
+            messages = await fetch_ready(sub, self.batch)
             # Requests are independent: let the back office work on them concurrently.
             await asyncio.gather(*(self.handle(m) for m in messages))
 
