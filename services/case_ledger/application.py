@@ -11,7 +11,13 @@ from uuid import UUID
 
 import structlog
 from eventsourcing.application import AggregateNotFoundError, Application, ProcessingEvent
-from eventsourcing.persistence import Notification, ProcessRecorder, Tracking
+from eventsourcing.persistence import (
+    EventStore,
+    Mapper,
+    Notification,
+    ProcessRecorder,
+    Tracking,
+)
 from pydantic import ValidationError
 
 from schemas.catalog import ProcedureSpec
@@ -20,6 +26,7 @@ from schemas.messages import StepResult, SubmitCase
 from schemas.views import CaseHistory, CaseView, HistoryEntry, StepView
 from services.errors import CaseNotFound, Unprocessable
 
+from .audit.chain import ChainedEventStore, ChainMapper
 from .domain import CaseFile, StepMismatch
 
 log = structlog.get_logger(__name__)
@@ -40,6 +47,13 @@ class CaseLedger(Application[UUID]):
     def process_recorder(self) -> ProcessRecorder:
         assert isinstance(self.recorder, ProcessRecorder)
         return self.recorder
+
+    def construct_mapper(self) -> Mapper[UUID]:
+        # Reads strip the hash-chain seal that the event store writes (see audit.chain).
+        return self.factory.mapper(transcoder=self.construct_transcoder(), mapper_class=ChainMapper)
+
+    def construct_event_store(self) -> EventStore[UUID]:
+        return ChainedEventStore(self.mapper, self.recorder)
 
     def construct_recorder(self) -> ProcessRecorder:
         # A process recorder stores tracking records atomically with the events.
