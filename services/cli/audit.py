@@ -3,6 +3,7 @@
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
 
@@ -15,9 +16,11 @@ from services.case_ledger.audit.bundle_check import verify_bundle
 from services.case_ledger.audit.checkpoints import BadCheckpointLog
 from services.case_ledger.audit.keys import BadKey, parse_public_key, public_key_text
 from services.case_ledger.audit.ledger_audit import AuditFiles, LedgerAudit
+from services.cli import render
 from services.cli.failures import CliError, expected_failures
 from services.cli.options import DEFAULT_DIR, DataDirOption, SigningKeyOption
 from services.datadir import DataDir
+from services.errors import CaseNotFound
 
 app = typer.Typer(help="Verify the ledger and export evidence an auditor can check offline.")
 
@@ -159,6 +162,37 @@ def verify_bundle_command(
     )
     for event in report.events:
         out.print(f"  {event.version:>3}  position {event.position:>6}  {event.type}")
+
+
+@app.command("replay")
+def replay(
+    case_id: Annotated[str, typer.Argument(help="The case to replay.")],
+    as_of: Annotated[
+        datetime | None,
+        typer.Option(
+            "--as-of",
+            help="The moment, ISO 8601 (e.g. 2026-11-30T10:15:00+00:00; no zone means UTC).",
+            formats=["%Y-%m-%dT%H:%M:%S%z", "%Y-%m-%dT%H:%M:%S.%f%z", "%Y-%m-%dT%H:%M:%S"],
+        ),
+    ] = None,
+    version: Annotated[
+        int | None, typer.Option("--version", min=1, help="The event version.")
+    ] = None,
+    data_dir: DataDirOption = DEFAULT_DIR,
+) -> None:
+    """The case as it stood then: status, steps, what each entity had received, and its events."""
+    from services.cli.case import parse_case_id
+    from services.cli.ledger import open_ledger
+
+    if as_of is not None and as_of.tzinfo is None:
+        as_of = as_of.replace(tzinfo=UTC)
+    with expected_failures(), open_ledger(DataDir(data_dir)) as ledger:
+        case = parse_case_id(case_id)
+        try:
+            history = ledger.case_replay(case, as_of=as_of, version=version)
+        except CaseNotFound:
+            raise CliError(f"case {case} did not exist then, or not in {data_dir}") from None
+    console().print(render.replay(history))
 
 
 def _trusted(text: str) -> Ed25519PublicKey:

@@ -152,3 +152,29 @@ def test_the_offline_verifier_runs_without_the_ledger_the_database_or_the_bus(
     assert result.returncode == 0, result.stdout + result.stderr
     assert f"OK case {cases[2]}: 2 events under a signed checkpoint" in result.stdout
     assert "imported: []" in result.stdout
+
+
+def test_replay_prints_the_case_as_it_stood_at_a_version(data_dir: Path, cases: list[UUID]) -> None:
+    result = runner.invoke(
+        app, ["audit", "replay", str(cases[0]), "--version", "1", "--data-dir", str(data_dir)]
+    )
+    assert result.exit_code == 0, result.output
+    assert "replay up to event 1" in result.output
+    assert "submitted" in result.output
+    assert "StepDispatched" not in result.output
+    assert "40000001" not in result.output  # no personal data on the terminal
+
+    result = runner.invoke(
+        app,
+        [
+            "audit",
+            "replay",
+            str(cases[0]),
+            "--as-of",
+            "2000-01-01T00:00:00",
+            "--data-dir",
+            str(data_dir),
+        ],
+    )
+    assert result.exit_code == 1
+    assert "did not exist then" in result.output
