@@ -35,7 +35,8 @@ def build_bundle(
             f"the ledger holds {len(leaves)} events up to position {checkpoint.position}, "
             f"the checkpoint {checkpoint.tree_size}: run `ventanilla audit verify`"
         )
-    events = []
+    events: list[dict[str, Any]] = []
+    subtrees: dict[tuple[int, int], bytes] = {}  # shared by the proofs: most subtrees repeat
     for index, record in enumerate(covered):
         if record.case_id != case_id:
             continue
@@ -49,7 +50,7 @@ def build_bundle(
                 "prev_hash": sealed.prev_hash.hex(),
                 "event_hash": sealed.event_hash.hex(),
                 "leaf_index": index,
-                "proof": [node.hex() for node in inclusion_proof(leaves, index)],
+                "proof": [node.hex() for node in inclusion_proof(leaves, index, subtrees)],
             }
         )
     moment = (exported_at or datetime.now(UTC)).astimezone(UTC)

@@ -59,8 +59,20 @@ class Frontier:
         return node
 
 
-def inclusion_proof(leaves: Sequence[bytes], index: int) -> list[bytes]:
-    """The audit path of leaf `index` in the tree over `leaves` (RFC 6962, section 2.1.1)."""
+def inclusion_proof(
+    leaves: Sequence[bytes], index: int, cache: dict[tuple[int, int], bytes] | None = None
+) -> list[bytes]:
+    """The audit path of leaf `index` in the tree over `leaves` (RFC 6962, section 2.1.1).
+
+    Pass the same `cache` for several proofs over the same leaves: they share most subtrees.
+    """
+    memo = {} if cache is None else cache
+
+    def subtree(lo: int, hi: int) -> bytes:
+        if (lo, hi) not in memo:
+            memo[(lo, hi)] = root(leaves[lo:hi])
+        return memo[(lo, hi)]
+
     if not 0 <= index < len(leaves):
         raise IndexError(f"leaf {index} is not in a tree of {len(leaves)}")
     proof: list[bytes] = []
@@ -68,10 +80,10 @@ def inclusion_proof(leaves: Sequence[bytes], index: int) -> list[bytes]:
     while hi - lo > 1:
         k = _split(hi - lo)
         if index - lo < k:
-            proof.append(root(leaves[lo + k : hi]))
+            proof.append(subtree(lo + k, hi))
             hi = lo + k
         else:
-            proof.append(root(leaves[lo : lo + k]))
+            proof.append(subtree(lo, lo + k))
             lo += k
     proof.reverse()  # from the leaf up
     return proof
