@@ -1,6 +1,6 @@
 """Audit figures beside raw eventsourcing read speed, measured in the same run.
 
-    PYTHONPATH=. .venv/bin/python bench/ledger.py [--store sqlite|postgres] [--cases 2000] [--long 1000]
+    PYTHONPATH=. .venv/bin/python bench/ledger.py [--store sqlite|postgres] [--cases N] [--long N]
 
 Writes `--cases` two-event cases plus one case of `--long` events, then times: reading every
 stored event through eventsourcing's recorder (raw), `audit verify` over them, replaying the long
