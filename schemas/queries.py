@@ -1,9 +1,10 @@
 """Questions the gateway asks the ledger over NATS request/reply, and the answers."""
 
+from datetime import datetime
 from typing import Literal
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from schemas.views import CaseHistory, CaseView
 
@@ -12,6 +13,8 @@ class CaseQuery(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     case_id: UUID
+    as_of: datetime | None = None  # history only: replay the case as of this moment
+    version: int | None = Field(default=None, ge=1)  # history only: or as of this version
 
 
 class CaseAnswer(BaseModel):

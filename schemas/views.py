@@ -50,9 +50,34 @@ class HistoryEntry(BaseModel):
     data: dict[str, Any]
 
 
+class Delivery(BaseModel):
+    """What the bus sent an entity for one attempt of a step: the data it received."""
+
+    model_config = ConfigDict(frozen=True)
+
+    entity: str
+    step_id: str
+    service: str
+    attempt: int
+    sent_at: datetime
+    request: dict[str, Any]
+
+
 class CaseHistory(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     case_id: UUID
     channel: str
     events: list[HistoryEntry]
+    as_of: datetime | None = Field(
+        default=None, description="A replay: the moment asked for (events up to it)."
+    )
+    version: int | None = Field(
+        default=None, description="A replay: the last event version it includes."
+    )
+    state: CaseView | None = Field(
+        default=None, description="A replay: the case as it stood after its last event."
+    )
+    received: list[Delivery] = Field(
+        default_factory=list, description="A replay: what each entity had received by then."
+    )

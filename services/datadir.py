@@ -24,6 +24,16 @@ class DataDir:
         return self.root / "ledger" / "store-url"
 
     @property
+    def audit_signing_key(self) -> Path:
+        """The ledger's Ed25519 checkpoint signing key (PEM, mode 0600)."""
+        return self.root / "ledger" / "audit-signing-key.pem"
+
+    @property
+    def audit_checkpoints(self) -> Path:
+        """Signed checkpoints of the ledger, one JSON object a line."""
+        return self.root / "ledger" / "checkpoints.jsonl"
+
+    @property
     def gateway_tokens(self) -> Path:
         """Hashes of the bearer tokens the gateway accepts, with their principals."""
         return self.root / "gateway" / "tokens.json"

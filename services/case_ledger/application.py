@@ -11,15 +11,22 @@ from uuid import UUID
 
 import structlog
 from eventsourcing.application import AggregateNotFoundError, Application, ProcessingEvent
-from eventsourcing.persistence import Notification, ProcessRecorder, Tracking
+from eventsourcing.persistence import (
+    EventStore,
+    Mapper,
+    Notification,
+    ProcessRecorder,
+    Tracking,
+)
 from pydantic import ValidationError
 
 from schemas.catalog import ProcedureSpec
 from schemas.entities import SERVICES
 from schemas.messages import StepResult, SubmitCase
-from schemas.views import CaseHistory, CaseView, HistoryEntry, StepView
+from schemas.views import CaseHistory, CaseView, Delivery, HistoryEntry, StepView
 from services.errors import CaseNotFound, Unprocessable
 
+from .audit.chain import ChainedEventStore, ChainMapper
 from .domain import CaseFile, StepMismatch
 
 log = structlog.get_logger(__name__)
@@ -40,6 +47,13 @@ class CaseLedger(Application[UUID]):
     def process_recorder(self) -> ProcessRecorder:
         assert isinstance(self.recorder, ProcessRecorder)
         return self.recorder
+
+    def construct_mapper(self) -> Mapper[UUID]:
+        # Reads strip the hash-chain seal that the event store writes (see audit.chain).
+        return self.factory.mapper(transcoder=self.construct_transcoder(), mapper_class=ChainMapper)
+
+    def construct_event_store(self) -> EventStore[UUID]:
+        return ChainedEventStore(self.mapper, self.recorder)
 
     def construct_recorder(self) -> ProcessRecorder:
         # A process recorder stores tracking records atomically with the events.
@@ -68,6 +82,7 @@ class CaseLedger(Application[UUID]):
             inputs=dict(command.inputs),
             request_fingerprint=command.request_fingerprint,
             actor=command.envelope.actor.model_dump(),
+            causation_id=command.envelope.message_id,
         )
         case.advance(proc)
         self._save(tracking, case)
@@ -149,30 +164,7 @@ class CaseLedger(Application[UUID]):
         case = self._find(case_id)
         if case is None:
             raise CaseNotFound(str(case_id))
-        proc = self.catalog[case.procedure]
-        pending = {"status": "pending", "attempts": 0}
-        steps = [
-            _step_view(
-                spec.id,
-                case.steps.get(
-                    spec.id, {**pending, "entity": spec.entity, "service": spec.service}
-                ),
-            )
-            for spec in proc.steps
-        ]
-        # Compensations, in the order they were dispatched, after the steps they undo.
-        steps += [_step_view(i, step) for i, step in case.steps.items() if step.get("compensates")]
-        return CaseView(
-            case_id=case.id,
-            procedure=case.procedure,
-            channel=case.channel,
-            status=case.status,
-            submitted_at=case.created_on,
-            updated_at=case.modified_on,
-            version=case.version,
-            reason=case.reason,
-            steps=steps,
-        )
+        return _view(case, self.catalog[case.procedure])
 
     def case_history(self, case_id: UUID) -> CaseHistory:
         events = list(self.events.get(case_id))
@@ -190,6 +182,33 @@ class CaseLedger(Application[UUID]):
         ]
         first = events[0]
         return CaseHistory(case_id=case_id, channel=first.channel, events=entries)  # type: ignore[attr-defined]
+
+    def case_replay(
+        self, case_id: UUID, *, as_of: datetime | None = None, version: int | None = None
+    ) -> CaseHistory:
+        """The case as it stood at a moment or a version, with its events up to that point."""
+        events = list(self.events.get(case_id))
+        if not events:
+            raise CaseNotFound(str(case_id))
+        if as_of is not None:
+            events = [e for e in events if e.timestamp <= as_of]  # type: ignore[attr-defined]
+        if version is not None:
+            events = [e for e in events if e.originator_version <= version]
+        if not events:
+            raise CaseNotFound(f"{case_id} did not exist yet")
+        last = events[-1].originator_version
+        case: object = self.repository.get(case_id, version=last)
+        assert isinstance(case, CaseFile)
+        history = self.case_history(case_id)
+        return history.model_copy(
+            update={
+                "events": [e for e in history.events if e.position <= last],
+                "as_of": as_of,
+                "version": last,
+                "state": _view(case, self.catalog[case.procedure]),
+                "received": [_delivery(e) for e in events if hasattr(e, "request")],
+            }
+        )
 
     def notifications_after(self, position: int, limit: int) -> list[Notification]:
         return list(
@@ -214,6 +233,41 @@ def _check_result(case: CaseFile, result: StepResult) -> None:
         first = exc.errors()[0]
         where = ".".join(str(part) for part in first["loc"])
         raise Unprocessable(f"invalid {result.service} result: {where}: {first['msg']}") from None
+
+
+def _view(case: CaseFile, proc: ProcedureSpec) -> CaseView:
+    pending = {"status": "pending", "attempts": 0}
+    steps = [
+        _step_view(
+            spec.id,
+            case.steps.get(spec.id, {**pending, "entity": spec.entity, "service": spec.service}),
+        )
+        for spec in proc.steps
+    ]
+    # Compensations, in the order they were dispatched, after the steps they undo.
+    steps += [_step_view(i, step) for i, step in case.steps.items() if step.get("compensates")]
+    return CaseView(
+        case_id=case.id,
+        procedure=case.procedure,
+        channel=case.channel,
+        status=case.status,
+        submitted_at=case.created_on,
+        updated_at=case.modified_on,
+        version=case.version,
+        reason=case.reason,
+        steps=steps,
+    )
+
+
+def _delivery(event: Any) -> Delivery:
+    return Delivery(
+        entity=event.entity,
+        step_id=event.step_id,
+        service=event.service,
+        attempt=event.attempt,
+        sent_at=event.timestamp,
+        request=dict(event.request),
+    )
 
 
 def _step_view(step_id: str, step: dict[str, Any]) -> StepView:

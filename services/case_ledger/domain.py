@@ -24,12 +24,29 @@ class StepMismatch(ValueError):
 
 
 class CaseFile(Aggregate):
+    class CaseSubmitted(Aggregate.Created):
+        """Version 2 added `causation_id`: the SubmitCase message that opened the case."""
+
+        class_version = 2
+        case_id: UUID
+        procedure: str
+        channel: str
+        citizen: dict[str, Any]
+        inputs: dict[str, Any]
+        request_fingerprint: str
+        actor: dict[str, str]
+        causation_id: UUID | None
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            state["causation_id"] = None  # cases opened before it was recorded
+
     @staticmethod
     def create_id(case_id: UUID, **_: Any) -> UUID:
         # The id comes from the business key (channel + idempotency key), see schemas.
         return case_id
 
-    @event("CaseSubmitted")
+    @event(CaseSubmitted)
     def __init__(
         self,
         case_id: UUID,
@@ -39,12 +56,14 @@ class CaseFile(Aggregate):
         inputs: dict[str, Any],
         request_fingerprint: str,
         actor: dict[str, str],
+        causation_id: UUID | None = None,
     ) -> None:
         self.procedure = procedure
         self.channel = channel
         self.citizen = dict(citizen)
         self.inputs = dict(inputs)
         self.request_fingerprint = request_fingerprint
+        self.causation_id = causation_id
         self.status: CaseStatus = "submitted"
         self.reason: str | None = None
         self.steps: dict[str, dict[str, Any]] = {}

@@ -15,6 +15,8 @@ from services.datadir import DataDir
 from services.logging import setup_logging
 
 from .application import CaseLedger
+from .audit.ledger_audit import AuditFiles, LedgerAudit
+from .audit.periodic import DEFAULT_INTERVAL, CheckpointWatch
 from .deadlines import DeadlineWatch
 from .inbox import SOURCES, Inbox
 from .outbox import OutboxRelay
@@ -25,10 +27,12 @@ from .writer import LedgerThread
 log = structlog.get_logger(__name__)
 
 
-def serve(data_dir: Path, nats_url: str) -> None:
+def serve(data_dir: Path, nats_url: str, signing_key: Path | None = None) -> None:
     setup_logging("ledger")
     setup_tracing("ledger")
-    asyncio.run(run(LedgerStore(DataDir(data_dir).ledger_store_url()), nats_url))
+    folder = DataDir(data_dir)
+    files = AuditFiles(signing_key or folder.audit_signing_key, folder.audit_checkpoints)
+    asyncio.run(run(LedgerStore(folder.ledger_store_url()), nats_url, audit_files=files))
 
 
 async def run(
@@ -36,8 +40,13 @@ async def run(
     nats_url: str,
     stop: asyncio.Event | None = None,
     procedures: dict[str, ProcedureSpec] | None = None,
+    audit_files: AuditFiles | None = None,
+    checkpoint_every: float = DEFAULT_INTERVAL,
 ) -> None:
-    """Run the ledger until `stop` is set (or SIGTERM/SIGINT when no event is given)."""
+    """Run the ledger until `stop` is set (or SIGTERM/SIGINT when no event is given).
+
+    With `audit_files`, it also signs a checkpoint every `checkpoint_every` seconds.
+    """
     stop = stop or _stop_on_signals()
     ledger = CaseLedger(procedures or catalog(), store.environment())
     writer, reader = LedgerThread("ledger-writer"), LedgerThread("ledger-reader")
@@ -52,6 +61,9 @@ async def run(
         asyncio.create_task(serve_queries(nc, LedgerQueries(ledger, reader), stop), name="queries"),
         *(asyncio.create_task(inbox.follow(s, stop), name=f"inbox-{s.name}") for s in SOURCES),
     ]
+    if audit_files is not None:
+        watch = CheckpointWatch(LedgerAudit(ledger.recorder, audit_files), reader, checkpoint_every)
+        tasks.append(asyncio.create_task(watch.run(stop), name="checkpoints"))
     log.info("ledger running", store=store.url.split(":", 1)[0])
     try:
         await stop.wait()

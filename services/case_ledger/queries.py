@@ -39,7 +39,14 @@ class LedgerQueries:
 
     async def history(self, query: CaseQuery) -> HistoryAnswer:
         try:
-            history = await self.reader.run(self.ledger.case_history, query.case_id)
+            if query.as_of is None and query.version is None:
+                history = await self.reader.run(self.ledger.case_history, query.case_id)
+            else:
+                history = await self.reader.run(
+                    lambda: self.ledger.case_replay(
+                        query.case_id, as_of=query.as_of, version=query.version
+                    )
+                )
         except CaseNotFound:
             return HistoryAnswer(found=False)
         return HistoryAnswer(found=True, history=history)

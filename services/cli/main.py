@@ -2,7 +2,7 @@
 
 import typer
 
-from services.cli import case, serve, up
+from services.cli import audit, case, serve, up
 
 app = typer.Typer(
     name="ventanilla",
@@ -13,4 +13,5 @@ app = typer.Typer(
 )
 app.command(name="up")(up.up)
 app.add_typer(case.app, name="case")
+app.add_typer(audit.app, name="audit")
 app.add_typer(serve.app, name="serve")

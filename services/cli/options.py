@@ -18,3 +18,13 @@ DataDirOption = Annotated[
 DEFAULT_DIR = DEFAULT_DATA_DIR
 
 NatsUrlOption = Annotated[str, typer.Option("--nats-url", help="The NATS server to connect to.")]
+
+SigningKeyOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--signing-key",
+        envvar="VENTANILLA_SIGNING_KEY",
+        help="The checkpoint signing key (default: ledger/audit-signing-key.pem in the data dir).",
+        dir_okay=False,
+    ),
+]

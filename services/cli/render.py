@@ -147,3 +147,36 @@ def summary(entry: HistoryEntry) -> str:
 
 def pairs(values: Mapping[str, Any]) -> str:
     return ", ".join(f"{k}={v}" for k, v in values.items() if not isinstance(v, dict | list))
+
+
+def replay(history: CaseHistory) -> Group:
+    """A case as it stood at a moment: its state, what each entity had received, its events."""
+    parts: list[Any] = []
+    moment = f"as of {when(history.as_of)}, " if history.as_of else ""
+    parts.append(Text(f"replay {moment}up to event {history.version}", style="bold magenta"))
+    if history.state is not None:
+        parts.append(case_view(history.state))
+    received = table(
+        "sent (UTC)", "entity", "step", "attempt", "what it received", title="entities received"
+    )
+    for delivery in history.received:
+        received.add_row(
+            clock(delivery.sent_at, "milliseconds"),
+            delivery.entity,
+            delivery.step_id,
+            str(delivery.attempt),
+            received_fields(delivery.request),
+        )
+    parts += [received, case_history(history)]
+    return Group(*parts)
+
+
+def received_fields(request: Mapping[str, Any]) -> str:
+    """Which data an entity was sent: field names, with values only where they are not personal."""
+    shown = []
+    for key, value in request.items():
+        if key == "citizen" or isinstance(value, dict | list):
+            shown.append(f"{key}: {', '.join(value) if isinstance(value, dict) else '…'}")
+        else:
+            shown.append(f"{key}={value}")
+    return "; ".join(shown)

@@ -10,18 +10,22 @@ from typing import Annotated
 import typer
 from setproctitle import setproctitle
 
-from services.cli.options import DEFAULT_DIR, DataDirOption, NatsUrlOption
+from services.cli.options import DEFAULT_DIR, DataDirOption, NatsUrlOption, SigningKeyOption
 
 app = typer.Typer(help="Run one service of the bus in the foreground (what `up` starts).")
 
 
 @app.command()
-def ledger(nats_url: NatsUrlOption, data_dir: DataDirOption = DEFAULT_DIR) -> None:
-    """The case ledger: the only writer of case events."""
+def ledger(
+    nats_url: NatsUrlOption,
+    data_dir: DataDirOption = DEFAULT_DIR,
+    signing_key: SigningKeyOption = None,
+) -> None:
+    """The case ledger: the only writer of case events; it also signs checkpoints."""
     from services.case_ledger.main import serve
 
     setproctitle("ventanilla ledger")
-    serve(data_dir.resolve(), nats_url)
+    serve(data_dir.resolve(), nats_url, signing_key)
 
 
 @app.command()

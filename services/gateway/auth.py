@@ -100,6 +100,12 @@ def may_follow_cases(principal: Principal) -> None:
         raise Forbidden("Operator tokens cannot read cases; use a channel or auditor token.")
 
 
+def may_replay(principal: Principal) -> None:
+    """Replaying a case as of a moment is an audit: auditors only."""
+    if principal.kind != "auditor":
+        raise Forbidden("Only auditor tokens may replay a case as of a moment or version.")
+
+
 def ensure_visible(principal: Principal, owner: str) -> None:
     """The owning channel and auditors see a case; other channels are told it does not exist."""
     if principal.kind == "auditor":

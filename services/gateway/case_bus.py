@@ -64,8 +64,13 @@ class CaseBus(Protocol):
         """The case as the ledger sees it, a `submitted` view while only claimed, else None."""
         ...
 
-    async def history(self, case_id: UUID) -> CaseHistory | None:
-        """The case's ledger events in order (none yet while only claimed), else None."""
+    async def history(
+        self, case_id: UUID, *, as_of: datetime | None = None, version: int | None = None
+    ) -> CaseHistory | None:
+        """The case's ledger events in order (none yet while only claimed), else None.
+
+        With `as_of` or `version`: a replay, the case as it stood then (None if it did not exist).
+        """
         ...
 
     async def ping(self) -> None:

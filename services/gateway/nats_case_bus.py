@@ -101,12 +101,15 @@ class NatsCaseBus:
         claim = await self._existing_claim(case_id)
         return submitted_view(claim) if claim else None
 
-    async def history(self, case_id: UUID) -> CaseHistory | None:
-        answer = await self._ask(
-            subjects.LEDGER_QUERY_HISTORY, CaseQuery(case_id=case_id), HistoryAnswer
-        )
+    async def history(
+        self, case_id: UUID, *, as_of: datetime | None = None, version: int | None = None
+    ) -> CaseHistory | None:
+        query = CaseQuery(case_id=case_id, as_of=as_of, version=version)
+        answer = await self._ask(subjects.LEDGER_QUERY_HISTORY, query, HistoryAnswer)
         if answer.found and answer.history is not None:
             return answer.history
+        if as_of is not None or version is not None:
+            return None  # a replay of a case the ledger has not recorded (yet, or then)
         claim = await self._existing_claim(case_id)
         return submitted_history(claim) if claim else None
 

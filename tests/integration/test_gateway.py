@@ -277,3 +277,26 @@ async def test_the_gateway_process_serves_http_and_stops_cleanly(
 
     assert accepted.status_code == 202
     assert UUID(accepted.json()["case_id"]) == case_id_for(KIOSK, "p")
+
+
+async def test_an_auditor_replays_a_case_over_http_from_the_ledger(
+    client: httpx.AsyncClient, nats_server: EmbeddedNats, sqlite_store: LedgerStore
+) -> None:
+    async with local_stack(sqlite_store, nats_server.url):
+        await until_ready(client)
+        accepted = await client.post("/v1/cases", json=body(), headers=auth("counter-token", "h"))
+        case_id = accepted.json()["case_id"]
+        await until_final(client, case_id)
+        path = f"/v1/cases/{case_id}/history"
+        full = await client.get(path, headers=auth("auditor-token"))
+        second = full.json()["events"][1]["occurred_at"]
+        by_version = await client.get(path, params={"version": 2}, headers=auth("auditor-token"))
+        by_time = await client.get(path, params={"as_of": second}, headers=auth("auditor-token"))
+
+    assert by_version.status_code == 200, by_version.text
+    replay = by_version.json()
+    assert [e["type"] for e in replay["events"]] == ["CaseSubmitted", "StepDispatched"]
+    assert replay["state"]["status"] == "in_progress"
+    assert [d["entity"] for d in replay["received"]] == ["banco-nacion"]
+    assert full.json()["state"] is None
+    assert by_time.json()["version"] == 2

@@ -61,6 +61,7 @@ class FakeCaseBus:
     recorded: dict[UUID, CaseView] = field(default_factory=dict)  # what the ledger knows
     down: Dependency | None = None
     fail_with: Exception | None = None
+    replays: list[tuple[UUID, datetime | None, int | None]] = field(default_factory=list)
 
     async def submit(self, command: SubmitCase) -> SubmitOutcome:
         self._answer_or_fail()
@@ -83,8 +84,11 @@ class FakeCaseBus:
         claim = self.claims.get(case_id)
         return submitted_view(claim) if claim else None
 
-    async def history(self, case_id: UUID) -> CaseHistory | None:
+    async def history(
+        self, case_id: UUID, *, as_of: datetime | None = None, version: int | None = None
+    ) -> CaseHistory | None:
         self._answer_or_fail()
+        self.replays.append((case_id, as_of, version))
         if case_id in self.recorded:
             view = self.recorded[case_id]
             entry = HistoryEntry(

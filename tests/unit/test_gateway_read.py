@@ -108,3 +108,22 @@ def test_ledger_not_answering_is_503_with_retry_after(gw: Gateway) -> None:
     problem = assert_problem(response, 503)
     assert "ledger" in problem["detail"]
     assert int(response.headers["Retry-After"]) > 0
+
+
+def test_only_auditors_replay_a_case_as_of_a_moment(gw: Gateway) -> None:
+    case_id = submitted(gw)
+    gw.bus.record_completed(case_id)
+    path = f"/v1/cases/{case_id}/history"
+
+    owner = gw.client.get(path, params={"version": 1}, headers=auth("counter-token"))
+    auditor = gw.client.get(
+        path, params={"as_of": "2026-11-30T10:15:00Z"}, headers=auth("auditor-token")
+    )
+    bad = gw.client.get(path, params={"version": 0}, headers=auth("auditor-token"))
+
+    assert_problem(owner, 403)
+    assert auditor.status_code == 200
+    assert gw.bus.replays[-1][0] == case_id
+    assert gw.bus.replays[-1][1] is not None
+    assert gw.bus.replays[-1][1].isoformat() == "2026-11-30T10:15:00+00:00"
+    assert bad.status_code == 422

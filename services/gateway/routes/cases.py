@@ -1,16 +1,24 @@
 """Cases: a channel submits one and follows it; an auditor reads any."""
 
+from datetime import datetime
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Header, Path, Request, Response
+from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from schemas.procedures import catalog
 from schemas.views import CaseHistory, CaseView
 from services.credentials import Principal
 
-from ..auth import NOT_FOUND_DETAIL, Authenticate, channel_of, ensure_visible, may_follow_cases
+from ..auth import (
+    NOT_FOUND_DETAIL,
+    Authenticate,
+    channel_of,
+    ensure_visible,
+    may_follow_cases,
+    may_replay,
+)
 from ..case_bus import CaseBus
 from ..problems import CaseNotVisible, problem_content
 from ..submission import CaseSubmission, submission_body, submit_command
@@ -33,6 +41,11 @@ IDEMPOTENCY_KEY = Header(
     examples=["3f0b8c52-7a0e-4f7e-9d0e-2a8c6f1e1b11"],
 )
 CASE_ID = Path(description="The case id returned by POST /v1/cases.")
+AS_OF = Query(
+    description="Auditors: replay the case as it stood at this moment (ISO 8601 with a zone).",
+    examples=["2026-11-30T10:15:00Z"],
+)
+VERSION = Query(ge=1, description="Auditors: replay the case as of this event version.")
 
 
 class CaseAccepted(BaseModel):
@@ -121,15 +134,31 @@ def case_routes(bus: CaseBus, authenticate: Authenticate) -> APIRouter:
         ensure_visible(principal, view.channel)
         return view
 
-    @router.get("/{case_id}/history", summary="A case's ledger events", responses=READ_ERRORS)
+    @router.get(
+        "/{case_id}/history",
+        summary="A case's ledger events, or the case as it stood at a moment",
+        responses={
+            **READ_ERRORS,
+            403: problem_content("Operators may not read cases; only auditors may replay."),
+        },
+    )
     async def get_case_history(
         request: Request,
         case_id: Annotated[UUID, CASE_ID],
         principal: Annotated[Principal, Depends(case_reader)],
+        as_of: Annotated[datetime | None, AS_OF] = None,
+        version: Annotated[int | None, VERSION] = None,
     ) -> CaseHistory:
-        """Every ledger event of the case in order: position, type, time, actor and data."""
+        """Every ledger event of the case in order: position, type, time, actor and data.
+
+        Auditors may replay: with `as_of` or `version`, the events up to that point, the case's
+        status and steps as they stood then (`state`) and what each entity had received.
+        """
         request.state.case_id = case_id
-        history = await bus.history(case_id)
+        replay = as_of is not None or version is not None
+        if replay:
+            may_replay(principal)
+        history = await bus.history(case_id, as_of=as_of, version=version)
         if history is None:
             raise CaseNotVisible(NOT_FOUND_DETAIL)
         ensure_visible(principal, history.channel)
