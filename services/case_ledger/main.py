@@ -8,8 +8,7 @@ import structlog
 
 from schemas.catalog import ProcedureSpec
 from schemas.procedures import catalog
-from services.bus.connection import connect
-from services.bus.topology import ensure_topology
+from services.bus.connection import ANONYMOUS, BusLogin, connect
 from services.bus.tracing import setup_tracing
 from services.datadir import DataDir
 from services.logging import setup_logging
@@ -25,10 +24,10 @@ from .writer import LedgerThread
 log = structlog.get_logger(__name__)
 
 
-def serve(data_dir: Path, nats_url: str) -> None:
+def serve(data_dir: Path, nats_url: str, login: BusLogin = ANONYMOUS) -> None:
     setup_logging("ledger")
     setup_tracing("ledger")
-    asyncio.run(run(LedgerStore(DataDir(data_dir).ledger_store_url()), nats_url))
+    asyncio.run(run(LedgerStore(DataDir(data_dir).ledger_store_url()), nats_url, login=login))
 
 
 async def run(
@@ -36,14 +35,14 @@ async def run(
     nats_url: str,
     stop: asyncio.Event | None = None,
     procedures: dict[str, ProcedureSpec] | None = None,
+    login: BusLogin = ANONYMOUS,
 ) -> None:
     """Run the ledger until `stop` is set (or SIGTERM/SIGINT when no event is given)."""
     stop = stop or _stop_on_signals()
     ledger = CaseLedger(procedures or catalog(), store.environment())
     writer, reader = LedgerThread("ledger-writer"), LedgerThread("ledger-reader")
-    nc = await connect(nats_url, "ventanilla-ledger")
+    nc = await connect(nats_url, "ventanilla-ledger", login=login)
     js = nc.jetstream()
-    await ensure_topology(js)
     relay = OutboxRelay(ledger, writer, js)
     inbox = Inbox(ledger, writer, js, on_saved=relay.notify)
     tasks = [

@@ -2,7 +2,7 @@
 
 import typer
 
-from services.cli import case, serve, up
+from services.cli import case, deploy, serve, up
 
 app = typer.Typer(
     name="ventanilla",
@@ -14,3 +14,4 @@ app = typer.Typer(
 app.command(name="up")(up.up)
 app.add_typer(case.app, name="case")
 app.add_typer(serve.app, name="serve")
+app.add_typer(deploy.app, name="deploy")

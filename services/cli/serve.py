@@ -10,18 +10,31 @@ from typing import Annotated
 import typer
 from setproctitle import setproctitle
 
-from services.cli.options import DEFAULT_DIR, DataDirOption, NatsUrlOption
+from services.bus.permissions import GATEWAY, LEDGER
+from services.cli.options import (
+    DEFAULT_DIR,
+    CredentialsOption,
+    DataDirOption,
+    NatsUrlOption,
+    TlsCaOption,
+    bus_login,
+)
 
 app = typer.Typer(help="Run one service of the bus in the foreground (what `up` starts).")
 
 
 @app.command()
-def ledger(nats_url: NatsUrlOption, data_dir: DataDirOption = DEFAULT_DIR) -> None:
+def ledger(
+    nats_url: NatsUrlOption,
+    data_dir: DataDirOption = DEFAULT_DIR,
+    credentials: CredentialsOption = None,
+    tls_ca: TlsCaOption = None,
+) -> None:
     """The case ledger: the only writer of case events."""
     from services.case_ledger.main import serve
 
     setproctitle("ventanilla ledger")
-    serve(data_dir.resolve(), nats_url)
+    serve(data_dir.resolve(), nats_url, bus_login(LEDGER, data_dir, credentials, tls_ca))
 
 
 @app.command()
@@ -29,12 +42,14 @@ def adapter(
     entity: Annotated[str, typer.Argument(help="The entity whose back office to serve.")],
     nats_url: NatsUrlOption,
     data_dir: DataDirOption = DEFAULT_DIR,
+    credentials: CredentialsOption = None,
+    tls_ca: TlsCaOption = None,
 ) -> None:
     """An entity adapter: takes the entity's step requests and answers them."""
     from services.entity_adapters.main import serve
 
     setproctitle(f"ventanilla adapter {entity}")
-    serve(entity, data_dir.resolve(), nats_url)
+    serve(entity, data_dir.resolve(), nats_url, bus_login(entity, data_dir, credentials, tls_ca))
 
 
 @app.command()
@@ -43,9 +58,12 @@ def gateway(
     data_dir: DataDirOption = DEFAULT_DIR,
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="HTTP port to listen on.")] = 8000,
+    credentials: CredentialsOption = None,
+    tls_ca: TlsCaOption = None,
 ) -> None:
     """The HTTP gateway for channels, auditors and operators."""
     from services.gateway.main import serve
 
     setproctitle("ventanilla gateway")
-    serve(data_dir.resolve(), nats_url, host, port)
+    login = bus_login(GATEWAY, data_dir, credentials, tls_ca)
+    serve(data_dir.resolve(), nats_url, host, port, login)
