@@ -10,9 +10,18 @@ import secrets
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 PrincipalKind = Literal["channel", "auditor", "operator"]
+# What a token may do at the gateway. A channel submits and follows its own cases; an auditor
+# reads any case and its history; an operator reads operational views.
+Scope = Literal["cases:submit", "cases:read", "audit:read", "ops:read"]
+DEFAULT_SCOPES: dict[PrincipalKind, frozenset[Scope]] = {
+    "channel": frozenset({"cases:submit", "cases:read"}),
+    "auditor": frozenset({"cases:read", "audit:read"}),
+    "operator": frozenset({"ops:read"}),
+}
+DEFAULT_RATE_PER_MINUTE = 600
 
 # Demo channels of a local stack: a Centro MAC counter and a MAC Express kiosk on a river boat.
 DEMO_CHANNELS = ("mac-lima-norte", "mac-express-pias-napo")
@@ -23,6 +32,12 @@ class Principal(BaseModel):
 
     kind: PrincipalKind
     id: str
+    # None: the usual scopes of its kind (DEFAULT_SCOPES).
+    scopes: frozenset[Scope] | None = None
+
+    def may(self, scope: Scope) -> bool:
+        granted = DEFAULT_SCOPES[self.kind] if self.scopes is None else self.scopes
+        return scope in granted
 
 
 class TokenRecord(BaseModel):
@@ -30,6 +45,9 @@ class TokenRecord(BaseModel):
 
     sha256: str
     principal: Principal
+    # Names the token for revocation and in logs; never the token itself.
+    token_id: str = ""
+    rate_per_minute: int = Field(default=DEFAULT_RATE_PER_MINUTE, gt=0)
 
 
 class TokenFile(BaseModel):
@@ -44,16 +62,26 @@ class DevCredentials(BaseModel):
     operator: str
 
 
+DEMO_ID_PREFIX = "demo-"
+
+
+def _is_demo(record: TokenRecord) -> bool:
+    return record.token_id == "" or record.token_id.startswith(DEMO_ID_PREFIX)
+
+
 def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
 def load_tokens(path: Path) -> dict[str, Principal]:
     """Map of token hash to principal; an absent file accepts no token at all."""
+    return {r.sha256: r.principal for r in load_token_records(path)}
+
+
+def load_token_records(path: Path) -> list[TokenRecord]:
     if not path.exists():
-        return {}
-    records = TokenFile.model_validate_json(path.read_text()).tokens
-    return {r.sha256: r.principal for r in records}
+        return []
+    return TokenFile.model_validate_json(path.read_text()).tokens
 
 
 def write_private(path: Path, text: str) -> None:
@@ -81,17 +109,29 @@ def issue_dev_credentials(
         operator=operator,
     )
     records = [
-        TokenRecord(sha256=hash_token(t), principal=Principal(kind="channel", id=c))
+        TokenRecord(
+            sha256=hash_token(t),
+            principal=Principal(kind="channel", id=c),
+            token_id=f"{DEMO_ID_PREFIX}{c}",
+        )
         for c, t in channels.items()
     ]
     records.append(
-        TokenRecord(sha256=hash_token(auditor), principal=Principal(kind="auditor", id="auditor"))
+        TokenRecord(
+            sha256=hash_token(auditor),
+            principal=Principal(kind="auditor", id="auditor"),
+            token_id=f"{DEMO_ID_PREFIX}auditor",
+        )
     )
     records.append(
         TokenRecord(
-            sha256=hash_token(operator), principal=Principal(kind="operator", id="operator")
+            sha256=hash_token(operator),
+            principal=Principal(kind="operator", id="operator"),
+            token_id=f"{DEMO_ID_PREFIX}operator",
         )
     )
-    write_private(tokens_file, TokenFile(tokens=records).model_dump_json(indent=2))
+    # Tokens issued with `ventanilla token issue` survive a restart; demo tokens are rewritten.
+    issued = [r for r in load_token_records(tokens_file) if not _is_demo(r)]
+    write_private(tokens_file, TokenFile(tokens=records + issued).model_dump_json(indent=2))
     write_private(credentials_file, credentials.model_dump_json(indent=2))
     return credentials

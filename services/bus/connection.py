@@ -1,19 +1,49 @@
 """Connecting a process to NATS, reconnecting for as long as the process lives."""
 
 import ssl
+from dataclasses import dataclass
 from pathlib import Path
 
 import nats
 import structlog
 from nats.aio.client import Client
 
+from services.bus.permissions import inbox_prefix
+
 log = structlog.get_logger(__name__)
+
+
+@dataclass(frozen=True)
+class BusLogin:
+    """Who a process is on the bus and how it proves it.
+
+    `user` names the process's bus user (its seed file is `<user>.nk`); without a seed the
+    process connects anonymously, which only a server without authorization accepts (tests).
+    `tls_ca` is the authority that signed the server's certificate.
+    """
+
+    user: str | None = None
+    nkey_seed: Path | None = None
+    tls_ca: Path | None = None
+
+    @classmethod
+    def from_seed_file(cls, seed: Path, tls_ca: Path | None = None) -> "BusLogin":
+        return cls(user=seed.name.removesuffix(".nk"), nkey_seed=seed, tls_ca=tls_ca)
+
+    def tls_context(self) -> ssl.SSLContext | None:
+        if self.tls_ca is None:
+            return None
+        return ssl.create_default_context(cafile=str(self.tls_ca))
+
+
+ANONYMOUS = BusLogin()
 
 
 async def connect(
     url: str,
     name: str,
     *,
+    login: BusLogin = ANONYMOUS,
     user_credentials: Path | None = None,
     tls: ssl.SSLContext | None = None,
     connect_timeout: float = 5.0,
@@ -33,7 +63,9 @@ async def connect(
         servers=[url],
         name=name,
         user_credentials=str(user_credentials) if user_credentials else None,
-        tls=tls,
+        nkeys_seed=str(login.nkey_seed) if login.nkey_seed else None,
+        inbox_prefix=inbox_prefix(login.user) if login.user else "_INBOX",
+        tls=tls or login.tls_context(),
         connect_timeout=connect_timeout,
         allow_reconnect=True,
         max_reconnect_attempts=-1,

@@ -1,8 +1,12 @@
 """The JetStream streams, consumers and buckets of the bus, declared once and applied idempotently.
 
-Every process calls `ensure_topology` at start-up, so the order in which they start never matters.
+Only the bus owner applies it (`ventanilla up` before it starts any service, or an operator with
+`ventanilla deploy topology`): the services' own bus users may not create or change streams or
+consumers (services/bus/permissions.py). A service that starts before the topology exists waits
+for it: the adapters retry binding to their consumer, the ledger retries its reads.
 """
 
+from collections.abc import Iterable
 from datetime import timedelta
 
 from nats.errors import Error as NatsError
@@ -20,6 +24,7 @@ from nats.js.api import (
 from nats.js.errors import BadRequestError, NotFoundError
 
 from schemas import subjects
+from schemas.entities import ENTITIES
 
 DAY = 24 * 3600.0
 # Publishers retry with the same Nats-Msg-Id; the server drops repeats within this window.
@@ -92,10 +97,13 @@ def adapter_consumer(entity: str) -> ConsumerConfig:
     )
 
 
-async def ensure_topology(js: JetStreamContext) -> None:
+async def ensure_topology(js: JetStreamContext, entities: Iterable[str] = tuple(ENTITIES)) -> None:
+    """Streams, the idempotency bucket, and each entity's durable work consumer."""
     for config in STREAMS:
         await _ensure_stream(js, config)
     await _ensure_bucket(js)
+    for entity in entities:
+        await ensure_adapter_consumer(js, entity)
 
 
 async def _ensure_stream(js: JetStreamContext, config: StreamConfig) -> None:

@@ -10,6 +10,15 @@ from opentelemetry.sdk.trace.export import ConsoleSpanExporter, SimpleSpanProces
 
 TRACER_NAME = "ventanilla"
 
+# A provider handed in explicitly (tests, an embedding host) wins over the process-wide one,
+# which OpenTelemetry lets a process set only once.
+_explicit_provider: trace.TracerProvider | None = None
+
+
+def use_tracer_provider(provider: trace.TracerProvider | None) -> None:
+    global _explicit_provider
+    _explicit_provider = provider
+
 
 def setup_tracing(service_name: str, *, console: bool = False) -> TracerProvider:
     """Install a tracer provider for this process (spans printed only when asked)."""
@@ -21,6 +30,8 @@ def setup_tracing(service_name: str, *, console: bool = False) -> TracerProvider
 
 
 def tracer() -> trace.Tracer:
+    if _explicit_provider is not None:
+        return _explicit_provider.get_tracer(TRACER_NAME)
     return trace.get_tracer(TRACER_NAME)
 
 

@@ -8,8 +8,7 @@ import structlog
 
 from schemas.catalog import ProcedureSpec
 from schemas.procedures import catalog
-from services.bus.connection import connect
-from services.bus.topology import ensure_topology
+from services.bus.connection import ANONYMOUS, BusLogin, connect
 from services.bus.tracing import setup_tracing
 from services.datadir import DataDir
 from services.logging import setup_logging
@@ -27,12 +26,15 @@ from .writer import LedgerThread
 log = structlog.get_logger(__name__)
 
 
-def serve(data_dir: Path, nats_url: str, signing_key: Path | None = None) -> None:
+def serve(
+    data_dir: Path, nats_url: str, signing_key: Path | None = None, login: BusLogin = ANONYMOUS
+) -> None:
     setup_logging("ledger")
     setup_tracing("ledger")
     folder = DataDir(data_dir)
     files = AuditFiles(signing_key or folder.audit_signing_key, folder.audit_checkpoints)
-    asyncio.run(run(LedgerStore(folder.ledger_store_url()), nats_url, audit_files=files))
+    store = LedgerStore(folder.ledger_store_url())
+    asyncio.run(run(store, nats_url, audit_files=files, login=login))
 
 
 async def run(
@@ -42,6 +44,7 @@ async def run(
     procedures: dict[str, ProcedureSpec] | None = None,
     audit_files: AuditFiles | None = None,
     checkpoint_every: float = DEFAULT_INTERVAL,
+    login: BusLogin = ANONYMOUS,
 ) -> None:
     """Run the ledger until `stop` is set (or SIGTERM/SIGINT when no event is given).
 
@@ -50,9 +53,8 @@ async def run(
     stop = stop or _stop_on_signals()
     ledger = CaseLedger(procedures or catalog(), store.environment())
     writer, reader = LedgerThread("ledger-writer"), LedgerThread("ledger-reader")
-    nc = await connect(nats_url, "ventanilla-ledger")
+    nc = await connect(nats_url, "ventanilla-ledger", login=login)
     js = nc.jetstream()
-    await ensure_topology(js)
     relay = OutboxRelay(ledger, writer, js)
     inbox = Inbox(ledger, writer, js, on_saved=relay.notify)
     tasks = [

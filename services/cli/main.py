@@ -2,7 +2,7 @@
 
 import typer
 
-from services.cli import audit, case, serve, up
+from services.cli import audit, case, deploy, serve, token, up
 
 app = typer.Typer(
     name="ventanilla",
@@ -15,3 +15,5 @@ app.command(name="up")(up.up)
 app.add_typer(case.app, name="case")
 app.add_typer(audit.app, name="audit")
 app.add_typer(serve.app, name="serve")
+app.add_typer(deploy.app, name="deploy")
+app.add_typer(token.app, name="token")

@@ -5,7 +5,9 @@ from typing import Annotated
 
 import typer
 
-from services.datadir import DEFAULT_DATA_DIR
+from services.bus.connection import BusLogin
+from services.datadir import DEFAULT_DATA_DIR, DataDir
+from services.stack.nats_config import USERS_DIR, TlsFiles, seed_file
 
 DataDirOption = Annotated[
     Path,
@@ -28,3 +30,39 @@ SigningKeyOption = Annotated[
         dir_okay=False,
     ),
 ]
+CredentialsOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--credentials",
+        help="This process's NATS nkey seed (default: <data dir>/nats/users/<user>.nk if present).",
+        dir_okay=False,
+    ),
+]
+TlsCertOption = Annotated[
+    Path | None, typer.Option("--tls-cert", help="The NATS server's TLS certificate (PEM).")
+]
+TlsKeyOption = Annotated[
+    Path | None, typer.Option("--tls-key", help="The private key of that certificate (PEM).")
+]
+TlsCaOption = Annotated[
+    Path | None,
+    typer.Option("--tls-ca", help="The authority that signed the NATS server's certificate."),
+]
+
+
+def tls_files(cert: Path | None, key: Path | None, ca: Path | None) -> TlsFiles | None:
+    """TLS needs all three files or none."""
+    given = [f for f in (cert, key, ca) if f is not None]
+    if not given:
+        return None
+    if cert is None or key is None or ca is None:
+        raise typer.BadParameter("TLS needs --tls-cert, --tls-key and --tls-ca together")
+    return TlsFiles(cert=cert.resolve(), key=key.resolve(), ca=ca.resolve())
+
+
+def bus_login(user: str, data_dir: Path, credentials: Path | None, tls_ca: Path | None) -> BusLogin:
+    """Who this process is on the bus: the given seed, or its user's seed in the data dir."""
+    seed = credentials or seed_file(DataDir(data_dir).nats_store / USERS_DIR, user)
+    if credentials is None and not seed.exists():
+        return BusLogin(user=user, tls_ca=tls_ca)  # a server without users (development, tests)
+    return BusLogin(user=user, nkey_seed=seed, tls_ca=tls_ca)

@@ -10,7 +10,16 @@ from typing import Annotated
 import typer
 from setproctitle import setproctitle
 
-from services.cli.options import DEFAULT_DIR, DataDirOption, NatsUrlOption, SigningKeyOption
+from services.bus.permissions import GATEWAY, LEDGER
+from services.cli.options import (
+    DEFAULT_DIR,
+    CredentialsOption,
+    DataDirOption,
+    NatsUrlOption,
+    SigningKeyOption,
+    TlsCaOption,
+    bus_login,
+)
 
 app = typer.Typer(help="Run one service of the bus in the foreground (what `up` starts).")
 
@@ -20,12 +29,15 @@ def ledger(
     nats_url: NatsUrlOption,
     data_dir: DataDirOption = DEFAULT_DIR,
     signing_key: SigningKeyOption = None,
+    credentials: CredentialsOption = None,
+    tls_ca: TlsCaOption = None,
 ) -> None:
     """The case ledger: the only writer of case events; it also signs checkpoints."""
     from services.case_ledger.main import serve
 
     setproctitle("ventanilla ledger")
-    serve(data_dir.resolve(), nats_url, signing_key)
+    login = bus_login(LEDGER, data_dir, credentials, tls_ca)
+    serve(data_dir.resolve(), nats_url, signing_key, login)
 
 
 @app.command()
@@ -33,12 +45,14 @@ def adapter(
     entity: Annotated[str, typer.Argument(help="The entity whose back office to serve.")],
     nats_url: NatsUrlOption,
     data_dir: DataDirOption = DEFAULT_DIR,
+    credentials: CredentialsOption = None,
+    tls_ca: TlsCaOption = None,
 ) -> None:
     """An entity adapter: takes the entity's step requests and answers them."""
     from services.entity_adapters.main import serve
 
     setproctitle(f"ventanilla adapter {entity}")
-    serve(entity, data_dir.resolve(), nats_url)
+    serve(entity, data_dir.resolve(), nats_url, bus_login(entity, data_dir, credentials, tls_ca))
 
 
 @app.command()
@@ -47,9 +61,12 @@ def gateway(
     data_dir: DataDirOption = DEFAULT_DIR,
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="HTTP port to listen on.")] = 8000,
+    credentials: CredentialsOption = None,
+    tls_ca: TlsCaOption = None,
 ) -> None:
     """The HTTP gateway for channels, auditors and operators."""
     from services.gateway.main import serve
 
     setproctitle("ventanilla gateway")
-    serve(data_dir.resolve(), nats_url, host, port)
+    login = bus_login(GATEWAY, data_dir, credentials, tls_ca)
+    serve(data_dir.resolve(), nats_url, host, port, login)

@@ -44,6 +44,7 @@ def summary(info: StackInfo, data_dir: Path) -> RenderableType:
     places = Table.grid(padding=(0, 2))
     places.add_row("gateway", f"{info.gateway_url}  (API docs: {info.gateway_url}/docs)")
     places.add_row("NATS", info.nats_url)
+    places.add_row("NATS users", f"{info.nats_users}/  (one nkey seed per process)")
     places.add_row("data", str(info.data_dir.root))
     places.add_row("credentials", str(info.data_dir.dev_credentials))
     places.add_row("logs", f"{info.data_dir.logs}/  ({', '.join(info.children)}, nats-server)")

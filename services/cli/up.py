@@ -7,10 +7,18 @@ from types import FrameType
 from typing import Annotated
 
 import typer
+from nats.errors import Error as NatsError
 from rich.console import Console
 
 from services.cli import stack_view
-from services.cli.options import DEFAULT_DIR, DataDirOption
+from services.cli.options import (
+    DEFAULT_DIR,
+    DataDirOption,
+    TlsCaOption,
+    TlsCertOption,
+    TlsKeyOption,
+    tls_files,
+)
 from services.stack.natsd import NatsServerError
 from services.stack.supervisor import Supervisor
 from services.stack.up import (
@@ -35,15 +43,19 @@ def up(
         int, typer.Option(help="NATS port; 0 = any free port. A busy port is never taken.")
     ] = 4222,
     host: Annotated[str, typer.Option(help="Interface every server listens on.")] = "127.0.0.1",
+    tls_cert: TlsCertOption = None,
+    tls_key: TlsKeyOption = None,
+    tls_ca: TlsCaOption = None,
 ) -> None:
     """Start NATS, the ledger, the adapters and the gateway; restart what dies; Ctrl-C stops."""
+    tls = tls_files(tls_cert, tls_key, tls_ca)
     stopping = _stop_on_signals()
     supervisor = Supervisor(on_event=lambda e: console.print(stack_view.event(e, data_dir)))
-    stack = LocalStack(UpOptions(data_dir, host, http_port, nats_port), supervisor)
+    stack = LocalStack(UpOptions(data_dir, host, http_port, nats_port, tls), supervisor)
     console.print(f"starting Ventanilla in [bold]{data_dir}[/] …")
     try:
         info = stack.start()
-    except (StackAlreadyRunning, NatsServerError, OSError) as exc:
+    except (StackAlreadyRunning, NatsServerError, NatsError, OSError) as exc:
         console.print(f"[bold red]could not start the stack: {exc}[/]")
         console.print(f"[red]logs: {Path(data_dir) / 'logs'}[/]")
         raise typer.Exit(1) from None

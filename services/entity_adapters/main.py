@@ -7,8 +7,7 @@ from pathlib import Path
 import structlog
 
 from schemas.procedures import catalog
-from services.bus.connection import connect
-from services.bus.topology import ensure_topology
+from services.bus.connection import ANONYMOUS, BusLogin, connect
 from services.bus.tracing import setup_tracing
 from services.datadir import DataDir
 from services.logging import setup_logging
@@ -23,18 +22,22 @@ ENTITY_IDS = tuple(ADAPTERS)
 STOP_GRACE = 10.0  # seconds; the back-office calls of one batch
 
 
-def serve(entity: str, data_dir: Path, nats_url: str) -> None:
+def serve(entity: str, data_dir: Path, nats_url: str, login: BusLogin = ANONYMOUS) -> None:
     if entity not in ADAPTERS:
         raise SystemExit(f"unknown entity {entity!r}; known: {', '.join(ENTITY_IDS)}")
     setup_logging(f"adapter-{entity}")
     setup_tracing(f"adapter-{entity}")
     catalog()  # a bad catalog stops the process before it takes any work
     effects = EffectLog(effects_file(DataDir(data_dir).backoffices, entity))
-    asyncio.run(run(entity, effects, nats_url))
+    asyncio.run(run(entity, effects, nats_url, login=login))
 
 
 async def run(
-    entity: str, effects: EffectLog, nats_url: str, stop: asyncio.Event | None = None
+    entity: str,
+    effects: EffectLog,
+    nats_url: str,
+    stop: asyncio.Event | None = None,
+    login: BusLogin = ANONYMOUS,
 ) -> None:
     if stop is None:
         stop = asyncio.Event()
@@ -42,9 +45,8 @@ async def run(
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, stop.set)
     adapter, back_office = ADAPTERS[entity]
-    nc = await connect(nats_url, f"ventanilla-adapter-{entity}")
+    nc = await connect(nats_url, f"ventanilla-adapter-{entity}", login=login)
     js = nc.jetstream()
-    await ensure_topology(js)
     runner = AdapterRunner(adapter, back_office(effects), js)
     task = asyncio.create_task(runner.run(stop), name=f"adapter-{entity}")
     log.info("adapter running", entity=entity)

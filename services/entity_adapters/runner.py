@@ -27,7 +27,6 @@ from services.bus.topology import (
     ADAPTER_ACK_WAIT,
     ADAPTER_BACKOFF,
     ADAPTER_MAX_DELIVER,
-    ensure_adapter_consumer,
 )
 from services.bus.tracing import extract_trace_context, tracer
 from services.errors import StepRefused, Unprocessable
@@ -55,11 +54,11 @@ class AdapterRunner:
         entity = self.adapter.entity
         while not stop.is_set():
             try:
-                await ensure_adapter_consumer(self.js, entity)
-                sub = await self.js.pull_subscribe_bind(
-                    subjects.adapter_consumer(entity), stream=subjects.WORK_STREAM
-                )
-            except Exception as exc:  # the server is restarting: bind again shortly
+                # Bind only: the consumer (and its filter) belongs to the bus owner.
+                consumer = subjects.adapter_consumer(entity)
+                await self.js.consumer_info(subjects.WORK_STREAM, consumer)
+                sub = await self.js.pull_subscribe_bind(consumer, stream=subjects.WORK_STREAM)
+            except Exception as exc:  # the server restarts, or the owner has not created it yet
                 log.warning("adapter consumer unavailable", entity=entity, error=repr(exc))
                 await asyncio.sleep(1.0)
                 continue

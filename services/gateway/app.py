@@ -13,6 +13,7 @@ from .case_bus import CaseBus
 from .limits import MAX_BODY_BYTES, BodyLimit
 from .observability import RequestObserver
 from .problems import Problem
+from .rate_limits import RateLimiter
 from .routes.cases import case_routes
 from .routes.health import health_routes
 from .routes.procedures import procedure_routes
@@ -32,10 +33,14 @@ Errors are RFC 9457 problem documents (`application/problem+json`) with `type`, 
 
 
 def create_app(
-    bus: CaseBus, token_book: TokenBook, *, max_body_bytes: int = MAX_BODY_BYTES
+    bus: CaseBus,
+    token_book: TokenBook,
+    *,
+    max_body_bytes: int = MAX_BODY_BYTES,
+    rate_limiter: RateLimiter | None = None,
 ) -> FastAPI:
     app = FastAPI(title=TITLE, version=VERSION, description=DESCRIPTION)
-    authenticate = authenticator(token_book)
+    authenticate = authenticator(token_book, rate_limiter)
     app.include_router(case_routes(bus, authenticate))
     app.include_router(procedure_routes(catalog()))
     app.include_router(health_routes(bus))

@@ -13,9 +13,10 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import ValidationError
 
-from services.credentials import Principal, hash_token, load_tokens
+from services.credentials import Principal, Scope, TokenRecord, hash_token, load_token_records
 
-from .problems import CaseNotVisible, Forbidden, NotAuthenticated
+from .problems import CaseNotVisible, Forbidden, NotAuthenticated, TooManyRequests
+from .rate_limits import RateLimiter
 
 log = structlog.get_logger(__name__)
 
@@ -31,9 +32,13 @@ class TokenBook:
     def __init__(self, path: Path) -> None:
         self.path = path
         self._signature: FileSignature | None = None
-        self._tokens: dict[str, Principal] = {}
+        self._tokens: dict[str, TokenRecord] = {}
 
     def principal_for(self, token: str) -> Principal | None:
+        record = self.record_for(token)
+        return record.principal if record else None
+
+    def record_for(self, token: str) -> TokenRecord | None:
         self._refresh()
         return self._tokens.get(hash_token(token))
 
@@ -49,7 +54,7 @@ class TokenBook:
         if signature == self._signature:
             return
         try:
-            tokens = load_tokens(self.path)
+            tokens = {r.sha256: r for r in load_token_records(self.path)}
         except (ValidationError, OSError) as exc:
             # Caught mid-rewrite: keep the tokens we had and read the file again next time.
             log.warning("token file unreadable, keeping previous tokens", error=type(exc).__name__)
@@ -66,7 +71,9 @@ bearer = HTTPBearer(
 )
 
 
-def authenticator(book: TokenBook) -> Authenticate:
+def authenticator(book: TokenBook, limiter: RateLimiter | None = None) -> Authenticate:
+    limiter = limiter or RateLimiter()
+
     async def authenticate(
         request: Request,
         credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
@@ -76,14 +83,21 @@ def authenticator(book: TokenBook) -> Authenticate:
                 "Send your access token in the header 'Authorization: Bearer <token>'.",
                 invalid_token=False,
             )
-        principal = book.principal_for(credentials.credentials)
-        if principal is None:
+        record = book.record_for(credentials.credentials)
+        if record is None:
             raise NotAuthenticated(
                 "The access token is not valid: it is unknown or was revoked.",
                 invalid_token=True,
             )
-        request.state.principal = principal  # for the request log line
-        return principal
+        request.state.principal = record.principal  # for the request log line
+        wait = limiter.take(record.sha256, record.rate_per_minute)
+        if wait is not None:
+            raise TooManyRequests(
+                f"This token may make {record.rate_per_minute} requests a minute; "
+                f"try again in {wait} s.",
+                retry_after_seconds=wait,
+            )
+        return record.principal
 
     return authenticate
 
@@ -92,12 +106,19 @@ def channel_of(principal: Principal) -> str:
     """Only channels open cases, and always in their own name."""
     if principal.kind != "channel":
         raise Forbidden(f"Only a channel can submit cases; this is an {principal.kind} token.")
+    require(principal, "cases:submit")
     return principal.id
 
 
 def may_follow_cases(principal: Principal) -> None:
     if principal.kind == "operator":
         raise Forbidden("Operator tokens cannot read cases; use a channel or auditor token.")
+    require(principal, "cases:read")
+
+
+def require(principal: Principal, scope: Scope) -> None:
+    if not principal.may(scope):
+        raise Forbidden(f"This token does not have the scope '{scope}'.")
 
 
 def may_replay(principal: Principal) -> None:

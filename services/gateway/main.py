@@ -11,8 +11,7 @@ import structlog
 import uvicorn
 
 from schemas.procedures import catalog
-from services.bus.connection import connect
-from services.bus.topology import ensure_topology
+from services.bus.connection import ANONYMOUS, BusLogin, connect
 from services.bus.tracing import setup_tracing
 from services.datadir import DataDir
 from services.logging import setup_logging
@@ -24,24 +23,28 @@ from .nats_case_bus import NatsCaseBus
 log = structlog.get_logger(__name__)
 
 
-def serve(data_dir: Path, nats_url: str, host: str, port: int) -> None:
+def serve(data_dir: Path, nats_url: str, host: str, port: int, login: BusLogin = ANONYMOUS) -> None:
     """Run the gateway in the foreground until SIGTERM or SIGINT."""
     setup_logging("gateway")
     setup_tracing("gateway")
     # uvicorn's start/stop banners are plain text in a JSON log; its warnings and errors stay.
     logging.getLogger("uvicorn.error").setLevel(logging.WARNING)
-    asyncio.run(run(DataDir(data_dir), nats_url, host, port))
+    asyncio.run(run(DataDir(data_dir), nats_url, host, port, login=login))
 
 
 async def run(
-    data: DataDir, nats_url: str, host: str, port: int, stop: asyncio.Event | None = None
+    data: DataDir,
+    nats_url: str,
+    host: str,
+    port: int,
+    stop: asyncio.Event | None = None,
+    login: BusLogin = ANONYMOUS,
 ) -> None:
     """Serve until `stop` is set (or SIGTERM/SIGINT when no event is given)."""
     stop = stop or _stop_on_signals()
     catalog()  # an inconsistent catalog fails here, before we accept anything
-    nc = await connect(nats_url, "ventanilla-gateway")
+    nc = await connect(nats_url, "ventanilla-gateway", login=login)
     try:
-        await ensure_topology(nc.jetstream())
         app = create_app(NatsCaseBus(nc), TokenBook(data.gateway_tokens))
         server = _Server(
             uvicorn.Config(

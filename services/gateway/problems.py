@@ -114,6 +114,13 @@ class IdempotencyKeyReused(ApiProblem):
     status, slug, title = 409, "idempotency-key-reused", "Idempotency-Key already used"
 
 
+class TooManyRequests(ApiProblem):
+    status, slug, title = 429, "too-many-requests", "Too many requests"
+
+    def __init__(self, detail: str, *, retry_after_seconds: int) -> None:
+        super().__init__(detail, headers={"Retry-After": str(retry_after_seconds)})
+
+
 class ServiceUnavailable(ApiProblem):
     status, slug, title = 503, "service-unavailable", "Service temporarily unavailable"
 

@@ -5,6 +5,7 @@ told to stop. Layers order the stop: the gateway stops taking requests first, th
 and the adapters, and the bus they all talk to goes last.
 """
 
+import asyncio
 import fcntl
 import os
 import sys
@@ -16,9 +17,13 @@ from typing import IO
 
 import httpx
 
+from services.bus.connection import BusLogin, connect
+from services.bus.permissions import ADMIN, GATEWAY, LEDGER
+from services.bus.topology import ensure_topology
 from services.credentials import DevCredentials, issue_dev_credentials
 from services.datadir import DataDir
 from services.entity_adapters.main import ENTITY_IDS
+from services.stack.nats_config import TlsFiles, write_nats_config
 from services.stack.natsd import EmbeddedNats
 from services.stack.ports import PortChoice, choose_port
 from services.stack.processes import ChildProcess, NatsProcess
@@ -37,6 +42,7 @@ class UpOptions:
     host: str = "127.0.0.1"
     http_port: int = 8000
     nats_port: int = 4222
+    tls: TlsFiles | None = None
 
 
 @dataclass(frozen=True)
@@ -50,6 +56,7 @@ class StackInfo:
     http_port: PortChoice
     nats_port: PortChoice
     children: tuple[str, ...]
+    nats_users: Path
 
 
 def child_argv(role: str, *args: str) -> list[str]:
@@ -81,29 +88,43 @@ class LocalStack:
         d.logs.mkdir(parents=True, exist_ok=True)
         nats_port = choose_port(host, self.options.nats_port)
         http_port = choose_port(host, self.options.http_port)
+        # Nothing connects anonymously: every process, this one included, has its own user.
+        tls = self.options.tls
+        config = write_nats_config(d.nats_store, ENTITY_IDS, tls)
         server = EmbeddedNats(
             store_dir=d.nats_store,
             port=nats_port.port,
             host=host,
             supervised=True,
             log_file=d.logs / "nats-server.log",
+            config_file=config.config_file,
         )
         self.supervisor.launch(NatsProcess(server), layer=BUS_LAYER)
+        owner = BusLogin.from_seed_file(config.seed_file(ADMIN), tls.ca if tls else None)
+        asyncio.run(create_topology(server.url, owner))
         gateway_url = f"http://{host}:{http_port.port}"
         credentials = issue_dev_credentials(
             d.gateway_tokens, d.dev_credentials, gateway_url, server.url
         )
-        common = ("--data-dir", str(d.root), "--nats-url", server.url)
+        common: tuple[str, ...] = ("--data-dir", str(d.root), "--nats-url", server.url)
+        if tls is not None:
+            common += ("--tls-ca", str(tls.ca))
+
+        def bus_args(user: str) -> tuple[str, ...]:
+            return (*common, "--credentials", str(config.seed_file(user)))
+
         children: list[tuple[ChildProcess, int]] = [
-            (self._child("ledger", child_argv("ledger", *common)), SERVICE_LAYER),
+            (self._child("ledger", child_argv("ledger", *bus_args(LEDGER))), SERVICE_LAYER),
             *(
-                (self._child(f"adapter-{e}", child_argv("adapter", e, *common)), SERVICE_LAYER)
+                (self._child(f"adapter-{e}", child_argv("adapter", e, *bus_args(e))), SERVICE_LAYER)
                 for e in ENTITY_IDS
             ),
             (
                 self._child(
                     "gateway",
-                    child_argv("gateway", *common, "--host", host, "--port", str(http_port.port)),
+                    child_argv(
+                        "gateway", *bus_args(GATEWAY), "--host", host, "--port", str(http_port.port)
+                    ),
                 ),
                 EDGE_LAYER,
             ),
@@ -118,6 +139,7 @@ class LocalStack:
             http_port=http_port,
             nats_port=nats_port,
             children=tuple(child.name for child, _ in children),
+            nats_users=config.users_dir,
         )
 
     def _child(self, name: str, argv: list[str]) -> ChildProcess:
@@ -128,6 +150,15 @@ class LocalStack:
         if self._lock is not None:
             self._lock.close()
             self._lock = None
+
+
+async def create_topology(nats_url: str, owner: BusLogin) -> None:
+    """Streams, bucket and consumers, as the bus owner, before any service needs them."""
+    nc = await connect(nats_url, "ventanilla-up", login=owner)
+    try:
+        await ensure_topology(nc.jetstream())
+    finally:
+        await nc.close()
 
 
 def hold_data_dir(data_dir: DataDir) -> IO[str]:

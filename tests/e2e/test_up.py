@@ -4,9 +4,11 @@ One stack serves the whole module; the tests run in file order and the last one 
 with Ctrl-C (SIGINT), as a user would.
 """
 
+import asyncio
 import os
 import signal
 import socket
+import stat
 import subprocess
 import sys
 import time
@@ -17,6 +19,8 @@ from typing import Any, TypeVar
 from uuid import uuid4
 
 import httpx
+import nats
+import nats.errors
 import pytest
 
 from services.credentials import DevCredentials
@@ -208,6 +212,25 @@ def test_children_carry_their_role_in_the_command_line(stack: Stack) -> None:
         check=True,
     )
     assert ps.stdout.strip() == "ventanilla ledger"
+
+
+def test_every_process_has_its_own_nats_user_and_anonymous_clients_are_refused(
+    stack: Stack,
+) -> None:
+    users = DataDir(stack.data_dir).nats_store / "users"
+    expected = {"admin", "ledger", "gateway", *ENTITY_IDS}
+    assert {seed.stem for seed in users.glob("*.nk")} == expected
+    assert {stat.S_IMODE(seed.stat().st_mode) for seed in users.glob("*.nk")} == {0o600}
+
+    async def anonymous() -> None:
+        await nats.connect(
+            stack.credentials.nats_url, allow_reconnect=False, max_reconnect_attempts=0
+        )
+
+    with pytest.raises(nats.errors.Error, match="Authorization"):
+        asyncio.run(anonymous())
+    server_log = DataDir(stack.data_dir).logs / "nats-server.log"
+    assert "Violation" not in server_log.read_text()  # every child kept to its own subjects
 
 
 def test_a_killed_adapter_comes_back_and_cases_still_complete(stack: Stack) -> None:

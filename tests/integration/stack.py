@@ -8,7 +8,7 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import AsyncIterator, Iterable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,7 +22,10 @@ from schemas.cases import submit_msg_id
 from schemas.catalog import ProcedureSpec
 from schemas.messages import SubmitCase
 from schemas.procedures import catalog
+from services.bus.connection import ANONYMOUS, BusLogin, connect
+from services.bus.permissions import ADMIN
 from services.bus.publishing import publish
+from services.bus.topology import ensure_topology
 from services.case_ledger import main as ledger_main
 from services.case_ledger.application import CaseLedger
 from services.case_ledger.store import LedgerStore
@@ -52,6 +55,8 @@ class LocalStack:
     effects: dict[str, EffectLog] = field(default_factory=dict)
     stop: asyncio.Event = field(default_factory=asyncio.Event)
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
+    # Each process's bus user (see services/bus/permissions.py); anonymous on an open server.
+    login_for: Callable[[str], BusLogin] = lambda user: ANONYMOUS
 
     def ledger(self) -> CaseLedger:
         """A reader on the same store (as the CLI would open it)."""
@@ -94,13 +99,23 @@ class LocalStack:
         for entity in entities:
             effects = self.effects.setdefault(entity, EffectLog())
             self.tasks.append(
-                asyncio.create_task(adapter_main.run(entity, effects, self.nats_url, self.stop))
+                asyncio.create_task(
+                    adapter_main.run(
+                        entity, effects, self.nats_url, self.stop, login=self.login_for(entity)
+                    )
+                )
             )
 
     def start_ledger(self, procedures: dict[str, ProcedureSpec] | None = None) -> None:
         self.tasks.append(
             asyncio.create_task(
-                ledger_main.run(self.store, self.nats_url, self.stop, procedures=procedures)
+                ledger_main.run(
+                    self.store,
+                    self.nats_url,
+                    self.stop,
+                    procedures=procedures,
+                    login=self.login_for("ledger"),
+                )
             )
         )
 
@@ -117,9 +132,18 @@ async def local_stack(
     ledger: bool = True,
     entities: Iterable[str] = tuple(ADAPTERS),
     procedures: dict[str, ProcedureSpec] | None = None,
+    login_for: Callable[[str], BusLogin] | None = None,
 ) -> AsyncIterator[LocalStack]:
     """The ledger and the adapters of `entities` (every reference entity by default)."""
     stack = LocalStack(store, nats_url)
+    if login_for is not None:
+        stack.login_for = login_for
+    # As `ventanilla up` does before it starts any service: the bus owner lays out the topology.
+    owner = await connect(nats_url, "test-bus-owner", login=stack.login_for(ADMIN))
+    try:
+        await ensure_topology(owner.jetstream())
+    finally:
+        await owner.close()
     stack.start_adapters(entities)
     if ledger:
         stack.start_ledger(procedures)

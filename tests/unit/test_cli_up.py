@@ -24,6 +24,7 @@ def info(http: PortChoice, nats: PortChoice) -> StackInfo:
         http_port=http,
         nats_port=nats,
         children=("ledger", "gateway"),
+        nats_users=Path("/srv/var/nats/users"),
     )
 
 

@@ -193,7 +193,7 @@ def test_openapi_documents_every_route_and_its_problems(gw: Gateway) -> None:
         "/readyz": {"get"},
     }
     submit = paths["/v1/cases"]["post"]
-    assert set(submit["responses"]) == {"202", "401", "403", "409", "413", "422", "503"}
+    assert set(submit["responses"]) == {"202", "401", "403", "409", "413", "422", "429", "503"}
     problem_ref = submit["responses"]["409"]["content"]["application/problem+json"]["schema"]
     assert problem_ref == {"$ref": "#/components/schemas/Problem"}
     problem = document["components"]["schemas"]["Problem"]

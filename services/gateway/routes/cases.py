@@ -57,7 +57,10 @@ class CaseAccepted(BaseModel):
 
 Responses = dict[int | str, dict[str, Any]]
 
-UNAUTHENTICATED: Responses = {401: problem_content("Missing, unknown or revoked token.")}
+UNAUTHENTICATED: Responses = {
+    401: problem_content("Missing, unknown or revoked token."),
+    429: problem_content("This token spent its requests per minute; see `Retry-After`."),
+}
 UNAVAILABLE: Responses = {503: problem_content("NATS or the ledger is not answering; retry later.")}
 INVALID: Responses = {422: problem_content("The request is not valid; `errors` lists each field.")}
 READ_ERRORS: Responses = {
@@ -95,7 +98,7 @@ def case_routes(bus: CaseBus, authenticate: Authenticate) -> APIRouter:
                 }
             },
             **UNAUTHENTICATED,
-            403: problem_content("Only channel tokens may submit cases."),
+            403: problem_content("Only channel tokens with the scope `cases:submit`."),
             409: problem_content("The Idempotency-Key was used for a different request."),
             413: problem_content("The body is larger than 64 KiB."),
             **INVALID,

@@ -1,0 +1,110 @@
+"""Who may publish and subscribe what on the bus: the permission matrix, as plain data.
+
+The nats-server enforces it (services/stack/nats_config.py renders it into the server's
+configuration); our code only connects as the right user. Every user gets its own reply inbox
+(`_INBOX.<user>.>`), so no one can read the answers meant for another.
+
+- an entity takes its requests only through its durable consumer `adapter-<entity>` (created by
+  the bus owner with the entity's filter), publishes results of its own services and its own dead
+  letters; it cannot see another entity's work, results, consumers, the ledger or the KV bucket;
+- the ledger reads the command and result streams through consumers of its own, publishes step
+  requests, events and its dead letters, and answers the gateway's questions;
+- the gateway claims idempotency keys in the KV bucket, publishes `SubmitCase` commands and asks
+  the ledger; it cannot publish step results or step requests;
+- `admin` (operators, and `ventanilla up` creating the topology) may do anything.
+"""
+
+from dataclasses import dataclass
+
+from schemas import subjects
+
+JS_API = "$JS.API"
+ADMIN, LEDGER, GATEWAY = "admin", "ledger", "gateway"
+
+
+@dataclass(frozen=True)
+class BusUser:
+    name: str
+    publish: tuple[str, ...]
+    subscribe: tuple[str, ...]
+    # Answer requests on whatever reply subject they carry (the ledger answering the gateway).
+    allow_responses: bool = False
+
+
+def inbox_prefix(user: str) -> str:
+    """Where replies to `user` arrive; the client connects with this prefix."""
+    return f"_INBOX.{user}"
+
+
+def _inbox(user: str) -> str:
+    return f"{inbox_prefix(user)}.>"
+
+
+def _read_stream_with_own_consumers(stream: str) -> tuple[str, ...]:
+    """Create, follow and delete consumers on `stream` (ephemeral ones have random names)."""
+    return (
+        f"{JS_API}.STREAM.INFO.{stream}",
+        f"{JS_API}.CONSUMER.CREATE.{stream}",
+        f"{JS_API}.CONSUMER.CREATE.{stream}.>",
+        f"{JS_API}.CONSUMER.INFO.{stream}.*",
+        f"{JS_API}.CONSUMER.MSG.NEXT.{stream}.*",
+        f"{JS_API}.CONSUMER.DELETE.{stream}.*",
+    )
+
+
+def entity_user(entity: str) -> BusUser:
+    consumer = subjects.adapter_consumer(entity)
+    return BusUser(
+        name=entity,
+        publish=(
+            f"{subjects.PREFIX}.result.{entity}.*",
+            subjects.dead_letter(entity),
+            f"{JS_API}.CONSUMER.INFO.{subjects.WORK_STREAM}.{consumer}",
+            f"{JS_API}.CONSUMER.MSG.NEXT.{subjects.WORK_STREAM}.{consumer}",
+            f"$JS.ACK.{subjects.WORK_STREAM}.{consumer}.>",
+        ),
+        subscribe=(_inbox(entity),),
+    )
+
+
+def ledger_user() -> BusUser:
+    return BusUser(
+        name=LEDGER,
+        publish=(
+            subjects.WORK_SUBJECTS,
+            subjects.EVENTS_SUBJECTS,
+            subjects.dead_letter(LEDGER),
+            *_read_stream_with_own_consumers(subjects.COMMANDS_STREAM),
+            *_read_stream_with_own_consumers(subjects.RESULTS_STREAM),
+        ),
+        subscribe=(f"{subjects.PREFIX}.ledger.>", _inbox(LEDGER)),
+        allow_responses=True,
+    )
+
+
+def gateway_user() -> BusUser:
+    kv_stream = f"KV_{subjects.IDEMPOTENCY_BUCKET}"
+    return BusUser(
+        name=GATEWAY,
+        publish=(
+            subjects.submit_case("*"),
+            f"$KV.{subjects.IDEMPOTENCY_BUCKET}.>",
+            f"{JS_API}.STREAM.INFO.{kv_stream}",
+            f"{JS_API}.DIRECT.GET.{kv_stream}.>",
+            f"{JS_API}.DIRECT.GET.{kv_stream}",
+            f"{JS_API}.STREAM.MSG.GET.{kv_stream}",
+            subjects.LEDGER_QUERY_CASE,
+            subjects.LEDGER_QUERY_HISTORY,
+            subjects.LEDGER_PING,
+        ),
+        subscribe=(_inbox(GATEWAY),),
+    )
+
+
+def admin_user() -> BusUser:
+    return BusUser(name=ADMIN, publish=(">",), subscribe=(">",))
+
+
+def bus_users(entities: tuple[str, ...]) -> tuple[BusUser, ...]:
+    """Every user of the bus: the owner, the ledger, the gateway and one per entity."""
+    return (admin_user(), ledger_user(), gateway_user(), *(entity_user(e) for e in entities))

@@ -1,0 +1,74 @@
+"""`ventanilla deploy ...`: what an operator prepares for a bus with real users.
+
+`nats-config` writes the nats-server configuration (users and permissions generated from the
+catalog) and one nkey seed per user; `topology` creates the streams, the idempotency bucket and
+the entities' consumers as the bus owner, since no service may create them itself.
+"""
+
+import asyncio
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from schemas.entities import ENTITIES
+from services.bus.connection import BusLogin, connect
+from services.bus.permissions import bus_users
+from services.bus.topology import ensure_topology
+from services.cli.options import (
+    DEFAULT_DIR,
+    DataDirOption,
+    NatsUrlOption,
+    TlsCaOption,
+    TlsCertOption,
+    TlsKeyOption,
+    tls_files,
+)
+from services.datadir import DataDir
+from services.stack.nats_config import write_nats_config
+
+app = typer.Typer(help="Prepare a deployment: NATS users and permissions, the bus topology.")
+console = Console(highlight=False, soft_wrap=True)
+
+
+@app.command("nats-config")
+def nats_config(
+    data_dir: DataDirOption = DEFAULT_DIR,
+    out: Annotated[
+        Path | None,
+        typer.Option(help="Where to write nats-server.conf and users/ (default: <data dir>/nats)."),
+    ] = None,
+    tls_cert: TlsCertOption = None,
+    tls_key: TlsKeyOption = None,
+    tls_ca: TlsCaOption = None,
+) -> None:
+    """Write the server configuration and each user's seed (existing seeds are kept)."""
+    folder = out or DataDir(data_dir).nats_store
+    config = write_nats_config(folder, ENTITIES, tls_files(tls_cert, tls_key, tls_ca))
+    for user in bus_users(tuple(ENTITIES)):
+        console.print(f"{user.name:<14} {config.seed_file(user.name)}")
+    console.print(f"configuration: [bold]{config.config_file}[/]")
+
+
+@app.command("topology")
+def topology(
+    nats_url: NatsUrlOption,
+    credentials: Annotated[
+        Path, typer.Option(help="The bus owner's seed file (users/admin.nk).", exists=True)
+    ],
+    tls_ca: TlsCaOption = None,
+) -> None:
+    """Create or update the streams, the KV bucket and the entities' consumers."""
+
+    async def apply() -> None:
+        nc = await connect(
+            nats_url, "ventanilla-deploy", login=BusLogin.from_seed_file(credentials, tls_ca)
+        )
+        try:
+            await ensure_topology(nc.jetstream())
+        finally:
+            await nc.close()
+
+    asyncio.run(apply())
+    console.print("[bold green]topology in place[/]")

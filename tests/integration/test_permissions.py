@@ -1,0 +1,165 @@
+"""The server, not our code, keeps each user of the bus to its own subjects.
+
+Every test connects as one user of the generated configuration and tries something that user
+must not do; the proof is the server's own refusal (`Permissions Violation`), and where a
+message could have leaked, that nothing arrived or was stored.
+"""
+
+import asyncio
+import os
+from collections.abc import AsyncIterator
+from pathlib import Path
+from uuid import UUID, uuid4
+
+import httpx
+import nats
+import nats.errors
+import nkeys
+import pytest
+from nats.js.api import AckPolicy, ConsumerConfig
+
+from schemas import subjects
+from services.case_ledger.store import LedgerStore
+from services.credentials import Principal, TokenFile, TokenRecord, hash_token
+from services.gateway.app import create_app
+from services.gateway.auth import TokenBook
+from services.gateway.nats_case_bus import NatsCaseBus
+from tests.integration.secured_bus import SecuredBus, create_topology, secured_bus
+from tests.integration.stack import local_stack
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture
+async def bus(tmp_path: Path) -> AsyncIterator[SecuredBus]:
+    with secured_bus(tmp_path / "bus") as secured:
+        await create_topology(secured)
+        yield secured
+
+
+async def stored(bus: SecuredBus, stream: str) -> int:
+    async with bus.client("admin") as (nc, _):
+        return (await nc.jetstream().stream_info(stream)).state.messages
+
+
+async def test_an_entity_cannot_subscribe_to_another_entitys_requests_or_results(
+    bus: SecuredBus,
+) -> None:
+    async with bus.client("sat") as (nc, refusals):
+        await nc.subscribe(subjects.entity_work("reniec"))
+        await nc.subscribe(f"{subjects.PREFIX}.result.reniec.>")
+        await refusals.expect('Subscription to "ventanilla.work.reniec.>"')
+        await refusals.expect('Subscription to "ventanilla.result.reniec.>"')
+
+
+async def test_an_entity_cannot_answer_in_another_entitys_name(bus: SecuredBus) -> None:
+    async with bus.client("sat") as (nc, refusals):
+        await nc.publish(subjects.result("reniec", "duplicado-dni"), b"{}")
+        await nc.flush()
+        await refusals.expect('Publish to "ventanilla.result.reniec.duplicado-dni"')
+    assert await stored(bus, subjects.RESULTS_STREAM) == 0
+
+
+async def test_an_entity_cannot_create_read_or_fetch_from_consumers_on_another_entitys_work(
+    bus: SecuredBus,
+) -> None:
+    async with bus.client("sat") as (nc, refusals):
+        js = nc.jetstream(timeout=0.5)
+        spy = ConsumerConfig(
+            durable_name="spy",
+            filter_subject=subjects.entity_work("reniec"),
+            ack_policy=AckPolicy.EXPLICIT,
+        )
+        with pytest.raises(nats.errors.TimeoutError):
+            await js.add_consumer(subjects.WORK_STREAM, spy)
+        await refusals.expect('Publish to "$JS.API.CONSUMER.DURABLE.CREATE.VENTANILLA_WORK.spy"')
+        with pytest.raises(nats.errors.TimeoutError):
+            await js.consumer_info(subjects.WORK_STREAM, "adapter-reniec")
+        await refusals.expect('Publish to "$JS.API.CONSUMER.INFO.VENTANILLA_WORK.adapter-reniec"')
+        with pytest.raises(nats.errors.TimeoutError):
+            await nc.request(
+                f"$JS.API.CONSUMER.MSG.NEXT.{subjects.WORK_STREAM}.adapter-reniec",
+                b'{"batch": 1}',
+                timeout=0.5,
+            )
+        await refusals.expect(
+            'Publish to "$JS.API.CONSUMER.MSG.NEXT.VENTANILLA_WORK.adapter-reniec"'
+        )
+
+
+async def test_an_entity_cannot_reach_the_ledger_or_the_idempotency_bucket(
+    bus: SecuredBus,
+) -> None:
+    async with bus.client("reniec") as (nc, refusals):
+        await nc.subscribe(f"{subjects.PREFIX}.ledger.>")
+        await refusals.expect('Subscription to "ventanilla.ledger.>"')
+        with pytest.raises((nats.errors.TimeoutError, nats.errors.NoRespondersError)):
+            await nc.request(subjects.LEDGER_QUERY_HISTORY, b"{}", timeout=0.5)
+        await refusals.expect('Publish to "ventanilla.ledger.query.history"')
+        with pytest.raises(nats.errors.Error):
+            await nc.jetstream(timeout=0.5).key_value(subjects.IDEMPOTENCY_BUCKET)
+        await refusals.expect('Publish to "$JS.API.STREAM.INFO.KV_ventanilla_idempotency"')
+        await nc.subscribe(f"$KV.{subjects.IDEMPOTENCY_BUCKET}.>")
+        await refusals.expect('Subscription to "$KV.ventanilla_idempotency.>"')
+
+
+async def test_the_gateway_cannot_publish_step_results_or_requests(bus: SecuredBus) -> None:
+    async with bus.client("gateway") as (nc, refusals):
+        await nc.publish(subjects.result("reniec", "duplicado-dni"), b"{}")
+        await nc.publish(subjects.work("banco-nacion", "devolucion-tasa"), b"{}")
+        await nc.flush()
+        await refusals.expect('Publish to "ventanilla.result.reniec.duplicado-dni"')
+        await refusals.expect('Publish to "ventanilla.work.banco-nacion.devolucion-tasa"')
+    assert await stored(bus, subjects.RESULTS_STREAM) == 0
+    assert await stored(bus, subjects.WORK_STREAM) == 0
+
+
+async def test_an_unknown_user_or_an_anonymous_client_cannot_connect(
+    bus: SecuredBus, tmp_path: Path
+) -> None:
+    stranger = tmp_path / "stranger.nk"
+    stranger.write_bytes(nkeys.encode_seed(os.urandom(32), nkeys.PREFIX_BYTE_USER))
+    with pytest.raises(nats.errors.Error, match="Authorization"):
+        await nats.connect(
+            bus.url, nkeys_seed=str(stranger), allow_reconnect=False, max_reconnect_attempts=0
+        )
+    with pytest.raises(nats.errors.Error, match="Authorization"):
+        await nats.connect(bus.url, allow_reconnect=False, max_reconnect_attempts=0)
+
+
+async def test_each_role_does_its_own_job_and_a_case_completes(
+    bus: SecuredBus, sqlite_store: LedgerStore, tmp_path: Path
+) -> None:
+    tokens = tmp_path / "tokens.json"
+    record = TokenRecord(
+        sha256=hash_token("counter"), principal=Principal(kind="channel", id="mac-lima-norte")
+    )
+    tokens.write_text(TokenFile(tokens=[record]).model_dump_json())
+    async with (
+        local_stack(sqlite_store, bus.url, login_for=bus.login) as stack,
+        bus.client("gateway") as (gateway_nc, refusals),
+    ):
+        app = create_app(NatsCaseBus(gateway_nc), TokenBook(tokens))
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://gateway") as http:
+            async with asyncio.timeout(15):
+                while (await http.get("/readyz")).status_code != 200:
+                    await asyncio.sleep(0.1)
+            response = await http.post(
+                "/v1/cases",
+                headers={"Authorization": "Bearer counter", "Idempotency-Key": str(uuid4())},
+                json={
+                    "procedure": "duplicado-dni",
+                    "citizen": {"document_type": "DNI", "document_number": "40000001"},
+                    "inputs": {"reason": "perdida"},
+                },
+            )
+            assert response.status_code == 202, response.text
+            case_id = response.json()["case_id"]
+            assert await stack.wait_final(UUID(case_id)) == "completed"
+            shown = await http.get(
+                f"/v1/cases/{case_id}", headers={"Authorization": "Bearer counter"}
+            )
+            assert shown.json()["status"] == "completed"
+        assert refusals.errors == []
+    assert bus.violations() == []
