@@ -112,6 +112,17 @@ class ProcedureSpec:
         return seen
 
 
+def citizen_inputs(proc: ProcedureSpec) -> frozenset[str]:
+    """The inputs that name another citizen of the case (e.g. the seller of a vehicle)."""
+    sources = [
+        source
+        for step in proc.steps
+        for request in (step.request, step.compensation.request if step.compensation else {})
+        for source in request.values()
+    ]
+    return frozenset(s.name for s in sources if isinstance(s, CitizenFromInput))
+
+
 def validate_procedure(proc: ProcedureSpec) -> None:
     where = f"procedure {proc.code!r}"
     ids = [s.id for s in proc.steps]

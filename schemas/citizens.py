@@ -4,6 +4,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+DNI_PATTERN = r"^\d{8}$"
+
 
 class CitizenRef(BaseModel):
     """A citizen as identified by a Peruvian identity document (personal data)."""
@@ -14,7 +16,7 @@ class CitizenRef(BaseModel):
         description="Identity document type; only DNI (Documento Nacional de Identidad) for now."
     )
     document_number: str = Field(
-        pattern=r"^\d{8}$",
+        pattern=DNI_PATTERN,
         description="The DNI number: exactly 8 digits.",
         examples=["40000001"],
     )

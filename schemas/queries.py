@@ -6,7 +6,8 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from schemas.views import CaseHistory, CaseView
+from schemas.citizens import DNI_PATTERN
+from schemas.views import CaseHistory, CaseView, CitizenAccessLog
 
 
 class CaseQuery(BaseModel):
@@ -36,3 +37,15 @@ class PingAnswer(BaseModel):
 
     status: Literal["ok", "unavailable"]
     detail: str | None = None
+
+
+class AccessLogQuery(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    document_number: str = Field(pattern=DNI_PATTERN)
+
+
+class AccessLogAnswer(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    log: CitizenAccessLog

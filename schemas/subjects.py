@@ -24,6 +24,8 @@ IDEMPOTENCY_BUCKET = "ventanilla_idempotency"
 
 LEDGER_QUERY_CASE = f"{PREFIX}.ledger.query.case"
 LEDGER_QUERY_HISTORY = f"{PREFIX}.ledger.query.history"
+# The document number travels in the request body, never in this subject.
+LEDGER_QUERY_ACCESS_LOG = f"{PREFIX}.ledger.query.access-log"
 LEDGER_PING = f"{PREFIX}.ledger.ping"
 
 LEDGER_COMMANDS_CONSUMER = "ledger-commands"

@@ -81,3 +81,32 @@ class CaseHistory(BaseModel):
     received: list[Delivery] = Field(
         default_factory=list, description="A replay: what each entity had received by then."
     )
+
+
+class DataAccess(BaseModel):
+    """One DL 1211 exchange about a citizen: which entity got which fields from which entity."""
+
+    model_config = ConfigDict(frozen=True)
+
+    case_id: UUID
+    procedure: str
+    role: str = Field(
+        description="How the citizen takes part in the case: `applicant`, or the input that "
+        "names them (e.g. `seller_dni`)."
+    )
+    occurred_at: datetime
+    from_entity: str
+    from_step: str
+    to_entity: str
+    to_step: str
+    fields: list[str]
+    purpose: str
+    legal_basis: str
+
+
+class CitizenAccessLog(BaseModel):
+    """A citizen's "who used my data" view, oldest first."""
+
+    model_config = ConfigDict(frozen=True)
+
+    entries: list[DataAccess]

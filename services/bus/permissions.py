@@ -95,6 +95,7 @@ def gateway_user() -> BusUser:
             f"{JS_API}.STREAM.MSG.GET.{kv_stream}",
             subjects.LEDGER_QUERY_CASE,
             subjects.LEDGER_QUERY_HISTORY,
+            subjects.LEDGER_QUERY_ACCESS_LOG,
             subjects.LEDGER_PING,
         ),
         subscribe=(_inbox(GATEWAY),),

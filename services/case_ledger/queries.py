@@ -5,6 +5,7 @@ Reads run on their own thread so a long write batch never delays a status query.
 
 import asyncio
 from collections.abc import Awaitable, Callable
+from typing import TypeVar
 
 import structlog
 from nats.aio.client import Client
@@ -13,16 +14,26 @@ from nats.aio.subscription import Subscription
 from pydantic import BaseModel
 
 from schemas import subjects
-from schemas.queries import CaseAnswer, CaseQuery, HistoryAnswer, PingAnswer
+from schemas.queries import (
+    AccessLogAnswer,
+    AccessLogQuery,
+    CaseAnswer,
+    CaseQuery,
+    HistoryAnswer,
+    PingAnswer,
+)
 from services.bus.codec import decode
 from services.errors import CaseNotFound, Unprocessable
 
+from .access_log import citizen_access_log
 from .application import CaseLedger
 from .writer import LedgerThread
 
 log = structlog.get_logger(__name__)
 
 QUEUE = "ledger"
+
+Q = TypeVar("Q", bound=BaseModel)
 
 
 class LedgerQueries:
@@ -51,6 +62,10 @@ class LedgerQueries:
             return HistoryAnswer(found=False)
         return HistoryAnswer(found=True, history=history)
 
+    async def access_log(self, query: AccessLogQuery) -> AccessLogAnswer:
+        log_ = await self.reader.run(citizen_access_log, self.ledger, query.document_number)
+        return AccessLogAnswer(log=log_)
+
     async def ping(self) -> PingAnswer:
         try:
             await self.reader.run(self.ledger.position, "commands")
@@ -61,20 +76,27 @@ class LedgerQueries:
     async def subscribe(self, nc: Client) -> list[Subscription]:
         return [
             await nc.subscribe(
-                subjects.LEDGER_QUERY_CASE, queue=QUEUE, cb=self._answering(self.case)
+                subjects.LEDGER_QUERY_CASE, queue=QUEUE, cb=self._answering(CaseQuery, self.case)
             ),
             await nc.subscribe(
-                subjects.LEDGER_QUERY_HISTORY, queue=QUEUE, cb=self._answering(self.history)
+                subjects.LEDGER_QUERY_HISTORY,
+                queue=QUEUE,
+                cb=self._answering(CaseQuery, self.history),
+            ),
+            await nc.subscribe(
+                subjects.LEDGER_QUERY_ACCESS_LOG,
+                queue=QUEUE,
+                cb=self._answering(AccessLogQuery, self.access_log),
             ),
             await nc.subscribe(subjects.LEDGER_PING, queue=QUEUE, cb=self._ping),
         ]
 
     def _answering(
-        self, answer: Callable[[CaseQuery], Awaitable[BaseModel]]
+        self, model: type[Q], answer: Callable[[Q], Awaitable[BaseModel]]
     ) -> Callable[[Msg], Awaitable[None]]:
         async def handle(msg: Msg) -> None:
             try:
-                reply = await answer(decode(CaseQuery, msg.data))
+                reply = await answer(decode(model, msg.data))
             except Unprocessable as exc:
                 log.warning("bad ledger query", reason=str(exc))
                 return  # the asker times out; nothing to answer to garbage

@@ -9,7 +9,7 @@ from rich.console import Group
 from rich.table import Table
 from rich.text import Text
 
-from schemas.views import CaseHistory, CaseView, HistoryEntry
+from schemas.views import CaseHistory, CaseView, CitizenAccessLog, HistoryEntry
 
 STATUS_STYLE = {
     "submitted": "cyan",
@@ -101,6 +101,35 @@ def case_history(history: CaseHistory) -> Table:
             summary(entry),
         )
     return events
+
+
+def access_log(log: CitizenAccessLog) -> Table | str:
+    """The citizen's own view; the citizen is named by the caller, never printed here."""
+    if not log.entries:
+        return "no entity has received this citizen's data through the bus"
+    rows = table(
+        "when (UTC)",
+        "case",
+        "procedure",
+        "as",
+        "from",
+        "to",
+        "fields",
+        "purpose · legal basis",
+        title="who used this citizen's data",
+    )
+    for entry in log.entries:
+        rows.add_row(
+            f"{entry.occurred_at.astimezone(UTC):%Y-%m-%d %H:%M:%S}",
+            str(entry.case_id),
+            entry.procedure,
+            entry.role,
+            f"{entry.from_entity} ({entry.from_step})",
+            f"{entry.to_entity} ({entry.to_step})",
+            ", ".join(entry.fields),
+            f"{entry.purpose} · {entry.legal_basis}",
+        )
+    return rows
 
 
 def actor(who: Mapping[str, str]) -> str:

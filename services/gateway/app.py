@@ -15,6 +15,7 @@ from .observability import RequestObserver
 from .problems import Problem
 from .rate_limits import RateLimiter
 from .routes.cases import case_routes
+from .routes.citizens import citizen_routes
 from .routes.health import health_routes
 from .routes.procedures import procedure_routes
 
@@ -42,6 +43,7 @@ def create_app(
     app = FastAPI(title=TITLE, version=VERSION, description=DESCRIPTION)
     authenticate = authenticator(token_book, rate_limiter)
     app.include_router(case_routes(bus, authenticate))
+    app.include_router(citizen_routes(bus, authenticate))
     app.include_router(procedure_routes(catalog()))
     app.include_router(health_routes(bus))
     error_handlers.install(app)

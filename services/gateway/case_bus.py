@@ -9,7 +9,7 @@ from typing import Literal, Protocol
 from uuid import UUID
 
 from schemas.messages import SubmitCase
-from schemas.views import CaseHistory, CaseView
+from schemas.views import CaseHistory, CaseView, CitizenAccessLog
 from services.errors import BusUnavailable, VentanillaError
 
 Dependency = Literal["nats", "ledger"]
@@ -71,6 +71,10 @@ class CaseBus(Protocol):
 
         With `as_of` or `version`: a replay, the case as it stood then (None if it did not exist).
         """
+        ...
+
+    async def access_log(self, document_number: str) -> CitizenAccessLog:
+        """Every DL 1211 exchange about this citizen, from the ledger."""
         ...
 
     async def ping(self) -> None:

@@ -22,8 +22,15 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 from schemas import subjects
 from schemas.cases import submit_msg_id
 from schemas.messages import SubmitCase
-from schemas.queries import CaseAnswer, CaseQuery, HistoryAnswer, PingAnswer
-from schemas.views import CaseHistory, CaseView
+from schemas.queries import (
+    AccessLogAnswer,
+    AccessLogQuery,
+    CaseAnswer,
+    CaseQuery,
+    HistoryAnswer,
+    PingAnswer,
+)
+from schemas.views import CaseHistory, CaseView, CitizenAccessLog
 from services.bus.publishing import publish
 from services.bus.tracing import tracer
 
@@ -113,6 +120,11 @@ class NatsCaseBus:
         claim = await self._existing_claim(case_id)
         return submitted_history(claim) if claim else None
 
+    async def access_log(self, document_number: str) -> CitizenAccessLog:
+        query = AccessLogQuery(document_number=document_number)
+        answer = await self._ask(subjects.LEDGER_QUERY_ACCESS_LOG, query, AccessLogAnswer)
+        return answer.log
+
     async def ping(self) -> None:
         self._require_connection()
         answer = await self._request(subjects.LEDGER_PING, b"", PingAnswer, self.ping_timeout)
@@ -173,7 +185,7 @@ class NatsCaseBus:
 
     # --- ledger questions ----------------------------------------------------------------
 
-    async def _ask(self, subject: str, query: CaseQuery, answer: type[A]) -> A:
+    async def _ask(self, subject: str, query: BaseModel, answer: type[A]) -> A:
         self._require_connection()
         return await self._request(
             subject, query.model_dump_json().encode(), answer, self.query_timeout

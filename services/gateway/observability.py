@@ -1,7 +1,8 @@
 """One log line and one trace span per request, and the last word on unexpected errors.
 
-The log line and span carry method, path (paths hold case ids only), status, duration, the
-caller's principal and the case id: never a document number, a name or a body. An unexpected
+The log line and span carry method, the route template (never the raw path: a citizen's
+access log has the DNI in its path), status, duration, the caller's principal and the case id:
+never a document number, a name or a body. An unexpected
 exception is logged by type and code location only (its message could quote personal data) and
 answered with a 500 problem that reveals nothing about the gateway's insides.
 """
@@ -21,6 +22,8 @@ from services.credentials import Principal
 from .problems import Problem, problem_response
 
 log = structlog.get_logger("ventanilla.gateway")
+
+UNMATCHED = "(no route)"
 
 
 class RequestObserver:
@@ -43,10 +46,10 @@ class RequestObserver:
 
         headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
         with tracer().start_as_current_span(
-            f"{method} {path}",
+            method,
             context=extract_trace_context(headers),
             kind=SpanKind.SERVER,
-            attributes={"http.request.method": method, "url.path": path},
+            attributes={"http.request.method": method},
         ) as span:
             try:
                 await self.app(scope, receive, observed_send)
@@ -57,16 +60,18 @@ class RequestObserver:
                     await _internal_error(path)(scope, receive, observed_send)
             fields = _identifiers(state)
             route = scope.get("route")
+            template = UNMATCHED
             if isinstance(route, BaseRoute) and hasattr(route, "path"):
-                span.update_name(f"{method} {route.path}")
-                span.set_attribute("http.route", route.path)
+                template = route.path
+                span.update_name(f"{method} {template}")
+                span.set_attribute("http.route", template)
             span.set_attribute("http.response.status_code", response["status"])
             for key, value in fields.items():
                 span.set_attribute(f"ventanilla.{key}", value)
         log.info(
             "request",
             method=method,
-            path=path,
+            route=template,
             status=response["status"],
             duration_ms=round((time.perf_counter() - started) * 1000, 1),
             **fields,

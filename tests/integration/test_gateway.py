@@ -300,3 +300,27 @@ async def test_an_auditor_replays_a_case_over_http_from_the_ledger(
     assert [d["entity"] for d in replay["received"]] == ["banco-nacion"]
     assert full.json()["state"] is None
     assert by_time.json()["version"] == 2
+
+
+async def test_an_auditor_reads_a_citizens_access_log_over_http_from_the_ledger(
+    client: httpx.AsyncClient, nats_server: EmbeddedNats, sqlite_store: LedgerStore
+) -> None:
+    async with local_stack(sqlite_store, nats_server.url):
+        await until_ready(client)
+        accepted = await client.post("/v1/cases", json=body(), headers=auth("counter-token", "l1"))
+        case = await until_final(client, accepted.json()["case_id"])
+        access_log = await client.get(
+            "/v1/citizens/40000001/access-log", headers=auth("auditor-token")
+        )
+        nobody = await client.get("/v1/citizens/40000002/access-log", headers=auth("auditor-token"))
+
+    assert case["status"] == "completed"
+    assert access_log.status_code == 200, access_log.text
+    [entry] = access_log.json()["entries"]
+    assert entry["case_id"] == case["case_id"]
+    assert (entry["from_entity"], entry["to_entity"], entry["fields"]) == (
+        "banco-nacion",
+        "reniec",
+        ["receipt_number"],
+    )
+    assert nobody.json() == {"entries": []}

@@ -14,7 +14,7 @@ from fastapi.testclient import TestClient
 
 from schemas.cases import submit_msg_id
 from schemas.messages import SubmitCase
-from schemas.views import CaseHistory, CaseView, HistoryEntry, StepView
+from schemas.views import CaseHistory, CaseView, CitizenAccessLog, HistoryEntry, StepView
 from services.credentials import Principal, TokenFile, TokenRecord, hash_token
 from services.gateway.app import create_app
 from services.gateway.auth import TokenBook
@@ -62,6 +62,7 @@ class FakeCaseBus:
     down: Dependency | None = None
     fail_with: Exception | None = None
     replays: list[tuple[UUID, datetime | None, int | None]] = field(default_factory=list)
+    access_logs: dict[str, CitizenAccessLog] = field(default_factory=dict)  # by document number
 
     async def submit(self, command: SubmitCase) -> SubmitOutcome:
         self._answer_or_fail()
@@ -101,6 +102,10 @@ class FakeCaseBus:
             return CaseHistory(case_id=case_id, channel=view.channel, events=[entry])
         claim = self.claims.get(case_id)
         return submitted_history(claim) if claim else None
+
+    async def access_log(self, document_number: str) -> CitizenAccessLog:
+        self._answer_or_fail()
+        return self.access_logs.get(document_number, CitizenAccessLog(entries=[]))
 
     async def ping(self) -> None:
         self._answer_or_fail()

@@ -1,0 +1,49 @@
+"""A citizen's access log: who used their data, under which legal basis (auditors only)."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Path
+
+from schemas.citizens import DNI_PATTERN
+from schemas.views import CitizenAccessLog
+from services.credentials import Principal
+
+from ..auth import Authenticate, require
+from ..case_bus import CaseBus
+from ..problems import problem_content
+from .cases import INVALID, UNAUTHENTICATED, UNAVAILABLE
+
+DOCUMENT_NUMBER = Path(
+    pattern=DNI_PATTERN,
+    description="The citizen's DNI: exactly 8 digits. It is never written to logs or traces.",
+    examples=["40000001"],
+)
+
+
+def citizen_routes(bus: CaseBus, authenticate: Authenticate) -> APIRouter:
+    router = APIRouter(prefix="/v1/citizens", tags=["citizens"])
+
+    async def auditor(principal: Annotated[Principal, Depends(authenticate)]) -> Principal:
+        require(principal, "audit:read")
+        return principal
+
+    @router.get(
+        "/{document_number}/access-log",
+        summary="Every exchange of a citizen's data between entities",
+        responses={
+            **UNAUTHENTICATED,
+            403: problem_content("Only auditor tokens (scope `audit:read`)."),
+            **INVALID,
+            **UNAVAILABLE,
+        },
+    )
+    async def access_log(
+        document_number: Annotated[str, DOCUMENT_NUMBER],
+        _: Annotated[Principal, Depends(auditor)],
+    ) -> CitizenAccessLog:
+        """Each `DataShared` in the cases the citizen takes part in (as applicant or named in
+        the inputs, e.g. as seller): which entity received which fields from which entity,
+        when, in which case, for which purpose and under which legal basis (DL 1211)."""
+        return await bus.access_log(document_number)
+
+    return router
