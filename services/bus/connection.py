@@ -4,7 +4,6 @@ import ssl
 from dataclasses import dataclass
 from pathlib import Path
 
-import nats
 import structlog
 from nats.aio.client import Client
 
@@ -53,24 +52,31 @@ async def connect(
     async def on_error(exc: Exception) -> None:
         log.warning("nats error", error=type(exc).__name__, detail=str(exc))
 
+    client = Client()
+
     async def on_disconnect() -> None:
-        log.warning("nats disconnected")
+        # nats-py also reports the end of a deliberate drain or close: only a loss is news.
+        if client.is_closed or client.is_draining:
+            log.debug("nats connection closed")
+        else:
+            log.warning("nats disconnected")
 
     async def on_reconnect() -> None:
         log.info("nats reconnected")
 
-    return await nats.connect(
+    await client.connect(
         servers=[url],
         name=name,
         user_credentials=str(user_credentials) if user_credentials else None,
         nkeys_seed=str(login.nkey_seed) if login.nkey_seed else None,
         inbox_prefix=inbox_prefix(login.user) if login.user else "_INBOX",
         tls=tls or login.tls_context(),
-        connect_timeout=connect_timeout,
+        connect_timeout=connect_timeout,  # type: ignore[arg-type]  # seconds; typed int upstream
         allow_reconnect=True,
         max_reconnect_attempts=-1,
-        reconnect_time_wait=0.5,
+        reconnect_time_wait=0.5,  # type: ignore[arg-type]  # seconds; typed int upstream
         error_cb=on_error,
         disconnected_cb=on_disconnect,
         reconnected_cb=on_reconnect,
     )
+    return client
