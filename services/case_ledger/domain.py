@@ -151,16 +151,12 @@ class CaseFile(Aggregate):
     def expire(self, step_id: str, reason: str) -> None:
         """The entity did not answer in time: this attempt counts as failed, a new one may go."""
         step = self.steps[step_id]
-        attempt_id = UUID(step["attempt_id"])
-        actor = dict(LEDGER_ACTOR)
-        if step.get("compensates"):
-            self._compensation_attempt_failed(
-                step_id=step_id, attempt_id=attempt_id, reason=reason, actor=actor
-            )
-        else:
-            self._step_attempt_failed(
-                step_id=step_id, attempt_id=attempt_id, reason=reason, actor=actor
-            )
+        self._step_overdue(
+            step_id=step_id,
+            attempt_id=UUID(step["attempt_id"]),
+            reason=reason,
+            actor=dict(LEDGER_ACTOR),
+        )
 
     @staticmethod
     def _due(proc: ProcedureSpec, step_id: str, step: dict[str, Any]) -> datetime:
@@ -297,6 +293,13 @@ class CaseFile(Aggregate):
         self, step_id: str, attempt_id: UUID, reason: str, actor: dict[str, str]
     ) -> None:
         self._finish(step_id, "rejected", reason=reason)
+
+    @event("StepOverdue")
+    def _step_overdue(
+        self, step_id: str, attempt_id: UUID, reason: str, actor: dict[str, str]
+    ) -> None:
+        # For a step or a compensation alike: the attempt counts as failed, a new one may go.
+        self._finish(step_id, "failed", reason=reason)
 
     @event("StepAttemptFailed")
     def _step_attempt_failed(

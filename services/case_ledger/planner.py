@@ -125,29 +125,28 @@ def _failure(proc: ProcedureSpec, state: Any) -> str | None:
 
 
 def _wind_down(case: "_CaseData", failure: str, state: Any) -> Plan:
-    """Let steps in flight land, undo the completed steps that say how, then reject."""
+    """Let steps in flight land, undo the completed steps that say how, then reject.
+
+    Undos go one at a time in reverse catalog order (later steps build on earlier ones, so
+    they are undone first); one that cannot be done is named in the reason and the next goes.
+    """
     proc = case.proc
     if any(state(s.id).status == "dispatched" for s in proc.steps):
         return Plan()
-    dispatches: list[Dispatch] = []
-    waiting = False
     unresolved: list[str] = []
-    for spec in proc.steps:
+    for spec in reversed(proc.steps):
         if spec.compensation is None or state(spec.id).status != "completed":
             continue
         undo = state(compensation_id(spec.id))
         if undo.status == "dispatched":
-            waiting = True
-        elif undo.status == "rejected" or (
+            return Plan()
+        if undo.status == "rejected" or (
             undo.status == "failed" and undo.attempts >= spec.max_attempts
         ):
             unresolved.append(f"{spec.entity} could not undo {spec.id} ({undo.reason})")
         elif undo.status in ("pending", "failed"):
-            dispatches.append(case.compensate(spec, undo.attempts + 1))
-    if dispatches or waiting:
-        return Plan(dispatches=tuple(dispatches))
-    reason = "; ".join([failure, *unresolved])
-    return Plan(outcome="rejected", reason=reason)
+            return Plan(dispatches=(case.compensate(spec, undo.attempts + 1),))
+    return Plan(outcome="rejected", reason="; ".join([failure, *unresolved]))
 
 
 @dataclass(frozen=True)

@@ -41,7 +41,7 @@ async def test_a_silent_entity_is_asked_again_and_its_answer_counts_once(
         async with asyncio.timeout(20):
             while True:
                 with stack.reading() as ledger:
-                    if ledger.is_recorded(case_id) and "StepAttemptFailed" in event_types(
+                    if ledger.is_recorded(case_id) and "StepOverdue" in event_types(
                         ledger, case_id
                     ):
                         break
@@ -52,7 +52,7 @@ async def test_a_silent_entity_is_asked_again_and_its_answer_counts_once(
         with stack.reading() as ledger:
             history = ledger.case_history(case_id)
             view = ledger.case_view(case_id)
-    [expired, *_] = [e for e in history.events if e.type == "StepAttemptFailed"]
+    [expired, *_] = [e for e in history.events if e.type == "StepOverdue"]
     assert expired.data["step_id"] == "duplicado-dni"
     assert "deadline" in expired.data["reason"]
     assert expired.actor == {"kind": "ledger", "id": "case-ledger"}

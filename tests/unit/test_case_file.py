@@ -153,7 +153,7 @@ def test_a_step_past_its_deadline_is_expired_and_dispatched_again() -> None:
     case.expire("pago-tasa", "no answer within the deadline")
     case.advance(DUPLICADO_DNI)
 
-    assert event_names(case) == ["StepAttemptFailed", "StepDispatched"]
+    assert event_names(case) == ["StepOverdue", "StepDispatched"]
     assert case.steps["pago-tasa"]["attempts"] == 2
     # The late answer to the first attempt no longer counts.
     assert not case.record_result("pago-tasa", first, "banco-nacion", "completed", RECEIPT, None)

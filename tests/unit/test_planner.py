@@ -3,6 +3,7 @@
 from dataclasses import replace
 from uuid import UUID
 
+from schemas.catalog import FromStep, build_catalog
 from schemas.procedures import DUPLICADO_DNI, PASAPORTE_ELECTRONICO
 from services.case_ledger.planner import Plan, StepProgress, attempt_id, operation_id, plan_next
 from tests.factories import RECEIPT
@@ -161,3 +162,35 @@ def test_attempt_ids_are_deterministic_so_replanning_names_the_same_attempt() ->
     assert attempt_id(CASE, "pago-tasa", 1) != attempt_id(
         UUID("00000000-0000-4000-8000-000000000002"), "pago-tasa", 1
     )
+
+
+def test_completed_steps_are_undone_one_at_a_time_latest_first() -> None:
+    fee = DUPLICADO_DNI.step("pago-tasa")
+    assert fee.compensation is not None
+    second_fee = replace(
+        fee,
+        id="pago-extra",
+        after=("pago-tasa",),
+        compensation=replace(
+            fee.compensation,
+            request={
+                **fee.compensation.request,
+                "receipt_number": FromStep("pago-extra", "receipt_number", purpose="Refund"),
+            },
+        ),
+    )
+    duplicate = replace(DUPLICADO_DNI.step("duplicado-dni"), after=("pago-extra",))
+    [proc] = build_catalog((replace(DUPLICADO_DNI, steps=(fee, second_fee, duplicate)),)).values()
+    progress = {
+        "pago-tasa": StepProgress("completed", 1, result=RECEIPT),
+        "pago-extra": StepProgress("completed", 1, result={**RECEIPT, "receipt_number": "BN-2"}),
+        "duplicado-dni": StepProgress("rejected", 1, reason="no record of this DNI"),
+    }
+
+    [first] = plan_next(proc, CASE, CITIZEN, INPUTS, progress).dispatches
+    assert first.compensates == "pago-extra"
+    assert first.request["receipt_number"] == "BN-2"
+
+    progress["pago-extra/compensation"] = StepProgress("completed", 1, result={})
+    [second] = plan_next(proc, CASE, CITIZEN, INPUTS, progress).dispatches
+    assert second.compensates == "pago-tasa"
