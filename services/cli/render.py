@@ -163,6 +163,7 @@ def summary(entry: HistoryEntry) -> str:
         case (
             "StepRejected"
             | "StepAttemptFailed"
+            | "StepOverdue"
             | "CompensationRejected"
             | "CompensationAttemptFailed"
         ):
