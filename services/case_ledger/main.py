@@ -1,7 +1,6 @@
 """Composition root of the case ledger process."""
 
 import asyncio
-import signal
 from pathlib import Path
 
 import structlog
@@ -12,6 +11,7 @@ from services.bus.connection import ANONYMOUS, BusLogin, connect
 from services.bus.tracing import setup_tracing
 from services.datadir import DataDir
 from services.logging import setup_logging
+from services.shutdown import stop_on_signals
 
 from .application import CaseLedger
 from .audit.ledger_audit import AuditFiles, LedgerAudit
@@ -50,7 +50,7 @@ async def run(
 
     With `audit_files`, it also signs a checkpoint every `checkpoint_every` seconds.
     """
-    stop = stop or _stop_on_signals()
+    stop = stop or stop_on_signals()
     ledger = CaseLedger(procedures or catalog(), store.environment())
     writer, reader = LedgerThread("ledger-writer"), LedgerThread("ledger-reader")
     nc = await connect(nats_url, "ventanilla-ledger", login=login)
@@ -78,11 +78,3 @@ async def run(
         reader.close()
         ledger.close()
         log.info("ledger stopped")
-
-
-def _stop_on_signals() -> asyncio.Event:
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, stop.set)
-    return stop

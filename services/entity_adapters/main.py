@@ -1,7 +1,6 @@
 """Composition root of one entity adapter process."""
 
 import asyncio
-import signal
 from pathlib import Path
 
 import structlog
@@ -11,6 +10,7 @@ from services.bus.connection import ANONYMOUS, BusLogin, connect
 from services.bus.tracing import setup_tracing
 from services.datadir import DataDir
 from services.logging import setup_logging
+from services.shutdown import stop_on_signals
 
 from .backoffices.effects import EffectLog
 from .registry import ADAPTERS, effects_file
@@ -39,11 +39,7 @@ async def run(
     stop: asyncio.Event | None = None,
     login: BusLogin = ANONYMOUS,
 ) -> None:
-    if stop is None:
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGTERM, signal.SIGINT):
-            loop.add_signal_handler(sig, stop.set)
+    stop = stop or stop_on_signals()
     adapter, back_office = ADAPTERS[entity]
     nc = await connect(nats_url, f"ventanilla-adapter-{entity}", login=login)
     js = nc.jetstream()
