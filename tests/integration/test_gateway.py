@@ -18,7 +18,7 @@ from schemas.cases import case_id_for
 from schemas.queries import CaseAnswer, HistoryAnswer
 from services.bus.topology import ensure_topology
 from services.case_ledger.store import LedgerStore
-from services.credentials import Principal, TokenFile, TokenRecord, hash_token
+from services.credentials import Principal
 from services.datadir import DataDir
 from services.gateway import main as gateway_main
 from services.gateway.app import create_app
@@ -26,6 +26,7 @@ from services.gateway.auth import TokenBook
 from services.gateway.nats_case_bus import NatsCaseBus
 from services.stack.natsd import EmbeddedNats
 from services.stack.ports import free_port
+from tests.http import auth, body, write_tokens
 from tests.integration.stack import local_stack
 
 pytestmark = pytest.mark.integration
@@ -38,32 +39,13 @@ TOKENS = {
 }
 
 
-def write_tokens(path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    records = [TokenRecord(sha256=hash_token(t), principal=p) for t, p in TOKENS.items()]
-    path.write_text(TokenFile(tokens=records).model_dump_json())
-
-
-def body(dni: str = "40000001", reason: str = "perdida") -> dict[str, Any]:
-    return {
-        "procedure": "duplicado-dni",
-        "citizen": {"document_type": "DNI", "document_number": dni},
-        "inputs": {"reason": reason},
-    }
-
-
-def auth(token: str, key: str | None = None) -> dict[str, str]:
-    headers = {"Authorization": f"Bearer {token}"}
-    return {**headers, "Idempotency-Key": key} if key else headers
-
-
 @pytest.fixture
 async def client(
     nc: Client, js: JetStreamContext, tmp_path: Path
 ) -> AsyncIterator[httpx.AsyncClient]:
     """The app on the real NatsCaseBus, with the bus topology in place (the `js` fixture)."""
     tokens = tmp_path / "tokens.json"
-    write_tokens(tokens)
+    write_tokens(tokens, TOKENS)
     app = create_app(NatsCaseBus(nc), TokenBook(tokens))
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://gateway") as http:
@@ -227,7 +209,7 @@ async def test_readiness_follows_the_ledger(
 async def test_nats_down_is_a_prompt_503(nats_server: EmbeddedNats, tmp_path: Path) -> None:
     nc = await nats.connect(nats_server.url, name="gateway-test", max_reconnect_attempts=-1)
     await ensure_topology(nc.jetstream())
-    write_tokens(tmp_path / "tokens.json")
+    write_tokens(tmp_path / "tokens.json", TOKENS)
     app = create_app(NatsCaseBus(nc), TokenBook(tmp_path / "tokens.json"))
     try:
         nats_server.stop()
@@ -253,7 +235,7 @@ async def test_the_gateway_process_serves_http_and_stops_cleanly(
     nats_server: EmbeddedNats, sqlite_store: LedgerStore, tmp_path: Path
 ) -> None:
     data = DataDir(tmp_path / "var")
-    write_tokens(data.gateway_tokens)
+    write_tokens(data.gateway_tokens, TOKENS)
     port = free_port("127.0.0.1")
     stop = asyncio.Event()
     async with local_stack(sqlite_store, nats_server.url):

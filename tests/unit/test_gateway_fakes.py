@@ -15,7 +15,7 @@ from fastapi.testclient import TestClient
 from schemas.cases import submit_msg_id
 from schemas.messages import SubmitCase
 from schemas.views import CaseHistory, CaseView, CitizenAccessLog, HistoryEntry, StepView
-from services.credentials import Principal, TokenFile, TokenRecord, hash_token
+from services.credentials import Principal
 from services.gateway.app import create_app
 from services.gateway.auth import TokenBook
 from services.gateway.case_bus import (
@@ -28,6 +28,9 @@ from services.gateway.case_bus import (
     submitted_history,
     submitted_view,
 )
+from tests.http import auth as auth
+from tests.http import body as body
+from tests.http import write_tokens as write_tokens
 
 COUNTER, KIOSK = "mac-lima-norte", "mac-express-pias-napo"
 TOKENS = {
@@ -36,21 +39,6 @@ TOKENS = {
     "auditor-token": Principal(kind="auditor", id="auditor"),
     "operator-token": Principal(kind="operator", id="operator"),
 }
-
-
-def body(dni: str = "40000001", reason: str = "perdida") -> dict[str, Any]:
-    return {
-        "procedure": "duplicado-dni",
-        "citizen": {"document_type": "DNI", "document_number": dni},
-        "inputs": {"reason": reason},
-    }
-
-
-def auth(token: str, key: str | None = None) -> dict[str, str]:
-    headers = {"Authorization": f"Bearer {token}"}
-    if key is not None:
-        headers["Idempotency-Key"] = key
-    return headers
 
 
 @dataclass
@@ -143,12 +131,6 @@ class FakeCaseBus:
             raise self.fail_with
         if self.down is not None:
             raise DependencyUnavailable(self.down, f"{self.down} is down in this test")
-
-
-def write_tokens(path: Path, tokens: dict[str, Principal]) -> None:
-    records = [TokenRecord(sha256=hash_token(t), principal=p) for t, p in tokens.items()]
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(TokenFile(tokens=records).model_dump_json())
 
 
 @dataclass
