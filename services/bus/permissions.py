@@ -11,6 +11,8 @@ configuration); our code only connects as the right user. Every user gets its ow
   requests, events and its dead letters, and answers the gateway's questions;
 - the gateway claims idempotency keys in the KV bucket, publishes `SubmitCase` commands and asks
   the ledger; it cannot publish step results or step requests;
+- a channel (a MAC site connecting over NATS, e.g. a kiosk's leaf node) may only publish its own
+  `SubmitCase` commands; the ledger checks that a command's actor is the channel of its subject;
 - `admin` (operators, and `ventanilla up` creating the topology) may do anything.
 """
 
@@ -102,10 +104,30 @@ def gateway_user() -> BusUser:
     )
 
 
+def channel_user_name(channel: str) -> str:
+    return f"channel-{channel}"
+
+
+def channel_user(channel: str) -> BusUser:
+    name = channel_user_name(channel)
+    return BusUser(
+        name=name,
+        # JetStream answers the publish with its ack on the user's own inbox.
+        publish=(subjects.submit_case(channel),),
+        subscribe=(_inbox(name),),
+    )
+
+
 def admin_user() -> BusUser:
     return BusUser(name=ADMIN, publish=(">",), subscribe=(">",))
 
 
-def bus_users(entities: tuple[str, ...]) -> tuple[BusUser, ...]:
-    """Every user of the bus: the owner, the ledger, the gateway and one per entity."""
-    return (admin_user(), ledger_user(), gateway_user(), *(entity_user(e) for e in entities))
+def bus_users(entities: tuple[str, ...], channels: tuple[str, ...] = ()) -> tuple[BusUser, ...]:
+    """Every user of the bus: the owner, the ledger, the gateway, one per entity and channel."""
+    return (
+        admin_user(),
+        ledger_user(),
+        gateway_user(),
+        *(entity_user(e) for e in entities),
+        *(channel_user(c) for c in channels),
+    )

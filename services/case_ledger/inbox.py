@@ -43,6 +43,9 @@ class InboxSource:
     subjects: str
     model: type[BaseModel]
     apply: Callable[[CaseLedger, Any, Tracking], str]
+    # The only subject its sender may use: the server lets a channel or an entity publish on
+    # its own subjects only, and this ties what a message claims about its sender to that.
+    sender_subject: Callable[[Any], str]
 
 
 SOURCES = (
@@ -52,6 +55,7 @@ SOURCES = (
         subjects.COMMANDS_SUBJECTS,
         SubmitCase,
         lambda ledger, cmd, tracking: ledger.submit_case(cmd, tracking),
+        lambda cmd: subjects.submit_case(cmd.envelope.actor.id),
     ),
     InboxSource(
         "results",
@@ -59,6 +63,7 @@ SOURCES = (
         subjects.RESULTS_SUBJECTS,
         StepResult,
         lambda ledger, result, tracking: ledger.record_step_result(result, tracking),
+        lambda result: subjects.result(result.entity, result.service),
     ),
 )
 
@@ -156,6 +161,10 @@ class Inbox:
 
     async def _apply(self, msg: Msg, source: InboxSource, tracking: Tracking) -> str:
         message = decode(source.model, msg.data)
+        if msg.subject != source.sender_subject(message):
+            raise Unprocessable(
+                f"{source.model.__name__} from a sender that does not own {msg.subject}"
+            )
         case_id = str(message.envelope.case_id)  # type: ignore[attr-defined]
         with tracer().start_as_current_span(
             f"ledger {source.name}",

@@ -25,6 +25,7 @@ from services.cli.options import (
     TlsKeyOption,
     tls_files,
 )
+from services.credentials import DEMO_CHANNELS
 from services.datadir import DataDir
 from services.stack.nats_config import write_nats_config
 
@@ -42,11 +43,16 @@ def nats_config(
     tls_cert: TlsCertOption = None,
     tls_key: TlsKeyOption = None,
     tls_ca: TlsCaOption = None,
+    channel: Annotated[
+        list[str] | None,
+        typer.Option(help="A channel that may submit over NATS (repeat; default: the demo ones)."),
+    ] = None,
 ) -> None:
     """Write the server configuration and each user's seed (existing seeds are kept)."""
     folder = out or DataDir(data_dir).nats_store
-    config = write_nats_config(folder, ENTITIES, tls_files(tls_cert, tls_key, tls_ca))
-    for user in bus_users(tuple(ENTITIES)):
+    channels = tuple(channel or DEMO_CHANNELS)
+    config = write_nats_config(folder, ENTITIES, tls_files(tls_cert, tls_key, tls_ca), channels)
+    for user in bus_users(tuple(ENTITIES), channels):
         console.print(f"{user.name:<14} {config.seed_file(user.name)}")
     console.print(f"configuration: [bold]{config.config_file}[/]")
 

@@ -90,11 +90,14 @@ def render(users: Iterable[tuple[BusUser, str]], tls: TlsFiles | None = None) ->
 
 
 def write_nats_config(
-    out_dir: Path, entities: Iterable[str], tls: TlsFiles | None = None
+    out_dir: Path,
+    entities: Iterable[str],
+    tls: TlsFiles | None = None,
+    channels: Iterable[str] = (),
 ) -> NatsConfig:
     """Write the configuration and any missing seed files under `out_dir`."""
     users_dir = out_dir / USERS_DIR
-    users = bus_users(tuple(entities))
+    users = bus_users(tuple(entities), tuple(channels))
     text = render(((u, ensure_seed(users_dir, u.name)) for u in users), tls)
     config_file = out_dir / CONFIG_NAME
     write_private(config_file, text)

@@ -20,7 +20,7 @@ import httpx
 from services.bus.connection import BusLogin, connect
 from services.bus.permissions import ADMIN, GATEWAY, LEDGER
 from services.bus.topology import ensure_topology
-from services.credentials import DevCredentials, issue_dev_credentials
+from services.credentials import DEMO_CHANNELS, DevCredentials, issue_dev_credentials
 from services.datadir import DataDir
 from services.entity_adapters.main import ENTITY_IDS
 from services.stack.nats_config import TlsFiles, write_nats_config
@@ -90,7 +90,7 @@ class LocalStack:
         http_port = choose_port(host, self.options.http_port)
         # Nothing connects anonymously: every process, this one included, has its own user.
         tls = self.options.tls
-        config = write_nats_config(d.nats_store, ENTITY_IDS, tls)
+        config = write_nats_config(d.nats_store, ENTITY_IDS, tls, DEMO_CHANNELS)
         server = EmbeddedNats(
             store_dir=d.nats_store,
             port=nats_port.port,

@@ -13,6 +13,7 @@ from schemas.entities import ENTITIES
 from services.bus.connection import BusLogin, connect
 from services.bus.permissions import ADMIN
 from services.bus.topology import ensure_topology
+from services.credentials import DEMO_CHANNELS
 from services.stack.nats_config import NatsConfig, TlsFiles, write_nats_config
 from services.stack.natsd import EmbeddedNats
 
@@ -87,7 +88,7 @@ async def create_topology(bus: SecuredBus) -> None:
 @contextmanager
 def secured_bus(root: Path, tls: TlsFiles | None = None) -> Iterator[SecuredBus]:
     """A server running the configuration that `ventanilla deploy nats-config` writes."""
-    config = write_nats_config(root / "config", ENTITIES, tls)
+    config = write_nats_config(root / "config", ENTITIES, tls, DEMO_CHANNELS)
     server = EmbeddedNats(store_dir=root / "store", config_file=config.config_file)
     server.start()
     try:

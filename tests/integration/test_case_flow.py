@@ -1,7 +1,7 @@
 """A duplicado-dni case across Banco de la Nación and RENIEC on a real nats-server and SQLite."""
 
 import json
-from uuid import uuid4
+from uuid import UUID, uuid4
 
 import pytest
 from nats.js import JetStreamContext
@@ -11,7 +11,7 @@ from schemas.messages import StepResult
 from services.bus.publishing import publish
 from services.case_ledger.store import LedgerStore
 from services.stack.natsd import EmbeddedNats
-from tests.factories import submit_command
+from tests.factories import CARD, step_result, submit_command
 from tests.integration.stack import event_types, local_stack, submit
 
 pytestmark = pytest.mark.integration
@@ -153,3 +153,43 @@ async def test_bad_messages_go_to_the_dead_letter_stream_and_the_rest_flow(
             subjects.WORK_STREAM,
         )
         assert "40000001" not in headers[subjects.HEADER_DEAD_LETTER_REASON]
+
+
+async def test_a_message_claiming_another_sender_than_its_subject_is_dead_lettered(
+    js: JetStreamContext, nats_server: EmbeddedNats, sqlite_store: LedgerStore
+) -> None:
+    """The server keeps each sender to its subjects; the ledger ties the payload to them."""
+    async with local_stack(sqlite_store, nats_server.url, entities=["banco-nacion"]) as stack:
+        case_id = await submit(js, submit_command("40000001"))
+        await stack.wait_position("results", 1)  # the fee is paid; RENIEC's adapter is down
+        with stack.reading() as ledger:
+            history = ledger.case_history(case_id)
+        [request] = [
+            e.data
+            for e in history.events
+            if e.type == "StepDispatched" and e.data["step_id"] == "duplicado-dni"
+        ]
+        forged = step_result(
+            case_id,
+            "duplicado-dni",
+            UUID(str(request["attempt_id"])),
+            "reniec",
+            "duplicado-dni",
+            data=CARD,
+        )
+        # SAT's adapter (which may publish on SAT's result subjects only) answers for RENIEC.
+        await publish(js, subjects.result("sat", "certificado-no-adeudo"), forged, msg_id="f-1")
+        # A kiosk's leaf node submits a case in the name of a Centro MAC counter.
+        impostor = submit_command("40000001", channel="mac-lima-norte")
+        await publish(js, subjects.submit_case("mac-express-pias-napo"), impostor, msg_id="f-2")
+        await stack.wait_position("results", 2)
+        await stack.wait_position("commands", 2)
+        with stack.reading() as ledger:
+            assert ledger.case_view(case_id).status == "in_progress"
+            assert not ledger.is_recorded(impostor.envelope.case_id)
+    reasons = [h[subjects.HEADER_DEAD_LETTER_REASON] for _, h, _ in await dead_letters(js)]
+    not_theirs = "from a sender that does not own"
+    assert reasons == [
+        f"StepResult {not_theirs} {subjects.result('sat', 'certificado-no-adeudo')}",
+        f"SubmitCase {not_theirs} {subjects.submit_case('mac-express-pias-napo')}",
+    ]

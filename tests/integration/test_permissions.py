@@ -19,11 +19,13 @@ import pytest
 from nats.js.api import AckPolicy, ConsumerConfig
 
 from schemas import subjects
+from services.bus.permissions import channel_user_name
 from services.case_ledger.store import LedgerStore
 from services.credentials import Principal, TokenFile, TokenRecord, hash_token
 from services.gateway.app import create_app
 from services.gateway.auth import TokenBook
 from services.gateway.nats_case_bus import NatsCaseBus
+from tests.factories import submit_command
 from tests.integration.secured_bus import SecuredBus, create_topology, secured_bus
 from tests.integration.stack import local_stack
 
@@ -163,3 +165,23 @@ async def test_each_role_does_its_own_job_and_a_case_completes(
             assert shown.json()["status"] == "completed"
         assert refusals.errors == []
     assert bus.violations() == []
+
+
+async def test_a_channel_submits_only_in_its_own_name(bus: SecuredBus) -> None:
+    kiosk = channel_user_name("mac-express-pias-napo")
+    async with bus.client(kiosk) as (nc, refusals):
+        js = nc.jetstream()
+        own = submit_command("40000001", channel="mac-express-pias-napo")
+        ack = await js.publish(
+            subjects.submit_case("mac-express-pias-napo"), own.model_dump_json().encode()
+        )
+        assert ack.seq == 1
+        await nc.publish(subjects.submit_case("mac-lima-norte"), b"{}")
+        await nc.publish(subjects.result("reniec", "duplicado-dni"), b"{}")
+        await nc.subscribe(subjects.COMMANDS_SUBJECTS)
+        await nc.flush()
+        await refusals.expect('Publish to "ventanilla.cmd.submit-case.mac-lima-norte"')
+        await refusals.expect('Publish to "ventanilla.result.reniec.duplicado-dni"')
+        await refusals.expect('Subscription to "ventanilla.cmd.>"')
+    assert await stored(bus, subjects.COMMANDS_STREAM) == 1
+    assert await stored(bus, subjects.RESULTS_STREAM) == 0
