@@ -23,7 +23,8 @@ import nats
 import nats.errors
 import pytest
 
-from services.credentials import DevCredentials
+from services.bus.permissions import channel_user_name
+from services.credentials import DEMO_CHANNELS, DevCredentials
 from services.datadir import DataDir
 from services.entity_adapters.main import ENTITY_IDS
 
@@ -218,7 +219,8 @@ def test_every_process_has_its_own_nats_user_and_anonymous_clients_are_refused(
     stack: Stack,
 ) -> None:
     users = DataDir(stack.data_dir).nats_store / "users"
-    expected = {"admin", "ledger", "gateway", *ENTITY_IDS}
+    channels = {channel_user_name(c) for c in DEMO_CHANNELS}
+    expected = {"admin", "ledger", "gateway", *ENTITY_IDS, *channels}
     assert {seed.stem for seed in users.glob("*.nk")} == expected
     assert {stat.S_IMODE(seed.stat().st_mode) for seed in users.glob("*.nk")} == {0o600}
 
