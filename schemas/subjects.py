@@ -22,6 +22,15 @@ DEAD_LETTERS_SUBJECTS = f"{PREFIX}.dlq.>"
 
 IDEMPOTENCY_BUCKET = "ventanilla_idempotency"
 
+# The streams whose levels operators watch (all but the idempotency bucket's).
+OBSERVED_STREAMS = (
+    COMMANDS_STREAM,
+    WORK_STREAM,
+    RESULTS_STREAM,
+    EVENTS_STREAM,
+    DEAD_LETTERS_STREAM,
+)
+
 LEDGER_QUERY_CASE = f"{PREFIX}.ledger.query.case"
 LEDGER_QUERY_HISTORY = f"{PREFIX}.ledger.query.history"
 # The document number travels in the request body, never in this subject.

@@ -110,3 +110,31 @@ class CitizenAccessLog(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     entries: list[DataAccess]
+
+
+class EntityQueue(BaseModel):
+    """How an entity's adapter keeps up with its work queue."""
+
+    model_config = ConfigDict(frozen=True)
+
+    entity: str
+    waiting: int = Field(description="Requests not yet delivered to the adapter.")
+    in_hand: int = Field(description="Delivered and not yet answered (acked).")
+    redelivered: int = Field(description="Delivered more than once and still in hand.")
+
+
+class StreamLevel(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    stream: str
+    messages: int
+
+
+class BusOverview(BaseModel):
+    """What an operator watches: queues per entity, stream levels, dead letters."""
+
+    model_config = ConfigDict(frozen=True)
+
+    entities: list[EntityQueue]
+    streams: list[StreamLevel]
+    dead_letters: int = Field(description="Messages set aside with a reason; see `dlq list`.")

@@ -17,6 +17,7 @@ from .rate_limits import RateLimiter
 from .routes.cases import case_routes
 from .routes.citizens import citizen_routes
 from .routes.health import health_routes
+from .routes.operations import operation_routes
 from .routes.procedures import procedure_routes
 
 TITLE = "Ventanilla gateway"
@@ -25,7 +26,8 @@ DESCRIPTION = """\
 The HTTP entrance to Ventanilla, the interchange bus of Peru's MAC platform.
 
 MAC channels (Centro MAC counters, MAC Express kiosks, Aló MAC, Portal MAC) submit cross-entity
-cases and follow them; auditors read any case and its ledger history. Every call but the
+cases and follow them; auditors read any case, its ledger history and a citizen's access log;
+operators watch the entities' queues and the dead letters. Every call but the
 procedure catalog and the probes needs `Authorization: Bearer <token>`.
 
 Errors are RFC 9457 problem documents (`application/problem+json`) with `type`, `title`,
@@ -44,6 +46,7 @@ def create_app(
     authenticate = authenticator(token_book, rate_limiter)
     app.include_router(case_routes(bus, authenticate))
     app.include_router(citizen_routes(bus, authenticate))
+    app.include_router(operation_routes(bus, authenticate))
     app.include_router(procedure_routes(catalog()))
     app.include_router(health_routes(bus))
     error_handlers.install(app)

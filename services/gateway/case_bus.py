@@ -9,7 +9,7 @@ from typing import Literal, Protocol
 from uuid import UUID
 
 from schemas.messages import SubmitCase
-from schemas.views import CaseHistory, CaseView, CitizenAccessLog
+from schemas.views import BusOverview, CaseHistory, CaseView, CitizenAccessLog
 from services.errors import BusUnavailable, VentanillaError
 
 Dependency = Literal["nats", "ledger"]
@@ -75,6 +75,10 @@ class CaseBus(Protocol):
 
     async def access_log(self, document_number: str) -> CitizenAccessLog:
         """Every DL 1211 exchange about this citizen, from the ledger."""
+        ...
+
+    async def overview(self) -> BusOverview:
+        """Queues per entity, stream levels and dead letters, from the NATS server."""
         ...
 
     async def ping(self) -> None:

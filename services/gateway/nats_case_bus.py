@@ -21,6 +21,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from schemas import subjects
 from schemas.cases import submit_msg_id
+from schemas.entities import ENTITIES
 from schemas.messages import SubmitCase
 from schemas.queries import (
     AccessLogAnswer,
@@ -30,7 +31,14 @@ from schemas.queries import (
     HistoryAnswer,
     PingAnswer,
 )
-from schemas.views import CaseHistory, CaseView, CitizenAccessLog
+from schemas.views import (
+    BusOverview,
+    CaseHistory,
+    CaseView,
+    CitizenAccessLog,
+    EntityQueue,
+    StreamLevel,
+)
 from services.bus.publishing import publish
 from services.bus.tracing import tracer
 
@@ -124,6 +132,29 @@ class NatsCaseBus:
         query = AccessLogQuery(document_number=document_number)
         answer = await self._ask(subjects.LEDGER_QUERY_ACCESS_LOG, query, AccessLogAnswer)
         return answer.log
+
+    async def overview(self) -> BusOverview:
+        self._require_connection()
+        with _nats_errors():
+            entities = []
+            for entity in ENTITIES:
+                info = await self.js.consumer_info(
+                    subjects.WORK_STREAM, subjects.adapter_consumer(entity)
+                )
+                entities.append(
+                    EntityQueue(
+                        entity=entity,
+                        waiting=info.num_pending or 0,
+                        in_hand=info.num_ack_pending or 0,
+                        redelivered=info.num_redelivered or 0,
+                    )
+                )
+            levels = [
+                StreamLevel(stream=name, messages=(await self.js.stream_info(name)).state.messages)
+                for name in subjects.OBSERVED_STREAMS
+            ]
+        dead = {level.stream: level.messages for level in levels}[subjects.DEAD_LETTERS_STREAM]
+        return BusOverview(entities=entities, streams=levels, dead_letters=dead)
 
     async def ping(self) -> None:
         self._require_connection()

@@ -19,6 +19,7 @@ import pytest
 from nats.js.api import AckPolicy, ConsumerConfig
 
 from schemas import subjects
+from schemas.entities import ENTITIES
 from services.bus.permissions import channel_user_name
 from services.case_ledger.store import LedgerStore
 from services.credentials import Principal, TokenFile, TokenRecord, hash_token
@@ -185,3 +186,23 @@ async def test_a_channel_submits_only_in_its_own_name(bus: SecuredBus) -> None:
         await refusals.expect('Subscription to "ventanilla.cmd.>"')
     assert await stored(bus, subjects.COMMANDS_STREAM) == 1
     assert await stored(bus, subjects.RESULTS_STREAM) == 0
+
+
+async def test_the_gateway_shows_operators_the_queues_under_its_own_user(
+    bus: SecuredBus, sqlite_store: LedgerStore
+) -> None:
+    async with bus.client("admin") as (admin, _):
+        # A request waiting for RENIEC, whose adapter is not running, and a dead letter.
+        request = b'{"not": "a step request"}'
+        await admin.jetstream().publish(subjects.work("reniec", "duplicado-dni"), request)
+        await admin.jetstream().publish(subjects.dead_letter("ledger"), b"{}")
+    async with bus.client("gateway") as (nc, refusals):
+        overview = await NatsCaseBus(nc).overview()
+        assert refusals.errors == []
+    reniec = next(q for q in overview.entities if q.entity == "reniec")
+    assert (reniec.waiting, reniec.in_hand) == (1, 0)
+    assert {q.entity for q in overview.entities} == set(ENTITIES)
+    assert overview.dead_letters == 1
+    levels = {level.stream: level.messages for level in overview.streams}
+    assert levels[subjects.WORK_STREAM] == 1
+    assert bus.violations() == []

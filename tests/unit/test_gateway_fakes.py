@@ -14,7 +14,14 @@ from fastapi.testclient import TestClient
 
 from schemas.cases import submit_msg_id
 from schemas.messages import SubmitCase
-from schemas.views import CaseHistory, CaseView, CitizenAccessLog, HistoryEntry, StepView
+from schemas.views import (
+    BusOverview,
+    CaseHistory,
+    CaseView,
+    CitizenAccessLog,
+    HistoryEntry,
+    StepView,
+)
 from services.credentials import Principal
 from services.gateway.app import create_app
 from services.gateway.auth import TokenBook
@@ -51,6 +58,9 @@ class FakeCaseBus:
     fail_with: Exception | None = None
     replays: list[tuple[UUID, datetime | None, int | None]] = field(default_factory=list)
     access_logs: dict[str, CitizenAccessLog] = field(default_factory=dict)  # by document number
+    bus_overview: BusOverview = field(
+        default_factory=lambda: BusOverview(entities=[], streams=[], dead_letters=0)
+    )
 
     async def submit(self, command: SubmitCase) -> SubmitOutcome:
         self._answer_or_fail()
@@ -94,6 +104,10 @@ class FakeCaseBus:
     async def access_log(self, document_number: str) -> CitizenAccessLog:
         self._answer_or_fail()
         return self.access_logs.get(document_number, CitizenAccessLog(entries=[]))
+
+    async def overview(self) -> BusOverview:
+        self._answer_or_fail()
+        return self.bus_overview
 
     async def ping(self) -> None:
         self._answer_or_fail()

@@ -189,6 +189,7 @@ def test_openapi_documents_every_route_and_its_problems(gw: Gateway) -> None:
         "/v1/cases/{case_id}": {"get"},
         "/v1/cases/{case_id}/history": {"get"},
         "/v1/citizens/{document_number}/access-log": {"get"},
+        "/v1/operations/overview": {"get"},
         "/v1/procedures": {"get"},
         "/healthz": {"get"},
         "/readyz": {"get"},
