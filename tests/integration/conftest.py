@@ -8,6 +8,8 @@ from pathlib import Path
 import psycopg
 import pytest
 
+from schemas.procedures import catalog
+from services.case_ledger.application import CaseLedger
 from services.case_ledger.store import LedgerStore
 
 # The machine's PostgreSQL (trust auth); CI runs these tests, it does not skip them.
@@ -31,6 +33,14 @@ def postgres_store() -> Iterator[LedgerStore]:
 @pytest.fixture
 def sqlite_store(tmp_path: Path) -> LedgerStore:
     return LedgerStore.sqlite(tmp_path / "ledger" / "ledger.sqlite")
+
+
+@pytest.fixture
+def ledger(store: LedgerStore) -> Iterator[CaseLedger]:
+    """The case ledger on each store, as the ledger process opens it."""
+    app = CaseLedger(catalog(), store.environment())
+    yield app
+    app.close()
 
 
 @pytest.fixture(params=["sqlite", "postgres"])

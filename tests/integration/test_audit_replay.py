@@ -1,7 +1,6 @@
 """Replaying a case as of a version or a moment, and reading histories stored by older code."""
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from uuid import UUID
 
@@ -18,13 +17,6 @@ from tests.factories import CARD, RECEIPT, step_result, submit_command
 from tests.integration.raw_events import RawEvents
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture
-def ledger(store: LedgerStore) -> Iterator[CaseLedger]:
-    app = CaseLedger(catalog(), store.environment())
-    yield app
-    app.close()
 
 
 def attempt(app: CaseLedger, case_id: UUID, step_id: str) -> UUID:

@@ -1,6 +1,5 @@
 """The case ledger on real SQLite and PostgreSQL: cases, tracking and reading back."""
 
-from collections.abc import Iterator
 from uuid import UUID
 
 import pytest
@@ -13,13 +12,6 @@ from services.errors import CaseNotFound, Unprocessable
 from tests.factories import CARD, COMPLETED_HISTORY, RECEIPT, step_result, submit_command
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture
-def ledger(store: LedgerStore) -> Iterator[CaseLedger]:
-    app = CaseLedger(catalog(), store.environment())
-    yield app
-    app.close()
 
 
 def dispatched_attempt(ledger: CaseLedger, case_id: UUID, step_id: str) -> UUID:
