@@ -29,6 +29,7 @@ from services.errors import Unprocessable
 from services.failpoints import failpoint
 
 from .application import CaseLedger
+from .case_traces import CaseTraces
 from .writer import LedgerThread
 
 log = structlog.get_logger(__name__)
@@ -76,12 +77,14 @@ class Inbox:
         js: JetStreamContext,
         on_saved: Callable[[], None],
         batch: int = 256,
+        traces: CaseTraces | None = None,
     ) -> None:
         self.ledger = ledger
         self.writer = writer
         self.js = js
         self.on_saved = on_saved
         self.batch = batch
+        self.traces = traces or CaseTraces()
 
     async def follow(self, source: InboxSource, stop: asyncio.Event) -> None:
         while not stop.is_set():
@@ -172,6 +175,7 @@ class Inbox:
             attributes={"ventanilla.case_id": case_id},
         ):
             outcome = await self.writer.run(self._apply_and_crash_here, source, message, tracking)
+            self.traces.remember(message.envelope.case_id)  # type: ignore[attr-defined]
         log.info("case updated", case_id=case_id, source=source.name, outcome=outcome)
         return outcome
 

@@ -16,6 +16,7 @@ from services.shutdown import stop_on_signals
 from .application import CaseLedger
 from .audit.ledger_audit import AuditFiles, LedgerAudit
 from .audit.periodic import DEFAULT_INTERVAL, CheckpointWatch
+from .case_traces import CaseTraces
 from .deadlines import DeadlineWatch
 from .inbox import SOURCES, Inbox
 from .outbox import OutboxRelay
@@ -55,8 +56,9 @@ async def run(
     writer, reader = LedgerThread("ledger-writer"), LedgerThread("ledger-reader")
     nc = await connect(nats_url, "ventanilla-ledger", login=login)
     js = nc.jetstream()
-    relay = OutboxRelay(ledger, writer, js)
-    inbox = Inbox(ledger, writer, js, on_saved=relay.notify)
+    traces = CaseTraces()
+    relay = OutboxRelay(ledger, writer, js, traces=traces)
+    inbox = Inbox(ledger, writer, js, on_saved=relay.notify, traces=traces)
     tasks = [
         asyncio.create_task(relay.run(stop), name="outbox"),
         asyncio.create_task(DeadlineWatch(ledger, writer).run(stop), name="deadlines"),

@@ -14,18 +14,20 @@ from uuid import UUID, uuid5
 import structlog
 from eventsourcing.persistence import Notification
 from nats.js import JetStreamContext
-from pydantic import BaseModel
 
 from schemas import subjects
 from schemas.messages import Actor, Envelope, LedgerEvent, StepRequest
 from services.bus.publishing import publish
 
 from .application import OUTBOX, CaseLedger
+from .case_traces import CaseTraces
 from .writer import LedgerThread
 
 log = structlog.get_logger(__name__)
 
 LEDGER = Actor(kind="ledger", id="case-ledger")
+
+Outgoing = StepRequest | LedgerEvent
 
 # Events that ask an entity to act: a step, or the undoing of a step.
 REQUESTING_EVENTS = frozenset({"StepDispatched", "CompensationDispatched"})
@@ -33,12 +35,18 @@ REQUESTING_EVENTS = frozenset({"StepDispatched", "CompensationDispatched"})
 
 class OutboxRelay:
     def __init__(
-        self, ledger: CaseLedger, writer: LedgerThread, js: JetStreamContext, batch: int = 256
+        self,
+        ledger: CaseLedger,
+        writer: LedgerThread,
+        js: JetStreamContext,
+        batch: int = 256,
+        traces: CaseTraces | None = None,
     ) -> None:
         self.ledger = ledger
         self.writer = writer
         self.js = js
         self.batch = batch
+        self.traces = traces or CaseTraces()
         self.wake = asyncio.Event()
 
     def notify(self) -> None:
@@ -65,7 +73,12 @@ class OutboxRelay:
         outgoing = [m for n in notifications for m in self._outgoing(n)]
         # Pipelined: each coroutine writes its message before the next one starts, so one
         # connection keeps the ledger's order; the acks then come back together.
-        await asyncio.gather(*(publish(self.js, s, m, msg_id=i) for s, m, i in outgoing))
+        await asyncio.gather(
+            *(
+                publish(self.js, s, m, msg_id=i, headers=self.traces.headers(m.envelope.case_id))
+                for s, m, i in outgoing
+            )
+        )
         await self.writer.run(self.ledger.advance_position, OUTBOX, notifications[-1].id)
         for _, message, _ in outgoing:
             if isinstance(message, StepRequest):
@@ -78,7 +91,7 @@ class OutboxRelay:
                 )
         return len(notifications)
 
-    def _outgoing(self, notification: Notification) -> list[tuple[str, BaseModel, str]]:
+    def _outgoing(self, notification: Notification) -> list[tuple[str, Outgoing, str]]:
         """What one recorded event becomes on the bus: (subject, message, Nats-Msg-Id)."""
         event = self.ledger.mapper.to_domain_event(notification)
         event_type = type(event).__name__
@@ -90,7 +103,7 @@ class OutboxRelay:
             actor=LEDGER,
             occurred_at=event.timestamp,  # type: ignore[attr-defined]  # every CaseFile event has one
         )
-        outgoing: list[tuple[str, BaseModel, str]] = []
+        outgoing: list[tuple[str, Outgoing, str]] = []
         if event_type in REQUESTING_EVENTS:
             outgoing.append(_step_request(envelope, event))
         announcement = LedgerEvent(
@@ -110,7 +123,7 @@ class OutboxRelay:
         return outgoing
 
 
-def _step_request(envelope: Envelope, event: Any) -> tuple[str, BaseModel, str]:
+def _step_request(envelope: Envelope, event: Any) -> tuple[str, Outgoing, str]:
     request = StepRequest(
         envelope=envelope,
         step_id=event.step_id,
