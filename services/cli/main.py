@@ -2,7 +2,7 @@
 
 import typer
 
-from services.cli import audit, case, deploy, serve, token, up
+from services.cli import audit, case, citizen, deploy, serve, token, up
 
 app = typer.Typer(
     name="ventanilla",
@@ -14,6 +14,7 @@ app = typer.Typer(
 app.command(name="up")(up.up)
 app.add_typer(case.app, name="case")
 app.add_typer(audit.app, name="audit")
+app.add_typer(citizen.app, name="citizen")
 app.add_typer(serve.app, name="serve")
 app.add_typer(deploy.app, name="deploy")
 app.add_typer(token.app, name="token")
