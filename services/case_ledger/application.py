@@ -31,7 +31,7 @@ from services.errors import CaseNotFound, Unprocessable
 
 from .audit.chain import ChainedEventStore
 from .audit.records import read_records
-from .domain import CaseFile, StepMismatch
+from .domain import ERASED, CaseFile, StepMismatch
 from .personal.citizens import CitizenKeys
 from .personal.fields import PREFIX, PersonalFields
 from .personal.keystore import KeyStore, MemoryKeyStore, key_store_for
@@ -118,7 +118,7 @@ class CaseLedger(Application[UUID]):
         case_id = command.envelope.case_id
         existing = self._find(case_id)
         if existing is not None:
-            if existing.request_fingerprint != command.request_fingerprint:
+            if existing.request_fingerprint not in (command.request_fingerprint, ERASED):
                 log.warning("case id reused with another request", case_id=str(case_id))
             self._save(tracking)
             return "repeat"
