@@ -112,11 +112,13 @@ class CaseFile(Aggregate):
         """Dispatch whatever is ready and close the case when nothing is left to do.
 
         A case whose citizen's data was erased cannot go on (every request names a citizen):
-        it is closed as rejected, without compensations, which would need that data too.
+        unless every step is done, it is closed as rejected, without compensations, which would
+        need that data too.
         """
         if self.is_final:
             return Plan()
-        if self.holds_erased_data:
+        finished = all(self.steps.get(s.id, {}).get("status") == "completed" for s in proc.steps)
+        if self.holds_erased_data and not finished:
             self._case_rejected(reason=ERASED_REASON, actor=LEDGER_ACTOR)
             return Plan(outcome="rejected", reason=ERASED_REASON)
         plan = plan_next(proc, self.id, self.citizen, self.inputs, self.progress())
