@@ -19,9 +19,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
-from eventsourcing.postgres import PostgresDatastore
-from eventsourcing.sqlite import SQLiteDatastore
-
 
 @dataclass(frozen=True)
 class KeyRow:
@@ -49,11 +46,13 @@ class KeyStore(Protocol):
 
 
 class SqlKeyStore:
-    def __init__(self, datastore: Any, table: str, placeholder: str, blob: str) -> None:
+    def __init__(
+        self, datastore: Any, table: str, placeholder: str, blob: str, *, sqlite: bool
+    ) -> None:
         self.datastore = datastore
         self.table = table
         self.p = placeholder
-        self.sqlite = isinstance(datastore, SQLiteDatastore)
+        self.sqlite = sqlite
         self._select = f"SELECT key_id, wrapped_key, master_key_id FROM {table}"
         with datastore.transaction(commit=True) as cursor:
             cursor.execute(
@@ -145,12 +144,17 @@ class MemoryKeyStore:
 
 def key_store_for(recorder: Any) -> KeyStore:
     """The key table in the same database as the recorder's events."""
-    datastore = getattr(recorder, "datastore", None)
-    if isinstance(datastore, SQLiteDatastore):
-        return SqlKeyStore(datastore, "citizen_keys", "?", "BLOB")
-    if isinstance(datastore, PostgresDatastore):
+    # By module name: importing eventsourcing.postgres (psycopg) for a SQLite ledger would slow
+    # the start of every process that opens the ledger.
+    datastore: Any = getattr(recorder, "datastore", None)
+    module = type(datastore).__module__
+    if module == "eventsourcing.sqlite":
+        return SqlKeyStore(datastore, "citizen_keys", "?", "BLOB", sqlite=True)
+    if module == "eventsourcing.postgres":
         schema = '"' + datastore.schema.replace('"', '""') + '"'
-        return SqlKeyStore(datastore, f"{schema}.caseledger_citizen_keys", "%s", "BYTEA")
+        return SqlKeyStore(
+            datastore, f"{schema}.caseledger_citizen_keys", "%s", "BYTEA", sqlite=False
+        )
     return MemoryKeyStore()
 
 
