@@ -112,7 +112,8 @@ def main() -> None:
             with psycopg.connect(DSN, autocommit=True) as conn:
                 conn.execute(f'CREATE SCHEMA "{schema}"')
             try:
-                store = LedgerStore(f"{DSN}?schema={schema}")
+                master_key = folder / "personal-data-master.key"  # never in the database
+                store = LedgerStore(f"{DSN}?schema={schema}", master_key)
                 figures = run(store, args.cases, args.long, folder)
             finally:
                 with psycopg.connect(DSN, autocommit=True) as conn:

@@ -34,6 +34,11 @@ class DataDir:
         return self.root / "ledger" / "checkpoints.jsonl"
 
     @property
+    def personal_data_key(self) -> Path:
+        """The master key that wraps citizens' data keys (mode 0600; never in the database)."""
+        return self.root / "ledger" / "personal-data-master.key"
+
+    @property
     def gateway_tokens(self) -> Path:
         """Hashes of the bearer tokens the gateway accepts, with their principals."""
         return self.root / "gateway" / "tokens.json"

@@ -5,7 +5,9 @@ Every change is saved together with a tracking record of the bus position that c
 one transaction, so reading the same message again changes nothing.
 """
 
+from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 from typing import Any, Literal
 from uuid import UUID
 
@@ -16,6 +18,7 @@ from eventsourcing.persistence import (
     Mapper,
     Notification,
     ProcessRecorder,
+    Recording,
     Tracking,
 )
 from pydantic import ValidationError
@@ -26,14 +29,32 @@ from schemas.messages import StepResult, SubmitCase
 from schemas.views import CaseHistory, CaseView, Delivery, HistoryEntry, StepView
 from services.errors import CaseNotFound, Unprocessable
 
-from .audit.chain import ChainedEventStore, ChainMapper
-from .domain import CaseFile, StepMismatch
+from .audit.chain import ChainedEventStore
+from .audit.records import read_records
+from .domain import ERASED, CaseFile, StepMismatch
+from .personal.citizens import CitizenKeys
+from .personal.fields import PREFIX, PersonalFields
+from .personal.keystore import KeyStore, MemoryKeyStore, key_store_for
+from .personal.mapper import PersonalDataMapper, step_subjects
+from .personal.master import BadMasterKey, MasterKey, load_master_key
 
 log = structlog.get_logger(__name__)
 
 OUTBOX = "outbox"
 
 Outcome = Literal["recorded", "repeat"]
+
+# The master key file (see personal.master); LedgerStore.environment() sets it.
+MASTER_KEY_SETTING = "PERSONAL_DATA_MASTER_KEY"
+
+
+@dataclass(frozen=True)
+class Erasure:
+    """What `erase_citizen` did: the key destroyed and the stored events that quoted it."""
+
+    key_id: str | None
+    events: int
+    cases: int
 
 
 class CaseLedger(Application[UUID]):
@@ -49,11 +70,38 @@ class CaseLedger(Application[UUID]):
         return self.recorder
 
     def construct_mapper(self) -> Mapper[UUID]:
-        # Reads strip the hash-chain seal that the event store writes (see audit.chain).
-        return self.factory.mapper(transcoder=self.construct_transcoder(), mapper_class=ChainMapper)
+        # Writes encrypt personal values; reads strip the hash-chain seal that the event store
+        # writes (see audit.chain) and open them again (see personal.mapper).
+        return self.factory.mapper(
+            transcoder=self.construct_transcoder(), mapper_class=PersonalDataMapper
+        )
 
     def construct_event_store(self) -> EventStore[UUID]:
+        # Here, not in construct_mapper: the key table lives in the recorder's database.
+        store = key_store_for(self.recorder)
+        self.citizen_keys = CitizenKeys(store, self._master_key(store))
+        assert isinstance(self.mapper, PersonalDataMapper)
+        self.mapper.fields = PersonalFields(self.citizen_keys)
         return ChainedEventStore(self.mapper, self.recorder)
+
+    def _master_key(self, store: KeyStore) -> MasterKey:
+        """The configured master key; created only for a ledger that holds no data key yet."""
+        path = self.env.get(MASTER_KEY_SETTING)
+        if not path:
+            if isinstance(store, MemoryKeyStore):
+                return MasterKey.generate()  # an in-memory ledger's keys die with it anyway
+            raise BadMasterKey(
+                f"the ledger needs {MASTER_KEY_SETTING}: the file of the master key that wraps "
+                "the citizens' data keys (kept outside the database)"
+            )
+        existing = store.any_row()
+        master = load_master_key(Path(path), create=existing is None)
+        if existing is not None and existing.master_key_id != master.key_id:
+            raise BadMasterKey(
+                f"the ledger's data keys were wrapped by master key {existing.master_key_id}; "
+                f"{path} holds {master.key_id}"
+            )
+        return master
 
     def construct_recorder(self) -> ProcessRecorder:
         # A process recorder stores tracking records atomically with the events.
@@ -70,7 +118,7 @@ class CaseLedger(Application[UUID]):
         case_id = command.envelope.case_id
         existing = self._find(case_id)
         if existing is not None:
-            if existing.request_fingerprint != command.request_fingerprint:
+            if existing.request_fingerprint not in (command.request_fingerprint, ERASED):
                 log.warning("case id reused with another request", case_id=str(case_id))
             self._save(tracking)
             return "repeat"
@@ -140,6 +188,28 @@ class CaseLedger(Application[UUID]):
 
     def advance_position(self, source: str, position: int) -> None:
         self.process_recorder.insert_tracking(Tracking(source, position))
+
+    def erase_citizen(self, document_number: str) -> Erasure:
+        """Destroy the citizen's data key: every value encrypted under it now reads `[erased]`.
+
+        No stored byte changes, so every hash chain and checkpoint still verifies.
+        """
+        key_id = self.citizen_keys.erase(document_number)
+        if key_id is None:
+            return Erasure(None, 0, 0)
+        quoted = f"{PREFIX}{key_id}.".encode()
+        hits = [r.case_id for r in read_records(self.recorder) if quoted in r.state]
+        return Erasure(key_id, len(hits), len(set(hits)))
+
+    def _record(self, processing: ProcessingEvent[UUID]) -> list[Recording[UUID]]:
+        cases = processing.aggregates
+
+        def subject(case_id: UUID, step_id: str) -> str | None:
+            case = cases.get(case_id)
+            return case.subject_of(step_id) if isinstance(case, CaseFile) else None
+
+        with step_subjects(subject):
+            return super()._record(processing)
 
     def _save(self, tracking: Tracking | None, *cases: CaseFile) -> None:
         processing = ProcessingEvent[UUID](tracking)

@@ -18,6 +18,13 @@ from .planner import Dispatch, Plan, SharedData, StepProgress, plan_next
 
 LEDGER_ACTOR = {"kind": "ledger", "id": "case-ledger"}
 
+# What a personal value reads as once its citizen's key was destroyed (Ley 29733).
+ERASED = "[erased]"
+ERASED_REASON = (
+    "closed: the citizen's personal data was erased (Ley 29733) while the case was in progress; "
+    "no further step or compensation was sent"
+)
+
 
 class StepMismatch(ValueError):
     """A result names a step or entity this case does not have."""
@@ -85,10 +92,35 @@ class CaseFile(Aggregate):
             for step_id, step in self.steps.items()
         }
 
+    @property
+    def holds_erased_data(self) -> bool:
+        """Some personal value this case works with was erased: no request can be built."""
+        results = [step.get("result") or {} for step in self.steps.values()]
+        return any(
+            value == ERASED
+            for values in (self.citizen, self.inputs, *results)
+            for value in values.values()
+        )
+
+    def subject_of(self, step_id: str) -> str | None:
+        """The DNI of the citizen a step is about (whose data its result holds)."""
+        step = self.steps.get(step_id)
+        subject = step.get("subject") if step else None
+        return subject or self.citizen.get("document_number")
+
     def advance(self, proc: ProcedureSpec) -> Plan:
-        """Dispatch whatever is ready and close the case when nothing is left to do."""
+        """Dispatch whatever is ready and close the case when nothing is left to do.
+
+        A case whose citizen's data was erased cannot go on (every request names a citizen):
+        unless every step is done, it is closed as rejected, without compensations, which would
+        need that data too.
+        """
         if self.is_final:
             return Plan()
+        finished = all(self.steps.get(s.id, {}).get("status") == "completed" for s in proc.steps)
+        if self.holds_erased_data and not finished:
+            self._case_rejected(reason=ERASED_REASON, actor=LEDGER_ACTOR)
+            return Plan(outcome="rejected", reason=ERASED_REASON)
         plan = plan_next(proc, self.id, self.citizen, self.inputs, self.progress())
         for dispatch in plan.dispatches:
             for shared in dispatch.shared:
@@ -234,7 +266,7 @@ class CaseFile(Aggregate):
         request: dict[str, Any],
         actor: dict[str, str],
     ) -> None:
-        self._open(step_id, entity, service, attempt, attempt_id, compensates=None)
+        self._open(step_id, entity, service, attempt, attempt_id, None, request)
 
     @event("CompensationDispatched")
     def _compensation_dispatched(
@@ -248,7 +280,7 @@ class CaseFile(Aggregate):
         request: dict[str, Any],
         actor: dict[str, str],
     ) -> None:
-        self._open(step_id, entity, service, attempt, attempt_id, compensates=compensates)
+        self._open(step_id, entity, service, attempt, attempt_id, compensates, request)
 
     @event("CompensationCompleted")
     def _compensation_completed(
@@ -324,8 +356,10 @@ class CaseFile(Aggregate):
         attempt: int,
         attempt_id: UUID,
         compensates: str | None,
+        request: dict[str, Any],
     ) -> None:
         self.status = "in_progress"
+        citizen = request.get("citizen")
         self.steps[step_id] = {
             "entity": entity,
             "service": service,
@@ -337,6 +371,7 @@ class CaseFile(Aggregate):
             "reason": None,
             "result": None,
             "compensates": compensates,
+            "subject": citizen.get("document_number") if isinstance(citizen, dict) else None,
         }
 
     def _finish(

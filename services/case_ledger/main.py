@@ -28,13 +28,18 @@ log = structlog.get_logger(__name__)
 
 
 def serve(
-    data_dir: Path, nats_url: str, signing_key: Path | None = None, login: BusLogin = ANONYMOUS
+    data_dir: Path,
+    nats_url: str,
+    signing_key: Path | None = None,
+    login: BusLogin = ANONYMOUS,
+    *,
+    personal_data_key: Path | None = None,
 ) -> None:
     setup_logging("ledger")
     setup_tracing("ledger")
     folder = DataDir(data_dir)
     files = AuditFiles(signing_key or folder.audit_signing_key, folder.audit_checkpoints)
-    store = LedgerStore(folder.ledger_store_url())
+    store = LedgerStore(folder.ledger_store_url(), personal_data_key or folder.personal_data_key)
     asyncio.run(run(store, nats_url, audit_files=files, login=login))
 
 

@@ -1,8 +1,10 @@
 """Where the ledger keeps its events: a SQLite file by default, PostgreSQL at scale."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import unquote, urlparse
+
+PERSONAL_DATA_KEY_NAME = "personal-data-master.key"
 
 
 @dataclass(frozen=True)
@@ -10,13 +12,25 @@ class LedgerStore:
     """Either `sqlite:///path/to/ledger.sqlite`, `postgresql://user@host:port/db` or `memory:`."""
 
     url: str
+    # The master key of the citizens' data keys (see case_ledger.personal). A SQLite ledger
+    # keeps it beside its file by default; a PostgreSQL ledger must be told where it is.
+    personal_data_key: Path | None = field(default=None, compare=False)
 
     @classmethod
-    def sqlite(cls, path: Path) -> "LedgerStore":
-        return cls(f"sqlite:///{path.resolve()}")
+    def sqlite(cls, path: Path, personal_data_key: Path | None = None) -> "LedgerStore":
+        return cls(f"sqlite:///{path.resolve()}", personal_data_key)
 
     def environment(self) -> dict[str, str]:
-        """The eventsourcing settings for this store."""
+        """The eventsourcing settings for this store, and where its master key is."""
+        env = self._persistence()
+        key = self.personal_data_key
+        if key is None and env.get("SQLITE_DBNAME"):
+            key = Path(env["SQLITE_DBNAME"]).parent / PERSONAL_DATA_KEY_NAME
+        if key is not None:
+            env["PERSONAL_DATA_MASTER_KEY"] = str(key.resolve())
+        return env
+
+    def _persistence(self) -> dict[str, str]:
         if self.url == "memory:":
             return {"PERSISTENCE_MODULE": "eventsourcing.popo"}
         parsed = urlparse(self.url)

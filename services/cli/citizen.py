@@ -1,4 +1,11 @@
-"""`ventanilla citizen ...`: what the ledger holds about one citizen, read from the data dir."""
+"""`ventanilla citizen ...`: a citizen's data in the ledger, and their rights over it.
+
+`access-log` lists who used the citizen's data (DL 1211). `erase` (Ley 29733) destroys the
+citizen's data key: every value of theirs in the ledger (DNI, names, birth date, wherever it
+appears, in their own cases and in others') then reads `[erased]`; no stored byte changes, so
+`audit verify` still passes. Both run against the data dir's ledger while the stack is up or
+down; a running ledger stops using an erased key within seconds.
+"""
 
 import re
 from typing import Annotated
@@ -9,24 +16,56 @@ from rich.console import Console
 from schemas.citizens import DNI_PATTERN
 from services.cli import render
 from services.cli.failures import CliError, expected_failures
-from services.cli.options import DEFAULT_DIR, DataDirOption
+from services.cli.options import DEFAULT_DIR, DataDirOption, MasterKeyOption
 from services.datadir import DataDir
 
-app = typer.Typer(help="A citizen's data in the ledger.", no_args_is_help=True)
+app = typer.Typer(help="A citizen's personal data in the ledger.", no_args_is_help=True)
 
 DocumentNumber = Annotated[str, typer.Argument(help="The citizen's DNI (8 digits).")]
 
 
+def console() -> Console:
+    return Console(highlight=False, soft_wrap=True)
+
+
+def check_dni(dni: str) -> None:
+    if not re.fullmatch(DNI_PATTERN, dni):
+        raise CliError(f"{dni!r} is not a DNI", "A DNI number has exactly 8 digits.")
+
+
 @app.command("access-log")
-def access_log(document_number: DocumentNumber, data_dir: DataDirOption = DEFAULT_DIR) -> None:
+def access_log(
+    dni: DocumentNumber, data_dir: DataDirOption = DEFAULT_DIR, master_key: MasterKeyOption = None
+) -> None:
     """Who used this citizen's data: every exchange between entities in their cases (DL 1211)."""
     # Imported here, as in `case`, so the CLI starts without loading the ledger's libraries.
     from services.case_ledger.access_log import citizen_access_log
     from services.cli.ledger import open_ledger
 
     with expected_failures():
-        if not re.fullmatch(DNI_PATTERN, document_number):
-            raise CliError("a DNI has exactly 8 digits", "e.g. 40000001")
-        with open_ledger(DataDir(data_dir)) as ledger:
-            log = citizen_access_log(ledger, document_number)
-    Console(highlight=False, soft_wrap=True).print(render.access_log(log))
+        check_dni(dni)
+        with open_ledger(DataDir(data_dir), master_key) as ledger:
+            log = citizen_access_log(ledger, dni)
+    console().print(render.access_log(log))
+
+
+@app.command("erase")
+def erase(
+    dni: DocumentNumber, data_dir: DataDirOption = DEFAULT_DIR, master_key: MasterKeyOption = None
+) -> None:
+    """Destroy the citizen's data key: their personal data in the ledger reads `[erased]`."""
+    from services.cli.ledger import open_ledger
+
+    with expected_failures():
+        check_dni(dni)
+        with open_ledger(DataDir(data_dir), master_key) as ledger:
+            erasure = ledger.erase_citizen(dni)
+    if erasure.key_id is None:
+        console().print("the ledger holds no personal data key for that citizen: nothing to erase")
+        return
+    # The DNI is not echoed: terminals and CI logs are kept longer than the ledger's keys.
+    console().print(
+        f"[green]erased[/] data key {erasure.key_id}: {erasure.events} stored events in "
+        f"{erasure.cases} cases now show the citizen's personal data as \\[erased]"
+    )
+    console().print("the hash chains are unchanged: `ventanilla audit verify` still passes")

@@ -1,5 +1,6 @@
 """Reading the ledger of a local stack straight from its data dir (no gateway needed)."""
 
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -7,13 +8,17 @@ from urllib.parse import unquote, urlparse
 
 from schemas.procedures import catalog
 from services.case_ledger.application import CaseLedger
+from services.case_ledger.personal.master import BadMasterKey
 from services.case_ledger.store import LedgerStore
 from services.cli.failures import CliError
+from services.cli.options import MASTER_KEY_ENV
 from services.datadir import DataDir
 
 
 @contextmanager
-def open_ledger(data_dir: DataDir) -> Iterator[CaseLedger]:
+def open_ledger(data_dir: DataDir, master_key: Path | None = None) -> Iterator[CaseLedger]:
+    """The ledger of a data dir; its master key from `master_key`, $VENTANILLA_MASTER_KEY or
+    the data dir."""
     url = data_dir.ledger_store_url()
     parsed = urlparse(url)
     if parsed.scheme == "sqlite" and not Path(unquote(parsed.path)).exists():
@@ -22,7 +27,11 @@ def open_ledger(data_dir: DataDir) -> Iterator[CaseLedger]:
             f"no ledger in {data_dir.root}",
             "Point --data-dir at the folder `ventanilla up` uses (default ./var).",
         )
-    ledger = CaseLedger(catalog(), LedgerStore(url).environment())
+    key = master_key or Path(os.environ.get(MASTER_KEY_ENV) or data_dir.personal_data_key)
+    try:
+        ledger = CaseLedger(catalog(), LedgerStore(url, key).environment())
+    except BadMasterKey as exc:
+        raise CliError(str(exc), "Use --master-key or VENTANILLA_MASTER_KEY.") from None
     try:
         yield ledger
     finally:

@@ -18,6 +18,7 @@ DataDirOption = Annotated[
     ),
 ]
 DEFAULT_DIR = DEFAULT_DATA_DIR
+MASTER_KEY_ENV = "VENTANILLA_MASTER_KEY"
 
 NatsUrlOption = Annotated[str, typer.Option("--nats-url", help="The NATS server to connect to.")]
 
@@ -27,6 +28,16 @@ SigningKeyOption = Annotated[
         "--signing-key",
         envvar="VENTANILLA_SIGNING_KEY",
         help="The checkpoint signing key (default: ledger/audit-signing-key.pem in the data dir).",
+        dir_okay=False,
+    ),
+]
+MasterKeyOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--master-key",
+        envvar=MASTER_KEY_ENV,
+        help="The master key of the citizens' data keys "
+        "(default: ledger/personal-data-master.key in the data dir).",
         dir_okay=False,
     ),
 ]

@@ -98,7 +98,7 @@ def case_history(history: CaseHistory) -> Table:
             entry.type,
             f"{entry.occurred_at.astimezone(UTC):%Y-%m-%d %H:%M:%S.%f}"[:-3],
             actor(entry.actor),
-            summary(entry),
+            Text(summary(entry)),  # not markup: an erased value reads "[erased]"
         )
     return events
 
@@ -195,7 +195,7 @@ def replay(history: CaseHistory) -> Group:
             delivery.entity,
             delivery.step_id,
             str(delivery.attempt),
-            received_fields(delivery.request),
+            Text(received_fields(delivery.request)),
         )
     parts += [received, case_history(history)]
     return Group(*parts)

@@ -15,6 +15,7 @@ from services.cli.options import (
     DEFAULT_DIR,
     CredentialsOption,
     DataDirOption,
+    MasterKeyOption,
     NatsUrlOption,
     SigningKeyOption,
     TlsCaOption,
@@ -31,13 +32,14 @@ def ledger(
     signing_key: SigningKeyOption = None,
     credentials: CredentialsOption = None,
     tls_ca: TlsCaOption = None,
+    master_key: MasterKeyOption = None,
 ) -> None:
     """The case ledger: the only writer of case events; it also signs checkpoints."""
     from services.case_ledger.main import serve
 
     setproctitle("ventanilla ledger")
     login = bus_login(LEDGER, data_dir, credentials, tls_ca)
-    serve(data_dir.resolve(), nats_url, signing_key, login)
+    serve(data_dir.resolve(), nats_url, signing_key, login, personal_data_key=master_key)
 
 
 @app.command()

@@ -19,13 +19,16 @@ POSTGRES_DSN = os.environ.get(
 
 
 @pytest.fixture
-def postgres_store() -> Iterator[LedgerStore]:
+def postgres_store(tmp_path: Path) -> Iterator[LedgerStore]:
     """A fresh schema per test, dropped afterwards, so tests never see each other's cases."""
     schema = f"ventanilla_test_{uuid.uuid4().hex[:12]}"
     with psycopg.connect(POSTGRES_DSN, autocommit=True) as conn:
         conn.execute(f'CREATE SCHEMA "{schema}"')
     separator = "&" if "?" in POSTGRES_DSN else "?"
-    yield LedgerStore(f"{POSTGRES_DSN}{separator}schema={schema}")
+    # The master key of the citizens' data keys lives outside the database, as in production.
+    yield LedgerStore(
+        f"{POSTGRES_DSN}{separator}schema={schema}", tmp_path / "personal-data-master.key"
+    )
     with psycopg.connect(POSTGRES_DSN, autocommit=True) as conn:
         conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
 

@@ -27,7 +27,7 @@ from services.bus.permissions import ADMIN
 from services.bus.publishing import publish
 from services.bus.topology import ensure_topology
 from services.case_ledger import main as ledger_main
-from services.case_ledger.application import CaseLedger
+from services.case_ledger.application import MASTER_KEY_SETTING, CaseLedger
 from services.case_ledger.store import LedgerStore
 from services.entity_adapters import main as adapter_main
 from services.entity_adapters.backoffices.effects import EffectLog
@@ -158,6 +158,10 @@ def ledger_process(
 ) -> subprocess.Popen[bytes]:
     """The ledger as a real process, optionally armed to crash at a failpoint."""
     env = {**os.environ, "VENTANILLA_FAILPOINTS": failpoints}
+    # The child opens the store from its URL; where its master key is travels as the setting.
+    master_key = store.environment().get(MASTER_KEY_SETTING)
+    if master_key:
+        env[MASTER_KEY_SETTING] = master_key
     code = (
         "import sys; from services.case_ledger.main import run, LedgerStore; "
         "from services.logging import setup_logging; import asyncio; "

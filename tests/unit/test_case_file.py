@@ -5,7 +5,7 @@ from uuid import UUID
 import pytest
 
 from schemas.procedures import DUPLICADO_DNI
-from services.case_ledger.domain import CaseFile, StepMismatch
+from services.case_ledger.domain import ERASED, ERASED_REASON, CaseFile, StepMismatch
 from tests.factories import CARD, RECEIPT, REFUND
 
 CASE = UUID("00000000-0000-4000-8000-000000000001")
@@ -157,3 +157,33 @@ def test_a_step_past_its_deadline_is_expired_and_dispatched_again() -> None:
     assert case.steps["pago-tasa"]["attempts"] == 2
     # The late answer to the first attempt no longer counts.
     assert not case.record_result("pago-tasa", first, "banco-nacion", "completed", RECEIPT, None)
+
+
+def test_a_case_whose_citizen_was_erased_closes_instead_of_sending_requests() -> None:
+    case = new_case()
+    fee = attempt_of(case, "pago-tasa")
+    case.collect_events()
+    case.citizen["document_number"] = ERASED  # as the ledger reads it back after an erasure
+
+    assert case.record_result("pago-tasa", fee, "banco-nacion", "completed", RECEIPT, None)
+    plan = case.advance(DUPLICADO_DNI)
+
+    assert plan.dispatches == ()
+    assert event_names(case) == ["StepCompleted", "CaseRejected"]
+    assert (case.status, case.reason) == ("rejected", ERASED_REASON)
+
+
+def test_a_case_whose_steps_are_all_done_completes_even_if_its_citizen_was_erased() -> None:
+    case = new_case()
+    case.record_result(
+        "pago-tasa", attempt_of(case, "pago-tasa"), "banco-nacion", "completed", RECEIPT, None
+    )
+    case.advance(DUPLICADO_DNI)
+    card = attempt_of(case, "duplicado-dni")
+    case.citizen["document_number"] = ERASED
+
+    case.record_result("duplicado-dni", card, "reniec", "completed", CARD, None)
+    case.advance(DUPLICADO_DNI)
+
+    assert case.status == "completed"
+    assert case.subject_of("duplicado-dni") == "40000001"  # whom the request was about
