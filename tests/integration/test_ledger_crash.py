@@ -63,6 +63,14 @@ async def test_a_ledger_killed_between_save_and_publish_resumes_on_restart(
         restarted = ledger_process(sqlite_store, nats_server.url)
         try:
             assert await stack.wait_final(case_id) == "completed"
+            # At the third save the case was already complete: wait for the restarted ledger
+            # to announce what the first one could not (it is running by then, so SIGTERM finds
+            # its handler and not a process still importing).
+            async with asyncio.timeout(30):
+                while (await js.stream_info(subjects.EVENTS_STREAM)).state.messages < len(
+                    COMPLETED_HISTORY
+                ):
+                    await asyncio.sleep(0.05)
             await asyncio.sleep(0.5)  # room for anything it might wrongly do twice
         finally:
             stop(restarted)
