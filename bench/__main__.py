@@ -80,8 +80,8 @@ def ratios(r: dict[str, Any]) -> None:
         )
     if "ledger_events_per_s" in r and "raw_ledger_events_per_s" in r:
         r["ledger_ratio_to_raw"] = r["ledger_events_per_s"] / r["raw_ledger_events_per_s"]
-        r["ledger_ratio_to_raw_1_per_commit"] = (
-            r["ledger_events_per_s"] / r["raw_ledger_events_per_s_1_per_commit"]
+        r["ledger_1_per_commit_ratio_to_raw"] = (
+            r["ledger_events_per_s_1_per_commit"] / r["raw_ledger_events_per_s_1_per_commit"]
         )
     if "replay_1000_ms" in r and "raw_replay_1000_ms" in r:
         r["replay_ratio_to_raw"] = r["replay_1000_ms"] / r["raw_replay_1000_ms"]
@@ -108,6 +108,11 @@ ROWS = (
     ("e2e transferencia-vehicular on NATS, max cases/s", "transfer_cases_per_s", ",.0f"),
     ("ledger appends as the inbox makes them (no bus), events/s", "ledger_events_per_s", ",.0f"),
     ("… ratio to raw 100 events/commit", "ledger_ratio_to_raw", ".2f"),
+    (
+        "ledger appends, one transaction per message (before group commit), events/s",
+        "ledger_events_per_s_1_per_commit",
+        ",.0f",
+    ),
     ("ledger replay of a 1,000-event case, ms", "replay_1000_ms", ".1f"),
     ("… ratio to raw replay", "replay_ratio_to_raw", ".2f"),
     ("audit verify, events/s", "verify_events_per_s", ",.0f"),

@@ -64,50 +64,24 @@ class CaseLedger(Application[UUID]):
     # --- commands ------------------------------------------------------------------------
 
     def submit_case(self, command: SubmitCase, tracking: Tracking | None = None) -> Outcome:
-        proc = self.catalog.get(command.procedure)
-        if proc is None:
-            raise Unprocessable(f"unknown procedure {command.procedure!r}")
-        case_id = command.envelope.case_id
-        existing = self._find(case_id)
-        if existing is not None:
-            if existing.request_fingerprint != command.request_fingerprint:
-                log.warning("case id reused with another request", case_id=str(case_id))
-            self._save(tracking)
-            return "repeat"
-        case = CaseFile(
-            case_id=case_id,
-            procedure=command.procedure,
-            channel=command.envelope.actor.id,
-            citizen=command.citizen.model_dump(mode="json"),
-            inputs=dict(command.inputs),
-            request_fingerprint=command.request_fingerprint,
-            actor=command.envelope.actor.model_dump(),
-            causation_id=command.envelope.message_id,
-        )
-        case.advance(proc)
-        self._save(tracking, case)
-        return "recorded"
+        batch = self.batch()
+        outcome = batch.submit_case(command)
+        self.save_batch(batch, tracking)
+        return outcome
 
     def record_step_result(self, result: StepResult, tracking: Tracking | None = None) -> Outcome:
-        case = self._find(result.envelope.case_id)
-        if case is None:
-            raise Unprocessable("result for an unknown case")
-        _check_result(case, result)
-        try:
-            fresh = case.record_result(
-                result.step_id,
-                result.attempt_id,
-                result.entity,
-                result.outcome,
-                result.data,
-                result.reason,
-            )
-        except StepMismatch as exc:
-            raise Unprocessable(str(exc)) from None
-        if fresh:
-            case.advance(self.catalog[case.procedure])
-        self._save(tracking, case)
-        return "recorded" if fresh else "repeat"
+        batch = self.batch()
+        outcome = batch.record_step_result(result)
+        self.save_batch(batch, tracking)
+        return outcome
+
+    def batch(self) -> "CaseBatch":
+        """Changes to many cases, made in memory and saved together by `save_batch`."""
+        return CaseBatch(self)
+
+    def save_batch(self, batch: "CaseBatch", tracking: Tracking | None) -> None:
+        """Every change of the batch and the tracking record in one transaction (one fsync)."""
+        self._save(tracking, *batch.changed())
 
     def expire_overdue(self, case_id: UUID, now: datetime) -> datetime | None:
         """Fail the attempts whose deadline passed and move the case on; the next deadline."""
@@ -133,10 +107,6 @@ class CaseLedger(Application[UUID]):
 
     def position(self, source: str) -> int:
         return self.process_recorder.max_tracking_id(source) or 0
-
-    def skip(self, tracking: Tracking) -> None:
-        """Move past a message that was dead-lettered, changing nothing else."""
-        self._save(tracking)
 
     def advance_position(self, source: str, position: int) -> None:
         self.process_recorder.insert_tracking(Tracking(source, position))
@@ -216,6 +186,72 @@ class CaseLedger(Application[UUID]):
                 start=position, limit=limit, inclusive_of_start=False
             )
         )
+
+
+class CaseBatch:
+    """Consecutive messages of one stream applied to the cases they concern, in memory.
+
+    Each case is read once per batch, however many of the batch's messages concern it, and the
+    ledger saves all the changes with one tracking record (the last position of the batch): a
+    group commit. A message that raises `Unprocessable` has changed nothing: every check comes
+    before the case's first new event.
+    """
+
+    def __init__(self, ledger: CaseLedger) -> None:
+        self.ledger = ledger
+        self._cases: dict[UUID, CaseFile | None] = {}
+
+    def changed(self) -> list[CaseFile]:
+        return [c for c in self._cases.values() if c is not None]
+
+    def _find(self, case_id: UUID) -> CaseFile | None:
+        if case_id not in self._cases:
+            self._cases[case_id] = self.ledger._find(case_id)
+        return self._cases[case_id]
+
+    def submit_case(self, command: SubmitCase) -> Outcome:
+        proc = self.ledger.catalog.get(command.procedure)
+        if proc is None:
+            raise Unprocessable(f"unknown procedure {command.procedure!r}")
+        case_id = command.envelope.case_id
+        existing = self._find(case_id)
+        if existing is not None:
+            if existing.request_fingerprint != command.request_fingerprint:
+                log.warning("case id reused with another request", case_id=str(case_id))
+            return "repeat"
+        case = CaseFile(
+            case_id=case_id,
+            procedure=command.procedure,
+            channel=command.envelope.actor.id,
+            citizen=command.citizen.model_dump(mode="json"),
+            inputs=dict(command.inputs),
+            request_fingerprint=command.request_fingerprint,
+            actor=command.envelope.actor.model_dump(),
+            causation_id=command.envelope.message_id,
+        )
+        case.advance(proc)
+        self._cases[case_id] = case
+        return "recorded"
+
+    def record_step_result(self, result: StepResult) -> Outcome:
+        case = self._find(result.envelope.case_id)
+        if case is None:
+            raise Unprocessable("result for an unknown case")
+        _check_result(case, result)
+        try:
+            fresh = case.record_result(
+                result.step_id,
+                result.attempt_id,
+                result.entity,
+                result.outcome,
+                result.data,
+                result.reason,
+            )
+        except StepMismatch as exc:
+            raise Unprocessable(str(exc)) from None
+        if fresh:
+            case.advance(self.ledger.catalog[case.procedure])
+        return "recorded" if fresh else "repeat"
 
 
 def _check_result(case: CaseFile, result: StepResult) -> None:

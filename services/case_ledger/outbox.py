@@ -29,6 +29,11 @@ LEDGER = Actor(kind="ledger", id="case-ledger")
 
 # Events that ask an entity to act: a step, or the undoing of a step.
 REQUESTING_EVENTS = frozenset({"StepDispatched", "CompensationDispatched"})
+CASE_MILESTONES = {
+    "CaseSubmitted": "case opened",
+    "CaseCompleted": "case completed",
+    "CaseRejected": "case rejected",
+}
 
 
 class OutboxRelay:
@@ -67,15 +72,7 @@ class OutboxRelay:
         # connection keeps the ledger's order; the acks then come back together.
         await asyncio.gather(*(publish(self.js, s, m, msg_id=i) for s, m, i in outgoing))
         await self.writer.run(self.ledger.advance_position, OUTBOX, notifications[-1].id)
-        for _, message, _ in outgoing:
-            if isinstance(message, StepRequest):
-                log.info(
-                    "step dispatched",
-                    case_id=str(message.envelope.case_id),
-                    entity=message.entity,
-                    service=message.service,
-                    attempt=message.attempt,
-                )
+        _log_cases(outgoing)
         return len(notifications)
 
     def _outgoing(self, notification: Notification) -> list[tuple[str, BaseModel, str]]:
@@ -108,6 +105,22 @@ class OutboxRelay:
             )
         )
         return outgoing
+
+
+def _log_cases(outgoing: list[tuple[str, BaseModel, str]]) -> None:
+    """A case's opening and its end at INFO; every step at DEBUG (one line a message is too
+    much for a hot path at INFO, and the ledger's history has every step anyway)."""
+    for _, message, _ in outgoing:
+        if isinstance(message, LedgerEvent) and message.type in CASE_MILESTONES:
+            log.info(CASE_MILESTONES[message.type], case_id=str(message.envelope.case_id))
+        elif isinstance(message, StepRequest):
+            log.debug(
+                "step dispatched",
+                case_id=str(message.envelope.case_id),
+                entity=message.entity,
+                service=message.service,
+                attempt=message.attempt,
+            )
 
 
 def _step_request(envelope: Envelope, event: Any) -> tuple[str, BaseModel, str]:
