@@ -5,6 +5,7 @@ Every change is saved together with a tracking record of the bus position that c
 one transaction, so reading the same message again changes nothing.
 """
 
+import contextlib
 from datetime import datetime
 from typing import Any, Literal
 from uuid import UUID
@@ -13,6 +14,7 @@ import structlog
 from eventsourcing.application import AggregateNotFoundError, Application, ProcessingEvent
 from eventsourcing.persistence import (
     EventStore,
+    IntegrityError,
     Mapper,
     Notification,
     ProcessRecorder,
@@ -39,8 +41,22 @@ Outcome = Literal["recorded", "repeat"]
 class CaseLedger(Application[UUID]):
     name = "CaseLedger"
 
-    def __init__(self, catalog: dict[str, ProcedureSpec], env: dict[str, str]) -> None:
-        super().__init__(env={**env, "IS_SNAPSHOTTING_ENABLED": "n"})
+    def __init__(
+        self, catalog: dict[str, ProcedureSpec], env: dict[str, str], cached_cases: int = 0
+    ) -> None:
+        """`cached_cases`: keep that many recently saved cases in memory, for the one process
+        that writes the ledger (a reader's cache would not see the writer's changes)."""
+        settings = {**env, "IS_SNAPSHOTTING_ENABLED": "n"}
+        if cached_cases > 0:
+            # Saved cases go into the cache as saved, and come out as deep copies, so a change
+            # that fails to save never reaches it. No fast-forward read: this process is the
+            # only writer; a concurrent one (by mistake) shows as an IntegrityError on save,
+            # after which the cases involved are read again (see `_save`).
+            settings |= {
+                "AGGREGATE_CACHE_MAXSIZE": str(cached_cases),
+                "AGGREGATE_CACHE_FASTFORWARD": "n",
+            }
+        super().__init__(env=settings)
         self.catalog = catalog
 
     @property
@@ -114,7 +130,15 @@ class CaseLedger(Application[UUID]):
     def _save(self, tracking: Tracking | None, *cases: CaseFile) -> None:
         processing = ProcessingEvent[UUID](tracking)
         processing.collect_events(*cases)
-        recordings = self._record(processing)
+        try:
+            recordings = self._record(processing)
+        except IntegrityError:
+            # Another writer saved one of these cases first: forget what we remembered of them.
+            if self.repository.cache is not None:
+                for case in cases:
+                    with contextlib.suppress(KeyError):
+                        self.repository.cache.get(case.id, evict=True)
+            raise
         self._notify(recordings)
 
     def _find(self, case_id: UUID) -> CaseFile | None:
