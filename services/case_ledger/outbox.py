@@ -38,7 +38,7 @@ CASE_MILESTONES = {
 
 class OutboxRelay:
     def __init__(
-        self, ledger: CaseLedger, writer: LedgerThread, js: JetStreamContext, batch: int = 256
+        self, ledger: CaseLedger, writer: LedgerThread, js: JetStreamContext, batch: int = 1000
     ) -> None:
         self.ledger = ledger
         self.writer = writer
@@ -63,8 +63,7 @@ class OutboxRelay:
                     await asyncio.wait_for(self.wake.wait(), timeout=1.0)
 
     async def publish_pending(self) -> int:
-        position = await self.writer.run(self.ledger.position, OUTBOX)
-        notifications = await self.writer.run(self.ledger.notifications_after, position, self.batch)
+        notifications = await self.writer.run(self._pending)
         if not notifications:
             return 0
         outgoing = [m for n in notifications for m in self._outgoing(n)]
@@ -74,6 +73,10 @@ class OutboxRelay:
         await self.writer.run(self.ledger.advance_position, OUTBOX, notifications[-1].id)
         _log_cases(outgoing)
         return len(notifications)
+
+    def _pending(self) -> list[Notification]:
+        """What was recorded after the relay's position: one hop to the writer thread."""
+        return self.ledger.notifications_after(self.ledger.position(OUTBOX), self.batch)
 
     def _outgoing(self, notification: Notification) -> list[tuple[str, BaseModel, str]]:
         """What one recorded event becomes on the bus: (subject, message, Nats-Msg-Id)."""
