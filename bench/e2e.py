@@ -188,10 +188,19 @@ class LoadGenerator:
         }
 
         async def send(i: int) -> str:
-            response = await http.post("/v1/cases", json=body, headers={"Idempotency-Key": keys[i]})
-            if response.status_code != 202:
-                raise RuntimeError(f"gateway answered {response.status_code}: {response.text}")
-            return ids[i]
+            # A dropped connection is retried with the same key, as a channel would: same case.
+            for attempt in range(5):
+                try:
+                    response = await http.post(
+                        "/v1/cases", json=body, headers={"Idempotency-Key": keys[i]}
+                    )
+                except httpx.TransportError:
+                    await asyncio.sleep(0.1 * (attempt + 1))
+                    continue
+                if response.status_code != 202:
+                    raise RuntimeError(f"gateway answered {response.status_code}: {response.text}")
+                return ids[i]
+            raise RuntimeError("the gateway kept dropping the connection")
 
         return ids, send
 
