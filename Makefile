@@ -9,7 +9,7 @@ HTTP_PORT ?= 8000
 NATS_PORT ?= 4222
 HOST ?= 127.0.0.1
 
-.PHONY: up test lint fmt typecheck unit clean
+.PHONY: up test lint fmt typecheck unit clean bench bench-quick
 
 # Re-install whenever pyproject.toml changes (new dependency, new console script).
 $(STAMP): pyproject.toml
@@ -36,6 +36,13 @@ typecheck: $(STAMP)
 
 unit: $(STAMP)
 	$(BIN)/pytest tests/unit
+
+# Benchmarks beside the raw limits measured in the same run (docs/benchmarks.md); not in `test`.
+bench: $(STAMP)
+	$(BIN)/python -m bench --docs
+
+bench-quick: $(STAMP)
+	$(BIN)/python -m bench --quick
 
 fmt: $(STAMP)
 	$(BIN)/ruff check --fix .

@@ -5,6 +5,7 @@ Every change is saved together with a tracking record of the bus position that c
 one transaction, so reading the same message again changes nothing.
 """
 
+import contextlib
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -15,6 +16,7 @@ import structlog
 from eventsourcing.application import AggregateNotFoundError, Application, ProcessingEvent
 from eventsourcing.persistence import (
     EventStore,
+    IntegrityError,
     Mapper,
     Notification,
     ProcessRecorder,
@@ -60,8 +62,22 @@ class Erasure:
 class CaseLedger(Application[UUID]):
     name = "CaseLedger"
 
-    def __init__(self, catalog: dict[str, ProcedureSpec], env: dict[str, str]) -> None:
-        super().__init__(env={**env, "IS_SNAPSHOTTING_ENABLED": "n"})
+    def __init__(
+        self, catalog: dict[str, ProcedureSpec], env: dict[str, str], cached_cases: int = 0
+    ) -> None:
+        """`cached_cases`: keep that many recently saved cases in memory, for the one process
+        that writes the ledger (a reader's cache would not see the writer's changes)."""
+        settings = {**env, "IS_SNAPSHOTTING_ENABLED": "n"}
+        if cached_cases > 0:
+            # Saved cases go into the cache as saved, and come out as deep copies, so a change
+            # that fails to save never reaches it. No fast-forward read: this process is the
+            # only writer; a concurrent one (by mistake) shows as an IntegrityError on save,
+            # after which the cases involved are read again (see `_save`).
+            settings |= {
+                "AGGREGATE_CACHE_MAXSIZE": str(cached_cases),
+                "AGGREGATE_CACHE_FASTFORWARD": "n",
+            }
+        super().__init__(env=settings)
         self.catalog = catalog
 
     @property
@@ -112,50 +128,24 @@ class CaseLedger(Application[UUID]):
     # --- commands ------------------------------------------------------------------------
 
     def submit_case(self, command: SubmitCase, tracking: Tracking | None = None) -> Outcome:
-        proc = self.catalog.get(command.procedure)
-        if proc is None:
-            raise Unprocessable(f"unknown procedure {command.procedure!r}")
-        case_id = command.envelope.case_id
-        existing = self._find(case_id)
-        if existing is not None:
-            if existing.request_fingerprint not in (command.request_fingerprint, ERASED):
-                log.warning("case id reused with another request", case_id=str(case_id))
-            self._save(tracking)
-            return "repeat"
-        case = CaseFile(
-            case_id=case_id,
-            procedure=command.procedure,
-            channel=command.envelope.actor.id,
-            citizen=command.citizen.model_dump(mode="json"),
-            inputs=dict(command.inputs),
-            request_fingerprint=command.request_fingerprint,
-            actor=command.envelope.actor.model_dump(),
-            causation_id=command.envelope.message_id,
-        )
-        case.advance(proc)
-        self._save(tracking, case)
-        return "recorded"
+        batch = self.batch()
+        outcome = batch.submit_case(command)
+        self.save_batch(batch, tracking)
+        return outcome
 
     def record_step_result(self, result: StepResult, tracking: Tracking | None = None) -> Outcome:
-        case = self._find(result.envelope.case_id)
-        if case is None:
-            raise Unprocessable("result for an unknown case")
-        _check_result(case, result)
-        try:
-            fresh = case.record_result(
-                result.step_id,
-                result.attempt_id,
-                result.entity,
-                result.outcome,
-                result.data,
-                result.reason,
-            )
-        except StepMismatch as exc:
-            raise Unprocessable(str(exc)) from None
-        if fresh:
-            case.advance(self.catalog[case.procedure])
-        self._save(tracking, case)
-        return "recorded" if fresh else "repeat"
+        batch = self.batch()
+        outcome = batch.record_step_result(result)
+        self.save_batch(batch, tracking)
+        return outcome
+
+    def batch(self) -> "CaseBatch":
+        """Changes to many cases, made in memory and saved together by `save_batch`."""
+        return CaseBatch(self)
+
+    def save_batch(self, batch: "CaseBatch", tracking: Tracking | None) -> None:
+        """Every change of the batch and the tracking record in one transaction (one fsync)."""
+        self._save(tracking, *batch.changed())
 
     def expire_overdue(self, case_id: UUID, now: datetime) -> datetime | None:
         """Fail the attempts whose deadline passed and move the case on; the next deadline."""
@@ -181,10 +171,6 @@ class CaseLedger(Application[UUID]):
 
     def position(self, source: str) -> int:
         return self.process_recorder.max_tracking_id(source) or 0
-
-    def skip(self, tracking: Tracking) -> None:
-        """Move past a message that was dead-lettered, changing nothing else."""
-        self._save(tracking)
 
     def advance_position(self, source: str, position: int) -> None:
         self.process_recorder.insert_tracking(Tracking(source, position))
@@ -214,7 +200,15 @@ class CaseLedger(Application[UUID]):
     def _save(self, tracking: Tracking | None, *cases: CaseFile) -> None:
         processing = ProcessingEvent[UUID](tracking)
         processing.collect_events(*cases)
-        recordings = self._record(processing)
+        try:
+            recordings = self._record(processing)
+        except IntegrityError:
+            # Another writer saved one of these cases first: forget what we remembered of them.
+            if self.repository.cache is not None:
+                for case in cases:
+                    with contextlib.suppress(KeyError):
+                        self.repository.cache.get(case.id, evict=True)
+            raise
         self._notify(recordings)
 
     def _find(self, case_id: UUID) -> CaseFile | None:
@@ -286,6 +280,72 @@ class CaseLedger(Application[UUID]):
                 start=position, limit=limit, inclusive_of_start=False
             )
         )
+
+
+class CaseBatch:
+    """Consecutive messages of one stream applied to the cases they concern, in memory.
+
+    Each case is read once per batch, however many of the batch's messages concern it, and the
+    ledger saves all the changes with one tracking record (the last position of the batch): a
+    group commit. A message that raises `Unprocessable` has changed nothing: every check comes
+    before the case's first new event.
+    """
+
+    def __init__(self, ledger: CaseLedger) -> None:
+        self.ledger = ledger
+        self._cases: dict[UUID, CaseFile | None] = {}
+
+    def changed(self) -> list[CaseFile]:
+        return [c for c in self._cases.values() if c is not None]
+
+    def _find(self, case_id: UUID) -> CaseFile | None:
+        if case_id not in self._cases:
+            self._cases[case_id] = self.ledger._find(case_id)
+        return self._cases[case_id]
+
+    def submit_case(self, command: SubmitCase) -> Outcome:
+        proc = self.ledger.catalog.get(command.procedure)
+        if proc is None:
+            raise Unprocessable(f"unknown procedure {command.procedure!r}")
+        case_id = command.envelope.case_id
+        existing = self._find(case_id)
+        if existing is not None:
+            if existing.request_fingerprint not in (command.request_fingerprint, ERASED):
+                log.warning("case id reused with another request", case_id=str(case_id))
+            return "repeat"
+        case = CaseFile(
+            case_id=case_id,
+            procedure=command.procedure,
+            channel=command.envelope.actor.id,
+            citizen=command.citizen.model_dump(mode="json"),
+            inputs=dict(command.inputs),
+            request_fingerprint=command.request_fingerprint,
+            actor=command.envelope.actor.model_dump(),
+            causation_id=command.envelope.message_id,
+        )
+        case.advance(proc)
+        self._cases[case_id] = case
+        return "recorded"
+
+    def record_step_result(self, result: StepResult) -> Outcome:
+        case = self._find(result.envelope.case_id)
+        if case is None:
+            raise Unprocessable("result for an unknown case")
+        _check_result(case, result)
+        try:
+            fresh = case.record_result(
+                result.step_id,
+                result.attempt_id,
+                result.entity,
+                result.outcome,
+                result.data,
+                result.reason,
+            )
+        except StepMismatch as exc:
+            raise Unprocessable(str(exc)) from None
+        if fresh:
+            case.advance(self.ledger.catalog[case.procedure])
+        return "recorded" if fresh else "repeat"
 
 
 def _check_result(case: CaseFile, result: StepResult) -> None:

@@ -6,6 +6,7 @@ the change produces. It is best effort and in memory: after a restart, or for a 
 for a while, the next hop starts a new trace (the case id still links them in logs).
 """
 
+import threading
 from collections import OrderedDict
 from uuid import UUID
 
@@ -16,6 +17,8 @@ class CaseTraces:
     def __init__(self, capacity: int = 10_000) -> None:
         self.capacity = capacity
         self._carriers: OrderedDict[UUID, dict[str, str]] = OrderedDict()
+        # The inbox remembers on the ledger's writer thread; the outbox reads on the event loop.
+        self._lock = threading.Lock()
 
     def remember(self, case_id: UUID) -> None:
         """Keep the trace context that is current now as the case's latest."""
@@ -23,10 +26,12 @@ class CaseTraces:
         inject_trace_context(carrier)
         if not carrier:
             return
-        self._carriers[case_id] = carrier
-        self._carriers.move_to_end(case_id)
-        while len(self._carriers) > self.capacity:
-            self._carriers.popitem(last=False)
+        with self._lock:
+            self._carriers[case_id] = carrier
+            self._carriers.move_to_end(case_id)
+            while len(self._carriers) > self.capacity:
+                self._carriers.popitem(last=False)
 
     def headers(self, case_id: UUID) -> dict[str, str]:
-        return dict(self._carriers.get(case_id, {}))
+        with self._lock:
+            return dict(self._carriers.get(case_id, {}))

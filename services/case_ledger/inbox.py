@@ -2,9 +2,11 @@
 
 The position is the tracking record saved with each change, so the ledger needs no acks and
 nothing the bus redelivers can be applied twice: a message at or below the position is skipped.
-A message that can never be applied goes to the dead-letter stream and the position moves past
-it, so it never blocks the messages behind it. Anything else (the database is down) is retried
-on the same message, in order.
+What one fetch brings is applied case by case in memory and saved in one transaction with the
+batch's last stream sequence as the tracking record (a group commit: one fsync for the batch);
+positions stay exact because the streams are read in order. A message that can never be applied
+goes to the dead-letter stream first and is then passed over inside its batch, so it never blocks
+the messages around it. Anything else (the database is down) retries the batch, in order.
 """
 
 import asyncio
@@ -28,7 +30,7 @@ from services.bus.tracing import extract_trace_context, tracer
 from services.errors import Unprocessable
 from services.failpoints import failpoint
 
-from .application import CaseLedger
+from .application import CaseBatch, CaseLedger, Outcome
 from .case_traces import CaseTraces
 from .writer import LedgerThread
 
@@ -43,7 +45,7 @@ class InboxSource:
     stream: str
     subjects: str
     model: type[BaseModel]
-    apply: Callable[[CaseLedger, Any, Tracking], str]
+    apply: Callable[[CaseBatch, Any], Outcome]
     # The only subject its sender may use: the server lets a channel or an entity publish on
     # its own subjects only, and this ties what a message claims about its sender to that.
     sender_subject: Callable[[Any], str]
@@ -55,7 +57,7 @@ SOURCES = (
         subjects.COMMANDS_STREAM,
         subjects.COMMANDS_SUBJECTS,
         SubmitCase,
-        lambda ledger, cmd, tracking: ledger.submit_case(cmd, tracking),
+        lambda batch, command: batch.submit_case(command),
         lambda cmd: subjects.submit_case(cmd.envelope.actor.id),
     ),
     InboxSource(
@@ -63,10 +65,18 @@ SOURCES = (
         subjects.RESULTS_STREAM,
         subjects.RESULTS_SUBJECTS,
         StepResult,
-        lambda ledger, result, tracking: ledger.record_step_result(result, tracking),
+        lambda batch, result: batch.record_step_result(result),
         lambda result: subjects.result(result.entity, result.service),
     ),
 )
+
+
+class DeadLetters(Exception):
+    """Messages of a batch that can never be applied: (stream sequence, reason) each."""
+
+    def __init__(self, found: list[tuple[int, str]]) -> None:
+        super().__init__(f"{len(found)} unprocessable message(s)")
+        self.found = found
 
 
 class Inbox:
@@ -121,48 +131,69 @@ class Inbox:
     ) -> None:
         while not stop.is_set():
             messages = await fetch_ready(sub, self.batch)
-            for msg in messages:
-                await self._handle(msg, source)
+            if messages:
+                await self._handle(messages, source)
 
-    async def _handle(self, msg: Msg, source: InboxSource) -> None:
-        tracking = Tracking(source.name, msg.metadata.sequence.stream)
-        if await self.writer.run(self.ledger.is_tracked, tracking):
-            return
+    async def _handle(self, messages: list[Msg], source: InboxSource) -> None:
+        by_seq = {m.metadata.sequence.stream: m for m in messages}
+        dead: dict[int, str] = {}
         pause = 0.1
         while True:
             try:
-                outcome = await self._apply(msg, source, tracking)
+                saved = await self.writer.run(self._save_batch, source, messages, dead)
                 break
-            except Unprocessable as exc:
-                log.warning(
-                    "dead letter", source=source.name, seq=tracking.notification_id, reason=str(exc)
-                )
-                await dead_letter(self.js, "ledger", msg, str(exc))
-                await self.writer.run(self.ledger.skip, tracking)
-                outcome = "dead-letter"
-                break
+            except DeadLetters as found:
+                # Kept on the dead-letter stream before the position moves past them.
+                for seq, reason in found.found:
+                    log.warning("dead letter", source=source.name, seq=seq, reason=reason)
+                    await dead_letter(self.js, "ledger", by_seq[seq], reason)
+                    dead[seq] = reason
             except IntegrityError:
-                # Another writer recorded this position (or this case) first: if the position
-                # is now tracked the message is done, otherwise re-read the case and try again.
-                if await self.writer.run(self.ledger.is_tracked, tracking):
-                    outcome = "repeat"
-                    break
+                # Another writer recorded these positions (or one of these cases) first: the
+                # next attempt re-reads the position and the cases and applies what is left.
                 await asyncio.sleep(pause)
             except Exception as exc:
                 log.error(
                     "ledger write failed, retrying",
                     source=source.name,
-                    seq=tracking.notification_id,
+                    first_seq=min(by_seq),
+                    last_seq=max(by_seq),
                     error=repr(exc),
                 )
                 await asyncio.sleep(pause)
                 pause = min(pause * 2, 5.0)
-        log.debug(
-            "inbox message", source=source.name, seq=tracking.notification_id, outcome=outcome
-        )
-        self.on_saved()
+        log.debug("inbox batch", source=source.name, messages=len(messages), saved=saved)
+        if saved:
+            self.on_saved()
 
-    async def _apply(self, msg: Msg, source: InboxSource, tracking: Tracking) -> str:
+    def _save_batch(self, source: InboxSource, messages: list[Msg], dead: dict[int, str]) -> int:
+        """On the writer thread: apply what is past the position and save it; how many saved.
+
+        Raises `DeadLetters` (saving nothing) when it meets unprocessable messages that are not
+        yet in `dead`; the caller files them and calls again.
+        """
+        position = self.ledger.position(source.name)
+        todo = [m for m in messages if m.metadata.sequence.stream > position]
+        if not todo:
+            return 0
+        batch = self.ledger.batch()
+        found: list[tuple[int, str]] = []
+        for msg in todo:
+            seq = msg.metadata.sequence.stream
+            if seq in dead:
+                continue
+            try:
+                self._apply(batch, msg, source)
+            except Unprocessable as exc:  # it changed nothing in the batch (see CaseBatch)
+                found.append((seq, str(exc)))
+        if found:
+            raise DeadLetters(found)
+        last = max(m.metadata.sequence.stream for m in todo)
+        self.ledger.save_batch(batch, Tracking(source.name, last))
+        failpoint("ledger.after-save")  # saved, not yet published by the outbox
+        return len(todo)
+
+    def _apply(self, batch: CaseBatch, msg: Msg, source: InboxSource) -> Outcome:
         message = decode(source.model, msg.data)
         if msg.subject != source.sender_subject(message):
             raise Unprocessable(
@@ -174,12 +205,6 @@ class Inbox:
             context=extract_trace_context(msg.headers),
             attributes={"ventanilla.case_id": case_id},
         ):
-            outcome = await self.writer.run(self._apply_and_crash_here, source, message, tracking)
+            outcome = source.apply(batch, message)
             self.traces.remember(message.envelope.case_id)  # type: ignore[attr-defined]
-        log.info("case updated", case_id=case_id, source=source.name, outcome=outcome)
-        return outcome
-
-    def _apply_and_crash_here(self, source: InboxSource, message: Any, tracking: Tracking) -> str:
-        outcome = source.apply(self.ledger, message, tracking)
-        failpoint("ledger.after-save")  # saved, not yet published by the outbox
-        return outcome
+            return outcome

@@ -26,6 +26,9 @@ from .writer import LedgerThread
 
 log = structlog.get_logger(__name__)
 
+# Cases kept in memory by the writing ledger: an open case is read again at each answer.
+CACHED_CASES = 10_000
+
 
 def serve(
     data_dir: Path,
@@ -57,7 +60,7 @@ async def run(
     With `audit_files`, it also signs a checkpoint every `checkpoint_every` seconds.
     """
     stop = stop or stop_on_signals()
-    ledger = CaseLedger(procedures or catalog(), store.environment())
+    ledger = CaseLedger(procedures or catalog(), store.environment(), cached_cases=CACHED_CASES)
     writer, reader = LedgerThread("ledger-writer"), LedgerThread("ledger-reader")
     nc = await connect(nats_url, "ventanilla-ledger", login=login)
     js = nc.jetstream()

@@ -31,6 +31,11 @@ Outgoing = StepRequest | LedgerEvent
 
 # Events that ask an entity to act: a step, or the undoing of a step.
 REQUESTING_EVENTS = frozenset({"StepDispatched", "CompensationDispatched"})
+CASE_MILESTONES = {
+    "CaseSubmitted": "case opened",
+    "CaseCompleted": "case completed",
+    "CaseRejected": "case rejected",
+}
 
 
 class OutboxRelay:
@@ -39,7 +44,7 @@ class OutboxRelay:
         ledger: CaseLedger,
         writer: LedgerThread,
         js: JetStreamContext,
-        batch: int = 256,
+        batch: int = 1000,
         traces: CaseTraces | None = None,
     ) -> None:
         self.ledger = ledger
@@ -66,8 +71,7 @@ class OutboxRelay:
                     await asyncio.wait_for(self.wake.wait(), timeout=1.0)
 
     async def publish_pending(self) -> int:
-        position = await self.writer.run(self.ledger.position, OUTBOX)
-        notifications = await self.writer.run(self.ledger.notifications_after, position, self.batch)
+        notifications = await self.writer.run(self._pending)
         if not notifications:
             return 0
         outgoing = [m for n in notifications for m in self._outgoing(n)]
@@ -80,16 +84,12 @@ class OutboxRelay:
             )
         )
         await self.writer.run(self.ledger.advance_position, OUTBOX, notifications[-1].id)
-        for _, message, _ in outgoing:
-            if isinstance(message, StepRequest):
-                log.info(
-                    "step dispatched",
-                    case_id=str(message.envelope.case_id),
-                    entity=message.entity,
-                    service=message.service,
-                    attempt=message.attempt,
-                )
+        _log_cases(outgoing)
         return len(notifications)
+
+    def _pending(self) -> list[Notification]:
+        """What was recorded after the relay's position: one hop to the writer thread."""
+        return self.ledger.notifications_after(self.ledger.position(OUTBOX), self.batch)
 
     def _outgoing(self, notification: Notification) -> list[tuple[str, Outgoing, str]]:
         """What one recorded event becomes on the bus: (subject, message, Nats-Msg-Id)."""
@@ -121,6 +121,22 @@ class OutboxRelay:
             )
         )
         return outgoing
+
+
+def _log_cases(outgoing: list[tuple[str, Outgoing, str]]) -> None:
+    """A case's opening and its end at INFO; every step at DEBUG (one line a message is too
+    much for a hot path at INFO, and the ledger's history has every step anyway)."""
+    for _, message, _ in outgoing:
+        if isinstance(message, LedgerEvent) and message.type in CASE_MILESTONES:
+            log.info(CASE_MILESTONES[message.type], case_id=str(message.envelope.case_id))
+        elif isinstance(message, StepRequest):
+            log.debug(
+                "step dispatched",
+                case_id=str(message.envelope.case_id),
+                entity=message.entity,
+                service=message.service,
+                attempt=message.attempt,
+            )
 
 
 def _step_request(envelope: Envelope, event: Any) -> tuple[str, Outgoing, str]:

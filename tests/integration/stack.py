@@ -91,7 +91,7 @@ class LocalStack:
         try:
             async with asyncio.timeout(within):
                 while ledger.position(source) < position:
-                    await asyncio.sleep(0.05)
+                    await asyncio.sleep(0.01)
         finally:
             ledger.close()
 

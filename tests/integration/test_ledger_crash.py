@@ -63,6 +63,14 @@ async def test_a_ledger_killed_between_save_and_publish_resumes_on_restart(
         restarted = ledger_process(sqlite_store, nats_server.url)
         try:
             assert await stack.wait_final(case_id) == "completed"
+            # At the third save the case was already complete: wait for the restarted ledger
+            # to announce what the first one could not (it is running by then, so SIGTERM finds
+            # its handler and not a process still importing).
+            async with asyncio.timeout(30):
+                while (await js.stream_info(subjects.EVENTS_STREAM)).state.messages < len(
+                    COMPLETED_HISTORY
+                ):
+                    await asyncio.sleep(0.05)
             await asyncio.sleep(0.5)  # room for anything it might wrongly do twice
         finally:
             stop(restarted)
@@ -76,10 +84,10 @@ async def test_a_ledger_killed_under_load_loses_and_doubles_nothing(
     js: JetStreamContext, nats_server: EmbeddedNats, sqlite_store: LedgerStore
 ) -> None:
     async with local_stack(sqlite_store, nats_server.url, ledger=False) as stack:
-        case_ids = [await submit(js, submit_command("40000001")) for _ in range(100)]
+        case_ids = [await submit(js, submit_command("40000001")) for _ in range(300)]
         first = ledger_process(sqlite_store, nats_server.url)
-        # Kill it mid-stream: some results recorded, most of the 200 still to come.
-        await stack.wait_position("results", random.randint(10, 120))
+        # Kill it mid-stream: some results recorded, most of the 600 still to come.
+        await stack.wait_position("results", random.randint(5, 60))
         first.send_signal(signal.SIGKILL)
         assert await wait_exit(first) == -signal.SIGKILL
 
