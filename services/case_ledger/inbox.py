@@ -156,6 +156,8 @@ class Inbox:
 
     async def _apply(self, msg: Msg, source: InboxSource, tracking: Tracking) -> str:
         message = decode(source.model, msg.data)
+        if isinstance(message, StepResult):
+            _check_sender(msg.subject, message)
         case_id = str(message.envelope.case_id)  # type: ignore[attr-defined]
         with tracer().start_as_current_span(
             f"ledger {source.name}",
@@ -170,3 +172,11 @@ class Inbox:
         outcome = source.apply(self.ledger, message, tracking)
         failpoint("ledger.after-save")  # saved, not yet published by the outbox
         return outcome
+
+
+def _check_sender(subject: str, result: StepResult) -> None:
+    """A result must come on its own entity's subject: the server lets each entity publish only
+    on `ventanilla.result.<entity>.*`, so the subject, unlike the body, tells who sent it."""
+    expected = subjects.result(result.entity, result.service)
+    if subject != expected:
+        raise Unprocessable(f"a result for {result.entity}/{result.service} published on {subject}")
