@@ -2,7 +2,7 @@
 
 import typer
 
-from services.cli import audit, case, deploy, serve, token, up
+from services.cli import audit, case, deploy, dlq, serve, token, up
 
 app = typer.Typer(
     name="ventanilla",
@@ -17,3 +17,4 @@ app.add_typer(audit.app, name="audit")
 app.add_typer(serve.app, name="serve")
 app.add_typer(deploy.app, name="deploy")
 app.add_typer(token.app, name="token")
+app.add_typer(dlq.app, name="dlq")
