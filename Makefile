@@ -9,7 +9,7 @@ HTTP_PORT ?= 8000
 NATS_PORT ?= 4222
 HOST ?= 127.0.0.1
 
-.PHONY: up test lint fmt typecheck unit clean
+.PHONY: up test lint fmt typecheck unit faults clean
 
 # Re-install whenever pyproject.toml changes (new dependency, new console script).
 $(STAMP): pyproject.toml
@@ -36,6 +36,10 @@ typecheck: $(STAMP)
 
 unit: $(STAMP)
 	$(BIN)/pytest tests/unit
+
+# The fault suite alone (part of `make test` too), printing each scenario's figures.
+faults: $(STAMP)
+	$(BIN)/pytest tests/faults -s
 
 fmt: $(STAMP)
 	$(BIN)/ruff check --fix .
