@@ -58,7 +58,9 @@ class DeadLetter:
 async def dead_letters(js: JetStreamContext, *, limit: int = 1000) -> list[DeadLetter]:
     """The last `limit` dead letters, oldest first."""
     info = await js.stream_info(DEAD_LETTERS_STREAM)
-    first = max(info.state.first_seq, info.state.last_seq - limit + 1)
+    if info.state.messages == 0:
+        return []  # an empty stream reports sequence 0, which no message has
+    first = max(info.state.first_seq, info.state.last_seq - limit + 1, 1)
     letters = []
     for seq in range(first, info.state.last_seq + 1):
         try:

@@ -85,3 +85,13 @@ async def test_without_a_stack_it_says_where_it_looked(tmp_path: Path) -> None:
     result = await ventanilla("dlq", "list", "--data-dir", str(tmp_path / "nowhere"))
     assert result.exit_code == 1
     assert "no credentials" in result.output
+
+
+async def test_no_dead_letters_is_said_plainly(
+    js: JetStreamContext, nats_server: EmbeddedNats, data_dir: Path
+) -> None:
+    listed = await ventanilla(
+        "dlq", "list", "--data-dir", str(data_dir), "--nats-url", nats_server.url
+    )
+    assert listed.exit_code == 0, listed.output
+    assert "no dead letters" in listed.output
