@@ -45,6 +45,7 @@ HEADER_DEAD_LETTER_REASON = "Ventanilla-Dead-Letter-Reason"
 HEADER_ORIGIN_STREAM = "Ventanilla-Origin-Stream"
 HEADER_ORIGIN_SEQUENCE = "Ventanilla-Origin-Sequence"
 HEADER_ORIGIN_SUBJECT = "Ventanilla-Origin-Subject"
+HEADER_RETRY_OF = "Ventanilla-Retry-Of"  # the dead letter a retried message was taken from
 
 
 def submit_case(channel: str) -> str:

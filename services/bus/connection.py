@@ -47,7 +47,11 @@ async def connect(
     tls: ssl.SSLContext | None = None,
     connect_timeout: float = 5.0,
 ) -> Client:
-    """Connect or raise: a process that cannot reach the bus at start-up must fail loudly."""
+    """Connect or raise: a process that cannot reach the bus at start-up must fail loudly.
+
+    `url` may name several servers of a cluster, comma-separated; the client moves to another
+    one when its server goes away (it also learns the others from the server it reaches).
+    """
 
     async def on_error(exc: Exception) -> None:
         log.warning("nats error", error=type(exc).__name__, detail=str(exc))
@@ -65,7 +69,7 @@ async def connect(
         log.info("nats reconnected")
 
     await client.connect(
-        servers=[url],
+        servers=[u.strip() for u in url.split(",") if u.strip()],
         name=name,
         user_credentials=str(user_credentials) if user_credentials else None,
         nkeys_seed=str(login.nkey_seed) if login.nkey_seed else None,

@@ -7,6 +7,7 @@ for it: the adapters retry binding to their consumer, the ledger retries its rea
 """
 
 from collections.abc import Iterable
+from dataclasses import replace
 from datetime import timedelta
 
 from nats.errors import Error as NatsError
@@ -97,13 +98,20 @@ def adapter_consumer(entity: str) -> ConsumerConfig:
     )
 
 
-async def ensure_topology(js: JetStreamContext, entities: Iterable[str] = tuple(ENTITIES)) -> None:
-    """Streams, the idempotency bucket, and each entity's durable work consumer."""
+async def ensure_topology(
+    js: JetStreamContext, entities: Iterable[str] = tuple(ENTITIES), *, replicas: int = 1
+) -> None:
+    """Streams, the idempotency bucket, and each entity's durable work consumer.
+
+    `replicas` is how many servers of a cluster keep each stream, bucket and consumer (3 on a
+    three-node cluster: any one node may die without losing or blocking anything); a single
+    server has 1. Replicas are set when a stream is created; an existing stream is updated.
+    """
     for config in STREAMS:
-        await _ensure_stream(js, config)
-    await _ensure_bucket(js)
+        await _ensure_stream(js, replace(config, num_replicas=replicas))
+    await _ensure_bucket(js, replicas)
     for entity in entities:
-        await ensure_adapter_consumer(js, entity)
+        await ensure_adapter_consumer(js, entity, replicas)
 
 
 async def _ensure_stream(js: JetStreamContext, config: StreamConfig) -> None:
@@ -120,7 +128,7 @@ async def _ensure_stream(js: JetStreamContext, config: StreamConfig) -> None:
     await js.update_stream(config)
 
 
-async def _ensure_bucket(js: JetStreamContext) -> None:
+async def _ensure_bucket(js: JetStreamContext, replicas: int = 1) -> None:
     try:
         await js.key_value(subjects.IDEMPOTENCY_BUCKET)
     except (NotFoundError, NatsError):
@@ -130,9 +138,13 @@ async def _ensure_bucket(js: JetStreamContext) -> None:
                 history=1,
                 ttl=IDEMPOTENCY_TTL.total_seconds(),
                 storage=StorageType.FILE,
+                replicas=replicas,
             )
         )
 
 
-async def ensure_adapter_consumer(js: JetStreamContext, entity: str) -> None:
-    await js.add_consumer(subjects.WORK_STREAM, adapter_consumer(entity))
+async def ensure_adapter_consumer(js: JetStreamContext, entity: str, replicas: int = 1) -> None:
+    config = adapter_consumer(entity)
+    if replicas != 1:
+        config = replace(config, num_replicas=replicas)
+    await js.add_consumer(subjects.WORK_STREAM, config)

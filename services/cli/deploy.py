@@ -64,6 +64,10 @@ def topology(
         Path, typer.Option(help="The bus owner's seed file (users/admin.nk).", exists=True)
     ],
     tls_ca: TlsCaOption = None,
+    replicas: Annotated[
+        int,
+        typer.Option(help="Servers that keep each stream: 3 on a three-node cluster.", min=1),
+    ] = 1,
 ) -> None:
     """Create or update the streams, the KV bucket and the entities' consumers."""
 
@@ -72,7 +76,7 @@ def topology(
             nats_url, "ventanilla-deploy", login=BusLogin.from_seed_file(credentials, tls_ca)
         )
         try:
-            await ensure_topology(nc.jetstream())
+            await ensure_topology(nc.jetstream(), replicas=replicas)
         finally:
             await nc.close()
 

@@ -283,6 +283,18 @@ def test_case_show_reads_the_ledger_in_the_data_dir(stack: Stack) -> None:
     assert "DL 1211" in history.stdout
 
 
+def test_dlq_list_connects_as_the_bus_owner_with_the_data_dirs_seed(stack: Stack) -> None:
+    listed = subprocess.run(
+        [*ventanilla(), "dlq", "list", "--data-dir", str(stack.data_dir)],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "COLUMNS": "200"},
+        timeout=60,
+    )
+    assert listed.returncode == 0, listed.stdout + listed.stderr
+    assert "no dead letters" in listed.stdout  # every case so far was well formed
+
+
 def test_a_second_up_on_the_same_data_dir_is_refused(stack: Stack) -> None:
     second = subprocess.run(
         up_command(stack.data_dir, http_port=0),

@@ -1,0 +1,83 @@
+"""Faults in a three-node JetStream cluster with R3 streams: one node killed while the load
+goes on, and all three at once (a power cut, every write fsynced before it was acknowledged).
+
+The load goes straight onto the command stream, as the gateway publishes it; a case counts as
+accepted once the cluster acknowledged its command.
+"""
+
+import asyncio
+import random
+from pathlib import Path
+
+import pytest
+
+from .cluster import ClusterStack, cluster_stack
+from .load import LoadReport, mixed_orders, submit_over_nats
+from .scenario import CASES, SEED, Load, Progress, random_point, run_scenario
+
+pytestmark = [pytest.mark.faults, pytest.mark.timeout(600)]
+
+
+def nats_load(stack: ClusterStack, seed: int) -> Load:
+    orders = mixed_orders(CASES, seed)
+
+    async def load(progress: Progress) -> LoadReport:
+        nc = await stack.cluster.client("faults-load")
+        try:
+            return await submit_over_nats(nc.jetstream(), orders, on_accepted=progress.update)
+        finally:
+            await nc.close()
+
+    return load
+
+
+async def test_one_node_of_three_killed_while_the_load_goes_on(
+    tmp_path: Path, results_file: Path | None
+) -> None:
+    rng = random.Random(SEED + 6)
+    async with cluster_stack(tmp_path) as stack:
+        victim = rng.choice(stack.cluster.nodes)
+
+        async def fault(progress: Progress) -> None:
+            await progress.reached(random_point(rng, 0.1, 0.4))
+            victim.kill()
+            progress.note(f"SIGKILL {victim.name}")
+            await progress.reached(min(CASES, progress.accepted + 100))  # load goes on without it
+            await asyncio.to_thread(victim.start)
+            progress.note(f"{victim.name} restarted on its store")
+
+        tally = await run_scenario(
+            "cluster: one node of three killed, R3",
+            load=nats_load(stack, SEED + 6),
+            fault=fault,
+            store=stack.store,
+            backoffices=stack.backoffices,
+            results_file=results_file,
+        )
+    assert tally.clean, tally.problems
+    assert tally.final == tally.submitted >= CASES
+
+
+async def test_all_three_nodes_killed_at_once(tmp_path: Path, results_file: Path | None) -> None:
+    rng = random.Random(SEED + 7)
+    async with cluster_stack(tmp_path) as stack:
+
+        async def fault(progress: Progress) -> None:
+            await progress.reached(random_point(rng, 0.2, 0.6))
+            for node in stack.cluster.nodes:
+                node.kill()
+            progress.note("SIGKILL nats-1, nats-2, nats-3 (power cut)")
+            await asyncio.sleep(rng.uniform(0.5, 2.0))
+            await asyncio.gather(*(asyncio.to_thread(n.start) for n in stack.cluster.nodes))
+            progress.note("all three nodes restarted on their stores")
+
+        tally = await run_scenario(
+            "cluster: all three nodes killed at once, sync_interval always",
+            load=nats_load(stack, SEED + 7),
+            fault=fault,
+            store=stack.store,
+            backoffices=stack.backoffices,
+            results_file=results_file,
+        )
+    assert tally.clean, tally.problems
+    assert tally.final == tally.submitted >= CASES

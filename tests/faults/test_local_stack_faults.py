@@ -1,0 +1,170 @@
+"""Faults in a running `ventanilla up`: SIGKILL of one of its processes at a random moment under
+a steady load of mixed cases, a restart by its supervisor, then the count: nothing lost, nothing
+recorded or done twice.
+"""
+
+import asyncio
+import random
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from services.stack.natsd import nats_server_binary
+
+from .load import LoadReport, mixed_orders, submit_over_http
+from .scenario import CASES, SEED, Load, Progress, random_point, run_scenario
+from .upstack import UpStack, ventanilla_up
+
+pytestmark = [pytest.mark.faults, pytest.mark.timeout(600)]
+
+
+@pytest.fixture
+def stack(tmp_path: Path) -> Iterator[UpStack]:
+    with ventanilla_up(tmp_path) as running:
+        yield running
+
+
+def http_load(stack: UpStack, seed: int) -> Load:
+    """CASES mixed cases over HTTP, each retried with its own Idempotency-Key until accepted."""
+    orders = mixed_orders(CASES, seed)
+
+    async def load(progress: Progress) -> LoadReport:
+        return await submit_over_http(
+            stack.credentials.gateway_url, stack.token, orders, on_accepted=progress.update
+        )
+
+    return load
+
+
+async def test_an_adapter_killed_twice_in_a_row(stack: UpStack, results_file: Path | None) -> None:
+    rng = random.Random(SEED + 1)
+    victim = "ventanilla adapter banco-nacion"  # every procedure but one pays a fee
+
+    async def fault(progress: Progress) -> None:
+        await progress.reached(random_point(rng, 0.1, 0.4))
+        for round_ in (1, 2):
+            pid = stack.kill(victim)
+            progress.note(f"SIGKILL {victim} (pid {pid}), kill {round_} of 2")
+            new = await stack.wait_restarted(victim, pid)
+            progress.note(f"{victim} restarted (pid {new})")
+            await asyncio.sleep(rng.uniform(0.2, 2.0))
+
+    tally = await run_scenario(
+        "adapter killed twice",
+        load=http_load(stack, SEED + 1),
+        fault=fault,
+        store=stack.store,
+        backoffices=stack.backoffices,
+        results_file=results_file,
+    )
+    assert tally.clean, tally.problems
+    assert tally.final == tally.submitted >= CASES
+
+
+async def test_the_ledger_killed_between_save_and_publish(
+    tmp_path: Path, results_file: Path | None
+) -> None:
+    rng = random.Random(SEED + 2)
+    # Some 2,000 saves for 500 cases: crash after a random one of the first few hundred.
+    crash_at = rng.randint(150, 600)
+    marker = tmp_path / "failpoint-fired"
+    env = {
+        "VENTANILLA_FAILPOINTS": f"ledger.after-save={crash_at}",
+        "VENTANILLA_FAILPOINTS_ONCE": str(marker),
+    }
+    with ventanilla_up(tmp_path, env) as stack:
+        first = stack.child("ventanilla ledger")
+
+        async def fault(progress: Progress) -> None:
+            while not marker.exists():
+                await asyncio.sleep(0.05)
+            progress.note(f"ledger died at its save #{crash_at}, before publishing it")
+            new = await stack.wait_restarted("ventanilla ledger", first)
+            progress.note(f"ledger restarted (pid {new})")
+
+        tally = await run_scenario(
+            "ledger killed between save and publish",
+            load=http_load(stack, SEED + 2),
+            fault=fault,
+            store=stack.store,
+            backoffices=stack.backoffices,
+            results_file=results_file,
+        )
+    assert tally.clean, tally.problems
+    assert tally.final == tally.submitted >= CASES
+
+
+async def test_the_ledger_killed_while_consuming_results(
+    stack: UpStack, results_file: Path | None
+) -> None:
+    rng = random.Random(SEED + 3)
+
+    async def fault(progress: Progress) -> None:
+        await progress.reached(random_point(rng, 0.3, 0.8))
+        pid = stack.kill("ventanilla ledger")
+        progress.note(f"SIGKILL ventanilla ledger (pid {pid})")
+        new = await stack.wait_restarted("ventanilla ledger", pid)
+        progress.note(f"ledger restarted (pid {new})")
+
+    tally = await run_scenario(
+        "ledger killed while consuming results",
+        load=http_load(stack, SEED + 3),
+        fault=fault,
+        store=stack.store,
+        backoffices=stack.backoffices,
+        results_file=results_file,
+    )
+    assert tally.clean, tally.problems
+    assert tally.final == tally.submitted >= CASES
+
+
+async def test_the_gateway_killed_while_clients_retry_with_the_same_key(
+    stack: UpStack, results_file: Path | None
+) -> None:
+    rng = random.Random(SEED + 4)
+
+    async def fault(progress: Progress) -> None:
+        for round_ in (1, 2):
+            await progress.reached(random_point(rng, 0.2 * round_, 0.2 * round_ + 0.2))
+            pid = stack.kill("ventanilla gateway")
+            progress.note(f"SIGKILL ventanilla gateway (pid {pid}), kill {round_} of 2")
+            new = await stack.wait_restarted("ventanilla gateway", pid)
+            progress.note(f"gateway restarted (pid {new})")
+
+    load = http_load(stack, SEED + 4)
+    tally = await run_scenario(
+        "gateway killed twice, clients retry with the same key",
+        load=load,
+        fault=fault,
+        store=stack.store,
+        backoffices=stack.backoffices,
+        results_file=results_file,
+    )
+    assert tally.clean, tally.problems
+    assert tally.final == tally.submitted >= CASES
+
+
+async def test_the_nats_server_killed_and_restarted_on_its_store(
+    stack: UpStack, results_file: Path | None
+) -> None:
+    rng = random.Random(SEED + 5)
+    server = str(nats_server_binary())
+
+    async def fault(progress: Progress) -> None:
+        await progress.reached(random_point(rng, 0.2, 0.6))
+        pid = stack.kill(server)
+        progress.note(f"SIGKILL nats-server (pid {pid})")
+        new = await stack.wait_restarted(server, pid)
+        progress.note(f"nats-server restarted on the same store and ports (pid {new})")
+
+    tally = await run_scenario(
+        "nats-server killed, restarted on its file store",
+        load=http_load(stack, SEED + 5),
+        fault=fault,
+        store=stack.store,
+        backoffices=stack.backoffices,
+        results_file=results_file,
+    )
+    assert tally.clean, tally.problems
+    assert tally.final == tally.submitted >= CASES

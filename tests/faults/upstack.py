@@ -1,0 +1,149 @@
+"""`ventanilla up` as the system under fault: a real process tree on free ports in a temp dir.
+
+Its children are found by the titles they give themselves (`ventanilla ledger`, `ventanilla
+adapter reniec`, `ventanilla gateway`, and nats-server by its binary) and killed with SIGKILL;
+the supervisor of `up` restarts them, as it would in production.
+"""
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TypeVar
+
+from services.case_ledger.store import LedgerStore
+from services.credentials import DevCredentials
+from services.datadir import DataDir
+
+T = TypeVar("T")
+
+
+def ventanilla() -> list[str]:
+    script = Path(sys.executable).parent / "ventanilla"
+    return [str(script)] if script.exists() else [sys.executable, "-m", "services.cli"]
+
+
+def children_of(parent: int) -> dict[int, str]:
+    """pid → command line of the live children of `parent`, read from /proc."""
+    found = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+            cmdline = (entry / "cmdline").read_bytes()
+        except OSError:
+            continue
+        state, ppid = stat.rsplit(")", 1)[1].split()[:2]
+        if int(ppid) == parent and state != "Z":
+            found[int(entry.name)] = cmdline.replace(b"\0", b" ").decode().strip()
+    return found
+
+
+def eventually(probe: Callable[[], T | None], timeout: float, what: str) -> T:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = probe()
+        if value is not None:
+            return value
+        time.sleep(0.1)
+    raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+
+
+@dataclass
+class UpStack:
+    process: subprocess.Popen[bytes]
+    data_dir: Path
+    output_file: Path
+    credentials: DevCredentials
+    token: str  # a channel token without the demo tokens' rate limit
+
+    @property
+    def store(self) -> LedgerStore:
+        return LedgerStore(DataDir(self.data_dir).ledger_store_url())
+
+    @property
+    def backoffices(self) -> Path:
+        return DataDir(self.data_dir).backoffices
+
+    def child(self, title: str) -> int:
+        """The pid of the child whose command line is `title` (or starts with it)."""
+        matches = [
+            pid
+            for pid, args in children_of(self.process.pid).items()
+            if args == title or args.startswith(title + " ")
+        ]
+        assert len(matches) == 1, f"{title!r} among {children_of(self.process.pid)}"
+        return matches[0]
+
+    def kill(self, title: str) -> int:
+        pid = self.child(title)
+        os.kill(pid, signal.SIGKILL)
+        return pid
+
+    async def wait_restarted(self, title: str, old_pid: int, within: float = 60.0) -> int:
+        """Until `up` has started `title` again under a new pid."""
+        async with asyncio.timeout(within):
+            while True:
+                pids = [
+                    pid
+                    for pid, args in children_of(self.process.pid).items()
+                    if (args == title or args.startswith(title + " ")) and pid != old_pid
+                ]
+                if pids:
+                    return pids[0]
+                await asyncio.sleep(0.1)
+
+
+@contextmanager
+def ventanilla_up(root: Path, env: dict[str, str] | None = None) -> Iterator[UpStack]:
+    """`ventanilla up` in `root`, with `env` added to its environment (its children inherit it)."""
+    data_dir, output_file = root / "var", root / "up.out"
+    args = ["--data-dir", str(data_dir), "--http-port", "0", "--nats-port", "0"]
+    with output_file.open("wb") as out:
+        process = subprocess.Popen(
+            [*ventanilla(), "up", *args],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+            env={**os.environ, "COLUMNS": "200", **(env or {})},
+        )
+    try:
+        eventually(
+            lambda: "ready" in output_file.read_text() or None if process.poll() is None else 1,
+            120,
+            "`ventanilla up` to print ready",
+        )
+        assert process.poll() is None, output_file.read_text()
+        credentials = DevCredentials.model_validate_json(
+            DataDir(data_dir).dev_credentials.read_text()
+        )
+        issue = ["token", "issue", "--channel", "mac-lima-norte", "--rate", "100000"]
+        issued = subprocess.run(
+            [*ventanilla(), *issue, "--data-dir", str(data_dir)],
+            capture_output=True,
+            text=True,
+            check=True,
+            env={**os.environ, "COLUMNS": "200"},
+        )
+        token = next(
+            words[1]
+            for words in (line.split() for line in issued.stdout.splitlines())
+            if len(words) == 2 and words[0] == "token"
+        )
+        yield UpStack(process, data_dir, output_file, credentials, token)
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGINT)
+            try:
+                process.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait()
