@@ -87,6 +87,12 @@ async def run_scenario(
     return tally
 
 
+def assert_nothing_lost_or_doubled(tally: Tally) -> None:
+    """What every scenario must show: each accepted case final once, each effect done once."""
+    assert tally.clean, tally.problems
+    assert tally.final == tally.submitted >= CASES
+
+
 async def _settle(store: LedgerStore, accepted: list[UUID], within: float) -> None:
     watch = FinalWatch(store)
     wanted = set(accepted)

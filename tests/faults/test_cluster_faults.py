@@ -13,7 +13,15 @@ import pytest
 
 from .cluster import ClusterStack, cluster_stack
 from .load import LoadReport, mixed_orders, submit_over_nats
-from .scenario import CASES, SEED, Load, Progress, random_point, run_scenario
+from .scenario import (
+    CASES,
+    SEED,
+    Load,
+    Progress,
+    assert_nothing_lost_or_doubled,
+    random_point,
+    run_scenario,
+)
 
 pytestmark = [pytest.mark.faults, pytest.mark.timeout(600)]
 
@@ -54,8 +62,7 @@ async def test_one_node_of_three_killed_while_the_load_goes_on(
             backoffices=stack.backoffices,
             results_file=results_file,
         )
-    assert tally.clean, tally.problems
-    assert tally.final == tally.submitted >= CASES
+    assert_nothing_lost_or_doubled(tally)
 
 
 async def test_all_three_nodes_killed_at_once(tmp_path: Path, results_file: Path | None) -> None:
@@ -79,5 +86,4 @@ async def test_all_three_nodes_killed_at_once(tmp_path: Path, results_file: Path
             backoffices=stack.backoffices,
             results_file=results_file,
         )
-    assert tally.clean, tally.problems
-    assert tally.final == tally.submitted >= CASES
+    assert_nothing_lost_or_doubled(tally)

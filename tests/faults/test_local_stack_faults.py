@@ -13,7 +13,15 @@ import pytest
 from services.stack.natsd import nats_server_binary
 
 from .load import LoadReport, mixed_orders, submit_over_http
-from .scenario import CASES, SEED, Load, Progress, random_point, run_scenario
+from .scenario import (
+    CASES,
+    SEED,
+    Load,
+    Progress,
+    assert_nothing_lost_or_doubled,
+    random_point,
+    run_scenario,
+)
 from .upstack import UpStack, ventanilla_up
 
 pytestmark = [pytest.mark.faults, pytest.mark.timeout(600)]
@@ -58,8 +66,7 @@ async def test_an_adapter_killed_twice_in_a_row(stack: UpStack, results_file: Pa
         backoffices=stack.backoffices,
         results_file=results_file,
     )
-    assert tally.clean, tally.problems
-    assert tally.final == tally.submitted >= CASES
+    assert_nothing_lost_or_doubled(tally)
 
 
 async def test_the_ledger_killed_between_save_and_publish(
@@ -91,8 +98,7 @@ async def test_the_ledger_killed_between_save_and_publish(
             backoffices=stack.backoffices,
             results_file=results_file,
         )
-    assert tally.clean, tally.problems
-    assert tally.final == tally.submitted >= CASES
+    assert_nothing_lost_or_doubled(tally)
 
 
 async def test_the_ledger_killed_while_consuming_results(
@@ -115,8 +121,7 @@ async def test_the_ledger_killed_while_consuming_results(
         backoffices=stack.backoffices,
         results_file=results_file,
     )
-    assert tally.clean, tally.problems
-    assert tally.final == tally.submitted >= CASES
+    assert_nothing_lost_or_doubled(tally)
 
 
 async def test_the_gateway_killed_while_clients_retry_with_the_same_key(
@@ -141,8 +146,7 @@ async def test_the_gateway_killed_while_clients_retry_with_the_same_key(
         backoffices=stack.backoffices,
         results_file=results_file,
     )
-    assert tally.clean, tally.problems
-    assert tally.final == tally.submitted >= CASES
+    assert_nothing_lost_or_doubled(tally)
 
 
 async def test_the_nats_server_killed_and_restarted_on_its_store(
@@ -166,5 +170,4 @@ async def test_the_nats_server_killed_and_restarted_on_its_store(
         backoffices=stack.backoffices,
         results_file=results_file,
     )
-    assert tally.clean, tally.problems
-    assert tally.final == tally.submitted >= CASES
+    assert_nothing_lost_or_doubled(tally)

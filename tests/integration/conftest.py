@@ -7,8 +7,12 @@ from pathlib import Path
 
 import psycopg
 import pytest
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 from schemas.procedures import catalog
+from services.bus.tracing import use_tracer_provider
 from services.case_ledger.application import CaseLedger
 from services.case_ledger.store import LedgerStore
 
@@ -51,3 +55,15 @@ def store(request: pytest.FixtureRequest) -> LedgerStore:
     """Every store the ledger supports in production, one test body for both."""
     fixture: LedgerStore = request.getfixturevalue(f"{request.param}_store")
     return fixture
+
+
+@pytest.fixture
+def spans() -> Iterator[InMemorySpanExporter]:
+    """Every span this process finishes, through a provider handed to our code explicitly
+    (OpenTelemetry lets a process install its global provider only once)."""
+    exporter = InMemorySpanExporter()
+    provider = TracerProvider()
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    use_tracer_provider(provider)
+    yield exporter
+    use_tracer_provider(None)

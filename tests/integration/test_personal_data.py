@@ -9,19 +9,16 @@ header on the bus (an admin subscribed to `>`). Identifiers there are case ids a
 import asyncio
 import json
 import logging
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 from uuid import UUID, uuid4
 
 import httpx
 import pytest
 from nats.aio.msg import Msg
-from opentelemetry.sdk.trace import TracerProvider
-from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from structlog.testing import capture_logs
 
-from services.bus.tracing import use_tracer_provider
 from services.case_ledger.store import LedgerStore
 from services.credentials import Principal, TokenFile, TokenRecord, hash_token
 from services.entity_adapters.backoffices.demo import RENIEC_REGISTRY
@@ -46,16 +43,6 @@ def personal_data() -> set[str]:
             name for name in f"{person.given_names} {person.surnames}".split() if len(name) > 3
         }
     return found
-
-
-@pytest.fixture
-def spans() -> Iterator[InMemorySpanExporter]:
-    exporter = InMemorySpanExporter()
-    provider = TracerProvider()
-    provider.add_span_processor(SimpleSpanProcessor(exporter))
-    use_tracer_provider(provider)
-    yield exporter
-    use_tracer_provider(None)
 
 
 @pytest.fixture

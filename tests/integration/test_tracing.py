@@ -1,30 +1,16 @@
 """One trace follows a case across the bus: channel, ledger, each entity, back to the ledger."""
 
-from collections.abc import Iterator
-
 import pytest
 from nats.js import JetStreamContext
-from opentelemetry.sdk.trace import TracerProvider
-from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
-from services.bus.tracing import tracer, use_tracer_provider
+from services.bus.tracing import tracer
 from services.case_ledger.store import LedgerStore
 from services.stack.natsd import EmbeddedNats
 from tests.factories import submit_command
 from tests.integration.stack import local_stack, submit
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture
-def spans() -> Iterator[InMemorySpanExporter]:
-    exporter = InMemorySpanExporter()
-    provider = TracerProvider()
-    provider.add_span_processor(SimpleSpanProcessor(exporter))
-    use_tracer_provider(provider)
-    yield exporter
-    use_tracer_provider(None)
 
 
 async def test_the_w3c_trace_of_a_submission_reaches_every_hop(
