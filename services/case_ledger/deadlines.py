@@ -11,7 +11,7 @@ a late answer to an expired attempt is ignored by the case (it is no longer the 
 
 import asyncio
 import contextlib
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from uuid import UUID
 
 import structlog
@@ -35,8 +35,15 @@ class DeadlineWatch:
         self.interval = interval
         self.batch = batch
         self.position = 0
-        # When each open case must be looked at next (a step's deadline); None: as soon as seen.
+        # When each open case must be looked at next (a step's deadline); None: at the next round.
         self.due: dict[UUID, datetime | None] = {}
+        # No step of any procedure is due sooner than this after its dispatch, so a case that
+        # was dispatched after the previous round need not be read before then.
+        self.shortest_deadline: timedelta = min(
+            (step.deadline for proc in ledger.catalog.values() for step in proc.steps),
+            default=timedelta(0),
+        )
+        self.followed_at: datetime | None = None
 
     async def run(self, stop: asyncio.Event) -> None:
         while not stop.is_set():
@@ -49,6 +56,10 @@ class DeadlineWatch:
                 await asyncio.wait_for(stop.wait(), timeout=self.interval)
 
     async def follow_log(self) -> None:
+        started = datetime.now(UTC)
+        # What appears now was written after the previous round began: not due before this.
+        # The first round reads the whole log, with dispatches of any age: look at them all.
+        not_before = None if self.followed_at is None else self.followed_at + self.shortest_deadline
         while True:
             notifications = await self.writer.run(
                 self.ledger.notifications_after, self.position, self.batch
@@ -57,13 +68,22 @@ class DeadlineWatch:
                 event_type = notification.topic.rsplit(".", 1)[-1]
                 case_id = UUID(str(notification.originator_id))
                 if event_type in _WAITING:
-                    # Compute the exact deadline from the case itself at the next sweep.
-                    self.due[case_id] = None
+                    self._look_by(case_id, not_before)
                 elif event_type in _FINAL:
                     self.due.pop(case_id, None)
                 self.position = notification.id
             if len(notifications) < self.batch:
+                self.followed_at = started
                 return
+
+    def _look_by(self, case_id: UUID, moment: datetime | None) -> None:
+        """Look at the case by `moment` (None: at the next round), or sooner if already due."""
+        if case_id not in self.due:
+            self.due[case_id] = moment
+            return
+        current = self.due[case_id]
+        if current is not None and (moment is None or moment < current):
+            self.due[case_id] = moment
 
     async def expire_due(self, now: datetime) -> None:
         for case_id, due in list(self.due.items()):
