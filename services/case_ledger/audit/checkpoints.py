@@ -52,24 +52,35 @@ class CheckpointLog:
             out.write(line)
 
 
-def build_checkpoint(
-    records: Iterable[LedgerRecord], key: Ed25519PrivateKey, signed_at: datetime | None = None
-) -> Checkpoint | None:
-    """Sign the Merkle root over `records` (every event up to a position); None when empty."""
-    frontier, last = Frontier(), None
-    for record in records:
-        frontier.append(leaf_hash(record.position, stored_hash(record.state)))
-        last = record
-    if last is None:
-        return None
-    head = Head(last.position, last.case_id, last.version, stored_hash(last.state).hex())
-    moment = (signed_at or datetime.now(UTC)).astimezone(UTC)
-    unsigned = Checkpoint(
-        position=last.position,
-        tree_size=frontier.size,
-        root=frontier.root().hex(),
-        head=head,
-        signed_at=moment.isoformat(timespec="seconds"),
-        key_id=key_id(key.public_key()),
-    )
-    return unsigned.signed(key)
+class SignedTree:
+    """The Merkle frontier over the events read so far, grown as the ledger grows.
+
+    The ledger process keeps one for its life, so each periodic checkpoint reads only the events
+    recorded since the previous one instead of the whole log (verification still reads it all).
+    """
+
+    def __init__(self) -> None:
+        self.frontier = Frontier()
+        self.last: LedgerRecord | None = None
+
+    def extend(self, records: Iterable[LedgerRecord]) -> None:
+        for record in records:
+            self.frontier.append(leaf_hash(record.position, stored_hash(record.state)))
+            self.last = record
+
+    def sign(self, key: Ed25519PrivateKey, signed_at: datetime | None = None) -> Checkpoint | None:
+        """The signed root over every event so far; None before the first one."""
+        last = self.last
+        if last is None:
+            return None
+        head = Head(last.position, last.case_id, last.version, stored_hash(last.state).hex())
+        moment = (signed_at or datetime.now(UTC)).astimezone(UTC)
+        unsigned = Checkpoint(
+            position=last.position,
+            tree_size=self.frontier.size,
+            root=self.frontier.root().hex(),
+            head=head,
+            signed_at=moment.isoformat(timespec="seconds"),
+            key_id=key_id(key.public_key()),
+        )
+        return unsigned.signed(key)

@@ -10,7 +10,7 @@ from typing import Any, Protocol
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from .bundle import NotCovered, build_bundle
-from .checkpoints import CheckpointLog, build_checkpoint
+from .checkpoints import CheckpointLog, SignedTree
 from .keys import load_signing_key
 from .records import NotificationLog, read_records
 from .signed import Checkpoint
@@ -32,6 +32,7 @@ class LedgerAudit:
         self.recorder = recorder
         self.files = files
         self.log = CheckpointLog(files.checkpoints)
+        self.tree = SignedTree()
 
     def checkpoint(self) -> Checkpoint | None:
         """Sign every event so far, unless the latest checkpoint already covers them all."""
@@ -40,7 +41,9 @@ class LedgerAudit:
         if stop == 0 or (latest is not None and latest.position >= stop):
             return latest
         key = load_signing_key(self.files.signing_key, create=True)
-        checkpoint = build_checkpoint(read_records(self.recorder, stop=stop), key)
+        start = self.tree.last.position + 1 if self.tree.last is not None else 1
+        self.tree.extend(read_records(self.recorder, start=start, stop=stop))
+        checkpoint = self.tree.sign(key)
         if checkpoint is not None:
             self.log.append(checkpoint)
         return checkpoint
