@@ -8,8 +8,6 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from schemas.citizens import CitizenRef
 
-SCHEMA_VERSION = 1
-
 
 class Actor(BaseModel):
     """Who did something: a channel, an entity, the ledger or an operator."""

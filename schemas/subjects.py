@@ -37,9 +37,6 @@ LEDGER_QUERY_HISTORY = f"{PREFIX}.ledger.query.history"
 LEDGER_QUERY_ACCESS_LOG = f"{PREFIX}.ledger.query.access-log"
 LEDGER_PING = f"{PREFIX}.ledger.ping"
 
-LEDGER_COMMANDS_CONSUMER = "ledger-commands"
-LEDGER_RESULTS_CONSUMER = "ledger-results"
-
 # Headers of our own, beside the standard Nats-Msg-Id and W3C traceparent.
 HEADER_DEAD_LETTER_REASON = "Ventanilla-Dead-Letter-Reason"
 HEADER_ORIGIN_STREAM = "Ventanilla-Origin-Stream"

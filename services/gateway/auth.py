@@ -34,10 +34,6 @@ class TokenBook:
         self._signature: FileSignature | None = None
         self._tokens: dict[str, TokenRecord] = {}
 
-    def principal_for(self, token: str) -> Principal | None:
-        record = self.record_for(token)
-        return record.principal if record else None
-
     def record_for(self, token: str) -> TokenRecord | None:
         self._refresh()
         return self._tokens.get(hash_token(token))
@@ -114,6 +110,16 @@ def may_follow_cases(principal: Principal) -> None:
     if principal.kind == "operator":
         raise Forbidden("Operator tokens cannot read cases; use a channel or auditor token.")
     require(principal, "cases:read")
+
+
+def holding(authenticate: Authenticate, scope: Scope) -> Authenticate:
+    """A route dependency: the authenticated caller, if its token has `scope` (else 403)."""
+
+    async def caller(principal: Annotated[Principal, Depends(authenticate)]) -> Principal:
+        require(principal, scope)
+        return principal
+
+    return caller
 
 
 def require(principal: Principal, scope: Scope) -> None:

@@ -60,14 +60,6 @@ class Tally:
         return json.dumps({**fields, "problems": self.problems[:20]})
 
 
-@dataclass
-class _Case:
-    events: list[Any] = field(default_factory=list)
-
-    def types(self) -> Counter[str]:
-        return Counter(type(e).__name__ for e in self.events)
-
-
 def read_ledger(store: LedgerStore) -> dict[UUID, list[Any]]:
     """Every case's events, in order, read from the notification log."""
     ledger = CaseLedger(catalog(), store.environment())

@@ -4,7 +4,6 @@ Only the process boundary is missing; tests about crashes start the ledger as a 
 """
 
 import asyncio
-import json
 import os
 import subprocess
 import sys
@@ -12,7 +11,6 @@ from collections.abc import AsyncIterator, Callable, Iterable, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 from uuid import UUID
 
 from nats.js import JetStreamContext
@@ -177,7 +175,3 @@ def ledger_process(
 
 def event_types(ledger: CaseLedger, case_id: UUID) -> list[str]:
     return [e.type for e in ledger.case_history(case_id).events]
-
-
-def dump(obj: Any) -> str:
-    return json.dumps(obj, default=str)
