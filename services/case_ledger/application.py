@@ -155,7 +155,7 @@ class CaseLedger(Application[UUID]):
         proc = self.catalog[case.procedure]
         overdue = case.overdue_steps(proc, now)
         for step_id in overdue:
-            deadline = proc.step(case.steps[step_id].get("compensates") or step_id).deadline
+            deadline = case.deadline_of(proc, step_id)
             case.expire(step_id, f"no answer within the deadline of {deadline}")
             log.warning("step deadline passed", case_id=str(case_id), step_id=step_id)
         if overdue:
@@ -234,39 +234,28 @@ class CaseLedger(Application[UUID]):
         events = list(self.events.get(case_id))
         if not events:
             raise CaseNotFound(str(case_id))
-        entries = [
-            HistoryEntry(
-                position=e.originator_version,
-                type=type(e).__name__,
-                occurred_at=e.timestamp,  # type: ignore[attr-defined]  # every CaseFile event has one
-                actor=dict(getattr(e, "actor", {})),
-                data=_event_data(e),
-            )
-            for e in events
-        ]
-        first = events[0]
-        return CaseHistory(case_id=case_id, channel=first.channel, events=entries)  # type: ignore[attr-defined]
+        return _history(case_id, events)
 
     def case_replay(
         self, case_id: UUID, *, as_of: datetime | None = None, version: int | None = None
     ) -> CaseHistory:
         """The case as it stood at a moment or a version, with its events up to that point."""
-        events = list(self.events.get(case_id))
+        events: list[Any] = list(self.events.get(case_id))
         if not events:
             raise CaseNotFound(str(case_id))
         if as_of is not None:
-            events = [e for e in events if e.timestamp <= as_of]  # type: ignore[attr-defined]
+            events = [e for e in events if e.timestamp <= as_of]
         if version is not None:
             events = [e for e in events if e.originator_version <= version]
         if not events:
             raise CaseNotFound(f"{case_id} did not exist yet")
-        last = events[-1].originator_version
-        case: object = self.repository.get(case_id, version=last)
+        case: Any = None
+        for event in events:  # the case as of its last event here, from the events in hand
+            case = event.mutate(case)
         assert isinstance(case, CaseFile)
-        history = self.case_history(case_id)
-        return history.model_copy(
+        last = events[-1].originator_version
+        return _history(case_id, events).model_copy(
             update={
-                "events": [e for e in history.events if e.position <= last],
                 "as_of": as_of,
                 "version": last,
                 "state": _view(case, self.catalog[case.procedure]),
@@ -398,6 +387,20 @@ def _delivery(event: Any) -> Delivery:
         sent_at=event.timestamp,
         request=dict(event.request),
     )
+
+
+def _history(case_id: UUID, events: list[Any]) -> CaseHistory:
+    entries = [
+        HistoryEntry(
+            position=e.originator_version,
+            type=type(e).__name__,
+            occurred_at=e.timestamp,  # every CaseFile event has one
+            actor=dict(getattr(e, "actor", {})),
+            data=_event_data(e),
+        )
+        for e in events
+    ]
+    return CaseHistory(case_id=case_id, channel=events[0].channel, events=entries)
 
 
 def _step_view(step_id: str, step: dict[str, Any]) -> StepView:

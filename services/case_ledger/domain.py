@@ -4,7 +4,7 @@ Public methods check the rules and decide; the `@event` methods only change stat
 the stored events rebuilds exactly the same case.
 """
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID
 
@@ -190,11 +190,13 @@ class CaseFile(Aggregate):
             actor=dict(LEDGER_ACTOR),
         )
 
-    @staticmethod
-    def _due(proc: ProcedureSpec, step_id: str, step: dict[str, Any]) -> datetime:
-        spec = proc.step(step.get("compensates") or step_id)
+    def deadline_of(self, proc: ProcedureSpec, step_id: str) -> timedelta:
+        """The entity's deadline (ANS) for a step; a compensation has its step's."""
+        return proc.step(self.steps[step_id].get("compensates") or step_id).deadline
+
+    def _due(self, proc: ProcedureSpec, step_id: str, step: dict[str, Any]) -> datetime:
         dispatched_at: datetime = step["dispatched_at"]
-        return dispatched_at + spec.deadline
+        return dispatched_at + self.deadline_of(proc, step_id)
 
     def _record_compensation(
         self,
