@@ -8,7 +8,7 @@ from schemas.citizens import DNI_PATTERN
 from schemas.views import CitizenAccessLog
 from services.credentials import Principal
 
-from ..auth import Authenticate, require
+from ..auth import Authenticate, holding
 from ..case_bus import CaseBus
 from ..problems import problem_content
 from .cases import INVALID, UNAUTHENTICATED, UNAVAILABLE
@@ -23,9 +23,7 @@ DOCUMENT_NUMBER = Path(
 def citizen_routes(bus: CaseBus, authenticate: Authenticate) -> APIRouter:
     router = APIRouter(prefix="/v1/citizens", tags=["citizens"])
 
-    async def auditor(principal: Annotated[Principal, Depends(authenticate)]) -> Principal:
-        require(principal, "audit:read")
-        return principal
+    auditor = holding(authenticate, "audit:read")
 
     @router.get(
         "/{document_number}/access-log",

@@ -7,7 +7,7 @@ from fastapi import APIRouter, Depends
 from schemas.views import BusOverview
 from services.credentials import Principal
 
-from ..auth import Authenticate, require
+from ..auth import Authenticate, holding
 from ..case_bus import CaseBus
 from ..problems import problem_content
 from .cases import UNAUTHENTICATED, UNAVAILABLE
@@ -16,9 +16,7 @@ from .cases import UNAUTHENTICATED, UNAVAILABLE
 def operation_routes(bus: CaseBus, authenticate: Authenticate) -> APIRouter:
     router = APIRouter(prefix="/v1/operations", tags=["operations"])
 
-    async def operator(principal: Annotated[Principal, Depends(authenticate)]) -> Principal:
-        require(principal, "ops:read")
-        return principal
+    operator = holding(authenticate, "ops:read")
 
     @router.get(
         "/overview",
