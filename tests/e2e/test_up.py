@@ -10,12 +10,10 @@ import signal
 import socket
 import stat
 import subprocess
-import sys
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 from uuid import uuid4
 
 import httpx
@@ -27,50 +25,16 @@ from services.bus.permissions import channel_user_name
 from services.credentials import DEMO_CHANNELS, DevCredentials
 from services.datadir import DataDir
 from services.entity_adapters.main import ENTITY_IDS
+from tests.processes import children_of, eventually, ventanilla
 
 pytestmark = pytest.mark.e2e
 
 FINAL = ("completed", "rejected")
-T = TypeVar("T")
-
-
-def ventanilla() -> list[str]:
-    """The installed console script beside this interpreter (what `make up` runs)."""
-    script = Path(sys.executable).parent / "ventanilla"
-    return [str(script)] if script.exists() else [sys.executable, "-m", "services.cli"]
 
 
 def up_command(data_dir: Path, *, http_port: int) -> list[str]:
     args = ["--data-dir", str(data_dir), "--http-port", str(http_port), "--nats-port", "0"]
     return [*ventanilla(), "up", *args]
-
-
-def eventually(probe: Callable[[], T | None], timeout: float, what: str) -> T:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = probe()
-        if value is not None:
-            return value
-        time.sleep(0.1)
-    raise AssertionError(f"timed out after {timeout}s waiting for {what}")
-
-
-def children_of(parent: int) -> dict[int, str]:
-    """pid → command line of the live children of `parent`, read from /proc."""
-    found = {}
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = (entry / "stat").read_text()
-            cmdline = (entry / "cmdline").read_bytes()
-        except OSError:
-            continue
-        # Fields after the command name, which is in parentheses and may contain spaces.
-        state, ppid = stat.rsplit(")", 1)[1].split()[:2]
-        if int(ppid) == parent and state != "Z":
-            found[int(entry.name)] = cmdline.replace(b"\0", b" ").decode().strip()
-    return found
 
 
 def alive(pid: int) -> bool:

@@ -16,7 +16,8 @@ import pytest
 
 from services.credentials import DevCredentials
 from services.datadir import DataDir
-from tests.e2e.test_up import Stack, eventually, ventanilla
+from tests.e2e.test_up import Stack
+from tests.processes import eventually, ventanilla
 from tests.throwaway_ca import issue
 
 pytestmark = pytest.mark.e2e

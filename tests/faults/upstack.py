@@ -9,51 +9,15 @@ import asyncio
 import os
 import signal
 import subprocess
-import sys
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TypeVar
 
 from services.case_ledger.store import LedgerStore
 from services.credentials import DevCredentials
 from services.datadir import DataDir
-
-T = TypeVar("T")
-
-
-def ventanilla() -> list[str]:
-    script = Path(sys.executable).parent / "ventanilla"
-    return [str(script)] if script.exists() else [sys.executable, "-m", "services.cli"]
-
-
-def children_of(parent: int) -> dict[int, str]:
-    """pid → command line of the live children of `parent`, read from /proc."""
-    found = {}
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = (entry / "stat").read_text()
-            cmdline = (entry / "cmdline").read_bytes()
-        except OSError:
-            continue
-        state, ppid = stat.rsplit(")", 1)[1].split()[:2]
-        if int(ppid) == parent and state != "Z":
-            found[int(entry.name)] = cmdline.replace(b"\0", b" ").decode().strip()
-    return found
-
-
-def eventually(probe: Callable[[], T | None], timeout: float, what: str) -> T:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = probe()
-        if value is not None:
-            return value
-        time.sleep(0.1)
-    raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+from tests.processes import children_of, eventually, ventanilla
 
 
 @dataclass

@@ -1,0 +1,43 @@
+"""The `ventanilla` command as a user runs it, and its child processes as /proc shows them."""
+
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import TypeVar
+
+T = TypeVar("T")
+
+
+def ventanilla() -> list[str]:
+    """The installed console script beside this interpreter (what `make up` runs)."""
+    script = Path(sys.executable).parent / "ventanilla"
+    return [str(script)] if script.exists() else [sys.executable, "-m", "services.cli"]
+
+
+def eventually(probe: Callable[[], T | None], timeout: float, what: str) -> T:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = probe()
+        if value is not None:
+            return value
+        time.sleep(0.1)
+    raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+
+
+def children_of(parent: int) -> dict[int, str]:
+    """pid → command line of the live children of `parent`, read from /proc."""
+    found = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+            cmdline = (entry / "cmdline").read_bytes()
+        except OSError:
+            continue
+        # Fields after the command name, which is in parentheses and may contain spaces.
+        state, ppid = stat.rsplit(")", 1)[1].split()[:2]
+        if int(ppid) == parent and state != "Z":
+            found[int(entry.name)] = cmdline.replace(b"\0", b" ").decode().strip()
+    return found
