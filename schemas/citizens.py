@@ -4,7 +4,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-DNI_PATTERN = r"^\d{8}$"
+from schemas.identifiers import Dni
 
 
 class CitizenRef(BaseModel):
@@ -15,8 +15,7 @@ class CitizenRef(BaseModel):
     document_type: Literal["DNI"] = Field(
         description="Identity document type; only DNI (Documento Nacional de Identidad) for now."
     )
-    document_number: str = Field(
-        pattern=DNI_PATTERN,
+    document_number: Dni = Field(
         description="The DNI number: exactly 8 digits.",
         examples=["40000001"],
     )

@@ -21,6 +21,7 @@ from schemas.catalog import (
     build_catalog,
 )
 from schemas.entities.reniec import DuplicateReason
+from schemas.identifiers import CiiuCode, Dni, Plate
 
 
 def _fee(procedure: str, amount: str, after: tuple[str, ...] = ()) -> StepSpec:
@@ -106,18 +107,16 @@ class PasaporteInputs(BaseModel):
 class TransferenciaVehicularInputs(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    plate: str = Field(
-        pattern=r"^[A-Z0-9]{3}-[0-9]{3}$", description="Vehicle plate, e.g. ABC-123."
-    )
-    seller_dni: str = Field(pattern=r"^\d{8}$", description="DNI of the seller (8 digits).")
+    plate: Plate = Field(description="Vehicle plate, e.g. ABC-123.")
+    seller_dni: Dni = Field(description="DNI of the seller (8 digits).")
     price_pen: Decimal = Field(gt=0, max_digits=12, decimal_places=2, description="Price in soles.")
 
 
 class InscripcionRucInputs(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    activity_code: str = Field(
-        pattern=r"^\d{4}$", description="CIIU code of the main economic activity, e.g. 4711."
+    activity_code: CiiuCode = Field(
+        description="CIIU code of the main economic activity, e.g. 4711."
     )
 
 

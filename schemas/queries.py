@@ -6,7 +6,7 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from schemas.citizens import DNI_PATTERN
+from schemas.identifiers import Dni
 from schemas.views import CaseHistory, CaseView, CitizenAccessLog
 
 
@@ -42,7 +42,7 @@ class PingAnswer(BaseModel):
 class AccessLogQuery(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    document_number: str = Field(pattern=DNI_PATTERN)
+    document_number: Dni
 
 
 class AccessLogAnswer(BaseModel):

@@ -6,6 +6,7 @@ from pydantic import Field
 
 from schemas.citizens import CitizenRef
 from schemas.entities.base import ServiceRequest, ServiceResult
+from schemas.identifiers import Plate
 
 ENTITY = "sat"
 NAME = "Servicio de Administración Tributaria de Lima"
@@ -13,9 +14,7 @@ NAME = "Servicio de Administración Tributaria de Lima"
 
 class NoDebtRequest(ServiceRequest):
     citizen: CitizenRef = Field(description="Who asks for the certificate.")
-    plate: str = Field(
-        pattern=r"^[A-Z0-9]{3}-[0-9]{3}$", description="Vehicle plate, e.g. ABC-123."
-    )
+    plate: Plate = Field(description="Vehicle plate, e.g. ABC-123.")
 
 
 class NoDebtCertificate(ServiceResult):

@@ -7,15 +7,14 @@ from pydantic import Field
 
 from schemas.citizens import CitizenRef
 from schemas.entities.base import ServiceRequest, ServiceResult
+from schemas.identifiers import Plate
 
 ENTITY = "sunarp"
 NAME = "Superintendencia Nacional de los Registros Públicos"
 
-Plate = Field(pattern=r"^[A-Z0-9]{3}-[0-9]{3}$", description="Vehicle plate, e.g. ABC-123.")
-
 
 class OwnershipRequest(ServiceRequest):
-    plate: str = Plate
+    plate: Plate = Field(description="Vehicle plate, e.g. ABC-123.")
     owner: CitizenRef = Field(description="Who claims to own the vehicle.")
 
 
@@ -25,7 +24,7 @@ class OwnershipCertificate(ServiceResult):
 
 
 class TransferRequest(ServiceRequest):
-    plate: str = Plate
+    plate: Plate = Field(description="Vehicle plate, e.g. ABC-123.")
     seller: CitizenRef
     buyer: CitizenRef
     price_pen: Decimal = Field(gt=0)

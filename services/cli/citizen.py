@@ -13,7 +13,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from schemas.citizens import DNI_PATTERN
+from schemas.identifiers import DNI_PATTERN
 from services.cli import render
 from services.cli.failures import CliError, expected_failures
 from services.cli.options import DEFAULT_DIR, DataDirOption, MasterKeyOption

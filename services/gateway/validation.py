@@ -1,6 +1,6 @@
 """Validation errors in words a counter clerk understands, one per field.
 
-Pydantic's own messages speak to programmers ("String should match pattern '^\\d{8}$'"); the
+Pydantic's own messages speak to programmers ("String should match pattern '^[0-9]{8}$'"); the
 clerk at a Centro MAC counter needs "The DNI number must have exactly 8 digits." Values the
 caller sent are never repeated back or logged: they may be personal data.
 """
@@ -8,6 +8,7 @@ caller sent are never repeated back or logged: they may be personal data.
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
+from .json_body import REPEATED_KEY
 from .problems import FieldProblem
 
 # Whatever is wrong with these fields, the fix is the same.
@@ -77,6 +78,8 @@ def _message(field: str, error: Mapping[str, Any]) -> str:
     label = _label(field)
     if kind == "json_invalid":
         return "The request body is not valid JSON."
+    if kind == REPEATED_KEY:
+        return f"{label} is given twice in the request body: send each field once."
     if kind == "missing":
         return f"{label} is required." + (
             f" {FIELD_RULES[field]}" if field.startswith("header.") and field in FIELD_RULES else ""

@@ -20,6 +20,7 @@ from ..auth import (
     may_replay,
 )
 from ..case_bus import CaseBus
+from ..json_body import UniqueKeysRoute
 from ..problems import CaseNotVisible, problem_content
 from ..submission import CaseSubmission, submission_body, submit_command
 
@@ -73,7 +74,7 @@ READ_ERRORS: Responses = {
 
 
 def case_routes(bus: CaseBus, authenticate: Authenticate) -> APIRouter:
-    router = APIRouter(prefix="/v1/cases", tags=["cases"])
+    router = APIRouter(prefix="/v1/cases", tags=["cases"], route_class=UniqueKeysRoute)
     Caller = Annotated[Principal, Depends(authenticate)]
 
     async def submitting_channel(principal: Caller) -> str:

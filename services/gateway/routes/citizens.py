@@ -4,7 +4,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path
 
-from schemas.citizens import DNI_PATTERN
+from schemas.identifiers import Dni
 from schemas.views import CitizenAccessLog
 from services.credentials import Principal
 
@@ -14,7 +14,6 @@ from ..problems import problem_content
 from .cases import INVALID, UNAUTHENTICATED, UNAVAILABLE
 
 DOCUMENT_NUMBER = Path(
-    pattern=DNI_PATTERN,
     description="The citizen's DNI: exactly 8 digits. It is never written to logs or traces.",
     examples=["40000001"],
 )
@@ -36,7 +35,7 @@ def citizen_routes(bus: CaseBus, authenticate: Authenticate) -> APIRouter:
         },
     )
     async def access_log(
-        document_number: Annotated[str, DOCUMENT_NUMBER],
+        document_number: Annotated[Dni, DOCUMENT_NUMBER],
         _: Annotated[Principal, Depends(auditor)],
     ) -> CitizenAccessLog:
         """Each `DataShared` in the cases the citizen takes part in (as applicant or named in
