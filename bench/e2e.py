@@ -39,13 +39,6 @@ PROCEDURES: dict[str, dict[str, Any]] = {
     "transferencia-vehicular": {"plate": "ABC-123", "seller_dni": "40000007", "price_pen": 25000},
 }
 BUYER = "40000001"  # completes everywhere (see README, demo citizens)
-COUNTED_STREAMS = (
-    subjects.COMMANDS_STREAM,
-    subjects.WORK_STREAM,
-    subjects.RESULTS_STREAM,
-    subjects.EVENTS_STREAM,
-    subjects.DEAD_LETTERS_STREAM,
-)
 
 
 @dataclass
@@ -149,7 +142,7 @@ class LoadGenerator:
         assert self.nc is not None
         js = self.nc.jetstream()
         total = 0
-        for stream in COUNTED_STREAMS:
+        for stream in subjects.OBSERVED_STREAMS:
             info = await js.stream_info(stream)
             total += info.state.last_seq
         return total

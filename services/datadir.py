@@ -4,6 +4,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 DEFAULT_DATA_DIR = Path("var")
+MASTER_KEY_FILE = "personal-data-master.key"  # beside the ledger's database, never inside it
 
 
 @dataclass(frozen=True)
@@ -34,9 +35,9 @@ class DataDir:
         return self.root / "ledger" / "checkpoints.jsonl"
 
     @property
-    def personal_data_key(self) -> Path:
+    def master_key(self) -> Path:
         """The master key that wraps citizens' data keys (mode 0600; never in the database)."""
-        return self.root / "ledger" / "personal-data-master.key"
+        return self.root / "ledger" / MASTER_KEY_FILE
 
     @property
     def gateway_tokens(self) -> Path:

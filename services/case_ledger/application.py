@@ -35,19 +35,17 @@ from .audit.chain import ChainedEventStore
 from .audit.records import read_records
 from .domain import ERASED, CaseFile, StepMismatch
 from .personal.citizens import CitizenKeys
-from .personal.fields import PREFIX, PersonalFields
+from .personal.fields import ENVELOPE, PREFIX, PersonalFields
 from .personal.keystore import KeyStore, MemoryKeyStore, key_store_for
 from .personal.mapper import PersonalDataMapper, step_subjects
 from .personal.master import BadMasterKey, MasterKey, load_master_key
+from .store import MASTER_KEY_SETTING
 
 log = structlog.get_logger(__name__)
 
 OUTBOX = "outbox"
 
 Outcome = Literal["recorded", "repeat"]
-
-# The master key file (see personal.master); LedgerStore.environment() sets it.
-MASTER_KEY_SETTING = "PERSONAL_DATA_MASTER_KEY"
 
 
 @dataclass(frozen=True)
@@ -417,10 +415,5 @@ def _step_view(step_id: str, step: dict[str, Any]) -> StepView:
     )
 
 
-_ENVELOPE_ATTRIBUTES = {"originator_id", "originator_version", "timestamp", "originator_topic"}
-
-
 def _event_data(event: Any) -> dict[str, Any]:
-    return {
-        k: v for k, v in event.__dict__.items() if k not in _ENVELOPE_ATTRIBUTES and k != "actor"
-    }
+    return {k: v for k, v in event.__dict__.items() if k not in ENVELOPE}

@@ -36,13 +36,13 @@ def serve(
     signing_key: Path | None = None,
     login: BusLogin = ANONYMOUS,
     *,
-    personal_data_key: Path | None = None,
+    master_key: Path | None = None,
 ) -> None:
     setup_logging("ledger")
     setup_tracing("ledger")
     folder = DataDir(data_dir)
     files = AuditFiles(signing_key or folder.audit_signing_key, folder.audit_checkpoints)
-    store = LedgerStore(folder.ledger_store_url(), personal_data_key or folder.personal_data_key)
+    store = LedgerStore(folder.ledger_store_url(), master_key or folder.master_key)
     asyncio.run(run(store, nats_url, audit_files=files, login=login))
 
 

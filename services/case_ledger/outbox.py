@@ -21,11 +21,12 @@ from services.bus.publishing import publish
 
 from .application import OUTBOX, CaseLedger
 from .case_traces import CaseTraces
+from .domain import LEDGER_ACTOR
 from .writer import LedgerThread
 
 log = structlog.get_logger(__name__)
 
-LEDGER = Actor(kind="ledger", id="case-ledger")
+LEDGER = Actor.model_validate(LEDGER_ACTOR)  # as the ledger's own events record it
 
 Outgoing = StepRequest | LedgerEvent
 

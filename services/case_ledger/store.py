@@ -4,7 +4,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
-PERSONAL_DATA_KEY_NAME = "personal-data-master.key"
+from services.datadir import MASTER_KEY_FILE
+
+# The eventsourcing setting that tells the ledger application where its master key is.
+MASTER_KEY_SETTING = "PERSONAL_DATA_MASTER_KEY"
 
 
 @dataclass(frozen=True)
@@ -14,20 +17,20 @@ class LedgerStore:
     url: str
     # The master key of the citizens' data keys (see case_ledger.personal). A SQLite ledger
     # keeps it beside its file by default; a PostgreSQL ledger must be told where it is.
-    personal_data_key: Path | None = field(default=None, compare=False)
+    master_key: Path | None = field(default=None, compare=False)
 
     @classmethod
-    def sqlite(cls, path: Path, personal_data_key: Path | None = None) -> "LedgerStore":
-        return cls(f"sqlite:///{path.resolve()}", personal_data_key)
+    def sqlite(cls, path: Path, master_key: Path | None = None) -> "LedgerStore":
+        return cls(f"sqlite:///{path.resolve()}", master_key)
 
     def environment(self) -> dict[str, str]:
         """The eventsourcing settings for this store, and where its master key is."""
         env = self._persistence()
-        key = self.personal_data_key
+        key = self.master_key
         if key is None and env.get("SQLITE_DBNAME"):
-            key = Path(env["SQLITE_DBNAME"]).parent / PERSONAL_DATA_KEY_NAME
+            key = Path(env["SQLITE_DBNAME"]).parent / MASTER_KEY_FILE
         if key is not None:
-            env["PERSONAL_DATA_MASTER_KEY"] = str(key.resolve())
+            env[MASTER_KEY_SETTING] = str(key.resolve())
         return env
 
     def _persistence(self) -> dict[str, str]:

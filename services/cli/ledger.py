@@ -27,7 +27,7 @@ def open_ledger(data_dir: DataDir, master_key: Path | None = None) -> Iterator[C
             f"no ledger in {data_dir.root}",
             "Point --data-dir at the folder `ventanilla up` uses (default ./var).",
         )
-    key = master_key or Path(os.environ.get(MASTER_KEY_ENV) or data_dir.personal_data_key)
+    key = master_key or Path(os.environ.get(MASTER_KEY_ENV) or data_dir.master_key)
     try:
         ledger = CaseLedger(catalog(), LedgerStore(url, key).environment())
     except BadMasterKey as exc:

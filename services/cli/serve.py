@@ -39,7 +39,7 @@ def ledger(
 
     setproctitle("ventanilla ledger")
     login = bus_login(LEDGER, data_dir, credentials, tls_ca)
-    serve(data_dir.resolve(), nats_url, signing_key, login, personal_data_key=master_key)
+    serve(data_dir.resolve(), nats_url, signing_key, login, master_key=master_key)
 
 
 @app.command()

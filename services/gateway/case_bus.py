@@ -3,10 +3,11 @@
 `NatsCaseBus` is the real one; unit tests use a hand-written fake with the same behaviour.
 """
 
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal, Protocol
 from uuid import UUID
+
+from pydantic import BaseModel, ConfigDict
 
 from schemas.messages import SubmitCase
 from schemas.views import BusOverview, CaseHistory, CaseView, CitizenAccessLog
@@ -38,9 +39,14 @@ class DependencyUnavailable(BusUnavailable):
         self.reason = reason
 
 
-@dataclass(frozen=True)
-class Claim:
-    """A channel's claim on a case id, recorded before its SubmitCase command is published."""
+class Claim(BaseModel):
+    """A channel's claim on a case id, recorded before its SubmitCase command is published.
+
+    NatsCaseBus keeps it in the idempotency bucket under a key that holds the case id, and the
+    rest as the value (no personal data).
+    """
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
 
     case_id: UUID
     channel: str

@@ -10,14 +10,14 @@ repaired by the client's retry, and a repeat costs nothing (the server or the le
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
-from typing import TypeVar
+from typing import Any, TypeVar
 from uuid import UUID
 
 import nats.errors
 from nats.aio.client import Client
 from nats.js.errors import KeyNotFoundError, KeyWrongLastSequenceError
 from nats.js.kv import KeyValue
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from schemas import subjects
 from schemas.cases import submit_msg_id
@@ -53,17 +53,7 @@ from .case_bus import (
 )
 
 A = TypeVar("A", bound=BaseModel)
-
-
-class ClaimRecord(BaseModel):
-    """The value kept under `case.<case id hex>` in the idempotency bucket (no personal data)."""
-
-    model_config = ConfigDict(frozen=True, extra="ignore")
-
-    channel: str
-    fingerprint: str
-    procedure: str
-    claimed_at: datetime
+_CLAIM_VALUE = TypeAdapter(dict[str, Any])  # a claim as stored: a JSON object without its case id
 
 
 def claim_key(case_id: UUID) -> str:
@@ -165,18 +155,13 @@ class NatsCaseBus:
     # --- idempotency claims --------------------------------------------------------------
 
     async def _claim(self, claim: Claim) -> SubmitOutcome:
-        record = ClaimRecord(
-            channel=claim.channel,
-            fingerprint=claim.fingerprint,
-            procedure=claim.procedure,
-            claimed_at=claim.claimed_at,
-        )
+        record = claim.model_dump_json(exclude={"case_id"})  # the key holds it
         kv = await self._bucket()
         # Two attempts: a claim may expire (bucket TTL) between our create and our read.
         for _ in range(2):
             with _nats_errors():
                 try:
-                    await kv.create(claim_key(claim.case_id), record.model_dump_json().encode())
+                    await kv.create(claim_key(claim.case_id), record.encode())
                     return "accepted"
                 except KeyWrongLastSequenceError:
                     pass
@@ -196,16 +181,10 @@ class NatsCaseBus:
             except KeyNotFoundError:
                 return None
         try:
-            record = ClaimRecord.model_validate_json(entry.value or b"")
+            stored = _CLAIM_VALUE.validate_json(entry.value or b"")
+            return Claim.model_validate({**stored, "case_id": case_id})
         except ValidationError:
             raise DependencyUnavailable("nats", "unreadable idempotency claim") from None
-        return Claim(
-            case_id=case_id,
-            channel=record.channel,
-            procedure=record.procedure,
-            fingerprint=record.fingerprint,
-            claimed_at=record.claimed_at,
-        )
 
     async def _bucket(self) -> KeyValue:
         self._require_connection()

@@ -25,8 +25,8 @@ from services.bus.permissions import ADMIN
 from services.bus.publishing import publish
 from services.bus.topology import ensure_topology
 from services.case_ledger import main as ledger_main
-from services.case_ledger.application import MASTER_KEY_SETTING, CaseLedger
-from services.case_ledger.store import LedgerStore
+from services.case_ledger.application import CaseLedger
+from services.case_ledger.store import MASTER_KEY_SETTING, LedgerStore
 from services.entity_adapters import main as adapter_main
 from services.entity_adapters.backoffices.effects import EffectLog
 from services.entity_adapters.registry import ADAPTERS
