@@ -21,7 +21,8 @@ class DataDir:
 
     @property
     def ledger_url_file(self) -> Path:
-        """Written by `ventanilla up` when the ledger lives elsewhere (e.g. PostgreSQL)."""
+        """Where the ledger lives when not in `ledger.sqlite`: one URL (e.g. PostgreSQL) that an
+        operator writes; every process that opens the ledger reads it."""
         return self.root / "ledger" / "store-url"
 
     @property

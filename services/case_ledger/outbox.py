@@ -1,9 +1,11 @@
-"""The outbox relay: publishes what the ledger recorded, in ledger order, exactly as recorded.
+"""The outbox relay: publishes what the ledger recorded, in ledger order.
 
-It reads the ledger's notification log after its own position, publishes every event to the
-events stream and every `StepDispatched` as a request on the entity's work subject, then saves
-the new position. A crash in between republishes with the same `Nats-Msg-Id`s, which the
-streams drop as duplicates; adapters are idempotent on the attempt id beyond that window.
+It reads the ledger's notification log after its own position and publishes an announcement of
+every event to the events stream (its type, position, version and step; never its data), and
+every `StepDispatched` and `CompensationDispatched` also as a request on the entity's work
+subject; then it saves the new position. A crash in between republishes with the same
+`Nats-Msg-Id`s, which the streams drop as duplicates; adapters are idempotent on the attempt id
+beyond that window.
 """
 
 import asyncio

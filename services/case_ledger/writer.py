@@ -1,7 +1,11 @@
-"""The ledger's single writer thread.
+"""A thread that runs the ledger's synchronous `eventsourcing` calls one at a time, in order.
 
-`eventsourcing` is synchronous; every change to the ledger runs on this one thread, in order,
-so the process never races itself on a case (concurrent writers are for partitions, not threads).
+The ledger process has two (see main.py). `ledger-writer` runs every change to the ledger, and
+the reads whose answers must come in order with those changes (the inbox's and the outbox's
+positions, the notification log the outbox relay and the deadline watch follow), so the process
+never races itself on a case; concurrent writers are for partitions, not threads.
+`ledger-reader` answers the gateway's queries and signs checkpoints, so that a long read never
+holds a write up.
 """
 
 import asyncio

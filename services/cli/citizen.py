@@ -53,7 +53,7 @@ def access_log(
 def erase(
     dni: DocumentNumber, data_dir: DataDirOption = DEFAULT_DIR, master_key: MasterKeyOption = None
 ) -> None:
-    """Destroy the citizen's data key: their personal data in the ledger reads `[erased]`."""
+    """Destroy the citizen's data key: their personal data in the ledger reads `\\[erased]`."""
     from services.cli.ledger import open_ledger
 
     with expected_failures():

@@ -1,4 +1,10 @@
-"""How cases, their histories and a running stack look in a terminal."""
+"""How cases, their histories and a running stack look in a terminal.
+
+These views are for the people the CLI serves, who read the ledger with its master key (a clerk
+following a case, an auditor): they show personal values as the ledger holds them, decrypted, or
+`[erased]` once the citizen's key is destroyed. Only the access log leaves the citizen's DNI out,
+since whoever asks for it already named the citizen.
+"""
 
 from collections.abc import Mapping
 from datetime import UTC, datetime
@@ -104,7 +110,7 @@ def case_history(history: CaseHistory) -> Table:
 
 
 def access_log(log: CitizenAccessLog) -> Table | str:
-    """The citizen's own view; the citizen is named by the caller, never printed here."""
+    """The citizen's own view; the caller named the citizen, so the DNI is not printed again."""
     if not log.entries:
         return "no entity has received this citizen's data through the bus"
     rows = table(
@@ -137,7 +143,11 @@ def actor(who: Mapping[str, str]) -> str:
 
 
 def summary(entry: HistoryEntry) -> str:
-    """One line that says what an event means; personal data stays out of it."""
+    """One line that says what an event means, with the scalar values it recorded.
+
+    Personal values among them (a seller's DNI, the names RENIEC answered) are shown as the
+    ledger returns them: decrypted, or `[erased]`.
+    """
     d = entry.data
     match entry.type:
         case "CaseSubmitted":
@@ -202,7 +212,8 @@ def replay(history: CaseHistory) -> Group:
 
 
 def received_fields(request: Mapping[str, Any]) -> str:
-    """Which data an entity was sent: field names, with values only where they are not personal."""
+    """Which data an entity was sent: nested values (the citizen, lists) by their field names
+    only, every other value as sent, personal ones included (e.g. the names RENIEC holds)."""
     shown = []
     for key, value in request.items():
         if key == "citizen" or isinstance(value, dict | list):

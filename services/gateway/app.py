@@ -1,5 +1,6 @@
 """The gateway application, built from its collaborators; nothing here touches the network."""
 
+from importlib.metadata import version
 from typing import Any
 
 from fastapi import FastAPI
@@ -21,7 +22,7 @@ from .routes.operations import operation_routes
 from .routes.procedures import procedure_routes
 
 TITLE = "Ventanilla gateway"
-VERSION = "1.0.0"
+VERSION = version("ventanilla")  # pyproject.toml's, as installed: written there only
 DESCRIPTION = """\
 The HTTP entrance to Ventanilla, the interchange bus of Peru's MAC platform.
 
