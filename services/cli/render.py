@@ -17,6 +17,11 @@ from rich.text import Text
 
 from schemas.views import CaseHistory, CaseView, CitizenAccessLog, HistoryEntry
 
+from . import layouts
+
+# The least a prose column gets in a table before the view is stacked instead.
+FREE_COLUMN_MIN = 24
+
 STATUS_STYLE = {
     "submitted": "cyan",
     "in_progress": "yellow",
@@ -53,6 +58,18 @@ def table(*columns: str, title: str) -> Table:
     return t
 
 
+def fixed_table(*columns: str, free: str, title: str) -> Table:
+    """A table whose `columns` never wrap (identifiers, times) and whose last, `free` column of
+    prose wraps at words; too wide for the terminal, it gives way to a stacked layout."""
+    t = Table(
+        box=box.SIMPLE_HEAD, title=title, title_justify="left", title_style="bold", padding=(0, 1)
+    )
+    for name in columns:
+        t.add_column(name, no_wrap=True)
+    t.add_column(free, min_width=FREE_COLUMN_MIN)
+    return t
+
+
 def case_view(view: CaseView) -> Group:
     header = Text.assemble(
         ("case ", "bold"),
@@ -64,7 +81,11 @@ def case_view(view: CaseView) -> Group:
     )
     if view.reason:
         header.append(f"\nreason: {view.reason}", style="red")
-    steps = table(
+    return Group(header, layouts.Fitted(_steps_table(view), lambda: _stacked_steps(view)))
+
+
+def _steps_table(view: CaseView) -> Table:
+    steps = fixed_table(
         "step",
         "entity",
         "service",
@@ -72,7 +93,7 @@ def case_view(view: CaseView) -> Group:
         "attempts",
         "dispatched",
         "finished",
-        "reason",
+        free="reason",
         title="steps (times in UTC)",
     )
     for step in view.steps:
@@ -86,18 +107,37 @@ def case_view(view: CaseView) -> Group:
             clock(step.finished_at),
             step.reason or "",
         )
-    return Group(header, steps)
+    return steps
 
 
-def case_history(history: CaseHistory) -> Table:
-    events = table(
-        "#",
-        "event",
-        "occurred at (UTC)",
-        "actor",
-        "what",
-        title=f"history of case {history.case_id} (channel {history.channel})",
-    )
+def _stacked_steps(view: CaseView) -> Group:
+    """Each step on one line (id, status, attempts, times); its entity and reason below it."""
+    ids = layouts.widest([s.step_id for s in view.steps])
+    states = layouts.widest([s.status for s in view.steps])
+    parts: list[Any] = [Text("steps (times in UTC)", style="bold")]
+    for step in view.steps:
+        parts.append(
+            layouts.line(
+                (step.step_id, ids),
+                (status(step.status), states),
+                (f"attempt {step.attempts}", 10),
+                (f"{clock(step.dispatched_at)} → {clock(step.finished_at)}", 0),
+            )
+        )
+        below: list[str | Text] = [Text(f"{step.entity} · {step.service}", style="dim")]
+        if step.reason:
+            below.append(f"reason: {step.reason}")
+        parts.append(layouts.details(*below))
+    return Group(*parts)
+
+
+def case_history(history: CaseHistory) -> Group:
+    title = f"history of case {history.case_id} (channel {history.channel})"
+    return Group(layouts.Fitted(_history_table(history, title), lambda: _stacked_history(history)))
+
+
+def _history_table(history: CaseHistory, title: str) -> Table:
+    events = fixed_table("#", "event", "occurred at (UTC)", "actor", free="what", title=title)
     for entry in history.events:
         events.add_row(
             str(entry.position),
@@ -107,6 +147,35 @@ def case_history(history: CaseHistory) -> Table:
             Text(summary(entry)),  # not markup: an erased value reads "[erased]"
         )
     return events
+
+
+def _stacked_history(history: CaseHistory) -> Group:
+    """Each event on one line (position, time, type, actor), what it means below; a line with
+    the date wherever the day changes."""
+    positions = layouts.widest([str(e.position) for e in history.events])
+    types = layouts.widest([e.type for e in history.events])
+    parts: list[Any] = [
+        Text(f"history of case {history.case_id}", style="bold"),
+        Text(f"channel {history.channel} · times in UTC"),
+    ]
+    day = None
+    for entry in history.events:
+        moment = entry.occurred_at.astimezone(UTC)
+        if moment.date() != day:
+            day = moment.date()
+            parts.append(Text(day.isoformat(), style="bold"))
+        parts.append(
+            layouts.line(
+                (str(entry.position).rjust(positions), positions),
+                (f"{moment:%H:%M:%S.%f}"[:-3], 12),
+                (entry.type, types),
+                (actor(entry.actor), 0),
+            )
+        )
+        what = summary(entry)
+        if what:
+            parts.append(layouts.details(Text(what)))  # not markup: "[erased]" stays
+    return Group(*parts)
 
 
 def access_log(log: CitizenAccessLog) -> Table | str:
