@@ -1,4 +1,5 @@
-"""Messages as a channel or an entity would send them, for tests at every level."""
+"""Messages as a channel or an entity would send them, for tests at every level, and cases
+put on a ledger with them."""
 
 from datetime import UTC, datetime
 from typing import Any
@@ -6,6 +7,7 @@ from uuid import UUID, uuid4
 
 from schemas.cases import case_id_for, request_fingerprint
 from schemas.messages import Actor, Envelope, StepOutcome, StepResult, SubmitCase
+from services.case_ledger.application import CaseLedger
 
 
 def envelope(case_id: UUID, actor: Actor) -> Envelope:
@@ -61,6 +63,30 @@ def step_result(
         outcome=outcome,
         data=data or {},
         reason=reason,
+    )
+
+
+def submit(ledger: CaseLedger, dni: str) -> UUID:
+    """A duplicado-dni case submitted straight to a ledger; its id."""
+    command = submit_command(dni)
+    ledger.submit_case(command)
+    return command.envelope.case_id
+
+
+def answer(ledger: CaseLedger, case_id: UUID, step: str, **outcome: Any) -> None:
+    """The step's entity answers its current attempt with `outcome` (a StepResult's fields)."""
+    view = ledger.case_view(case_id)
+    spec = next(s for s in view.steps if s.step_id == step)
+    attempt_id = UUID(ledger.repository.get(case_id).steps[step]["attempt_id"])
+    ledger.record_step_result(
+        StepResult(
+            envelope=envelope(case_id, Actor(kind="entity", id=spec.entity)),
+            step_id=step,
+            attempt_id=attempt_id,
+            entity=spec.entity,
+            service=spec.service,
+            **outcome,
+        )
     )
 
 

@@ -35,6 +35,16 @@ from tests.factories import submit_command as submit_command  # re-exported for 
 FINAL = ("completed", "rejected")
 
 
+async def dead_letters(js: JetStreamContext) -> list[tuple[str, dict[str, str], bytes]]:
+    """Every dead letter so far: (subject, headers, original bytes)."""
+    info = await js.stream_info(subjects.DEAD_LETTERS_STREAM)
+    letters = []
+    for seq in range(info.state.first_seq, info.state.last_seq + 1):
+        msg = await js.get_msg(subjects.DEAD_LETTERS_STREAM, seq)
+        letters.append((msg.subject, dict(msg.headers or {}), msg.data or b""))
+    return letters
+
+
 async def submit(js: JetStreamContext, command: SubmitCase) -> UUID:
     case_id = command.envelope.case_id
     await publish(

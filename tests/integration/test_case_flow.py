@@ -12,19 +12,9 @@ from services.bus.publishing import publish
 from services.case_ledger.store import LedgerStore
 from services.stack.natsd import EmbeddedNats
 from tests.factories import CARD, step_result, submit_command
-from tests.integration.stack import event_types, local_stack, submit
+from tests.integration.stack import dead_letters, event_types, local_stack, submit
 
 pytestmark = pytest.mark.integration
-
-
-async def dead_letters(js: JetStreamContext) -> list[tuple[str, dict[str, str], bytes]]:
-    """Every dead letter so far: (subject, headers, original bytes)."""
-    info = await js.stream_info(subjects.DEAD_LETTERS_STREAM)
-    letters = []
-    for seq in range(info.state.first_seq, info.state.last_seq + 1):
-        msg = await js.get_msg(subjects.DEAD_LETTERS_STREAM, seq)
-        letters.append((msg.subject, dict(msg.headers or {}), msg.data or b""))
-    return letters
 
 
 async def test_a_case_crosses_two_entities_and_completes(

@@ -16,8 +16,7 @@ from services.bus.publishing import publish
 from services.case_ledger.store import LedgerStore
 from services.stack.natsd import EmbeddedNats
 from tests.factories import RECEIPT, step_result, submit_command
-from tests.integration.stack import event_types, local_stack, submit
-from tests.integration.test_case_flow import dead_letters
+from tests.integration.stack import dead_letters, event_types, local_stack, submit
 
 pytestmark = pytest.mark.integration
 

@@ -2,43 +2,19 @@
 
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 from uuid import UUID, uuid4
 
 import pytest
 from typer.testing import CliRunner
 
-from schemas.messages import Actor, StepResult
 from schemas.procedures import catalog
 from services.case_ledger.application import CaseLedger
 from services.case_ledger.store import LedgerStore
 from services.cli.main import app
 from services.datadir import DataDir
-from tests.factories import RECEIPT, envelope, submit_command
+from tests.factories import RECEIPT, answer, submit
 
 runner = CliRunner(env={"COLUMNS": "200"})
-
-
-def submit(ledger: CaseLedger, dni: str) -> UUID:
-    command = submit_command(dni)
-    ledger.submit_case(command)
-    return command.envelope.case_id
-
-
-def answer(ledger: CaseLedger, case_id: UUID, step: str, **outcome: Any) -> None:
-    view = ledger.case_view(case_id)
-    spec = next(s for s in view.steps if s.step_id == step)
-    attempt_id = UUID(ledger.repository.get(case_id).steps[step]["attempt_id"])
-    ledger.record_step_result(
-        StepResult(
-            envelope=envelope(case_id, Actor(kind="entity", id=spec.entity)),
-            step_id=step,
-            attempt_id=attempt_id,
-            entity=spec.entity,
-            service=spec.service,
-            **outcome,
-        )
-    )
 
 
 @pytest.fixture

@@ -1,7 +1,9 @@
-"""The deadline watch reads a case only when one of its steps can be due."""
+"""The deadline watch expires a step its entity did not answer in time, and reads a case from the
+ledger only when one of its steps can be due."""
 
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from typing import Any
 from uuid import UUID
 
 import pytest
@@ -12,62 +14,115 @@ from services.case_ledger.deadlines import DeadlineWatch
 from services.case_ledger.writer import LedgerThread
 from tests.factories import step_result, submit_command
 
+FEE_DEADLINE = DUPLICADO_DNI.step("pago-tasa").deadline  # the first step of a duplicado-dni
+SHORTEST = min(step.deadline for proc in catalog().values() for step in proc.steps)
+SECOND = timedelta(seconds=1)
+
+
+class CountingLedger(CaseLedger):
+    """The real ledger, counting the cases the watch reads to expire their steps."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.reads: list[UUID] = []
+
+    def expire_overdue(self, case_id: UUID, now: datetime) -> datetime | None:
+        self.reads.append(case_id)
+        return super().expire_overdue(case_id, now)
+
 
 @pytest.fixture
 def watch() -> Iterator[DeadlineWatch]:
-    ledger = CaseLedger(catalog(), {"PERSISTENCE_MODULE": "eventsourcing.popo"})
+    ledger = CountingLedger(catalog(), {"PERSISTENCE_MODULE": "eventsourcing.popo"})
     writer = LedgerThread("test-writer")
     yield DeadlineWatch(ledger, writer)
     writer.close()
     ledger.close()
 
 
-async def test_a_fresh_dispatch_is_not_read_before_the_shortest_deadline(
+def reads(watch: DeadlineWatch) -> list[UUID]:
+    """The cases the watch read since the last call."""
+    assert isinstance(watch.ledger, CountingLedger)
+    read, watch.ledger.reads = watch.ledger.reads, []
+    return read
+
+
+def submit(watch: DeadlineWatch, dni: str = "40000001") -> UUID:
+    command = submit_command(dni)
+    watch.ledger.submit_case(command)
+    return command.envelope.case_id
+
+
+def events(watch: DeadlineWatch, case_id: UUID) -> list[str]:
+    return [e.type for e in watch.ledger.case_history(case_id).events]
+
+
+async def test_a_case_found_at_start_up_is_read_at_once_then_not_before_its_deadline(
     watch: DeadlineWatch,
 ) -> None:
-    old = submit_command("40000001")
-    watch.ledger.submit_case(old)
-    await watch.follow_log()
-    assert watch.due == {old.envelope.case_id: None}  # seen at start-up: look at it now
-
+    case_id = submit(watch)
     now = datetime.now(UTC)
+    await watch.follow_log()
+
+    await watch.expire_due(now)  # dispatched before the watch started: of any age
+    assert reads(watch) == [case_id]
+    await watch.expire_due(now + FEE_DEADLINE - 5 * SECOND)
+    assert reads(watch) == []
+    assert events(watch, case_id)[-1] == "StepDispatched"
+
+    await watch.expire_due(now + FEE_DEADLINE + SECOND)
+
+    assert reads(watch) == [case_id]
+    assert events(watch, case_id)[-2:] == ["StepOverdue", "StepDispatched"]
+
+
+async def test_a_case_dispatched_while_watching_waits_for_the_shortest_deadline(
+    watch: DeadlineWatch,
+) -> None:
+    await watch.follow_log()  # the first round: the watch is running
+    case_id = submit(watch)
+    now = datetime.now(UTC)
+    await watch.follow_log()
+
     await watch.expire_due(now)
-    fee_deadline = DUPLICADO_DNI.step("pago-tasa").deadline
-    exact = watch.due[old.envelope.case_id]
-    assert exact is not None
-    assert now + fee_deadline - timedelta(seconds=5) < exact <= now + fee_deadline
+    await watch.expire_due(now + SHORTEST - 5 * SECOND)
+    assert reads(watch) == []
 
-    new = submit_command("40000001")
-    watch.ledger.submit_case(new)
+    await watch.expire_due(now + SHORTEST + SECOND)
+    assert reads(watch) == [case_id]
+
+
+async def test_an_overdue_step_is_dispatched_again_and_watched_until_its_own_deadline(
+    watch: DeadlineWatch,
+) -> None:
+    case_id = submit(watch)
     await watch.follow_log()
-    bound = watch.due[new.envelope.case_id]
-    assert bound is not None
-    assert bound >= now - timedelta(seconds=5) + watch.shortest_deadline
-
-
-async def test_an_overdue_step_is_recorded_and_dispatched_again(watch: DeadlineWatch) -> None:
-    command = submit_command("40000001")
-    watch.ledger.submit_case(command)
+    await watch.expire_due(datetime.now(UTC) + FEE_DEADLINE + SECOND)
+    redispatched = datetime.now(UTC)  # the ledger stamps the new attempt with the real clock
     await watch.follow_log()
+    attempts = [
+        e.data["attempt"]
+        for e in watch.ledger.case_history(case_id).events
+        if e.type == "StepDispatched"
+    ]
+    assert attempts == [1, 2]
 
-    later = datetime.now(UTC) + DUPLICADO_DNI.step("pago-tasa").deadline + timedelta(seconds=1)
-    await watch.expire_due(later)
+    await watch.expire_due(redispatched + FEE_DEADLINE - 5 * SECOND)
+    assert events(watch, case_id).count("StepOverdue") == 1  # the new attempt is not due yet
 
-    history = watch.ledger.case_history(command.envelope.case_id)
-    assert [e.type for e in history.events][-2:] == ["StepOverdue", "StepDispatched"]
-    assert watch.due[command.envelope.case_id] is not None  # the new attempt's deadline
+    await watch.expire_due(redispatched + FEE_DEADLINE + SECOND)
+    assert events(watch, case_id).count("StepOverdue") == 2
+    assert events(watch, case_id)[-1] == "StepDispatched"  # the third and last attempt
 
 
-async def test_a_finished_case_is_forgotten(watch: DeadlineWatch) -> None:
-    command = submit_command("40000004")  # the bank declines: rejected at the first answer
-    watch.ledger.submit_case(command)
+async def test_a_finished_case_is_not_read_again(watch: DeadlineWatch) -> None:
+    case_id = submit(watch, "40000004")  # the bank declines: rejected at the first answer
     await watch.follow_log()
-    assert command.envelope.case_id in watch.due
-    case = watch.ledger.case_history(command.envelope.case_id)
+    case = watch.ledger.case_history(case_id)
     attempt = next(e for e in case.events if e.type == "StepDispatched").data["attempt_id"]
     watch.ledger.record_step_result(
         step_result(
-            command.envelope.case_id,
+            case_id,
             "pago-tasa",
             UUID(str(attempt)),
             "banco-nacion",
@@ -76,5 +131,11 @@ async def test_a_finished_case_is_forgotten(watch: DeadlineWatch) -> None:
             reason="declined",
         )
     )
+    assert events(watch, case_id)[-1] == "CaseRejected"
     await watch.follow_log()
-    assert command.envelope.case_id not in watch.due
+    before = events(watch, case_id)
+
+    await watch.expire_due(datetime.now(UTC) + 100 * FEE_DEADLINE)
+
+    assert reads(watch) == []
+    assert events(watch, case_id) == before

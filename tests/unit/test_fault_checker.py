@@ -8,9 +8,8 @@ from services.case_ledger.application import CaseLedger
 from services.case_ledger.planner import operation_id
 from services.case_ledger.store import LedgerStore
 from services.entity_adapters.backoffices.effects import EffectLog
-from tests.factories import CARD, RECEIPT, submit_command
+from tests.factories import CARD, RECEIPT, answer, submit, submit_command
 from tests.faults.checker import check
-from tests.unit.test_cli_case import answer, submit
 
 
 def test_lost_cases_stray_cases_and_unrecorded_effects_are_counted(tmp_path: Path) -> None:

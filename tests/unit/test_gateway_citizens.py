@@ -8,8 +8,7 @@ import pytest
 from structlog.testing import capture_logs
 
 from schemas.views import CitizenAccessLog, DataAccess
-
-from .test_gateway_fakes import Gateway, assert_problem, auth, gateway
+from tests.fakes import Gateway, assert_problem, auth, gateway
 
 DNI = "40000007"
 

@@ -5,8 +5,7 @@ from pathlib import Path
 import pytest
 
 from schemas.views import BusOverview, EntityQueue, StreamLevel
-
-from .test_gateway_fakes import Gateway, assert_problem, auth, gateway
+from tests.fakes import Gateway, assert_problem, auth, gateway
 
 
 @pytest.fixture

@@ -5,7 +5,7 @@ from uuid import UUID, uuid4
 
 import pytest
 
-from .test_gateway_fakes import COUNTER, Gateway, assert_problem, auth, body, gateway
+from tests.fakes import COUNTER, Gateway, assert_problem, auth, body, gateway
 
 
 @pytest.fixture

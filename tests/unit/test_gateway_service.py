@@ -13,8 +13,7 @@ from services.credentials import Principal
 from services.gateway.app import create_app
 from services.gateway.auth import TokenBook
 from services.gateway.limits import MAX_BODY_BYTES
-
-from .test_gateway_fakes import (
+from tests.fakes import (
     FakeCaseBus,
     Gateway,
     assert_problem,

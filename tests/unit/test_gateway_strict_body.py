@@ -6,7 +6,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from .test_gateway_fakes import Gateway, assert_problem, auth, body, gateway
+from tests.fakes import Gateway, assert_problem, auth, body, gateway
 
 JSON = {"Content-Type": "application/json"}
 

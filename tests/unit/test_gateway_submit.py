@@ -7,8 +7,7 @@ import pytest
 from structlog.testing import capture_logs
 
 from schemas.cases import case_id_for, submit_msg_id
-
-from .test_gateway_fakes import COUNTER, KIOSK, Gateway, assert_problem, auth, body, gateway
+from tests.fakes import COUNTER, KIOSK, Gateway, assert_problem, auth, body, gateway
 
 
 @pytest.fixture

@@ -13,8 +13,7 @@ from services.gateway.app import create_app
 from services.gateway.auth import TokenBook
 from services.gateway.rate_limits import RateLimiter
 from services.tokens import issue_token, revoke_token
-
-from .test_gateway_fakes import COUNTER, FakeCaseBus, assert_problem, auth, body
+from tests.fakes import COUNTER, FakeCaseBus, assert_problem, auth, body
 
 
 class Clock:

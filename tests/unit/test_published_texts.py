@@ -6,8 +6,7 @@ from pathlib import Path
 from typer.testing import CliRunner
 
 from services.cli.main import app
-
-from .test_gateway_fakes import gateway
+from tests.fakes import gateway
 
 
 def test_the_api_document_carries_the_package_version(tmp_path: Path) -> None:
