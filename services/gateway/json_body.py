@@ -40,33 +40,33 @@ class UniqueKeysRoute(APIRoute):
 def repeated_key(document: bytes) -> tuple[str | int, ...] | None:
     """Where the first repeated key stands (its path, ending with the key), or None.
 
-    A body that is not JSON gives None here: FastAPI's own parsing then reports it as such.
+    A body that is not JSON, or nested too deeply to parse, gives None here: FastAPI's own
+    parsing then answers it as it answers any such body.
     """
     try:
         tree = json.loads(document, object_pairs_hook=_Pairs)
-    except ValueError:  # JSONDecodeError, or bytes that are not UTF-8
+    except (ValueError, RecursionError):  # not JSON, not UTF-8, or nested past the stack
         return None
-    return _first_repeat(tree, ())
+    # Walked with a stack of its own: a document may be nested as deep as json could parse.
+    pending: list[tuple[Any, tuple[str | int, ...]]] = [(tree, ())]
+    while pending:
+        node, path = pending.pop()
+        children: list[tuple[Any, tuple[str | int, ...]]] = []
+        if isinstance(node, _Pairs):
+            seen: set[str] = set()
+            for key, value in node:
+                if key in seen:
+                    return (*path, key)
+                seen.add(key)
+                children.append((value, (*path, key)))
+        elif isinstance(node, list):
+            children = [(item, (*path, index)) for index, item in enumerate(node)]
+        pending.extend(reversed(children))  # depth first, in document order
+    return None
 
 
 class _Pairs(list[tuple[str, Any]]):
     """A JSON object as written: its (key, value) pairs in order, repeats included."""
-
-
-def _first_repeat(node: Any, path: tuple[str | int, ...]) -> tuple[str | int, ...] | None:
-    if isinstance(node, _Pairs):
-        seen: set[str] = set()
-        for key, value in node:
-            if key in seen:
-                return (*path, key)
-            seen.add(key)
-            if (found := _first_repeat(value, (*path, key))) is not None:
-                return found
-    elif isinstance(node, list):
-        for index, item in enumerate(node):
-            if (found := _first_repeat(item, (*path, index))) is not None:
-                return found
-    return None
 
 
 def _read_as_json(request: Request) -> bool:

@@ -94,3 +94,23 @@ def test_a_repeated_key_inside_the_body_is_named_where_it_stands(
     assert [e["field"] for e in problem["errors"]] == [field]
     assert "40000002" not in json.dumps(problem)  # values are never echoed back
     assert gw.bus.published == []
+
+
+@pytest.mark.parametrize("depth", [990, 30_000])
+def test_a_body_nested_too_deep_to_check_is_a_client_error_not_a_crash(
+    gw: Gateway, depth: int
+) -> None:
+    response = post_raw(gw, "[" * depth + "]" * depth)
+
+    assert 400 <= response.status_code < 500
+    assert_problem(response, response.status_code)
+    assert gw.bus.published == []
+
+
+def test_a_repeat_deep_inside_a_long_body_is_found(gw: Gateway) -> None:
+    nested = '{"a": ' * 200 + '{"b": 1, "b": 2}' + "}" * 200
+    raw = json.dumps(body())[:-1] + f', "extra": {nested}}}'
+
+    problem = assert_problem(post_raw(gw, raw), 422)
+
+    assert [e["field"] for e in problem["errors"]] == ["extra" + ".a" * 200 + ".b"]
