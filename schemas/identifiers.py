@@ -8,7 +8,7 @@ of the real citizen's erasure and access log.
 
 from typing import Annotated
 
-from pydantic import StringConstraints
+from pydantic import Field, StringConstraints
 
 DNI_PATTERN = r"^[0-9]{8}$"
 RUC_PATTERN = r"^[0-9]{11}$"
@@ -21,7 +21,11 @@ Dni = Annotated[str, StringConstraints(pattern=DNI_PATTERN)]
 Ruc = Annotated[str, StringConstraints(pattern=RUC_PATTERN)]
 """Registro Único de Contribuyentes: exactly 11 ASCII digits."""
 
-Plate = Annotated[str, StringConstraints(pattern=PLATE_PATTERN)]
+Plate = Annotated[
+    str,
+    StringConstraints(pattern=PLATE_PATTERN),
+    Field(description="Vehicle plate, e.g. ABC-123.", examples=["ABC-123"]),
+]
 """A vehicle plate: three ASCII capitals or digits, a hyphen, three digits, e.g. ABC-123."""
 
 CiiuCode = Annotated[str, StringConstraints(pattern=CIIU_PATTERN)]

@@ -107,7 +107,7 @@ class PasaporteInputs(BaseModel):
 class TransferenciaVehicularInputs(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    plate: Plate = Field(description="Vehicle plate, e.g. ABC-123.")
+    plate: Plate
     seller_dni: Dni = Field(description="DNI of the seller (8 digits).")
     price_pen: Decimal = Field(gt=0, max_digits=12, decimal_places=2, description="Price in soles.")
 

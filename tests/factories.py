@@ -2,12 +2,16 @@
 put on a ledger with them."""
 
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 from uuid import UUID, uuid4
 
 from schemas.cases import case_id_for, request_fingerprint
 from schemas.messages import Actor, Envelope, StepOutcome, StepResult, SubmitCase
+from schemas.procedures import catalog
 from services.case_ledger.application import CaseLedger
+from services.case_ledger.store import LedgerStore
+from services.datadir import DataDir
 
 
 def envelope(case_id: UUID, actor: Actor) -> Envelope:
@@ -64,6 +68,11 @@ def step_result(
         data=data or {},
         reason=reason,
     )
+
+
+def data_dir_ledger(data_dir: Path) -> CaseLedger:
+    """The ledger in a data dir's `ledger/ledger.sqlite`, as `ventanilla up` leaves it."""
+    return CaseLedger(catalog(), LedgerStore.sqlite(DataDir(data_dir).ledger_sqlite).environment())
 
 
 def submit(ledger: CaseLedger, dni: str) -> UUID:

@@ -14,7 +14,7 @@ NAME = "Servicio de Administración Tributaria de Lima"
 
 class NoDebtRequest(ServiceRequest):
     citizen: CitizenRef = Field(description="Who asks for the certificate.")
-    plate: Plate = Field(description="Vehicle plate, e.g. ABC-123.")
+    plate: Plate
 
 
 class NoDebtCertificate(ServiceResult):

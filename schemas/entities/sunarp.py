@@ -14,7 +14,7 @@ NAME = "Superintendencia Nacional de los Registros Públicos"
 
 
 class OwnershipRequest(ServiceRequest):
-    plate: Plate = Field(description="Vehicle plate, e.g. ABC-123.")
+    plate: Plate
     owner: CitizenRef = Field(description="Who claims to own the vehicle.")
 
 
@@ -24,7 +24,7 @@ class OwnershipCertificate(ServiceResult):
 
 
 class TransferRequest(ServiceRequest):
-    plate: Plate = Field(description="Vehicle plate, e.g. ABC-123.")
+    plate: Plate
     seller: CitizenRef
     buyer: CitizenRef
     price_pen: Decimal = Field(gt=0)

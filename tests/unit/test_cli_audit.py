@@ -13,26 +13,16 @@ from uuid import UUID
 import pytest
 from typer.testing import CliRunner
 
-from schemas.procedures import catalog
-from services.case_ledger.application import CaseLedger
-from services.case_ledger.store import LedgerStore
 from services.cli.main import app
 from services.datadir import DataDir
-from tests.factories import submit_command
+from tests.factories import data_dir_ledger, submit_command
 
 runner = CliRunner(env={"COLUMNS": "200"})
 
 
 @pytest.fixture
-def data_dir(tmp_path: Path) -> Path:
-    return tmp_path / "var"
-
-
-@pytest.fixture
 def cases(data_dir: Path) -> Iterator[list[UUID]]:
-    ledger = CaseLedger(
-        catalog(), LedgerStore.sqlite(DataDir(data_dir).ledger_sqlite).environment()
-    )
+    ledger = data_dir_ledger(data_dir)
     ids = []
     for dni in ("40000001", "40000004", "40000007"):
         command = submit_command(dni)

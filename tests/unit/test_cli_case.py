@@ -7,26 +7,17 @@ from uuid import UUID, uuid4
 import pytest
 from typer.testing import CliRunner
 
-from schemas.procedures import catalog
 from services.case_ledger.application import CaseLedger
-from services.case_ledger.store import LedgerStore
 from services.cli.main import app
 from services.datadir import DataDir
-from tests.factories import RECEIPT, answer, submit
+from tests.factories import RECEIPT, answer, data_dir_ledger, submit
 
 runner = CliRunner(env={"COLUMNS": "200"})
 
 
 @pytest.fixture
-def data_dir(tmp_path: Path) -> Path:
-    return tmp_path / "var"
-
-
-@pytest.fixture
 def ledger(data_dir: Path) -> Iterator[CaseLedger]:
-    ledger = CaseLedger(
-        catalog(), LedgerStore.sqlite(DataDir(data_dir).ledger_sqlite).environment()
-    )
+    ledger = data_dir_ledger(data_dir)
     yield ledger
     ledger.close()
 

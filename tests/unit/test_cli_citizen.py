@@ -7,27 +7,16 @@ from uuid import UUID
 import pytest
 from typer.testing import CliRunner
 
-from schemas.procedures import catalog
-from services.case_ledger.application import CaseLedger
-from services.case_ledger.store import LedgerStore
 from services.cli.main import app
-from services.datadir import DataDir
-from tests.factories import submit_command
+from tests.factories import data_dir_ledger, submit_command
 
 runner = CliRunner(env={"COLUMNS": "250"})
 BUYER, SELLER = "40000001", "40000007"
 
 
 @pytest.fixture
-def data_dir(tmp_path: Path) -> Path:
-    return tmp_path / "var"
-
-
-@pytest.fixture
 def transfer(data_dir: Path) -> Iterator[UUID]:
-    ledger = CaseLedger(
-        catalog(), LedgerStore.sqlite(DataDir(data_dir).ledger_sqlite).environment()
-    )
+    ledger = data_dir_ledger(data_dir)
     inputs = {"plate": "ABC-123", "seller_dni": SELLER, "price_pen": 25000}
     command = submit_command(BUYER, procedure="transferencia-vehicular", inputs=inputs)
     ledger.submit_case(command)

@@ -1,16 +1,10 @@
 """GET /v1/cases/{id} and its history: who may see a case, and what they see before the ledger."""
 
-from pathlib import Path
 from uuid import UUID, uuid4
 
 import pytest
 
-from tests.fakes import COUNTER, Gateway, assert_problem, auth, body, gateway
-
-
-@pytest.fixture
-def gw(tmp_path: Path) -> Gateway:
-    return gateway(tmp_path)
+from tests.fakes import COUNTER, Gateway, assert_problem, auth, body
 
 
 def submitted(gw: Gateway) -> UUID:

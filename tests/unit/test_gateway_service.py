@@ -19,14 +19,8 @@ from tests.fakes import (
     assert_problem,
     auth,
     body,
-    gateway,
     write_tokens,
 )
-
-
-@pytest.fixture
-def gw(tmp_path: Path) -> Gateway:
-    return gateway(tmp_path)
 
 
 def test_healthz_answers_while_the_bus_is_down(gw: Gateway) -> None:

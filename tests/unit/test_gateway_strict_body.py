@@ -1,19 +1,13 @@
 """POST /v1/cases reads a body one way only: ASCII identifiers, and each JSON key once."""
 
 import json
-from pathlib import Path
 
 import httpx
 import pytest
 
-from tests.fakes import Gateway, assert_problem, auth, body, gateway
+from tests.fakes import Gateway, assert_problem, auth, body
 
 JSON = {"Content-Type": "application/json"}
-
-
-@pytest.fixture
-def gw(tmp_path: Path) -> Gateway:
-    return gateway(tmp_path)
 
 
 def post_raw(gw: Gateway, raw: str, key: str = "k") -> httpx.Response:

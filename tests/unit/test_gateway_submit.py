@@ -1,18 +1,12 @@
 """POST /v1/cases: who may submit, what is accepted, and what the same key means twice."""
 
 import json
-from pathlib import Path
 
 import pytest
 from structlog.testing import capture_logs
 
 from schemas.cases import case_id_for, submit_msg_id
-from tests.fakes import COUNTER, KIOSK, Gateway, assert_problem, auth, body, gateway
-
-
-@pytest.fixture
-def gw(tmp_path: Path) -> Gateway:
-    return gateway(tmp_path)
+from tests.fakes import COUNTER, KIOSK, Gateway, assert_problem, auth, body
 
 
 def test_a_channel_submits_a_case_and_gets_its_id_and_location(gw: Gateway) -> None:
