@@ -34,6 +34,13 @@ from services.errors import CaseNotFound, Unprocessable
 from .audit.chain import ChainedEventStore
 from .audit.records import read_records
 from .domain import ERASED, CaseFile, StepMismatch
+from .followed_streams import (
+    Followed,
+    StreamIdentity,
+    check_stream,
+    followed_streams_for,
+    fresh_tracking_name,
+)
 from .personal.citizens import CitizenKeys
 from .personal.fields import PREFIX, PersonalFields
 from .personal.keystore import KeyStore, MemoryKeyStore, key_store_for
@@ -79,6 +86,7 @@ class CaseLedger(Application[UUID]):
             }
         super().__init__(env=settings)
         self.catalog = catalog
+        self.followed_streams = followed_streams_for(self.recorder)
 
     @property
     def process_recorder(self) -> ProcessRecorder:
@@ -169,8 +177,35 @@ class CaseLedger(Application[UUID]):
             tracking.application_name, tracking.notification_id
         )
 
-    def position(self, source: str) -> int:
-        return self.process_recorder.max_tracking_id(source) or 0
+    def position(self, tracking_name: str) -> int:
+        return self.process_recorder.max_tracking_id(tracking_name) or 0
+
+    def stream_position(self, source: str) -> int:
+        """How far the ledger has read `source` in the stream it follows now."""
+        followed = self.followed_streams.get(source)
+        return self.position(followed.tracking_name if followed else source)
+
+    def follow_stream(self, source: str, current: StreamIdentity) -> str:
+        """The tracking name to read `current` under; raises `StreamMismatch` when reading it
+        from the recorded position could skip messages (see followed_streams)."""
+        followed, new = check_stream(
+            source, self.followed_streams.get(source), current, self.position
+        )
+        if new:
+            self.followed_streams.put(followed)
+        return followed.tracking_name
+
+    def follow_new_streams(self, streams: dict[str, str]) -> list[Followed]:
+        """Read each source's next stream (`streams`: source -> stream name) from its first
+        message: the way out when the old stream is lost for good. Only while no ledger process
+        runs on this store."""
+        renewed = [
+            Followed(source, stream, None, fresh_tracking_name(source))
+            for source, stream in streams.items()
+        ]
+        for followed in renewed:
+            self.followed_streams.put(followed)
+        return renewed
 
     def advance_position(self, source: str, position: int) -> None:
         self.process_recorder.insert_tracking(Tracking(source, position))

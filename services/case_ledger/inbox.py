@@ -7,6 +7,9 @@ batch's last stream sequence as the tracking record (a group commit: one fsync f
 positions stay exact because the streams are read in order. A message that can never be applied
 goes to the dead-letter stream first and is then passed over inside its batch, so it never blocks
 the messages around it. Anything else (the database is down) retries the batch, in order.
+
+Before each (re)subscription the inbox checks that the stream is the one its position belongs
+to (see followed_streams): a stream made again would otherwise be read from an old position.
 """
 
 import asyncio
@@ -32,6 +35,7 @@ from services.failpoints import failpoint
 
 from .application import CaseBatch, CaseLedger, Outcome
 from .case_traces import CaseTraces
+from .followed_streams import StreamIdentity, StreamMismatch
 from .writer import LedgerThread
 
 log = structlog.get_logger(__name__)
@@ -96,9 +100,36 @@ class Inbox:
         self.batch = batch
         self.traces = traces or CaseTraces()
 
+    async def check_stream(self, source: InboxSource) -> str:
+        """The tracking name to read the source's stream under; raises `StreamMismatch`."""
+        info = await self.js.stream_info(source.stream)
+        assert info.created is not None  # nats-server 2.10+ always says
+        current = StreamIdentity(
+            source.stream,
+            info.created.isoformat(timespec="microseconds"),
+            info.state.first_seq,
+            info.state.last_seq,
+        )
+        return await self.writer.run(self.ledger.follow_stream, source.name, current)
+
+    async def readable(self, source: InboxSource, stop: asyncio.Event) -> str | None:
+        """`check_stream`, retried while the bus cannot answer; None when stopped first."""
+        while not stop.is_set():
+            try:
+                return await self.check_stream(source)
+            except StreamMismatch:
+                raise
+            except Exception as exc:  # the server may be restarting, the stream not made yet
+                log.warning("stream check failed", source=source.name, error=repr(exc))
+                await asyncio.sleep(1.0)
+        return None
+
     async def follow(self, source: InboxSource, stop: asyncio.Event) -> None:
         while not stop.is_set():
-            position = await self.writer.run(self.ledger.position, source.name)
+            tracking = await self.readable(source, stop)
+            if tracking is None:
+                return
+            position = await self.writer.run(self.ledger.position, tracking)
             try:
                 sub = await self.js.pull_subscribe(
                     source.subjects,
@@ -115,7 +146,7 @@ class Inbox:
                 await asyncio.sleep(1.0)
                 continue
             try:
-                await self._drain(sub, source, stop)
+                await self._drain(sub, source, tracking, stop)
             except Exception as exc:
                 # A lost ephemeral consumer, a server restart: resubscribe from the position.
                 log.warning("inbox reading interrupted", source=source.name, error=repr(exc))
@@ -127,20 +158,24 @@ class Inbox:
                     log.debug("inbox unsubscribe failed", error=repr(exc))
 
     async def _drain(
-        self, sub: JetStreamContext.PullSubscription, source: InboxSource, stop: asyncio.Event
+        self,
+        sub: JetStreamContext.PullSubscription,
+        source: InboxSource,
+        tracking: str,
+        stop: asyncio.Event,
     ) -> None:
         while not stop.is_set():
             messages = await fetch_ready(sub, self.batch)
             if messages:
-                await self._handle(messages, source)
+                await self._handle(messages, source, tracking)
 
-    async def _handle(self, messages: list[Msg], source: InboxSource) -> None:
+    async def _handle(self, messages: list[Msg], source: InboxSource, tracking: str) -> None:
         by_seq = {m.metadata.sequence.stream: m for m in messages}
         dead: dict[int, str] = {}
         pause = 0.1
         while True:
             try:
-                saved = await self.writer.run(self._save_batch, source, messages, dead)
+                saved = await self.writer.run(self._save_batch, source, tracking, messages, dead)
                 break
             except DeadLetters as found:
                 # Kept on the dead-letter stream before the position moves past them.
@@ -166,13 +201,15 @@ class Inbox:
         if saved:
             self.on_saved()
 
-    def _save_batch(self, source: InboxSource, messages: list[Msg], dead: dict[int, str]) -> int:
+    def _save_batch(
+        self, source: InboxSource, tracking: str, messages: list[Msg], dead: dict[int, str]
+    ) -> int:
         """On the writer thread: apply what is past the position and save it; how many saved.
 
         Raises `DeadLetters` (saving nothing) when it meets unprocessable messages that are not
         yet in `dead`; the caller files them and calls again.
         """
-        position = self.ledger.position(source.name)
+        position = self.ledger.position(tracking)
         todo = [m for m in messages if m.metadata.sequence.stream > position]
         if not todo:
             return 0
@@ -189,7 +226,7 @@ class Inbox:
         if found:
             raise DeadLetters(found)
         last = max(m.metadata.sequence.stream for m in todo)
-        self.ledger.save_batch(batch, Tracking(source.name, last))
+        self.ledger.save_batch(batch, Tracking(tracking, last))
         failpoint("ledger.after-save")  # saved, not yet published by the outbox
         return len(todo)
 
