@@ -15,13 +15,19 @@ and the way out. The way out for a stream that is lost for good is `follow_new_s
 source then gets a tracking name never used before, so its position starts at 0 and the next
 stream found is read from its first message. Old tracking records stay, as history.
 
+A stream restored from an older backup keeps its creation time, and once it has taken new
+messages it may reach past the ledger's position again. So the ledger also keeps a sample: one
+message it read (its sequence and the time the stream stored it), refreshed on its first batch,
+every few seconds and when it stops. A stream whose message at that sequence is another one is
+not the stream the ledger read.
+
 A row: the source (`commands`, `results`), the stream's name, its creation time (NULL: follow
-the next stream found), the tracking name its positions are saved under, and when the row was
-written.
+the next stream found), the tracking name its positions are saved under, the sample, and when
+the row was written.
 """
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
@@ -61,12 +67,23 @@ class Followed:
     stream: str
     created: str | None  # None: follow the next stream found, from its first message
     tracking_name: str
+    sample: "Sample | None" = None
+
+
+@dataclass(frozen=True)
+class Sample:
+    """A message the ledger read: its stream sequence and the time the stream stored it."""
+
+    seq: int
+    stored_at: str  # ISO 8601, UTC
 
 
 class FollowedStreams(Protocol):
     def get(self, source: str) -> Followed | None: ...
 
     def put(self, followed: Followed) -> None: ...
+
+    def sample(self, source: str, sample: Sample) -> None: ...
 
 
 def check_stream(
@@ -111,6 +128,19 @@ def _behind(source: str, current: StreamIdentity, position: int) -> str:
     )
 
 
+def check_sample(source: str, followed: Followed, found: Sample | None) -> None:
+    """`found`: the stream's message at the sample's sequence now, None when it is gone."""
+    sample = followed.sample
+    if sample is None or found is None or found == sample:
+        return
+    raise StreamMismatch(
+        f"The message at sequence {sample.seq} of the {source} stream {followed.stream} was "
+        f"stored at {found.stored_at}, but the one this ledger read there was stored at "
+        f"{sample.stored_at}: the stream was restored from an older backup and has taken new "
+        "messages since, which the ledger's position would skip."
+    )
+
+
 def fresh_tracking_name(source: str, now: datetime | None = None) -> str:
     return f"{source}@{(now or datetime.now(UTC)).isoformat(timespec='microseconds')}"
 
@@ -120,12 +150,15 @@ class SqlFollowedStreams:
         self.datastore = datastore
         self.table = table
         self.p = placeholder
-        self._select = f"SELECT source, stream, created, tracking_name FROM {table}"
+        self._select = (
+            f"SELECT source, stream, created, tracking_name, sample_seq, sample_time FROM {table}"
+        )
         with datastore.transaction(commit=True) as cursor:
             cursor.execute(
                 f"CREATE TABLE IF NOT EXISTS {table} ("
                 "source TEXT PRIMARY KEY, stream TEXT NOT NULL, created TEXT, "
-                "tracking_name TEXT NOT NULL, recorded_at TEXT NOT NULL)"
+                "tracking_name TEXT NOT NULL, sample_seq BIGINT, sample_time TEXT, "
+                "recorded_at TEXT NOT NULL)"
             )
 
     def get(self, source: str) -> Followed | None:
@@ -136,17 +169,30 @@ class SqlFollowedStreams:
         p = self.p
         with self.datastore.transaction(commit=True) as cursor:
             cursor.execute(
-                f"INSERT INTO {self.table} (source, stream, created, tracking_name, recorded_at) "
-                f"VALUES ({p}, {p}, {p}, {p}, {p}) ON CONFLICT (source) DO UPDATE SET "
-                "stream = excluded.stream, created = excluded.created, "
-                "tracking_name = excluded.tracking_name, recorded_at = excluded.recorded_at",
+                f"INSERT INTO {self.table} (source, stream, created, tracking_name, "
+                f"sample_seq, sample_time, recorded_at) VALUES ({p}, {p}, {p}, {p}, {p}, {p}, {p}) "
+                "ON CONFLICT (source) DO UPDATE SET stream = excluded.stream, "
+                "created = excluded.created, tracking_name = excluded.tracking_name, "
+                "sample_seq = excluded.sample_seq, sample_time = excluded.sample_time, "
+                "recorded_at = excluded.recorded_at",
                 (
                     followed.source,
                     followed.stream,
                     followed.created,
                     followed.tracking_name,
-                    datetime.now(UTC).isoformat(timespec="seconds"),
+                    followed.sample.seq if followed.sample else None,
+                    followed.sample.stored_at if followed.sample else None,
+                    _now(),
                 ),
+            )
+
+    def sample(self, source: str, sample: Sample) -> None:
+        p = self.p
+        with self.datastore.transaction(commit=True) as cursor:
+            cursor.execute(
+                f"UPDATE {self.table} SET sample_seq = {p}, sample_time = {p}, recorded_at = {p} "
+                f"WHERE source = {p}",
+                (sample.seq, sample.stored_at, _now(), source),
             )
 
     def _rows(self, sql: str, *params: Any) -> list[Followed]:
@@ -159,6 +205,9 @@ class SqlFollowedStreams:
                 str(r["stream"]),
                 None if r["created"] is None else str(r["created"]),
                 str(r["tracking_name"]),
+                None
+                if r["sample_seq"] is None
+                else Sample(int(r["sample_seq"]), str(r["sample_time"])),
             )
             for r in found
         ]
@@ -176,6 +225,10 @@ class MemoryFollowedStreams:
     def put(self, followed: Followed) -> None:
         self.rows[followed.source] = followed
 
+    def sample(self, source: str, sample: Sample) -> None:
+        if source in self.rows:
+            self.rows[source] = replace(self.rows[source], sample=sample)
+
 
 def followed_streams_for(recorder: Any) -> FollowedStreams:
     """The table in the same database as the recorder's events and tracking records."""
@@ -187,3 +240,7 @@ def followed_streams_for(recorder: Any) -> FollowedStreams:
         schema = '"' + datastore.schema.replace('"', '""') + '"'
         return SqlFollowedStreams(datastore, f"{schema}.caseledger_followed_streams", "%s")
     return MemoryFollowedStreams()
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")

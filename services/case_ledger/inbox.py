@@ -13,6 +13,7 @@ to (see followed_streams): a stream made again would otherwise be read from an o
 """
 
 import asyncio
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -35,10 +36,13 @@ from services.failpoints import failpoint
 
 from .application import CaseBatch, CaseLedger, Outcome
 from .case_traces import CaseTraces
-from .followed_streams import StreamIdentity, StreamMismatch
+from .followed_streams import Sample, StreamIdentity, StreamMismatch, check_sample
 from .writer import LedgerThread
 
 log = structlog.get_logger(__name__)
+
+# How often the ledger refreshes its sample of each stream (see followed_streams).
+SAMPLE_EVERY = 10.0
 
 
 @dataclass(frozen=True)
@@ -99,6 +103,8 @@ class Inbox:
         self.on_saved = on_saved
         self.batch = batch
         self.traces = traces or CaseTraces()
+        self._last_read: dict[str, Sample] = {}
+        self._sampled_at: dict[str, float] = {}
 
     async def check_stream(self, source: InboxSource) -> str:
         """The tracking name to read the source's stream under; raises `StreamMismatch`."""
@@ -110,7 +116,38 @@ class Inbox:
             info.state.first_seq,
             info.state.last_seq,
         )
-        return await self.writer.run(self.ledger.follow_stream, source.name, current)
+        tracking = await self.writer.run(self.ledger.follow_stream, source.name, current)
+        followed = await self.writer.run(self.ledger.followed_streams.get, source.name)
+        sample = followed.sample if followed is not None else None
+        if followed and sample and current.first_seq <= sample.seq <= current.last_seq:
+            check_sample(source.name, followed, await self._message_at(source, sample.seq))
+        self._sampled_at.pop(source.name, None)  # sample again at the first batch
+        return tracking
+
+    async def _message_at(self, source: InboxSource, seq: int) -> Sample | None:
+        """The stream's message at `seq` as a sample; None when it is no longer there."""
+        sub = await self.js.pull_subscribe(
+            source.subjects,
+            stream=source.stream,
+            config=ConsumerConfig(
+                deliver_policy=DeliverPolicy.BY_START_SEQUENCE,
+                opt_start_seq=seq,
+                ack_policy=AckPolicy.NONE,
+                inactive_threshold=10.0,
+            ),
+        )
+        try:
+            found = (await sub.fetch(1, timeout=5.0))[0]
+        finally:
+            await sub.unsubscribe()
+        if found.metadata.sequence.stream != seq:
+            return None
+        return _sample_of(found)
+
+    async def keep_samples(self) -> None:
+        """Record the last message read of each source (when the ledger stops)."""
+        for name, sample in self._last_read.items():
+            await self.writer.run(self.ledger.followed_streams.sample, name, sample)
 
     async def readable(self, source: InboxSource, stop: asyncio.Event) -> str | None:
         """`check_stream`, retried while the bus cannot answer; None when stopped first."""
@@ -200,6 +237,14 @@ class Inbox:
         log.debug("inbox batch", source=source.name, messages=len(messages), saved=saved)
         if saved:
             self.on_saved()
+            await self._sample(source, messages[-1])
+
+    async def _sample(self, source: InboxSource, last: Msg) -> None:
+        self._last_read[source.name] = sample = _sample_of(last)
+        now = time.monotonic()
+        if now - self._sampled_at.get(source.name, -SAMPLE_EVERY) >= SAMPLE_EVERY:
+            self._sampled_at[source.name] = now
+            await self.writer.run(self.ledger.followed_streams.sample, source.name, sample)
 
     def _save_batch(
         self, source: InboxSource, tracking: str, messages: list[Msg], dead: dict[int, str]
@@ -245,3 +290,8 @@ class Inbox:
             outcome = source.apply(batch, message)
             self.traces.remember(message.envelope.case_id)  # type: ignore[attr-defined]
             return outcome
+
+
+def _sample_of(msg: Msg) -> Sample:
+    meta = msg.metadata
+    return Sample(meta.sequence.stream, meta.timestamp.isoformat(timespec="microseconds"))

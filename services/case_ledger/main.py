@@ -142,6 +142,10 @@ async def _run(
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
+        try:
+            await inbox.keep_samples()
+        except Exception as exc:  # the store may be down: the periodic sample stays
+            log.warning("could not record the streams' last messages", error=repr(exc))
         await _close(nc, writer, reader, ledger)
         log.info("ledger stopped")
     if failures:

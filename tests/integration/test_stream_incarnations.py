@@ -151,3 +151,28 @@ async def test_a_nats_store_older_than_the_ledger_is_refused(
         said = what_it_said(log)
         assert "ends at sequence 2" in said
         assert "already read up to 5" in said
+
+
+async def test_an_older_nats_store_that_took_new_messages_is_refused(
+    store: LedgerStore, tmp_path: Path
+) -> None:
+    log = tmp_path / "ledger.log"
+    live, backup = tmp_path / "nats", tmp_path / "nats-backup"
+    async with bus_on(live, store) as (stack, server):
+        first = await submitted(server, 2)
+        await run_ledger_until_done(stack, server, first, log)
+    shutil.copytree(live, backup)
+    async with bus_on(live, store) as (stack, server):
+        second = await submitted(server, 3)
+        await run_ledger_until_done(stack, server, second, log)
+
+    # Restored from the older backup while the ledger was down, and the gateway went on
+    # taking cases: the stream reaches past the ledger's position again, with other messages.
+    shutil.rmtree(live)
+    backup.rename(live)
+    async with bus_on(live, store) as (stack, server):
+        third = await submitted(server, 4)
+        refused = ledger_process(store, server.url, log=log)
+        assert await exit_code(refused) == REFUSED
+        assert "restored from an older backup" in what_it_said(log)
+        assert not_recorded(stack, third) == third
