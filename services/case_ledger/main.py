@@ -1,6 +1,7 @@
 """Composition root of the case ledger process."""
 
 import asyncio
+import os
 import sys
 from collections.abc import Coroutine
 from pathlib import Path
@@ -24,6 +25,7 @@ from .deadlines import DeadlineWatch
 from .followed_streams import StreamMismatch
 from .inbox import SOURCES, Inbox
 from .outbox import OutboxRelay
+from .personal.master import BadMasterKey
 from .queries import LedgerQueries, serve_queries
 from .single_writer import StoreHold, StoreInUse, hold_store
 from .store import LedgerStore
@@ -36,7 +38,7 @@ CACHED_CASES = 10_000
 
 # The exit status of a ledger that refuses to run on what it found (sysexits' EX_CONFIG):
 # restarting it changes nothing until someone acts on the message it printed.
-REFUSED = 78
+REFUSED = os.EX_CONFIG
 
 # How often the ledger checks that it still holds its store (see single_writer).
 HOLD_CHECK_EVERY = 5.0
@@ -62,7 +64,7 @@ def run_or_refuse(ledger: Coroutine[Any, Any, None]) -> None:
     """Run the ledger process; when it refuses to run, say why and exit with `REFUSED`."""
     try:
         asyncio.run(ledger)
-    except (StreamMismatch, StoreInUse) as exc:
+    except (StreamMismatch, StoreInUse, BadMasterKey) as exc:
         log.error("ledger refuses to run", reason=str(exc))
         # Plain text too, for whoever runs `serve ledger` in a terminal or reads the journal.
         print(f"ledger refuses to run: {exc}", file=sys.stderr)

@@ -2,6 +2,7 @@
 
 import signal
 import threading
+import time
 from pathlib import Path
 from types import FrameType
 from typing import Annotated
@@ -25,7 +26,7 @@ from services.stack.up import (
     LocalStack,
     StackAlreadyRunning,
     UpOptions,
-    gateway_ready,
+    gateway_unready,
     wait_until,
 )
 
@@ -62,24 +63,42 @@ def up(
     for warning in stack_view.moved_ports(info):
         console.print(warning)
     console.print(stack_view.summary(info, data_dir))
-    if wait_until(
-        lambda: gateway_ready(info.gateway_url),
-        timeout=READY_TIMEOUT,
-        tick=supervisor.tick,
-        interrupted=stopping.is_set,
-    ):
-        console.print(f"[bold green]ready[/] at {info.gateway_url} — Ctrl-C stops everything")
+
+    def ready() -> bool:
+        # "Running" only when every child is up and the gateway says it can serve.
+        return not supervisor.failing() and gateway_unready(info.gateway_url) is None
+
+    said_ready = wait_until(
+        ready, timeout=READY_TIMEOUT, tick=supervisor.tick, interrupted=stopping.is_set
+    )
+    if said_ready:
+        _print_ready(info.gateway_url)
     elif not stopping.is_set():
+        failing = supervisor.failing()
+        why = gateway_unready(info.gateway_url) or "the gateway is ready"
         console.print(
-            f"[bold red]the gateway is not ready after {READY_TIMEOUT:.0f}s[/]; "
-            f"still trying — see {data_dir}/logs/gateway.log"
+            f"[bold red]Ventanilla does not serve yet after {READY_TIMEOUT:.0f}s[/]: "
+            + (f"[bold red]{', '.join(failing)} cannot start[/]; " if failing else "")
+            + f"{why}; still trying — see {data_dir}/logs/"
         )
+    last_check = 0.0
     while not stopping.is_set():
         supervisor.tick()
+        if not said_ready and time.monotonic() - last_check > 2.0:
+            last_check = time.monotonic()
+            said_ready = ready()
+            if said_ready:
+                _print_ready(info.gateway_url)
         stopping.wait(0.2)
     console.print("stopping …")
     stack.stop()
     console.print("[bold]stopped[/]")
+
+
+def _print_ready(gateway_url: str) -> None:
+    console.print(
+        f"[bold green]Ventanilla is running[/]: ready at {gateway_url} — Ctrl-C stops everything"
+    )
 
 
 def _stop_on_signals() -> threading.Event:

@@ -185,12 +185,19 @@ def hold_data_dir(data_dir: DataDir) -> IO[str]:
     return lock
 
 
-def gateway_ready(gateway_url: str, timeout: float = 1.0) -> bool:
+def gateway_unready(gateway_url: str, timeout: float = 1.0) -> str | None:
+    """Why the gateway is not ready (its `/readyz` names the part that is down); None if it is."""
     try:
         response = httpx.get(f"{gateway_url}/readyz", timeout=timeout)
-    except httpx.HTTPError:
-        return False
-    return response.status_code == 200
+    except httpx.HTTPError as exc:
+        return f"the gateway does not answer ({type(exc).__name__})"
+    if response.status_code == 200:
+        return None
+    try:
+        detail = str(response.json()["detail"])
+    except (ValueError, KeyError, TypeError):
+        detail = f"HTTP {response.status_code}"
+    return f"the gateway says: {detail}"
 
 
 def wait_until(
