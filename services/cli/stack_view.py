@@ -46,6 +46,8 @@ def summary(info: StackInfo, data_dir: Path) -> RenderableType:
     places.add_row("NATS", info.nats_url)
     places.add_row("NATS users", f"{info.nats_users}/  (one nkey seed per process)")
     places.add_row("data", str(info.data_dir.root))
+    if info.ledger_store:
+        places.add_row("ledger", info.ledger_store)
     places.add_row("credentials", str(info.data_dir.dev_credentials))
     places.add_row("logs", f"{info.data_dir.logs}/  ({', '.join(info.children)}, nats-server)")
 

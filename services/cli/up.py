@@ -6,6 +6,7 @@ import time
 from pathlib import Path
 from types import FrameType
 from typing import Annotated
+from urllib.parse import urlsplit
 
 import typer
 from nats.errors import Error as NatsError
@@ -47,12 +48,21 @@ def up(
     tls_cert: TlsCertOption = None,
     tls_key: TlsKeyOption = None,
     tls_ca: TlsCaOption = None,
+    store: Annotated[
+        str | None,
+        typer.Option(
+            help="The ledger's database, e.g. postgresql://user@host:5432/db; kept in the data "
+            "dir for later runs. Default: what the data dir says (SQLite in it at first).",
+        ),
+    ] = None,
 ) -> None:
     """Start NATS, the ledger, the adapters and the gateway; restart what dies; Ctrl-C stops."""
     tls = tls_files(tls_cert, tls_key, tls_ca)
+    if store is not None and urlsplit(store).scheme not in ("postgresql", "postgres", "sqlite"):
+        raise typer.BadParameter("use postgresql://… or sqlite:///…", param_hint="--store")
     stopping = _stop_on_signals()
     supervisor = Supervisor(on_event=lambda e: console.print(stack_view.event(e, data_dir)))
-    stack = LocalStack(UpOptions(data_dir, host, http_port, nats_port, tls), supervisor)
+    stack = LocalStack(UpOptions(data_dir, host, http_port, nats_port, tls, store), supervisor)
     console.print(f"starting Ventanilla in [bold]{data_dir}[/] …")
     try:
         info = stack.start()
