@@ -202,6 +202,10 @@ def hold_data_dir(data_dir: DataDir) -> IO[str]:
     return lock
 
 
+def gateway_ready(gateway_url: str, timeout: float = 1.0) -> bool:
+    return gateway_unready(gateway_url, timeout) is None
+
+
 def gateway_unready(gateway_url: str, timeout: float = 1.0) -> str | None:
     """Why the gateway is not ready (its `/readyz` names the part that is down); None if it is."""
     try:
