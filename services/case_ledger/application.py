@@ -56,6 +56,10 @@ Outcome = Literal["recorded", "repeat"]
 # The master key file (see personal.master); LedgerStore.environment() sets it.
 MASTER_KEY_SETTING = "PERSONAL_DATA_MASTER_KEY"
 
+# Events this process saved and its outbox has not published yet, kept at most: beyond that
+# (the bus away for long) the outbox decodes them from the store, as after a restart.
+UNPUBLISHED_KEPT = 20_000
+
 
 @dataclass(frozen=True)
 class Erasure:
@@ -87,6 +91,7 @@ class CaseLedger(Application[UUID]):
         super().__init__(env=settings)
         self.catalog = catalog
         self.followed_streams = followed_streams_for(self.recorder)
+        self._unpublished: dict[int, Any] = {}
 
     @property
     def process_recorder(self) -> ProcessRecorder:
@@ -244,6 +249,9 @@ class CaseLedger(Application[UUID]):
                     with contextlib.suppress(KeyError):
                         self.repository.cache.get(case.id, evict=True)
             raise
+        if len(self._unpublished) < UNPUBLISHED_KEPT:
+            for recording in recordings:
+                self._unpublished[recording.notification.id] = recording.domain_event
         self._notify(recordings)
 
     def _find(self, case_id: UUID) -> CaseFile | None:
@@ -297,6 +305,13 @@ class CaseLedger(Application[UUID]):
                 "received": [_delivery(e) for e in events if hasattr(e, "request")],
             }
         )
+
+    def recorded_event(self, notification: Notification) -> Any:
+        """The domain event of a notification: as this process saved it, when it still holds
+        it (the outbox then neither decodes nor decrypts what was just written), else decoded
+        from the store. On the writer thread, like the saves."""
+        event = self._unpublished.pop(notification.id, None)
+        return event if event is not None else self.mapper.to_domain_event(notification)
 
     def notifications_after(self, position: int, limit: int) -> list[Notification]:
         return list(

@@ -15,6 +15,7 @@ from services.bus.connection import ANONYMOUS, BusLogin, connect
 from services.bus.tracing import setup_tracing
 from services.datadir import DataDir
 from services.logging import setup_logging
+from services.runtime import tune_garbage_collection
 from services.shutdown import stop_on_signals
 
 from .application import CaseLedger
@@ -57,6 +58,7 @@ def serve(
     folder = DataDir(data_dir)
     files = AuditFiles(signing_key or folder.audit_signing_key, folder.audit_checkpoints)
     store = LedgerStore(folder.ledger_store_url(), personal_data_key or folder.personal_data_key)
+    tune_garbage_collection()
     run_or_refuse(run(store, nats_url, audit_files=files, login=login))
 
 
