@@ -18,6 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+import nats.errors
 import structlog
 from eventsourcing.persistence import IntegrityError, Tracking
 from nats.aio.msg import Msg
@@ -138,6 +139,8 @@ class Inbox:
         )
         try:
             found = (await sub.fetch(1, timeout=5.0))[0]
+        except nats.errors.TimeoutError:
+            return None  # nothing left from `seq` on (deleted meanwhile)
         finally:
             await sub.unsubscribe()
         if found.metadata.sequence.stream != seq:
@@ -244,7 +247,10 @@ class Inbox:
         now = time.monotonic()
         if now - self._sampled_at.get(source.name, -SAMPLE_EVERY) >= SAMPLE_EVERY:
             self._sampled_at[source.name] = now
-            await self.writer.run(self.ledger.followed_streams.sample, source.name, sample)
+            try:
+                await self.writer.run(self.ledger.followed_streams.sample, source.name, sample)
+            except Exception as exc:  # the store is away: the batch is saved, sample later
+                log.warning("could not record a stream sample", source=source.name, error=repr(exc))
 
     def _save_batch(
         self, source: InboxSource, tracking: str, messages: list[Msg], dead: dict[int, str]
