@@ -125,6 +125,9 @@ def table(r: dict[str, Any]) -> str:
     if "cpu_percent" in r:
         cpu = ", ".join(f"{name} {pct:.0f}%" for name, pct in r["cpu_percent"].items() if pct)
         lines.append(f"| CPU during the latency run (100% = one core) | {cpu} |")
+    if "cpu_ms_per_case" in r:
+        ms = ", ".join(f"{name} {v:.2f}" for name, v in r["cpu_ms_per_case"].items() if v)
+        lines.append(f"| CPU ms per case in the latency run, per process | {ms} |")
     return "\n".join(lines)
 
 

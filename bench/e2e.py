@@ -312,13 +312,23 @@ class CpuSample:
         self.start = time.perf_counter()
         self.ticks = {pid: _cpu_ticks(pid) for pid in self.names}
 
+    def seconds(self) -> dict[str, float]:
+        """CPU seconds each process (by name) used since the sample began."""
+        used: dict[str, float] = {}
+        for pid, name in self.names.items():
+            used[name] = used.get(name, 0.0) + (_cpu_ticks(pid) - self.ticks[pid]) / _TICK
+        return used
+
     def percent(self) -> dict[str, float]:
         wall = time.perf_counter() - self.start
-        usage: dict[str, float] = {}
-        for pid, name in self.names.items():
-            used = (_cpu_ticks(pid) - self.ticks[pid]) / _TICK
-            usage[name] = usage.get(name, 0.0) + round(100 * used / wall, 1)
+        usage = {name: round(100 * s / wall, 1) for name, s in self.seconds().items()}
         return dict(sorted(usage.items(), key=lambda item: -item[1]))
+
+    def ms_per_case(self, cases: int) -> dict[str, float]:
+        """CPU milliseconds per case, per process, with the stack's total as `all`."""
+        used = {name: round(1000 * s / max(cases, 1), 2) for name, s in self.seconds().items()}
+        used = dict(sorted(used.items(), key=lambda item: -item[1]))
+        return {**used, "all": round(sum(used.values()), 2)}
 
 
 # --- the suite ---------------------------------------------------------------------------------
@@ -342,6 +352,7 @@ async def _suite(info: StackInfo, quick: bool, latency_rate: float) -> dict[str,
         cpu = CpuSample()
         fixed = await load.run("duplicado-dni", "nats", rate, seconds * 1.5)
         cpu_percent = cpu.percent()
+        cpu_ms_per_case = cpu.ms_per_case(fixed.completed + fixed.rejected)
         print(_line(fixed), flush=True)
 
         print("e2e: max-rate search, duplicado-dni through the HTTP gateway", flush=True)
@@ -365,6 +376,7 @@ async def _suite(info: StackInfo, quick: bool, latency_rate: float) -> dict[str,
         "http_cases_per_s": http_best.cases_per_s,
         "transfer_cases_per_s": transfer_best.cases_per_s,
         "cpu_percent": cpu_percent,
+        "cpu_ms_per_case": cpu_ms_per_case,
         "runs": [r.__dict__ for r in [*runs, fixed, *http_runs, *transfer_runs]],
     }
 

@@ -29,10 +29,17 @@ def setup_tracing(service_name: str, *, console: bool = False) -> TracerProvider
     return provider
 
 
+# The tracer of the provider in use, looked up once: `get_tracer` builds a new tracer (and its
+# instrumentation scope) on every call, which the hot paths would pay per message.
+_cached: tuple[trace.TracerProvider, trace.Tracer] | None = None
+
+
 def tracer() -> trace.Tracer:
-    if _explicit_provider is not None:
-        return _explicit_provider.get_tracer(TRACER_NAME)
-    return trace.get_tracer(TRACER_NAME)
+    global _cached
+    provider = _explicit_provider or trace.get_tracer_provider()
+    if _cached is None or _cached[0] is not provider:
+        _cached = (provider, provider.get_tracer(TRACER_NAME))
+    return _cached[1]
 
 
 def inject_trace_context(headers: dict[str, str]) -> None:

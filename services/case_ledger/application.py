@@ -34,6 +34,13 @@ from services.errors import CaseNotFound, Unprocessable
 from .audit.chain import ChainedEventStore
 from .audit.records import read_records
 from .domain import ERASED, CaseFile, StepMismatch
+from .followed_streams import (
+    Followed,
+    StreamIdentity,
+    check_stream,
+    followed_streams_for,
+    fresh_tracking_name,
+)
 from .personal.citizens import CitizenKeys
 from .personal.fields import ENVELOPE, PREFIX, PersonalFields
 from .personal.keystore import KeyStore, MemoryKeyStore, key_store_for
@@ -46,6 +53,10 @@ log = structlog.get_logger(__name__)
 OUTBOX = "outbox"
 
 Outcome = Literal["recorded", "repeat"]
+
+# Events this process saved and its outbox has not published yet, kept at most: beyond that
+# (the bus away for long) the outbox decodes them from the store, as after a restart.
+UNPUBLISHED_KEPT = 20_000
 
 
 @dataclass(frozen=True)
@@ -77,6 +88,8 @@ class CaseLedger(Application[UUID]):
             }
         super().__init__(env=settings)
         self.catalog = catalog
+        self.followed_streams = followed_streams_for(self.recorder)
+        self._unpublished: dict[int, Any] = {}
 
     @property
     def process_recorder(self) -> ProcessRecorder:
@@ -167,8 +180,35 @@ class CaseLedger(Application[UUID]):
             tracking.application_name, tracking.notification_id
         )
 
-    def position(self, source: str) -> int:
-        return self.process_recorder.max_tracking_id(source) or 0
+    def position(self, tracking_name: str) -> int:
+        return self.process_recorder.max_tracking_id(tracking_name) or 0
+
+    def stream_position(self, source: str) -> int:
+        """How far the ledger has read `source` in the stream it follows now."""
+        followed = self.followed_streams.get(source)
+        return self.position(followed.tracking_name if followed else source)
+
+    def follow_stream(self, source: str, current: StreamIdentity) -> str:
+        """The tracking name to read `current` under; raises `StreamMismatch` when reading it
+        from the recorded position could skip messages (see followed_streams)."""
+        followed, new = check_stream(
+            source, self.followed_streams.get(source), current, self.position
+        )
+        if new:
+            self.followed_streams.put(followed)
+        return followed.tracking_name
+
+    def follow_new_streams(self, streams: dict[str, str]) -> list[Followed]:
+        """Read each source's next stream (`streams`: source -> stream name) from its first
+        message: the way out when the old stream is lost for good. Only while no ledger process
+        runs on this store."""
+        renewed = [
+            Followed(source, stream, None, fresh_tracking_name(source))
+            for source, stream in streams.items()
+        ]
+        for followed in renewed:
+            self.followed_streams.put(followed)
+        return renewed
 
     def advance_position(self, source: str, position: int) -> None:
         self.process_recorder.insert_tracking(Tracking(source, position))
@@ -207,6 +247,9 @@ class CaseLedger(Application[UUID]):
                     with contextlib.suppress(KeyError):
                         self.repository.cache.get(case.id, evict=True)
             raise
+        if len(self._unpublished) < UNPUBLISHED_KEPT:
+            for recording in recordings:
+                self._unpublished[recording.notification.id] = recording.domain_event
         self._notify(recordings)
 
     def _find(self, case_id: UUID) -> CaseFile | None:
@@ -260,6 +303,13 @@ class CaseLedger(Application[UUID]):
                 "received": [_delivery(e) for e in events if hasattr(e, "request")],
             }
         )
+
+    def recorded_event(self, notification: Notification) -> Any:
+        """The domain event of a notification: as this process saved it, when it still holds
+        it (the outbox then neither decodes nor decrypts what was just written), else decoded
+        from the store. On the writer thread, like the saves."""
+        event = self._unpublished.pop(notification.id, None)
+        return event if event is not None else self.mapper.to_domain_event(notification)
 
     def notifications_after(self, position: int, limit: int) -> list[Notification]:
         return list(

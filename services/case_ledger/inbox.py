@@ -7,13 +7,18 @@ batch's last stream sequence as the tracking record (a group commit: one fsync f
 positions stay exact because the streams are read in order. A message that can never be applied
 goes to the dead-letter stream first and is then passed over inside its batch, so it never blocks
 the messages around it. Anything else (the database is down) retries the batch, in order.
+
+Before each (re)subscription the inbox checks that the stream is the one its position belongs
+to (see followed_streams): a stream made again would otherwise be read from an old position.
 """
 
 import asyncio
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+import nats.errors
 import structlog
 from eventsourcing.persistence import IntegrityError, Tracking
 from nats.aio.msg import Msg
@@ -32,9 +37,13 @@ from services.failpoints import failpoint
 
 from .application import CaseBatch, CaseLedger, Outcome
 from .case_traces import CaseTraces
+from .followed_streams import Sample, StreamIdentity, StreamMismatch, check_sample
 from .writer import LedgerThread
 
 log = structlog.get_logger(__name__)
+
+# How often the ledger refreshes its sample of each stream (see followed_streams).
+SAMPLE_EVERY = 10.0
 
 
 @dataclass(frozen=True)
@@ -95,10 +104,72 @@ class Inbox:
         self.on_saved = on_saved
         self.batch = batch
         self.traces = traces or CaseTraces()
+        self._last_read: dict[str, Sample] = {}
+        self._sampled_at: dict[str, float] = {}
+
+    async def check_stream(self, source: InboxSource) -> str:
+        """The tracking name to read the source's stream under; raises `StreamMismatch`."""
+        info = await self.js.stream_info(source.stream)
+        assert info.created is not None  # nats-server 2.10+ always says
+        current = StreamIdentity(
+            source.stream,
+            info.created.isoformat(timespec="microseconds"),
+            info.state.first_seq,
+            info.state.last_seq,
+        )
+        tracking = await self.writer.run(self.ledger.follow_stream, source.name, current)
+        followed = await self.writer.run(self.ledger.followed_streams.get, source.name)
+        sample = followed.sample if followed is not None else None
+        if followed and sample and current.first_seq <= sample.seq <= current.last_seq:
+            check_sample(source.name, followed, await self._message_at(source, sample.seq))
+        self._sampled_at.pop(source.name, None)  # sample again at the first batch
+        return tracking
+
+    async def _message_at(self, source: InboxSource, seq: int) -> Sample | None:
+        """The stream's message at `seq` as a sample; None when it is no longer there."""
+        sub = await self.js.pull_subscribe(
+            source.subjects,
+            stream=source.stream,
+            config=ConsumerConfig(
+                deliver_policy=DeliverPolicy.BY_START_SEQUENCE,
+                opt_start_seq=seq,
+                ack_policy=AckPolicy.NONE,
+                inactive_threshold=10.0,
+            ),
+        )
+        try:
+            found = (await sub.fetch(1, timeout=5.0))[0]
+        except nats.errors.TimeoutError:
+            return None  # nothing left from `seq` on (deleted meanwhile)
+        finally:
+            await sub.unsubscribe()
+        if found.metadata.sequence.stream != seq:
+            return None
+        return _sample_of(found)
+
+    async def keep_samples(self) -> None:
+        """Record the last message read of each source (when the ledger stops)."""
+        for name, sample in self._last_read.items():
+            await self.writer.run(self.ledger.followed_streams.sample, name, sample)
+
+    async def readable(self, source: InboxSource, stop: asyncio.Event) -> str | None:
+        """`check_stream`, retried while the bus cannot answer; None when stopped first."""
+        while not stop.is_set():
+            try:
+                return await self.check_stream(source)
+            except StreamMismatch:
+                raise
+            except Exception as exc:  # the server may be restarting, the stream not made yet
+                log.warning("stream check failed", source=source.name, error=repr(exc))
+                await asyncio.sleep(1.0)
+        return None
 
     async def follow(self, source: InboxSource, stop: asyncio.Event) -> None:
         while not stop.is_set():
-            position = await self.writer.run(self.ledger.position, source.name)
+            tracking = await self.readable(source, stop)
+            if tracking is None:
+                return
+            position = await self.writer.run(self.ledger.position, tracking)
             try:
                 sub = await self.js.pull_subscribe(
                     source.subjects,
@@ -115,7 +186,7 @@ class Inbox:
                 await asyncio.sleep(1.0)
                 continue
             try:
-                await self._drain(sub, source, stop)
+                await self._drain(sub, source, tracking, stop)
             except Exception as exc:
                 # A lost ephemeral consumer, a server restart: resubscribe from the position.
                 log.warning("inbox reading interrupted", source=source.name, error=repr(exc))
@@ -127,20 +198,24 @@ class Inbox:
                     log.debug("inbox unsubscribe failed", error=repr(exc))
 
     async def _drain(
-        self, sub: JetStreamContext.PullSubscription, source: InboxSource, stop: asyncio.Event
+        self,
+        sub: JetStreamContext.PullSubscription,
+        source: InboxSource,
+        tracking: str,
+        stop: asyncio.Event,
     ) -> None:
         while not stop.is_set():
             messages = await fetch_ready(sub, self.batch)
             if messages:
-                await self._handle(messages, source)
+                await self._handle(messages, source, tracking)
 
-    async def _handle(self, messages: list[Msg], source: InboxSource) -> None:
+    async def _handle(self, messages: list[Msg], source: InboxSource, tracking: str) -> None:
         by_seq = {m.metadata.sequence.stream: m for m in messages}
         dead: dict[int, str] = {}
         pause = 0.1
         while True:
             try:
-                saved = await self.writer.run(self._save_batch, source, messages, dead)
+                saved = await self.writer.run(self._save_batch, source, tracking, messages, dead)
                 break
             except DeadLetters as found:
                 # Kept on the dead-letter stream before the position moves past them.
@@ -165,14 +240,27 @@ class Inbox:
         log.debug("inbox batch", source=source.name, messages=len(messages), saved=saved)
         if saved:
             self.on_saved()
+            await self._sample(source, messages[-1])
 
-    def _save_batch(self, source: InboxSource, messages: list[Msg], dead: dict[int, str]) -> int:
+    async def _sample(self, source: InboxSource, last: Msg) -> None:
+        self._last_read[source.name] = sample = _sample_of(last)
+        now = time.monotonic()
+        if now - self._sampled_at.get(source.name, -SAMPLE_EVERY) >= SAMPLE_EVERY:
+            self._sampled_at[source.name] = now
+            try:
+                await self.writer.run(self.ledger.followed_streams.sample, source.name, sample)
+            except Exception as exc:  # the store is away: the batch is saved, sample later
+                log.warning("could not record a stream sample", source=source.name, error=repr(exc))
+
+    def _save_batch(
+        self, source: InboxSource, tracking: str, messages: list[Msg], dead: dict[int, str]
+    ) -> int:
         """On the writer thread: apply what is past the position and save it; how many saved.
 
         Raises `DeadLetters` (saving nothing) when it meets unprocessable messages that are not
         yet in `dead`; the caller files them and calls again.
         """
-        position = self.ledger.position(source.name)
+        position = self.ledger.position(tracking)
         todo = [m for m in messages if m.metadata.sequence.stream > position]
         if not todo:
             return 0
@@ -189,7 +277,7 @@ class Inbox:
         if found:
             raise DeadLetters(found)
         last = max(m.metadata.sequence.stream for m in todo)
-        self.ledger.save_batch(batch, Tracking(source.name, last))
+        self.ledger.save_batch(batch, Tracking(tracking, last))
         failpoint("ledger.after-save")  # saved, not yet published by the outbox
         return len(todo)
 
@@ -208,3 +296,8 @@ class Inbox:
             outcome = source.apply(batch, message)
             self.traces.remember(message.envelope.case_id)  # type: ignore[attr-defined]
             return outcome
+
+
+def _sample_of(msg: Msg) -> Sample:
+    meta = msg.metadata
+    return Sample(meta.sequence.stream, meta.timestamp.isoformat(timespec="microseconds"))

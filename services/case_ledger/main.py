@@ -1,7 +1,11 @@
 """Composition root of the case ledger process."""
 
 import asyncio
+import os
+import sys
+from collections.abc import Coroutine
 from pathlib import Path
+from typing import Any
 
 import structlog
 
@@ -11,6 +15,7 @@ from services.bus.connection import ANONYMOUS, BusLogin, connect
 from services.bus.tracing import setup_tracing
 from services.datadir import DataDir
 from services.logging import setup_logging
+from services.runtime import tune_garbage_collection
 from services.shutdown import stop_on_signals
 
 from .application import CaseLedger
@@ -18,9 +23,12 @@ from .audit.ledger_audit import AuditFiles, LedgerAudit
 from .audit.periodic import DEFAULT_INTERVAL, CheckpointWatch
 from .case_traces import CaseTraces
 from .deadlines import DeadlineWatch
+from .followed_streams import StreamMismatch
 from .inbox import SOURCES, Inbox
 from .outbox import OutboxRelay
+from .personal.master import BadMasterKey
 from .queries import LedgerQueries, serve_queries
+from .single_writer import StoreHold, StoreInUse, hold_store
 from .store import LedgerStore
 from .writer import LedgerThread
 
@@ -28,6 +36,13 @@ log = structlog.get_logger(__name__)
 
 # Cases kept in memory by the writing ledger: an open case is read again at each answer.
 CACHED_CASES = 10_000
+
+# The exit status of a ledger that refuses to run on what it found (sysexits' EX_CONFIG):
+# restarting it changes nothing until someone acts on the message it printed.
+REFUSED = os.EX_CONFIG
+
+# How often the ledger checks that it still holds its store (see single_writer).
+HOLD_CHECK_EVERY = 5.0
 
 
 def serve(
@@ -43,7 +58,19 @@ def serve(
     folder = DataDir(data_dir)
     files = AuditFiles(signing_key or folder.audit_signing_key, folder.audit_checkpoints)
     store = LedgerStore(folder.ledger_store_url(), master_key or folder.master_key)
-    asyncio.run(run(store, nats_url, audit_files=files, login=login))
+    tune_garbage_collection()
+    run_or_refuse(run(store, nats_url, audit_files=files, login=login))
+
+
+def run_or_refuse(ledger: Coroutine[Any, Any, None]) -> None:
+    """Run the ledger process; when it refuses to run, say why and exit with `REFUSED`."""
+    try:
+        asyncio.run(ledger)
+    except (StreamMismatch, StoreInUse, BadMasterKey) as exc:
+        log.error("ledger refuses to run", reason=str(exc))
+        # Plain text too, for whoever runs `serve ledger` in a terminal or reads the journal.
+        print(f"ledger refuses to run: {exc}", file=sys.stderr)
+        sys.exit(REFUSED)
 
 
 async def run(
@@ -57,9 +84,28 @@ async def run(
 ) -> None:
     """Run the ledger until `stop` is set (or SIGTERM/SIGINT when no event is given).
 
-    With `audit_files`, it also signs a checkpoint every `checkpoint_every` seconds.
+    With `audit_files`, it also signs a checkpoint every `checkpoint_every` seconds. Raises
+    `StoreInUse` when another ledger process holds the store, and `StreamMismatch` when a
+    stream on the bus is not the one the ledger's positions belong to.
     """
     stop = stop or stop_on_signals()
+    hold = hold_store(store)
+    try:
+        await _run(hold, store, nats_url, stop, procedures, audit_files, checkpoint_every, login)
+    finally:
+        hold.release()
+
+
+async def _run(
+    hold: StoreHold,
+    store: LedgerStore,
+    nats_url: str,
+    stop: asyncio.Event,
+    procedures: dict[str, ProcedureSpec] | None,
+    audit_files: AuditFiles | None,
+    checkpoint_every: float,
+    login: BusLogin,
+) -> None:
     ledger = CaseLedger(procedures or catalog(), store.environment(), cached_cases=CACHED_CASES)
     writer, reader = LedgerThread("ledger-writer"), LedgerThread("ledger-reader")
     nc = await connect(nats_url, "ventanilla-ledger", login=login)
@@ -67,15 +113,32 @@ async def run(
     traces = CaseTraces()
     relay = OutboxRelay(ledger, writer, js, traces=traces)
     inbox = Inbox(ledger, writer, js, on_saved=relay.notify, traces=traces)
+    failures: list[BaseException] = []
+
+    def stop_on_failure(task: asyncio.Task[None]) -> None:
+        if not task.cancelled() and task.exception() is not None:
+            failures.append(task.exception())  # type: ignore[arg-type]
+            stop.set()
+
+    try:
+        # Every stream is checked before anything is read, published or written.
+        for source in SOURCES:
+            await inbox.readable(source, stop)
+    except BaseException:
+        await _close(nc, writer, reader, ledger)
+        raise
     tasks = [
         asyncio.create_task(relay.run(stop), name="outbox"),
         asyncio.create_task(DeadlineWatch(ledger, writer).run(stop), name="deadlines"),
         asyncio.create_task(serve_queries(nc, LedgerQueries(ledger, reader), stop), name="queries"),
         *(asyncio.create_task(inbox.follow(s, stop), name=f"inbox-{s.name}") for s in SOURCES),
+        asyncio.create_task(_keep(hold, stop), name="store-hold"),
     ]
     if audit_files is not None:
         watch = CheckpointWatch(LedgerAudit(ledger.recorder, audit_files), reader, checkpoint_every)
         tasks.append(asyncio.create_task(watch.run(stop), name="checkpoints"))
+    for task in tasks:
+        task.add_done_callback(stop_on_failure)
     log.info("ledger running", store=store.url.split(":", 1)[0])
     try:
         await stop.wait()
@@ -83,8 +146,26 @@ async def run(
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
-        await nc.drain()
-        writer.close()
-        reader.close()
-        ledger.close()
+        try:
+            await inbox.keep_samples()
+        except Exception as exc:  # the store may be down: the periodic sample stays
+            log.warning("could not record the streams' last messages", error=repr(exc))
+        await _close(nc, writer, reader, ledger)
         log.info("ledger stopped")
+    if failures:
+        raise failures[0]
+
+
+async def _keep(hold: StoreHold, stop: asyncio.Event) -> None:
+    """Returns only by raising `StoreInUse`: another ledger took the store meanwhile."""
+    while not stop.is_set():
+        await asyncio.sleep(HOLD_CHECK_EVERY)
+        if not await asyncio.to_thread(hold.still_held):
+            log.warning("cannot check the hold on the ledger store; the store may be down")
+
+
+async def _close(nc: Any, writer: LedgerThread, reader: LedgerThread, ledger: CaseLedger) -> None:
+    await nc.drain()
+    writer.close()
+    reader.close()
+    ledger.close()

@@ -77,7 +77,7 @@ class OutboxRelay:
         notifications = await self.writer.run(self._pending)
         if not notifications:
             return 0
-        outgoing = [m for n in notifications for m in self._outgoing(n)]
+        outgoing = [m for n, event in notifications for m in self._outgoing(n, event)]
         # Pipelined: each coroutine writes its message before the next one starts, so one
         # connection keeps the ledger's order; the acks then come back together.
         await asyncio.gather(
@@ -86,17 +86,18 @@ class OutboxRelay:
                 for s, m, i in outgoing
             )
         )
-        await self.writer.run(self.ledger.advance_position, OUTBOX, notifications[-1].id)
+        await self.writer.run(self.ledger.advance_position, OUTBOX, notifications[-1][0].id)
         _log_cases(outgoing)
         return len(notifications)
 
-    def _pending(self) -> list[Notification]:
-        """What was recorded after the relay's position: one hop to the writer thread."""
-        return self.ledger.notifications_after(self.ledger.position(OUTBOX), self.batch)
+    def _pending(self) -> list[tuple[Notification, Any]]:
+        """What was recorded after the relay's position, with each domain event: one hop to
+        the writer thread."""
+        pending = self.ledger.notifications_after(self.ledger.position(OUTBOX), self.batch)
+        return [(n, self.ledger.recorded_event(n)) for n in pending]
 
-    def _outgoing(self, notification: Notification) -> list[tuple[str, Outgoing, str]]:
+    def _outgoing(self, notification: Notification, event: Any) -> list[tuple[str, Outgoing, str]]:
         """What one recorded event becomes on the bus: (subject, message, Nats-Msg-Id)."""
-        event = self.ledger.mapper.to_domain_event(notification)
         event_type = type(event).__name__
         case_id: UUID = event.originator_id
         envelope = Envelope(
@@ -104,7 +105,7 @@ class OutboxRelay:
             case_id=case_id,
             correlation_id=case_id,
             actor=LEDGER,
-            occurred_at=event.timestamp,  # type: ignore[attr-defined]  # every CaseFile event has one
+            occurred_at=event.timestamp,  # every CaseFile event has one
         )
         outgoing: list[tuple[str, Outgoing, str]] = []
         if event_type in REQUESTING_EVENTS:

@@ -46,6 +46,8 @@ def summary(info: StackInfo, data_dir: Path) -> RenderableType:
     places.add_row("NATS", info.nats_url)
     places.add_row("NATS users", f"{info.nats_users}/  (one nkey seed per process)")
     places.add_row("data", str(info.data_dir.root))
+    if info.ledger_store:
+        places.add_row("ledger", info.ledger_store)
     places.add_row("credentials", str(info.data_dir.dev_credentials))
     places.add_row("logs", f"{info.data_dir.logs}/  ({', '.join(info.children)}, nats-server)")
 
@@ -71,7 +73,7 @@ def summary(info: StackInfo, data_dir: Path) -> RenderableType:
         f"{cli} case history CASE_ID{where}",
     ]
     return Group(
-        Text("\nVentanilla is running", style="bold green"),
+        Text("\nVentanilla is starting", style="bold"),
         places,
         Text("\ndemo credentials (bearer tokens)", style="bold"),
         tokens,
@@ -86,6 +88,12 @@ def event(e: SupervisorEvent, data_dir: Path) -> str:
     match e.kind:
         case "started":
             return f"[dim]started {name} (pid {pid})[/]"
+        case "exited" if e.failing:
+            return (
+                f"[bold red]{name} cannot start: it {how_it_ended(e.exit_code)}"
+                f"{last_words(data_dir, e.name)}; retrying in {e.restart_in:g}s[/] "
+                f"— see {data_dir}/logs/{name}.log"
+            )
         case "exited":
             return (
                 f"[bold yellow]{name} (pid {pid}) {how_it_ended(e.exit_code)}; "
@@ -103,6 +111,21 @@ def event(e: SupervisorEvent, data_dir: Path) -> str:
         case "stopped":
             return f"[dim]stopped {name}[/]"
     return f"{e.kind} {name}"
+
+
+def last_words(data_dir: Path, name: str, limit: int = 600) -> str:
+    """The last line a child wrote to its log, as `: …`; empty when there is none."""
+    try:
+        with (Path(data_dir) / "logs" / f"{name}.log").open("rb") as log:
+            log.seek(0, os.SEEK_END)
+            log.seek(max(0, log.tell() - 8192))
+            lines = [ln for ln in log.read().decode(errors="replace").splitlines() if ln.strip()]
+    except OSError:
+        return ""
+    if not lines:
+        return ""
+    last = lines[-1].strip()
+    return f": {escape(last[:limit])}"
 
 
 def how_it_ended(code: int | None) -> str:

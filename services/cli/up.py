@@ -2,9 +2,11 @@
 
 import signal
 import threading
+import time
 from pathlib import Path
 from types import FrameType
 from typing import Annotated
+from urllib.parse import urlsplit
 
 import typer
 from nats.errors import Error as NatsError
@@ -25,7 +27,7 @@ from services.stack.up import (
     LocalStack,
     StackAlreadyRunning,
     UpOptions,
-    gateway_ready,
+    gateway_unready,
     wait_until,
 )
 
@@ -46,12 +48,21 @@ def up(
     tls_cert: TlsCertOption = None,
     tls_key: TlsKeyOption = None,
     tls_ca: TlsCaOption = None,
+    store: Annotated[
+        str | None,
+        typer.Option(
+            help="The ledger's database, e.g. postgresql://user@host:5432/db; kept in the data "
+            "dir for later runs. Default: what the data dir says (SQLite in it at first).",
+        ),
+    ] = None,
 ) -> None:
     """Start NATS, the ledger, the adapters and the gateway; restart what dies; Ctrl-C stops."""
     tls = tls_files(tls_cert, tls_key, tls_ca)
+    if store is not None and urlsplit(store).scheme not in ("postgresql", "postgres", "sqlite"):
+        raise typer.BadParameter("use postgresql://… or sqlite:///…", param_hint="--store")
     stopping = _stop_on_signals()
     supervisor = Supervisor(on_event=lambda e: console.print(stack_view.event(e, data_dir)))
-    stack = LocalStack(UpOptions(data_dir, host, http_port, nats_port, tls), supervisor)
+    stack = LocalStack(UpOptions(data_dir, host, http_port, nats_port, tls, store), supervisor)
     console.print(f"starting Ventanilla in [bold]{data_dir}[/] …")
     try:
         info = stack.start()
@@ -62,24 +73,42 @@ def up(
     for warning in stack_view.moved_ports(info):
         console.print(warning)
     console.print(stack_view.summary(info, data_dir))
-    if wait_until(
-        lambda: gateway_ready(info.gateway_url),
-        timeout=READY_TIMEOUT,
-        tick=supervisor.tick,
-        interrupted=stopping.is_set,
-    ):
-        console.print(f"[bold green]ready[/] at {info.gateway_url} — Ctrl-C stops everything")
+
+    def ready() -> bool:
+        # "Running" only when every child is up and the gateway says it can serve.
+        return not supervisor.failing() and gateway_unready(info.gateway_url) is None
+
+    said_ready = wait_until(
+        ready, timeout=READY_TIMEOUT, tick=supervisor.tick, interrupted=stopping.is_set
+    )
+    if said_ready:
+        _print_ready(info.gateway_url)
     elif not stopping.is_set():
+        failing = supervisor.failing()
+        why = gateway_unready(info.gateway_url) or "the gateway is ready"
         console.print(
-            f"[bold red]the gateway is not ready after {READY_TIMEOUT:.0f}s[/]; "
-            f"still trying — see {data_dir}/logs/gateway.log"
+            f"[bold red]Ventanilla does not serve yet after {READY_TIMEOUT:.0f}s[/]: "
+            + (f"[bold red]{', '.join(failing)} cannot start[/]; " if failing else "")
+            + f"{why}; still trying — see {data_dir}/logs/"
         )
+    last_check = 0.0
     while not stopping.is_set():
         supervisor.tick()
+        if not said_ready and time.monotonic() - last_check > 2.0:
+            last_check = time.monotonic()
+            said_ready = ready()
+            if said_ready:
+                _print_ready(info.gateway_url)
         stopping.wait(0.2)
     console.print("stopping …")
     stack.stop()
     console.print("[bold]stopped[/]")
+
+
+def _print_ready(gateway_url: str) -> None:
+    console.print(
+        f"[bold green]Ventanilla is running[/]: ready at {gateway_url} — Ctrl-C stops everything"
+    )
 
 
 def _stop_on_signals() -> threading.Event:

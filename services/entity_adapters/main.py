@@ -10,6 +10,7 @@ from services.bus.connection import ANONYMOUS, BusLogin, connect
 from services.bus.tracing import setup_tracing
 from services.datadir import DataDir
 from services.logging import setup_logging
+from services.runtime import tune_garbage_collection
 from services.shutdown import stop_on_signals
 
 from .backoffices.effects import EffectLog
@@ -29,6 +30,7 @@ def serve(entity: str, data_dir: Path, nats_url: str, login: BusLogin = ANONYMOU
     setup_tracing(f"adapter-{entity}")
     catalog()  # a bad catalog stops the process before it takes any work
     effects = EffectLog(effects_file(DataDir(data_dir).backoffices, entity))
+    tune_garbage_collection()
     asyncio.run(run(entity, effects, nats_url, login=login))
 
 

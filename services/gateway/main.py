@@ -14,6 +14,7 @@ from services.bus.connection import ANONYMOUS, BusLogin, connect
 from services.bus.tracing import setup_tracing
 from services.datadir import DataDir
 from services.logging import setup_logging
+from services.runtime import tune_garbage_collection
 from services.shutdown import stop_on_signals
 
 from .app import create_app
@@ -29,6 +30,7 @@ def serve(data_dir: Path, nats_url: str, host: str, port: int, login: BusLogin =
     setup_tracing("gateway")
     # uvicorn's start/stop banners are plain text in a JSON log; its warnings and errors stay.
     logging.getLogger("uvicorn.error").setLevel(logging.WARNING)
+    tune_garbage_collection()
     asyncio.run(run(DataDir(data_dir), nats_url, host, port, login=login))
 
 

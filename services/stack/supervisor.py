@@ -4,11 +4,17 @@ A process that exits without being asked to is started again after a pause that 
 with each quick death (1 s, 2 s, 4 s ... 30 s) and falls back to 1 s once the process had
 stayed up for a minute, so a crash loop does not spin and a rare crash heals fast.
 
+A process that cannot start is reported as failing, not merely restarted: one that exits with
+`EX_CONFIG` (it refuses to run on what it found, and says why in its log) at once, any other
+after three deaths in a row that never stayed up a minute. It is still restarted (someone may
+fix what it needs), and it counts as failing until it has stayed up for 10 s.
+
 The supervisor is driven by its owner's loop (`tick()`), runs no thread of its own and reads
 the time through an injected clock, so its decisions can be tested with real short-lived
 processes and no waiting.
 """
 
+import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -61,6 +67,14 @@ class SupervisorEvent:
     exit_code: int | None = None
     restart_in: float | None = None
     detail: str | None = None
+    failing: bool = False
+
+
+# Deaths in a row, each before the process stayed up `Backoff.reset_after`, that make it failing.
+FAILING_AFTER = 3
+# A failing process that has stayed up this long is failing no more (a process that refuses its
+# configuration, or dies at start-up, does so within a few seconds).
+HEALED_AFTER = 10.0
 
 
 @dataclass
@@ -71,6 +85,12 @@ class _Watch:
     delay: float | None = None
     restart_at: float | None = None
     restarts: int = 0
+    quick_deaths: int = 0
+    refused: bool = False
+
+    @property
+    def failing(self) -> bool:
+        return self.refused or self.quick_deaths >= FAILING_AFTER
 
 
 class Supervisor:
@@ -102,6 +122,15 @@ class Supervisor:
     def restarts(self, name: str) -> int:
         return sum(w.restarts for w in self._watches if w.process.name == name)
 
+    def failing(self) -> list[str]:
+        """The processes that cannot start or keep dying young (see the module docstring)."""
+        now = self._clock()
+        for watch in self._watches:
+            started = watch.started_at
+            if started is not None and now - started >= HEALED_AFTER:
+                watch.quick_deaths, watch.refused = 0, False  # it stayed up: healed
+        return [w.process.name for w in self._watches if w.failing]
+
     def tick(self) -> None:
         """Notice what died since the last tick and restart what is due."""
         if self._stopping:
@@ -119,6 +148,9 @@ class Supervisor:
         if code is None:
             return
         uptime = now - (watch.started_at if watch.started_at is not None else now)
+        young = uptime < self.backoff.reset_after
+        watch.quick_deaths = watch.quick_deaths + 1 if young else 0
+        watch.refused = code == os.EX_CONFIG
         self._schedule(watch, now, uptime)
         self._emit(
             SupervisorEvent(
@@ -127,6 +159,7 @@ class Supervisor:
                 pid=watch.process.pid,
                 exit_code=code,
                 restart_in=watch.delay,
+                failing=watch.failing,
             )
         )
 
@@ -142,6 +175,7 @@ class Supervisor:
             if first:
                 raise
             now = self._clock()
+            watch.quick_deaths += 1
             self._schedule(watch, now, uptime=0.0)
             self._emit(
                 SupervisorEvent(
@@ -149,6 +183,7 @@ class Supervisor:
                     watch.process.name,
                     restart_in=watch.delay,
                     detail=f"{type(exc).__name__}: {exc}",
+                    failing=watch.failing,
                 )
             )
             return

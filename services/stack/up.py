@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
+from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 
@@ -43,6 +44,8 @@ class UpOptions:
     http_port: int = 8000
     nats_port: int = 4222
     tls: TlsFiles | None = None
+    # Where the ledger keeps its events (`postgresql://...`); None: what the data dir says.
+    store: str | None = None
 
 
 @dataclass(frozen=True)
@@ -57,6 +60,7 @@ class StackInfo:
     nats_port: PortChoice
     children: tuple[str, ...]
     nats_users: Path
+    ledger_store: str = ""  # without its password
 
 
 def child_argv(role: str, *args: str) -> list[str]:
@@ -86,6 +90,10 @@ class LocalStack:
     def _start(self) -> StackInfo:
         host, d = self.options.host, self.data_dir
         d.logs.mkdir(parents=True, exist_ok=True)
+        if self.options.store is not None:
+            # Kept in the data dir, so the CLI and later runs of `up` find the same ledger.
+            d.ledger_url_file.parent.mkdir(parents=True, exist_ok=True)
+            d.ledger_url_file.write_text(self.options.store + "\n")
         nats_port = choose_port(host, self.options.nats_port)
         http_port = choose_port(host, self.options.http_port)
         # Nothing connects anonymously: every process, this one included, has its own user.
@@ -140,6 +148,7 @@ class LocalStack:
             nats_port=nats_port,
             children=tuple(child.name for child, _ in children),
             nats_users=config.users_dir,
+            ledger_store=without_password(d.ledger_store_url()),
         )
 
     def _child(self, name: str, argv: list[str]) -> ChildProcess:
@@ -150,6 +159,14 @@ class LocalStack:
         if self._lock is not None:
             self._lock.close()
             self._lock = None
+
+
+def without_password(url: str) -> str:
+    parsed = urlsplit(url)
+    if parsed.password is None:
+        return url
+    netloc = parsed.netloc.replace(f":{parsed.password}@", ":***@", 1)
+    return urlunsplit(parsed._replace(netloc=netloc))
 
 
 async def create_topology(nats_url: str, owner: BusLogin) -> None:
@@ -186,11 +203,22 @@ def hold_data_dir(data_dir: DataDir) -> IO[str]:
 
 
 def gateway_ready(gateway_url: str, timeout: float = 1.0) -> bool:
+    return gateway_unready(gateway_url, timeout) is None
+
+
+def gateway_unready(gateway_url: str, timeout: float = 1.0) -> str | None:
+    """Why the gateway is not ready (its `/readyz` names the part that is down); None if it is."""
     try:
         response = httpx.get(f"{gateway_url}/readyz", timeout=timeout)
-    except httpx.HTTPError:
-        return False
-    return response.status_code == 200
+    except httpx.HTTPError as exc:
+        return f"the gateway does not answer ({type(exc).__name__})"
+    if response.status_code == 200:
+        return None
+    try:
+        detail = str(response.json()["detail"])
+    except (ValueError, KeyError, TypeError):
+        detail = f"HTTP {response.status_code}"
+    return f"the gateway says: {detail}"
 
 
 def wait_until(

@@ -171,9 +171,9 @@ def ledger_process(
     if master_key:
         env[MASTER_KEY_SETTING] = master_key
     code = (
-        "import sys; from services.case_ledger.main import run, LedgerStore; "
-        "from services.logging import setup_logging; import asyncio; "
-        "setup_logging('ledger'); asyncio.run(run(LedgerStore(sys.argv[1]), sys.argv[2]))"
+        "import sys; from services.case_ledger.main import run, run_or_refuse, LedgerStore; "
+        "from services.logging import setup_logging; "
+        "setup_logging('ledger'); run_or_refuse(run(LedgerStore(sys.argv[1]), sys.argv[2]))"
     )
     return subprocess.Popen(
         [sys.executable, "-c", code, store.url, nats_url],

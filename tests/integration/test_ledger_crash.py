@@ -4,12 +4,14 @@ import asyncio
 import random
 import signal
 import subprocess
+from pathlib import Path
 from uuid import UUID
 
 import pytest
 from nats.js import JetStreamContext
 
 from schemas import subjects
+from services.case_ledger.main import REFUSED
 from services.case_ledger.store import LedgerStore
 from services.failpoints import EXIT_CODE
 from services.stack.natsd import EmbeddedNats
@@ -30,6 +32,10 @@ def stop(process: subprocess.Popen[bytes]) -> None:
     if process.poll() is None:
         process.send_signal(signal.SIGTERM)
         process.wait(timeout=15)
+
+
+def said(log: Path) -> str:
+    return log.read_text()
 
 
 def assert_each_case_once(stack: LocalStack, case_ids: list[UUID]) -> None:
@@ -106,18 +112,31 @@ async def test_a_ledger_killed_under_load_loses_and_doubles_nothing(
     assert_each_case_once(stack, case_ids)
 
 
-async def test_two_ledgers_by_mistake_still_record_each_case_once(
-    js: JetStreamContext, nats_server: EmbeddedNats, sqlite_store: LedgerStore
+async def test_a_second_ledger_on_the_same_store_refuses_to_run_and_the_first_goes_on(
+    js: JetStreamContext, nats_server: EmbeddedNats, store: LedgerStore, tmp_path: Path
 ) -> None:
-    async with local_stack(sqlite_store, nats_server.url, ledger=False) as stack:
+    log = tmp_path / "second-ledger.log"
+    async with local_stack(store, nats_server.url, ledger=False) as stack:
         case_ids = [await submit(js, submit_command("40000001")) for _ in range(40)]
-        ledgers = [ledger_process(sqlite_store, nats_server.url) for _ in range(2)]
+        first = ledger_process(store, nats_server.url)
+        third: subprocess.Popen[bytes] | None = None
         try:
+            assert await stack.wait_final(case_ids[0], within=60) == "completed"
+            second = ledger_process(store, nats_server.url, log=log)
+            assert await wait_exit(second) == REFUSED
             for case_id in case_ids:
                 assert await stack.wait_final(case_id, within=60) == "completed"
-            await asyncio.sleep(0.5)
+            # The store is free again the moment its holder dies, however it dies.
+            first.send_signal(signal.SIGKILL)
+            assert await wait_exit(first) == -signal.SIGKILL
+            later = [await submit(js, submit_command("40000001")) for _ in range(5)]
+            third = ledger_process(store, nats_server.url)
+            for case_id in later:
+                assert await stack.wait_final(case_id, within=60) == "completed"
         finally:
-            for process in ledgers:
-                stop(process)
-        assert [p.returncode for p in ledgers] == [0, 0]
-    assert_each_case_once(stack, case_ids)
+            for process in (first, third):
+                if process is not None:
+                    stop(process)
+    assert "another ledger process" in said(log)
+    assert f"pid {first.pid} on " in said(log)  # it names the holder
+    assert_each_case_once(stack, case_ids + later)

@@ -53,3 +53,25 @@ def test_a_death_is_reported_with_the_signal_and_the_log() -> None:
     assert "adapter-reniec (pid 42) was killed by signal 9" in line
     assert "restarting in 2s" in line
     assert "var/logs/adapter-reniec.log" in line
+
+
+def test_a_child_that_cannot_start_is_reported_with_its_last_words(tmp_path: Path) -> None:
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    (logs / "ledger.log").write_text(
+        '{"event": "ledger starting"}\nledger refuses to run: the stream was made again\n\n'
+    )
+    line = stack_view.event(
+        SupervisorEvent("exited", "ledger", pid=7, exit_code=78, restart_in=4.0, failing=True),
+        tmp_path,
+    )
+    assert "ledger cannot start: it exited with code 78" in line
+    assert "ledger refuses to run: the stream was made again" in line
+    assert "retrying in 4s" in line
+
+
+def test_the_summary_never_says_running_before_the_stack_is_ready() -> None:
+    rendered = stack_view.summary(info(PortChoice(5000, 0), PortChoice(5001, 0)), Path("var"))
+    text = " ".join(str(getattr(part, "plain", "")) for part in rendered.renderables)  # type: ignore[attr-defined]
+    assert "Ventanilla is starting" in text
+    assert "running" not in text

@@ -1,5 +1,6 @@
 """The supervisor's decisions, on real short-lived processes and an injected clock."""
 
+import os
 import sys
 import time
 from pathlib import Path
@@ -190,4 +191,44 @@ def test_a_restart_that_fails_is_retried_later(
     supervisor.tick()
     assert events[-1].kind == "started"
     assert child.exit_code() is None
+    supervisor.stop()
+
+
+def test_a_child_that_keeps_dying_young_is_failing_until_it_stays_up(
+    tmp_path: Path, clock: FakeClock, events: list[SupervisorEvent], supervisor: Supervisor
+) -> None:
+    marker = tmp_path / "fixed"
+    # Dies at once until the marker exists (someone fixed what it needs), then stays up.
+    code = f"import os, sys, time; os.path.exists({str(marker)!r}) or sys.exit(1); time.sleep(60)"
+    child = python(tmp_path, "ledger", code)
+    supervisor.launch(child, layer=1)
+    failing = []
+    for _ in range(3):
+        wait_exit(child)
+        supervisor.tick()
+        failing.append((events[-1].failing, supervisor.failing()))
+        clock.now += events[-1].restart_in or 0
+        if len(failing) == 3:
+            marker.touch()
+        supervisor.tick()
+    assert failing == [(False, []), (False, []), (True, ["ledger"])]
+    assert events[-1].kind == "started"
+    clock.now += 5
+    supervisor.tick()
+    assert supervisor.failing() == ["ledger"], "up for 5 s is not yet healed"
+    clock.now += 6
+    supervisor.tick()
+    assert supervisor.failing() == []
+    supervisor.stop()
+
+
+def test_a_child_that_refuses_its_configuration_is_failing_at_its_first_exit(
+    tmp_path: Path, events: list[SupervisorEvent], supervisor: Supervisor
+) -> None:
+    child = python(tmp_path, "ledger", f"import sys; sys.exit({os.EX_CONFIG})")
+    supervisor.launch(child, layer=1)
+    wait_exit(child)
+    supervisor.tick()
+    assert (events[-1].kind, events[-1].failing) == ("exited", True)
+    assert supervisor.failing() == ["ledger"]
     supervisor.stop()
