@@ -31,6 +31,7 @@ from .signed import fingerprint, key_id, raw_public_key
 
 PREFIX = "ed25519:"
 KEYS_FORMAT = "ventanilla-checkpoint-keys/1"
+KEY_LIST_NAME = "checkpoint-keys.json"  # beside the checkpoint log (DataDir.audit_key_list)
 
 
 class BadKey(ValueError):

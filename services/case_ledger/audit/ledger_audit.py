@@ -11,7 +11,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from .bundle import NotCovered, build_bundle
 from .checkpoints import CheckpointLog, SignedTree
-from .keys import CheckpointKeys
+from .keys import KEY_LIST_NAME, CheckpointKeys
 from .records import NotificationLog, read_records
 from .signed import Checkpoint, KeyRing, keyring
 from .verify import Finding, Report, verify_ledger
@@ -29,7 +29,7 @@ class AuditFiles:
     @property
     def key_list(self) -> Path:
         """Every public key the ledger has signed with (published by the gateway)."""
-        return self.checkpoints.with_name("checkpoint-keys.json")
+        return self.checkpoints.with_name(KEY_LIST_NAME)
 
     def keys(self) -> CheckpointKeys:
         return CheckpointKeys(self.signing_key, self.key_list)
