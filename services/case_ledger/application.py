@@ -39,6 +39,7 @@ from .personal.fields import PREFIX, PersonalFields
 from .personal.keystore import KeyStore, MemoryKeyStore, key_store_for
 from .personal.mapper import PersonalDataMapper, step_subjects
 from .personal.master import BadMasterKey, MasterKey, load_master_key
+from .personal.rotation import finish_rotation
 
 log = structlog.get_logger(__name__)
 
@@ -113,6 +114,8 @@ class CaseLedger(Application[UUID]):
         existing = store.any_row()
         master = load_master_key(Path(path), create=existing is None)
         if existing is not None and existing.master_key_id != master.key_id:
+            if finish_rotation(Path(path), existing.master_key_id):  # a rotation cut short
+                return load_master_key(Path(path), create=False)
             raise BadMasterKey(
                 f"the ledger's data keys were wrapped by master key {existing.master_key_id}; "
                 f"{path} holds {master.key_id}"
