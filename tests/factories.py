@@ -95,10 +95,10 @@ def run_case(ledger: Any, command: SubmitCase, attempts: int = 4) -> UUID:
     from services.entity_adapters.registry import ADAPTERS
     from services.entity_adapters.sdk import StepRefused
 
+    position = ledger.recorder.max_notification_id() or 0
     ledger.submit_case(command)
     case_id = command.envelope.case_id
     offices = {entity: (adapter, make(EffectLog())) for entity, (adapter, make) in ADAPTERS.items()}
-    position = 0
     while True:
         notifications = ledger.notifications_after(position, 1000)
         if not notifications:
@@ -106,7 +106,10 @@ def run_case(ledger: Any, command: SubmitCase, attempts: int = 4) -> UUID:
         for notification in notifications:
             position = notification.id
             event = ledger.mapper.to_domain_event(notification)
-            if type(event).__name__ not in ("StepDispatched", "CompensationDispatched"):
+            if event.originator_id != case_id or type(event).__name__ not in (
+                "StepDispatched",
+                "CompensationDispatched",
+            ):
                 continue
             adapter, office = offices[event.entity]
             contract = adapter.contract(event.service)

@@ -31,6 +31,7 @@ from schemas.messages import StepResult, SubmitCase
 from schemas.views import CaseHistory, CaseView, Delivery, HistoryEntry, StepView
 from services.errors import CaseNotFound, Unprocessable
 
+from .access_projection import AccessProjection, access_table_for
 from .audit.chain import ChainedEventStore
 from .audit.records import read_records
 from .domain import ERASED, CaseFile, StepMismatch
@@ -99,6 +100,7 @@ class CaseLedger(Application[UUID]):
         self.citizen_keys = CitizenKeys(store, self._master_key(store))
         assert isinstance(self.mapper, PersonalDataMapper)
         self.mapper.fields = PersonalFields(self.citizen_keys)
+        self.access = AccessProjection(self, access_table_for(self.recorder))
         return ChainedEventStore(self.mapper, self.recorder)
 
     def _master_key(self, store: KeyStore) -> MasterKey:
@@ -186,6 +188,7 @@ class CaseLedger(Application[UUID]):
         key_id = self.citizen_keys.erase(document_number)
         if key_id is None:
             return Erasure(None, 0, 0)
+        self.access.forget(key_id)
         quoted = f"{PREFIX}{key_id}.".encode()
         hits = [r.case_id for r in read_records(self.recorder) if quoted in r.state]
         return Erasure(key_id, len(hits), len(set(hits)))
