@@ -41,6 +41,7 @@ from .personal.keystore import KeyStore, MemoryKeyStore, key_store_for
 from .personal.mapper import PersonalDataMapper, step_subjects
 from .personal.master import BadMasterKey, MasterKey, load_master_key
 from .personal.rotation import finish_rotation
+from .reads import ReadLog, read_table_for
 
 log = structlog.get_logger(__name__)
 
@@ -101,6 +102,7 @@ class CaseLedger(Application[UUID]):
         assert isinstance(self.mapper, PersonalDataMapper)
         self.mapper.fields = PersonalFields(self.citizen_keys)
         self.access = AccessProjection(self, access_table_for(self.recorder))
+        self.reads = ReadLog(read_table_for(self.recorder))
         return ChainedEventStore(self.mapper, self.recorder)
 
     def _master_key(self, store: KeyStore) -> MasterKey:
@@ -189,6 +191,7 @@ class CaseLedger(Application[UUID]):
         if key_id is None:
             return Erasure(None, 0, 0)
         self.access.forget(key_id)
+        self.reads.forget(key_id)
         quoted = f"{PREFIX}{key_id}.".encode()
         hits = [r.case_id for r in read_records(self.recorder) if quoted in r.state]
         return Erasure(key_id, len(hits), len(set(hits)))

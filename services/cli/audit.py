@@ -5,7 +5,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
@@ -19,9 +19,13 @@ from services.case_ledger.audit.ledger_audit import AuditFiles, LedgerAudit
 from services.case_ledger.audit.signed import KeyRing
 from services.cli import render
 from services.cli.failures import CliError, expected_failures
-from services.cli.options import DEFAULT_DIR, DataDirOption, SigningKeyOption
+from services.cli.options import DEFAULT_DIR, DataDirOption, PurposeOption, SigningKeyOption
+from services.cli.reads import cli_read
 from services.datadir import DataDir
 from services.errors import CaseNotFound
+
+if TYPE_CHECKING:
+    from services.case_ledger.application import CaseLedger
 
 app = typer.Typer(help="Verify the ledger and export evidence an auditor can check offline.")
 
@@ -48,11 +52,19 @@ def audit_files(data_dir: Path, signing_key: Path | None) -> AuditFiles:
 
 @contextmanager
 def opened(data_dir: Path, signing_key: Path | None) -> Iterator[LedgerAudit]:
+    with opened_ledger(data_dir, signing_key) as (_, audit):
+        yield audit
+
+
+@contextmanager
+def opened_ledger(
+    data_dir: Path, signing_key: Path | None
+) -> Iterator[tuple["CaseLedger", LedgerAudit]]:
     from services.cli.ledger import open_ledger
 
     with open_ledger(DataDir(data_dir)) as ledger:
         try:
-            yield LedgerAudit(ledger.recorder, audit_files(data_dir, signing_key))
+            yield ledger, LedgerAudit(ledger.recorder, audit_files(data_dir, signing_key))
         except (BadKey, BadCheckpointLog, NotCovered, LookupError) as exc:
             raise CliError(str(exc)) from None
 
@@ -156,16 +168,23 @@ def rotate_signing_key(
 def export(
     case_id: Annotated[str, typer.Argument(help="The case to export.")],
     output: Annotated[Path, typer.Option("--output", "-o", help="Where to write the bundle.")],
+    purpose: PurposeOption,
     data_dir: DataDirOption = DEFAULT_DIR,
     signing_key: SigningKeyOption = None,
 ) -> None:
-    """Write a case's evidence bundle: events, hashes, inclusion proofs, a signed checkpoint."""
+    """Write a case's evidence bundle: events, hashes, inclusion proofs, a signed checkpoint.
+
+    The export is a read of the case's personal data (encrypted in the bundle): it is recorded.
+    """
+    from services.case_ledger.access_log import BUNDLE_EXPORT, record_case_read
     from services.cli.case import parse_case_id
 
     with expected_failures():
-        case = str(parse_case_id(case_id))
-        with opened(data_dir, signing_key) as audit:
+        case_uuid = parse_case_id(case_id)
+        case = str(case_uuid)
+        with opened_ledger(data_dir, signing_key) as (ledger, audit):
             bundle = audit.export(case)
+            record_case_read(ledger, case_uuid, cli_read(purpose), BUNDLE_EXPORT)
     output.write_text(json.dumps(bundle, indent=2) + "\n")
     state = "final" if bundle["case_head"]["final"] else "still in progress"
     console().print(
@@ -223,9 +242,15 @@ def replay(
     version: Annotated[
         int | None, typer.Option("--version", min=1, help="The event version.")
     ] = None,
+    *,
+    purpose: PurposeOption,
     data_dir: DataDirOption = DEFAULT_DIR,
 ) -> None:
-    """The case as it stood then: status, steps, what each entity had received, and its events."""
+    """The case as it stood then: status, steps, what each entity had received, and its events.
+
+    A replay reads the case's personal data: it is recorded with its purpose.
+    """
+    from services.case_ledger.access_log import CASE_REPLAY, record_case_read
     from services.cli.case import parse_case_id
     from services.cli.ledger import open_ledger
 
@@ -237,6 +262,7 @@ def replay(
             history = ledger.case_replay(case, as_of=as_of, version=version)
         except CaseNotFound:
             raise CliError(f"case {case} did not exist then, or not in {data_dir}") from None
+        record_case_read(ledger, case, cli_read(purpose), CASE_REPLAY)
     console().print(render.replay(history))
 
 

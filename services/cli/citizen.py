@@ -17,7 +17,8 @@ from rich.console import Console
 from schemas.citizens import DNI_PATTERN
 from services.cli import render
 from services.cli.failures import CliError, expected_failures
-from services.cli.options import DEFAULT_DIR, DataDirOption, MasterKeyOption
+from services.cli.options import DEFAULT_DIR, DataDirOption, MasterKeyOption, PurposeOption
+from services.cli.reads import cli_read
 from services.datadir import DataDir
 
 app = typer.Typer(help="A citizen's personal data in the ledger.", no_args_is_help=True)
@@ -36,9 +37,13 @@ def check_dni(dni: str) -> None:
 
 @app.command("access-log")
 def access_log(
-    dni: DocumentNumber, data_dir: DataDirOption = DEFAULT_DIR, master_key: MasterKeyOption = None
+    dni: DocumentNumber,
+    purpose: PurposeOption,
+    data_dir: DataDirOption = DEFAULT_DIR,
+    master_key: MasterKeyOption = None,
 ) -> None:
-    """Who used this citizen's data: every exchange between entities in their cases (DL 1211)."""
+    """Who used this citizen's data: every exchange between entities in their cases (DL 1211),
+    and every read of it (consultado por), this one included."""
     # Imported here, as in `case`, so the CLI starts without loading the ledger's libraries.
     from services.case_ledger.access_log import citizen_access_log
     from services.cli.ledger import open_ledger
@@ -46,7 +51,7 @@ def access_log(
     with expected_failures():
         check_dni(dni)
         with open_ledger(DataDir(data_dir), master_key) as ledger:
-            log = citizen_access_log(ledger, dni)
+            log = citizen_access_log(ledger, dni, cli_read(purpose))
     console().print(render.access_log(log))
 
 

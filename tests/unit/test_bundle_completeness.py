@@ -91,7 +91,18 @@ def test_verify_bundle_prints_whether_the_case_was_final(
     ):
         out = tmp_path / f"{case}.bundle.json"
         result = runner.invoke(
-            app, ["audit", "export", str(case), "-o", str(out), "--data-dir", str(data_dir)]
+            app,
+            [
+                "audit",
+                "export",
+                str(case),
+                "-o",
+                str(out),
+                "--purpose",
+                "x",
+                "--data-dir",
+                str(data_dir),
+            ],
         )
         assert result.exit_code == 0, result.output
         result = runner.invoke(app, ["audit", "verify-bundle", str(out), "--public-key", public])

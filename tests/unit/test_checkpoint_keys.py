@@ -82,7 +82,7 @@ def test_after_a_rotation_old_and_new_evidence_verify_and_each_names_its_key(
     folder = DataDir(data_dir)
     first = submitted(ledger, "40000001")
     old_bundle = tmp_path / "old.bundle.json"
-    code, out = run("audit", "export", str(first), "-o", str(old_bundle), *where)
+    code, out = run("audit", "export", str(first), "-o", str(old_bundle), "--purpose", "x", *where)
     assert code == 0, out
     _, old_card = run("audit", "public-key", *where)
     old_pem = folder.audit_signing_key.read_bytes()
@@ -98,7 +98,7 @@ def test_after_a_rotation_old_and_new_evidence_verify_and_each_names_its_key(
 
     second = submitted(ledger, "40000004")
     new_bundle = tmp_path / "new.bundle.json"
-    code, out = run("audit", "export", str(second), "-o", str(new_bundle), *where)
+    code, out = run("audit", "export", str(second), "-o", str(new_bundle), "--purpose", "x", *where)
     assert code == 0, out
     checkpoints = CheckpointLog(folder.audit_checkpoints).read()
     old_id = old_card.split()[-1]

@@ -92,7 +92,9 @@ def test_rotation_rewraps_every_key_and_retires_the_old_master_key(
 
     retired = tmp_path / "retired.key"
     retired.write_text(old_text)
-    code, out = run("citizen", "access-log", BUYER, *where, "--master-key", str(retired))
+    code, out = run(
+        "citizen", "access-log", BUYER, "--purpose", "x", *where, "--master-key", str(retired)
+    )
     assert code == 1
     assert f"wrapped by master key {new_id}" in out
 
