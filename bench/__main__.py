@@ -17,7 +17,7 @@ from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
-from bench import appends, e2e, raw
+from bench import access_log, appends, e2e, raw
 from bench import ledger as audit_bench
 from services.case_ledger.store import LedgerStore
 from services.stack.natsd import nats_server_binary
@@ -69,6 +69,8 @@ def run_ledger(folder: Path, quick: bool) -> dict[str, float]:
         replay_1000_ms=audit["replay_1000_ms"],
         verify_events_per_s=audit["verify_events_per_s"],
         raw_read_events_per_s=audit["raw_read_events_per_s"],
+        export_1000_ms=audit["export_ms"],
+        bundle_check_1000_ms=audit["bundle_check_ms"],
     )
     return figures
 
@@ -116,6 +118,11 @@ ROWS = (
     ("ledger replay of a 1,000-event case, ms", "replay_1000_ms", ".1f"),
     ("… ratio to raw replay", "replay_ratio_to_raw", ".2f"),
     ("audit verify, events/s", "verify_events_per_s", ",.0f"),
+    ("audit export of a 1,000-event case's bundle, ms", "export_1000_ms", ",.1f"),
+    ("offline check of that bundle, ms", "bundle_check_1000_ms", ",.1f"),
+    ("citizen access log at 10,000 stored cases, ms", "access_log_ms_10k", ".2f"),
+    ("citizen access log at 100,000 stored cases, ms", "access_log_ms_100k", ".2f"),
+    ("citizen access log at 1,000 stored cases (quick run), ms", "access_log_ms_1k", ".2f"),
 )
 
 
@@ -149,7 +156,7 @@ def write_docs(r: dict[str, Any], command: str) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m bench")
     parser.add_argument("--quick", action="store_true", help="shorter runs (under a minute)")
-    parser.add_argument("--only", default="raw,ledger,e2e", help="comma-separated parts")
+    parser.add_argument("--only", default="raw,ledger,access,e2e", help="comma-separated parts")
     parser.add_argument("--latency-rate", type=float, default=500.0)
     parser.add_argument("--docs", action="store_true", help="write the table to docs/")
     parser.add_argument("--out", type=Path, default=RESULTS / "latest.json")
@@ -170,6 +177,9 @@ def main() -> None:
         if "ledger" in parts:
             print("ledger: appends, replay, verify", flush=True)
             results.update(run_ledger(folder, args.quick))
+        if "access" in parts:
+            print("access: the citizen's access log at two ledger sizes", flush=True)
+            results.update(access_log.measure(folder, args.quick))
         if "e2e" in parts:
             results.update(e2e.run(folder, args.quick, args.latency_rate))
     results["seconds"] = round(time.perf_counter() - started, 1)

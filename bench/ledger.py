@@ -71,7 +71,7 @@ def measure(store: LedgerStore, cases: int, long: int, folder: Path) -> dict[str
     raw_case, _ = timed(lambda: list(ledger.recorder.select_events(case_id)))
     export, bundle = timed(lambda: audit.export(str(case_id)))
     key = load_signing_key(files.signing_key).public_key()
-    document = json.loads(json.dumps(bundle))
+    document = json.dumps(bundle, indent=2).encode()
     check, bundle_report = timed(lambda: verify_bundle(document, key))
     assert bundle_report.intact, bundle_report.problems
     ledger.close()

@@ -10,12 +10,26 @@ from schemas.identifiers import Dni
 from schemas.views import CaseHistory, CaseView, CitizenAccessLog
 
 
+class ReadContext(BaseModel):
+    """Who asks to read personal data and why, for the ledger to record the read."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    reader_kind: str
+    reader_id: str
+    purpose: str | None = Field(default=None, max_length=500)
+    request_id: str | None = Field(default=None, max_length=200)
+    service: str = "gateway"
+    refused: bool = False  # only record it: the asker was not allowed to read
+
+
 class CaseQuery(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     case_id: UUID
     as_of: datetime | None = None  # history only: replay the case as of this moment
     version: int | None = Field(default=None, ge=1)  # history only: or as of this version
+    read: ReadContext | None = None  # history only: record this read of personal data
 
 
 class CaseAnswer(BaseModel):
@@ -43,6 +57,7 @@ class AccessLogQuery(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     document_number: Dni
+    read: ReadContext | None = None
 
 
 class AccessLogAnswer(BaseModel):

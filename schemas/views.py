@@ -104,12 +104,43 @@ class DataAccess(BaseModel):
     legal_basis: str
 
 
+class DataRead(BaseModel):
+    """One read of a citizen's personal data ("consultado por"), as Estonia's Data Tracker
+    records it: when, what was done, from which holder to which reader, the request, the
+    service, the purpose given, whether it was allowed, and whether the row is restricted."""
+
+    model_config = ConfigDict(frozen=True)
+
+    occurred_at: datetime
+    action: str = Field(
+        description="What was read: case-history, case-replay, case-view, citizen-access-log, "
+        "bundle-export."
+    )
+    reader: str = Field(description="Who read: `<kind>:<id>` (e.g. `auditor:sgp-auditoria`).")
+    from_entity: str = Field(description="Whose records were read (the ledger: `ventanilla`).")
+    to_entity: str = Field(description="The organisation that received them.")
+    request_id: str | None = None
+    service: str = Field(description="The service that served the read: `gateway`, `cli`.")
+    purpose: str | None = None
+    refused: bool = Field(default=False, description="The read was asked for and refused.")
+    restricted: bool = Field(
+        default=False,
+        description="Hidden from the citizen's own view for a time the law allows (e.g. an "
+        "investigation); auditors see it.",
+    )
+    case_id: UUID | None = None
+    role: str | None = Field(default=None, description="The citizen's part in that case.")
+
+
 class CitizenAccessLog(BaseModel):
     """A citizen's "who used my data" view, oldest first."""
 
     model_config = ConfigDict(frozen=True)
 
     entries: list[DataAccess]
+    reads: list[DataRead] = Field(
+        default_factory=list, description="Who read the citizen's data (consultado por)."
+    )
 
 
 class EntityQueue(BaseModel):

@@ -36,6 +36,11 @@ class DataDir:
         return self.root / "ledger" / "checkpoints.jsonl"
 
     @property
+    def audit_key_list(self) -> Path:
+        """Every checkpoint public key the ledger has signed with, current and retired."""
+        return self.root / "ledger" / "checkpoint-keys.json"
+
+    @property
     def master_key(self) -> Path:
         """The master key that wraps citizens' data keys (mode 0600; never in the database)."""
         return self.root / "ledger" / MASTER_KEY_FILE

@@ -14,6 +14,7 @@ from fastapi.testclient import TestClient
 
 from schemas.cases import submit_msg_id
 from schemas.messages import SubmitCase
+from schemas.queries import ReadContext
 from schemas.views import (
     BusOverview,
     CaseHistory,
@@ -58,6 +59,7 @@ class FakeCaseBus:
     fail_with: Exception | None = None
     replays: list[tuple[UUID, datetime | None, int | None]] = field(default_factory=list)
     access_logs: dict[str, CitizenAccessLog] = field(default_factory=dict)  # by document number
+    reads: list[ReadContext] = field(default_factory=list)  # what the ledger was asked to record
     bus_overview: BusOverview = field(
         default_factory=lambda: BusOverview(entities=[], streams=[], dead_letters=0)
     )
@@ -84,9 +86,18 @@ class FakeCaseBus:
         return submitted_view(claim) if claim else None
 
     async def history(
-        self, case_id: UUID, *, as_of: datetime | None = None, version: int | None = None
+        self,
+        case_id: UUID,
+        *,
+        as_of: datetime | None = None,
+        version: int | None = None,
+        read: ReadContext | None = None,
     ) -> CaseHistory | None:
         self._answer_or_fail()
+        if read is not None:
+            self.reads.append(read)
+            if read.refused:
+                return None
         self.replays.append((case_id, as_of, version))
         if case_id in self.recorded:
             view = self.recorded[case_id]
@@ -101,8 +112,12 @@ class FakeCaseBus:
         claim = self.claims.get(case_id)
         return submitted_history(claim) if claim else None
 
-    async def access_log(self, document_number: str) -> CitizenAccessLog:
+    async def access_log(
+        self, document_number: str, *, read: ReadContext | None = None
+    ) -> CitizenAccessLog:
         self._answer_or_fail()
+        if read is not None:
+            self.reads.append(read)
         return self.access_logs.get(document_number, CitizenAccessLog(entries=[]))
 
     async def overview(self) -> BusOverview:

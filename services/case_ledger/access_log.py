@@ -1,67 +1,43 @@
-"""A citizen's "who used my data" view: every DL 1211 exchange in the cases they take part in.
+"""A citizen's "who used my data" view: every DL 1211 exchange in the cases they take part in,
+and every read of their personal data ("consultado por").
 
-It reads the ledger's notification log from the start: cases open before their data is shared,
-so one pass in log order finds the citizen's cases and then their `DataShared` events. That is
-linear in the size of the ledger: fine for a local stack and for audits, while a national ledger
-would keep this as a projection (a table maintained from the same log with a tracking position).
+Answered from the access-log projection (`access_projection`) and the read log (`reads`), both
+kept in the ledger's own database: the cost of a query grows with that citizen's records, not
+with the size of the ledger. Recording a read goes through here too, so each reader (the
+gateway's queries, the CLI, a clerk's case view) records it the same way.
 """
 
-from typing import Any
 from uuid import UUID
 
-from schemas.catalog import citizen_inputs
-from schemas.views import CitizenAccessLog, DataAccess
+from schemas.queries import ReadContext
+from schemas.views import CitizenAccessLog
 
 from .application import CaseLedger
+from .reads import data_read
 
-_RELEVANT = ("CaseSubmitted", "DataShared")
+CASE_HISTORY, CASE_REPLAY, CASE_VIEW = "case-history", "case-replay", "case-view"
+ACCESS_LOG, BUNDLE_EXPORT = "citizen-access-log", "bundle-export"
 
 
 def citizen_access_log(
-    ledger: CaseLedger, document_number: str, batch: int = 1000
+    ledger: CaseLedger, document_number: str, read: ReadContext | None = None
 ) -> CitizenAccessLog:
-    cases: dict[UUID, tuple[str, str]] = {}  # case id -> (procedure, the citizen's role)
-    entries: list[DataAccess] = []
-    position = 0
-    while True:
-        notifications = ledger.notifications_after(position, batch)
-        for notification in notifications:
-            position = notification.id
-            if notification.topic.rsplit(".", 1)[-1] not in _RELEVANT:
-                continue
-            event: Any = ledger.mapper.to_domain_event(notification)
-            case_id = UUID(str(event.originator_id))
-            if type(event).__name__ == "CaseSubmitted":
-                role = _role_of(ledger, event, document_number)
-                if role is not None:
-                    cases[case_id] = (event.procedure, role)
-            elif case_id in cases:
-                procedure, role = cases[case_id]
-                entries.append(
-                    DataAccess(
-                        case_id=case_id,
-                        procedure=procedure,
-                        role=role,
-                        occurred_at=event.timestamp,
-                        from_entity=event.from_entity,
-                        from_step=event.from_step,
-                        to_entity=event.to_entity,
-                        to_step=event.to_step,
-                        fields=list(event.fields),
-                        purpose=event.purpose,
-                        legal_basis=event.legal_basis,
-                    )
-                )
-        if len(notifications) < batch:
-            return CitizenAccessLog(entries=entries)
+    """The citizen's log; with `read`, this reading of it is recorded first (and listed)."""
+    entries = [] if read is not None and read.refused else ledger.access.access_log(document_number)
+    citizen = ledger.citizen_keys.key_id_of(document_number)
+    if citizen is None:
+        return CitizenAccessLog(entries=entries)
+    if read is not None:
+        ledger.reads.record([(citizen, data_read(read, ACCESS_LOG, None, None))])
+    if read is not None and read.refused:
+        return CitizenAccessLog(entries=[])
+    return CitizenAccessLog(entries=entries, reads=ledger.reads.of(citizen))
 
 
-def _role_of(ledger: CaseLedger, submitted: Any, document_number: str) -> str | None:
-    if submitted.citizen.get("document_number") == document_number:
-        return "applicant"
-    proc = ledger.catalog.get(submitted.procedure)
-    names = citizen_inputs(proc) if proc is not None else frozenset()
-    for name in sorted(names):
-        if submitted.inputs.get(name) == document_number:
-            return name
-    return None
+def record_case_read(ledger: CaseLedger, case_id: UUID, read: ReadContext, action: str) -> int:
+    """Record that `read` read (or was refused) the personal data of a case: one row per
+    citizen of the case. The hook for every reader of a case; how many citizens it concerned."""
+    ledger.access.catch_up()
+    citizens = ledger.access.table.citizens_of([str(case_id)])
+    ledger.reads.record((c.citizen, data_read(read, action, case_id, c.role)) for c in citizens)
+    return len(citizens)

@@ -31,6 +31,7 @@ from schemas.messages import StepResult, SubmitCase
 from schemas.views import CaseHistory, CaseView, Delivery, HistoryEntry, StepView
 from services.errors import CaseNotFound, Unprocessable
 
+from .access_projection import AccessProjection, access_table_for
 from .audit.chain import ChainedEventStore
 from .audit.records import read_records
 from .domain import ERASED, CaseFile, StepMismatch
@@ -46,6 +47,8 @@ from .personal.fields import ENVELOPE, PREFIX, PersonalFields
 from .personal.keystore import KeyStore, MemoryKeyStore, key_store_for
 from .personal.mapper import PersonalDataMapper, step_subjects
 from .personal.master import BadMasterKey, MasterKey, load_master_key
+from .personal.rotation import finish_rotation
+from .reads import ReadLog, read_table_for
 from .store import MASTER_KEY_SETTING
 
 log = structlog.get_logger(__name__)
@@ -109,6 +112,8 @@ class CaseLedger(Application[UUID]):
         self.citizen_keys = CitizenKeys(store, self._master_key(store))
         assert isinstance(self.mapper, PersonalDataMapper)
         self.mapper.fields = PersonalFields(self.citizen_keys)
+        self.access = AccessProjection(self, access_table_for(self.recorder))
+        self.reads = ReadLog(read_table_for(self.recorder))
         return ChainedEventStore(self.mapper, self.recorder)
 
     def _master_key(self, store: KeyStore) -> MasterKey:
@@ -124,6 +129,8 @@ class CaseLedger(Application[UUID]):
         existing = store.any_row()
         master = load_master_key(Path(path), create=existing is None)
         if existing is not None and existing.master_key_id != master.key_id:
+            if finish_rotation(Path(path), existing.master_key_id):  # a rotation cut short
+                return load_master_key(Path(path), create=False)
             raise BadMasterKey(
                 f"the ledger's data keys were wrapped by master key {existing.master_key_id}; "
                 f"{path} holds {master.key_id}"
@@ -221,6 +228,8 @@ class CaseLedger(Application[UUID]):
         key_id = self.citizen_keys.erase(document_number)
         if key_id is None:
             return Erasure(None, 0, 0)
+        self.access.forget(key_id)
+        self.reads.forget(key_id)
         quoted = f"{PREFIX}{key_id}.".encode()
         hits = [r.case_id for r in read_records(self.recorder) if quoted in r.state]
         return Erasure(key_id, len(hits), len(set(hits)))

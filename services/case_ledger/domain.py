@@ -25,6 +25,9 @@ ERASED_REASON = (
     "no further step or compensation was sent"
 )
 
+# The events that end a case: none of its events can follow them.
+FINAL_EVENTS = frozenset({"CaseCompleted", "CaseRejected"})
+
 
 class StepMismatch(ValueError):
     """A result names a step or entity this case does not have."""

@@ -25,7 +25,7 @@ from schemas.queries import (
 from services.bus.codec import decode
 from services.errors import CaseNotFound, Unprocessable
 
-from .access_log import citizen_access_log
+from .access_log import CASE_HISTORY, CASE_REPLAY, citizen_access_log, record_case_read
 from .application import CaseLedger
 from .writer import LedgerThread
 
@@ -49,8 +49,13 @@ class LedgerQueries:
         return CaseAnswer(found=True, case=view)
 
     async def history(self, query: CaseQuery) -> HistoryAnswer:
+        replay = query.as_of is not None or query.version is not None
+        action = CASE_REPLAY if replay else CASE_HISTORY
+        if query.read is not None and query.read.refused:
+            await self.reader.run(record_case_read, self.ledger, query.case_id, query.read, action)
+            return HistoryAnswer(found=False)
         try:
-            if query.as_of is None and query.version is None:
+            if not replay:
                 history = await self.reader.run(self.ledger.case_history, query.case_id)
             else:
                 history = await self.reader.run(
@@ -60,10 +65,18 @@ class LedgerQueries:
                 )
         except CaseNotFound:
             return HistoryAnswer(found=False)
+        if query.read is not None:
+            read = query.read
+            if read.reader_kind == "channel" and read.reader_id != history.channel:
+                # The gateway shows a channel only its own cases: this one it will refuse.
+                read = read.model_copy(update={"refused": True})
+            await self.reader.run(record_case_read, self.ledger, query.case_id, read, action)
         return HistoryAnswer(found=True, history=history)
 
     async def access_log(self, query: AccessLogQuery) -> AccessLogAnswer:
-        log_ = await self.reader.run(citizen_access_log, self.ledger, query.document_number)
+        log_ = await self.reader.run(
+            citizen_access_log, self.ledger, query.document_number, query.read
+        )
         return AccessLogAnswer(log=log_)
 
     async def ping(self) -> PingAnswer:

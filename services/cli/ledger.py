@@ -15,6 +15,10 @@ from services.cli.options import MASTER_KEY_ENV
 from services.datadir import DataDir
 
 
+def master_key_path(data_dir: DataDir, master_key: Path | None = None) -> Path:
+    return master_key or Path(os.environ.get(MASTER_KEY_ENV) or data_dir.master_key)
+
+
 @contextmanager
 def open_ledger(data_dir: DataDir, master_key: Path | None = None) -> Iterator[CaseLedger]:
     """The ledger of a data dir; its master key from `master_key`, $VENTANILLA_MASTER_KEY or
@@ -27,7 +31,7 @@ def open_ledger(data_dir: DataDir, master_key: Path | None = None) -> Iterator[C
             f"no ledger in {data_dir.root}",
             "Point --data-dir at the folder `ventanilla up` uses (default ./var).",
         )
-    key = master_key or Path(os.environ.get(MASTER_KEY_ENV) or data_dir.master_key)
+    key = master_key_path(data_dir, master_key)
     try:
         ledger = CaseLedger(catalog(), LedgerStore(url, key).environment())
     except BadMasterKey as exc:

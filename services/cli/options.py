@@ -77,3 +77,13 @@ def bus_login(user: str, data_dir: Path, credentials: Path | None, tls_ca: Path 
     if credentials is None and not seed.exists():
         return BusLogin(user=user, tls_ca=tls_ca)  # a server without users (development, tests)
     return BusLogin(user=user, nkey_seed=seed, tls_ca=tls_ca)
+
+
+PurposeOption = Annotated[
+    str,
+    typer.Option(
+        "--purpose",
+        help="Why you read this personal data: recorded with the read and shown in the "
+        "citizen's access log (required).",
+    ),
+]

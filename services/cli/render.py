@@ -178,8 +178,38 @@ def _stacked_history(history: CaseHistory) -> Group:
     return Group(*parts)
 
 
-def access_log(log: CitizenAccessLog) -> Table | str:
-    """The citizen's own view; the caller named the citizen, so the DNI is not printed again."""
+def access_log(log: CitizenAccessLog) -> Group:
+    """The citizen's own view; the citizen is named by the caller, never printed here."""
+    return Group(_transfers(log), _reads(log))
+
+
+def _reads(log: CitizenAccessLog) -> Table | str:
+    if not log.reads:
+        return "nobody has read this citizen's data through Ventanilla"
+    rows = table(
+        "when (UTC)",
+        "who",
+        "what",
+        "case",
+        "purpose",
+        "request",
+        "outcome",
+        title="consultado por (who read this citizen's data)",
+    )
+    for read in log.reads:
+        rows.add_row(
+            f"{read.occurred_at.astimezone(UTC):%Y-%m-%d %H:%M:%S}",
+            f"{read.reader} ({read.service})",
+            read.action,
+            str(read.case_id or "—"),
+            read.purpose or "—",
+            read.request_id or "—",
+            "refused" if read.refused else "read",
+        )
+    return rows
+
+
+def _transfers(log: CitizenAccessLog) -> Table | str:
     if not log.entries:
         return "no entity has received this citizen's data through the bus"
     rows = table(

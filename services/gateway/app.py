@@ -1,6 +1,7 @@
 """The gateway application, built from its collaborators; nothing here touches the network."""
 
 from importlib.metadata import version
+from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI
@@ -16,6 +17,7 @@ from .observability import RequestObserver
 from .problems import Problem
 from .rate_limits import RateLimiter
 from .routes.cases import case_routes
+from .routes.checkpoint_keys import checkpoint_key_routes
 from .routes.citizens import citizen_routes
 from .routes.health import health_routes
 from .routes.operations import operation_routes
@@ -42,6 +44,7 @@ def create_app(
     *,
     max_body_bytes: int = MAX_BODY_BYTES,
     rate_limiter: RateLimiter | None = None,
+    checkpoint_keys: Path | None = None,
 ) -> FastAPI:
     app = FastAPI(title=TITLE, version=VERSION, description=DESCRIPTION)
     authenticate = authenticator(token_book, rate_limiter)
@@ -50,6 +53,7 @@ def create_app(
     app.include_router(operation_routes(bus, authenticate))
     app.include_router(procedure_routes(catalog()))
     app.include_router(health_routes(bus))
+    app.include_router(checkpoint_key_routes(checkpoint_keys))
     error_handlers.install(app)
     app.add_middleware(BodyLimit, max_bytes=max_body_bytes)
     app.add_middleware(RequestObserver)  # added last: outermost, so it sees every answer

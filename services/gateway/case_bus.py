@@ -10,6 +10,7 @@ from uuid import UUID
 from pydantic import BaseModel, ConfigDict
 
 from schemas.messages import SubmitCase
+from schemas.queries import ReadContext
 from schemas.views import BusOverview, CaseHistory, CaseView, CitizenAccessLog
 from services.errors import BusUnavailable, VentanillaError
 
@@ -71,16 +72,25 @@ class CaseBus(Protocol):
         ...
 
     async def history(
-        self, case_id: UUID, *, as_of: datetime | None = None, version: int | None = None
+        self,
+        case_id: UUID,
+        *,
+        as_of: datetime | None = None,
+        version: int | None = None,
+        read: ReadContext | None = None,
     ) -> CaseHistory | None:
         """The case's ledger events in order (none yet while only claimed), else None.
 
         With `as_of` or `version`: a replay, the case as it stood then (None if it did not exist).
+        With `read`: the ledger records the read (a refused one: only records it, answers None).
         """
         ...
 
-    async def access_log(self, document_number: str) -> CitizenAccessLog:
-        """Every DL 1211 exchange about this citizen, from the ledger."""
+    async def access_log(
+        self, document_number: str, *, read: ReadContext | None = None
+    ) -> CitizenAccessLog:
+        """Every DL 1211 exchange about this citizen and every read of their data, from the
+        ledger; with `read`, this read is recorded first."""
         ...
 
     async def overview(self) -> BusOverview:

@@ -47,7 +47,9 @@ async def run(
     catalog()  # an inconsistent catalog fails here, before we accept anything
     nc = await connect(nats_url, "ventanilla-gateway", login=login)
     try:
-        app = create_app(NatsCaseBus(nc), TokenBook(data.gateway_tokens))
+        app = create_app(
+            NatsCaseBus(nc), TokenBook(data.gateway_tokens), checkpoint_keys=data.audit_key_list
+        )
         server = _Server(
             uvicorn.Config(
                 app,

@@ -30,6 +30,7 @@ from schemas.queries import (
     CaseQuery,
     HistoryAnswer,
     PingAnswer,
+    ReadContext,
 )
 from schemas.views import (
     BusOverview,
@@ -107,19 +108,28 @@ class NatsCaseBus:
         return submitted_view(claim) if claim else None
 
     async def history(
-        self, case_id: UUID, *, as_of: datetime | None = None, version: int | None = None
+        self,
+        case_id: UUID,
+        *,
+        as_of: datetime | None = None,
+        version: int | None = None,
+        read: ReadContext | None = None,
     ) -> CaseHistory | None:
-        query = CaseQuery(case_id=case_id, as_of=as_of, version=version)
+        query = CaseQuery(case_id=case_id, as_of=as_of, version=version, read=read)
         answer = await self._ask(subjects.LEDGER_QUERY_HISTORY, query, HistoryAnswer)
         if answer.found and answer.history is not None:
             return answer.history
+        if read is not None and read.refused:
+            return None  # recorded; nothing to show
         if as_of is not None or version is not None:
             return None  # a replay of a case the ledger has not recorded (yet, or then)
         claim = await self._existing_claim(case_id)
         return submitted_history(claim) if claim else None
 
-    async def access_log(self, document_number: str) -> CitizenAccessLog:
-        query = AccessLogQuery(document_number=document_number)
+    async def access_log(
+        self, document_number: str, *, read: ReadContext | None = None
+    ) -> CitizenAccessLog:
+        query = AccessLogQuery(document_number=document_number, read=read)
         answer = await self._ask(subjects.LEDGER_QUERY_ACCESS_LOG, query, AccessLogAnswer)
         return answer.log
 

@@ -98,7 +98,7 @@ class LocalStack:
         http_port = choose_port(host, self.options.http_port)
         # Nothing connects anonymously: every process, this one included, has its own user.
         tls = self.options.tls
-        config = write_nats_config(d.nats_store, ENTITY_IDS, tls, DEMO_CHANNELS)
+        config = write_nats_config(d.nats_store, ENTITY_IDS, tls, DEMO_CHANNELS, encrypt_store=True)
         server = EmbeddedNats(
             store_dir=d.nats_store,
             port=nats_port.port,

@@ -30,7 +30,7 @@ async def test_buyer_and_seller_each_see_the_exchanges_of_their_transfer(
         assert await stack.wait_final(transfer) == "completed"
         assert await stack.wait_final(other) == "completed"
         with stack.reading() as ledger:
-            buyer = citizen_access_log(ledger, "40000001", batch=3)  # several pages of the log
+            buyer = citizen_access_log(ledger, "40000001")
             seller = citizen_access_log(ledger, "40000007")
             stranger = citizen_access_log(ledger, "40000009")
 
@@ -57,7 +57,8 @@ async def test_the_cli_prints_the_access_log_from_the_data_dir(
         assert await stack.wait_final(case_id) == "completed"
 
     result = CliRunner(env={"COLUMNS": "250"}).invoke(
-        app, ["citizen", "access-log", "40000001", "--data-dir", str(data_dir)]
+        app,
+        ["citizen", "access-log", "40000001", "--purpose", "pedido", "--data-dir", str(data_dir)],
     )
     assert result.exit_code == 0, result.output
     assert str(case_id) in result.output
@@ -66,7 +67,7 @@ async def test_the_cli_prints_the_access_log_from_the_data_dir(
     assert "DL 1211" in result.output
     assert "40000001" not in result.output
     refused = CliRunner().invoke(
-        app, ["citizen", "access-log", "4000", "--data-dir", str(data_dir)]
+        app, ["citizen", "access-log", "4000", "--purpose", "pedido", "--data-dir", str(data_dir)]
     )
     assert refused.exit_code == 1
     assert "8 digits" in refused.output

@@ -31,7 +31,8 @@ pytestmark = pytest.mark.integration
 
 async def auditor_history(http: httpx.AsyncClient, case_id: UUID) -> dict[str, Any]:
     response = await http.get(
-        f"/v1/cases/{case_id}/history", headers={"Authorization": "Bearer audit"}
+        f"/v1/cases/{case_id}/history?purpose=control+interno",
+        headers={"Authorization": "Bearer audit"},
     )
     assert response.status_code == 200, response.text
     history: dict[str, Any] = response.json()

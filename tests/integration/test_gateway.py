@@ -81,7 +81,9 @@ async def test_a_case_submitted_over_http_completes_with_both_steps(
         assert accepted.headers["Location"] == f"/v1/cases/{case_id}"
 
         case = await until_final(client, case_id)
-        history = await client.get(f"/v1/cases/{case_id}/history", headers=auth("counter-token"))
+        history = await client.get(
+            f"/v1/cases/{case_id}/history?purpose=control+interno", headers=auth("counter-token")
+        )
 
     assert case["status"] == "completed"
     assert [(s["entity"], s["service"], s["status"]) for s in case["steps"]] == [
@@ -110,7 +112,8 @@ async def test_the_same_key_and_body_twice_open_one_case_and_another_body_confli
         )
         case = await until_final(client, first.json()["case_id"])
         history = await client.get(
-            f"/v1/cases/{case['case_id']}/history", headers=auth("auditor-token")
+            f"/v1/cases/{case['case_id']}/history?purpose=control+interno",
+            headers=auth("auditor-token"),
         )
 
     assert first.status_code == second.status_code == 202
@@ -148,7 +151,7 @@ async def test_another_channel_sees_404_while_the_auditor_sees_the_case(
 
         kiosk = await client.get(f"/v1/cases/{case_id}", headers=auth("kiosk-token"))
         kiosk_history = await client.get(
-            f"/v1/cases/{case_id}/history", headers=auth("kiosk-token")
+            f"/v1/cases/{case_id}/history?purpose=control+interno", headers=auth("kiosk-token")
         )
         auditor = await client.get(f"/v1/cases/{case_id}", headers=auth("auditor-token"))
         unknown = await client.get(f"/v1/cases/{uuid4()}", headers=auth("auditor-token"))
@@ -176,7 +179,9 @@ async def test_a_claimed_case_reads_as_submitted_until_the_ledger_records_it(
         accepted = await client.post("/v1/cases", json=body(), headers=auth("counter-token", "s"))
         case_id = accepted.json()["case_id"]
         case = await client.get(f"/v1/cases/{case_id}", headers=auth("counter-token"))
-        history = await client.get(f"/v1/cases/{case_id}/history", headers=auth("auditor-token"))
+        history = await client.get(
+            f"/v1/cases/{case_id}/history?purpose=control+interno", headers=auth("auditor-token")
+        )
         kiosk = await client.get(f"/v1/cases/{case_id}", headers=auth("kiosk-token"))
         never = await client.get(f"/v1/cases/{uuid4()}", headers=auth("auditor-token"))
     finally:
@@ -269,11 +274,17 @@ async def test_an_auditor_replays_a_case_over_http_from_the_ledger(
         accepted = await client.post("/v1/cases", json=body(), headers=auth("counter-token", "h"))
         case_id = accepted.json()["case_id"]
         await until_final(client, case_id)
-        path = f"/v1/cases/{case_id}/history"
+        path = f"/v1/cases/{case_id}/history?purpose=control+interno"
         full = await client.get(path, headers=auth("auditor-token"))
         second = full.json()["events"][1]["occurred_at"]
-        by_version = await client.get(path, params={"version": 2}, headers=auth("auditor-token"))
-        by_time = await client.get(path, params={"as_of": second}, headers=auth("auditor-token"))
+        by_version = await client.get(
+            path, params={"version": 2, "purpose": "control interno"}, headers=auth("auditor-token")
+        )
+        by_time = await client.get(
+            path,
+            params={"as_of": second, "purpose": "control interno"},
+            headers=auth("auditor-token"),
+        )
 
     assert by_version.status_code == 200, by_version.text
     replay = by_version.json()
@@ -291,10 +302,24 @@ async def test_an_auditor_reads_a_citizens_access_log_over_http_from_the_ledger(
         await until_ready(client)
         accepted = await client.post("/v1/cases", json=body(), headers=auth("counter-token", "l1"))
         case = await until_final(client, accepted.json()["case_id"])
-        access_log = await client.get(
-            "/v1/citizens/40000001/access-log", headers=auth("auditor-token")
+        read = await client.get(
+            f"/v1/cases/{case['case_id']}/history",
+            params={"purpose": "Reclamo 117", "version": 1},
+            headers={**auth("auditor-token"), "X-Request-Id": "req-117"},
         )
-        nobody = await client.get("/v1/citizens/40000002/access-log", headers=auth("auditor-token"))
+        assert read.status_code == 200, read.text
+        refused = await client.get(
+            f"/v1/cases/{case['case_id']}/history", headers=auth("kiosk-token")
+        )
+        assert refused.status_code == 404
+        access_log = await client.get(
+            "/v1/citizens/40000001/access-log?purpose=control+interno",
+            headers=auth("auditor-token"),
+        )
+        nobody = await client.get(
+            "/v1/citizens/40000002/access-log?purpose=control+interno",
+            headers=auth("auditor-token"),
+        )
 
     assert case["status"] == "completed"
     assert access_log.status_code == 200, access_log.text
@@ -305,4 +330,14 @@ async def test_an_auditor_reads_a_citizens_access_log_over_http_from_the_ledger(
         "reniec",
         ["receipt_number"],
     )
-    assert nobody.json() == {"entries": []}
+    assert nobody.json() == {"entries": [], "reads": []}
+    reads = access_log.json()["reads"]  # consultado por: who read the citizen's data, and why
+    assert [(r["action"], r["reader"], r["purpose"], r["refused"]) for r in reads] == [
+        ("case-replay", "auditor:auditor", "Reclamo 117", False),
+        ("case-history", f"channel:{KIOSK}", None, True),
+        ("citizen-access-log", "auditor:auditor", "control interno", False),
+    ]
+    assert reads[0]["request_id"] == "req-117"
+    assert reads[0]["case_id"] == case["case_id"]
+    assert reads[0]["role"] == "applicant"
+    assert (reads[0]["from_entity"], reads[0]["to_entity"]) == ("ventanilla", "auditor")

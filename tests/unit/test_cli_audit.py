@@ -84,7 +84,9 @@ def test_an_exported_bundle_verifies_with_the_public_key_alone(
     data_dir: Path, cases: list[UUID], tmp_path: Path
 ) -> None:
     bundle = tmp_path / "case.bundle.json"
-    code, out = audit("export", str(cases[1]), "-o", str(bundle), "--data-dir", str(data_dir))
+    code, out = audit(
+        "export", str(cases[1]), "-o", str(bundle), "--purpose", "x", "--data-dir", str(data_dir)
+    )
     assert code == 0, out
     _, public = audit("public-key", "--data-dir", str(data_dir))
 
@@ -106,7 +108,7 @@ def test_a_bundle_checked_with_another_key_fails(
     data_dir: Path, cases: list[UUID], tmp_path: Path
 ) -> None:
     bundle = tmp_path / "case.bundle.json"
-    audit("export", str(cases[0]), "-o", str(bundle), "--data-dir", str(data_dir))
+    audit("export", str(cases[0]), "-o", str(bundle), "--purpose", "x", "--data-dir", str(data_dir))
     other = tmp_path / "other"
     _, stranger = audit("public-key", "--data-dir", str(other))
 
@@ -119,7 +121,7 @@ def test_the_offline_verifier_runs_without_the_ledger_the_database_or_the_bus(
     data_dir: Path, cases: list[UUID], tmp_path: Path
 ) -> None:
     bundle = tmp_path / "case.bundle.json"
-    audit("export", str(cases[2]), "-o", str(bundle), "--data-dir", str(data_dir))
+    audit("export", str(cases[2]), "-o", str(bundle), "--purpose", "x", "--data-dir", str(data_dir))
     _, public = audit("public-key", "--data-dir", str(data_dir))
     probe = (
         "import sys, runpy\n"
@@ -146,7 +148,18 @@ def test_the_offline_verifier_runs_without_the_ledger_the_database_or_the_bus(
 
 def test_replay_prints_the_case_as_it_stood_at_a_version(data_dir: Path, cases: list[UUID]) -> None:
     result = runner.invoke(
-        app, ["audit", "replay", str(cases[0]), "--version", "1", "--data-dir", str(data_dir)]
+        app,
+        [
+            "audit",
+            "replay",
+            str(cases[0]),
+            "--version",
+            "1",
+            "--purpose",
+            "x",
+            "--data-dir",
+            str(data_dir),
+        ],
     )
     assert result.exit_code == 0, result.output
     assert "replay up to event 1" in result.output
@@ -162,6 +175,8 @@ def test_replay_prints_the_case_as_it_stood_at_a_version(data_dir: Path, cases: 
             str(cases[0]),
             "--as-of",
             "2000-01-01T00:00:00",
+            "--purpose",
+            "x",
             "--data-dir",
             str(data_dir),
         ],

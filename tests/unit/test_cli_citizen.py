@@ -48,7 +48,7 @@ def test_erase_hides_the_citizen_in_histories_and_verify_still_passes(
     assert code == 0, after
     assert "seller_dni=[erased]" in after
     assert SELLER not in after
-    code, replayed = run("audit", "replay", str(transfer), *where)
+    code, replayed = run("audit", "replay", str(transfer), "--purpose", "x", *where)
     assert code == 0, replayed
     assert SELLER not in replayed
     code, verified = run("audit", "verify", *where)

@@ -37,7 +37,9 @@ def gw(tmp_path: Path) -> Gateway:
 
 
 def test_an_auditor_reads_who_used_a_citizens_data(gw: Gateway) -> None:
-    response = gw.client.get(f"/v1/citizens/{DNI}/access-log", headers=auth("auditor-token"))
+    response = gw.client.get(
+        f"/v1/citizens/{DNI}/access-log?purpose=control+interno", headers=auth("auditor-token")
+    )
 
     assert response.status_code == 200, response.text
     [entry] = response.json()["entries"]
@@ -48,21 +50,27 @@ def test_an_auditor_reads_who_used_a_citizens_data(gw: Gateway) -> None:
 
 @pytest.mark.parametrize("token", ["counter-token", "operator-token"])
 def test_channels_and_operators_may_not_read_it(gw: Gateway, token: str) -> None:
-    response = gw.client.get(f"/v1/citizens/{DNI}/access-log", headers=auth(token))
+    response = gw.client.get(
+        f"/v1/citizens/{DNI}/access-log?purpose=control+interno", headers=auth(token)
+    )
 
     problem = assert_problem(response, 403)
     assert "audit:read" in problem["detail"]
 
 
 def test_a_malformed_dni_is_422(gw: Gateway) -> None:
-    response = gw.client.get("/v1/citizens/4000/access-log", headers=auth("auditor-token"))
+    response = gw.client.get(
+        "/v1/citizens/4000/access-log?purpose=control+interno", headers=auth("auditor-token")
+    )
 
     assert_problem(response, 422)
 
 
 def test_the_dni_in_the_path_stays_out_of_the_logs(gw: Gateway) -> None:
     with capture_logs() as logs:
-        gw.client.get(f"/v1/citizens/{DNI}/access-log", headers=auth("auditor-token"))
+        gw.client.get(
+            f"/v1/citizens/{DNI}/access-log?purpose=control+interno", headers=auth("auditor-token")
+        )
         gw.client.get(f"/v1/citizens/{DNI}/nowhere", headers=auth("auditor-token"))
 
     assert DNI not in repr(logs)

@@ -19,7 +19,9 @@ def test_the_owner_and_the_auditor_read_a_case_and_its_history(gw: Gateway, toke
     gw.bus.record_completed(case_id)
 
     case = gw.client.get(f"/v1/cases/{case_id}", headers=auth(token))
-    history = gw.client.get(f"/v1/cases/{case_id}/history", headers=auth(token))
+    history = gw.client.get(
+        f"/v1/cases/{case_id}/history?purpose=control+interno", headers=auth(token)
+    )
 
     assert case.status_code == 200
     assert case.json()["status"] == "completed"
@@ -38,7 +40,7 @@ def test_another_channel_is_told_the_case_does_not_exist(gw: Gateway) -> None:
     gw.bus.record_completed(case_id)
     never = uuid4()
 
-    for path in (f"/v1/cases/{case_id}", f"/v1/cases/{case_id}/history"):
+    for path in (f"/v1/cases/{case_id}", f"/v1/cases/{case_id}/history?purpose=control+interno"):
         other = gw.client.get(path, headers=auth("kiosk-token"))
         missing = gw.client.get(path.replace(str(case_id), str(never)), headers=auth("kiosk-token"))
 
@@ -55,7 +57,7 @@ def test_another_channel_cannot_see_a_case_still_being_recorded(gw: Gateway) -> 
 def test_an_operator_may_not_read_cases(gw: Gateway) -> None:
     case_id = submitted(gw)
 
-    for path in (f"/v1/cases/{case_id}", f"/v1/cases/{case_id}/history"):
+    for path in (f"/v1/cases/{case_id}", f"/v1/cases/{case_id}/history?purpose=control+interno"):
         assert_problem(gw.client.get(path, headers=auth("operator-token")), 403)
 
 
@@ -72,7 +74,9 @@ def test_right_after_202_the_case_reads_as_submitted_not_404(gw: Gateway) -> Non
     case_id = submitted(gw)
 
     case = gw.client.get(f"/v1/cases/{case_id}", headers=auth("counter-token"))
-    history = gw.client.get(f"/v1/cases/{case_id}/history", headers=auth("counter-token"))
+    history = gw.client.get(
+        f"/v1/cases/{case_id}/history?purpose=control+interno", headers=auth("counter-token")
+    )
 
     assert case.status_code == 200
     assert case.json()["status"] == "submitted"
@@ -107,13 +111,15 @@ def test_ledger_not_answering_is_503_with_retry_after(gw: Gateway) -> None:
 def test_only_auditors_replay_a_case_as_of_a_moment(gw: Gateway) -> None:
     case_id = submitted(gw)
     gw.bus.record_completed(case_id)
-    path = f"/v1/cases/{case_id}/history"
+    path, why = f"/v1/cases/{case_id}/history", "control interno"
 
     owner = gw.client.get(path, params={"version": 1}, headers=auth("counter-token"))
     auditor = gw.client.get(
-        path, params={"as_of": "2026-11-30T10:15:00Z"}, headers=auth("auditor-token")
+        path,
+        params={"as_of": "2026-11-30T10:15:00Z", "purpose": why},
+        headers=auth("auditor-token"),
     )
-    bad = gw.client.get(path, params={"version": 0}, headers=auth("auditor-token"))
+    bad = gw.client.get(path, params={"version": 0, "purpose": why}, headers=auth("auditor-token"))
 
     assert_problem(owner, 403)
     assert auditor.status_code == 200

@@ -186,6 +186,7 @@ def test_openapi_documents_every_route_and_its_problems(gw: Gateway) -> None:
         "/v1/procedures": {"get"},
         "/healthz": {"get"},
         "/readyz": {"get"},
+        "/.well-known/ventanilla/checkpoint-keys.json": {"get"},
     }
     submit = paths["/v1/cases"]["post"]
     assert set(submit["responses"]) == {"202", "401", "403", "409", "413", "422", "429", "503"}

@@ -11,9 +11,9 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from .bundle import NotCovered, build_bundle
 from .checkpoints import CheckpointLog, SignedTree
-from .keys import load_signing_key
+from .keys import KEY_LIST_NAME, CheckpointKeys
 from .records import NotificationLog, read_records
-from .signed import Checkpoint
+from .signed import Checkpoint, KeyRing, keyring
 from .verify import Finding, Report, verify_ledger
 
 
@@ -26,12 +26,21 @@ class AuditFiles:
     signing_key: Path
     checkpoints: Path
 
+    @property
+    def key_list(self) -> Path:
+        """Every public key the ledger has signed with (published by the gateway)."""
+        return self.checkpoints.with_name(KEY_LIST_NAME)
+
+    def keys(self) -> CheckpointKeys:
+        return CheckpointKeys(self.signing_key, self.key_list)
+
 
 class LedgerAudit:
     def __init__(self, recorder: Recorder, files: AuditFiles) -> None:
         self.recorder = recorder
         self.files = files
         self.log = CheckpointLog(files.checkpoints)
+        self.keys = files.keys()
         self.tree = SignedTree()
 
     def checkpoint(self) -> Checkpoint | None:
@@ -40,7 +49,7 @@ class LedgerAudit:
         latest = self.log.latest()
         if stop == 0 or (latest is not None and latest.position >= stop):
             return latest
-        key = load_signing_key(self.files.signing_key, create=True)
+        key = self.keys.current()  # read each time: a rotated key takes over at once
         start = self.tree.last.position + 1 if self.tree.last is not None else 1
         self.tree.extend(read_records(self.recorder, start=start, stop=stop))
         checkpoint = self.tree.sign(key)
@@ -49,14 +58,22 @@ class LedgerAudit:
         return checkpoint
 
     def public_key(self) -> Ed25519PublicKey:
-        return load_signing_key(self.files.signing_key, create=True).public_key()
+        return self.keys.current().public_key()
 
-    def verify(self, from_position: int = 0, public_key: Ed25519PublicKey | None = None) -> Report:
-        if public_key is None and self.files.signing_key.exists():
-            public_key = load_signing_key(self.files.signing_key).public_key()
+    def verify(
+        self, from_position: int = 0, public_key: KeyRing | Ed25519PublicKey | None = None
+    ) -> Report:
+        """Against the given keys, or else every key the data dir lists (current and retired)."""
+        trusted: KeyRing | None
+        if isinstance(public_key, Ed25519PublicKey):
+            trusted = keyring(public_key)
+        elif public_key is None and self.files.signing_key.exists():
+            trusted = self.keys.trusted()
+        else:
+            trusted = public_key
         checkpoints = self.log.read()
-        report = verify_ledger(read_records(self.recorder), checkpoints, public_key, from_position)
-        if checkpoints and public_key is None:
+        report = verify_ledger(read_records(self.recorder), checkpoints, trusted, from_position)
+        if checkpoints and trusted is None:
             report.findings.insert(
                 0, Finding("checkpoints exist but no public key was given to check them")
             )
@@ -73,4 +90,4 @@ class LedgerAudit:
             latest = self.checkpoint()
         if latest is None:
             raise NotCovered("no checkpoint covers the case")
-        return build_bundle(case_id, records, latest)
+        return build_bundle(case_id, records, latest, self.keys.current())

@@ -17,7 +17,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from .eventhash import GENESIS, NotSealed, event_hash, unseal
 from .merkle import Frontier, leaf_hash
 from .records import LedgerRecord
-from .signed import Checkpoint, check_signature
+from .signed import Checkpoint, KeyRing, check_signature
 
 
 @dataclass(frozen=True)
@@ -61,7 +61,7 @@ class Report:
 def verify_ledger(
     records: Iterable[LedgerRecord],
     checkpoints: Sequence[Checkpoint] = (),
-    public_key: Ed25519PublicKey | None = None,
+    public_key: KeyRing | Ed25519PublicKey | None = None,
     from_position: int = 0,
 ) -> Report:
     findings: list[Finding] = []
@@ -150,7 +150,7 @@ def _check_case(case_id: str, entries: list[_Entry], from_position: int) -> list
 def check_checkpoints(
     leaves: Sequence[tuple[int, bytes]],
     checkpoints: Sequence[Checkpoint],
-    public_key: Ed25519PublicKey | None,
+    public_key: KeyRing | Ed25519PublicKey | None,
 ) -> list[Finding]:
     """Each checkpoint against the key and against the events it covers (`leaves` in order)."""
     findings: list[Finding] = []

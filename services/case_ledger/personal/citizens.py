@@ -59,6 +59,11 @@ class CitizenKeys:
             self._ids[pseudonym] = (row.key_id, self.clock() + self.ttl)
         return row.key_id, key
 
+    def key_id_of(self, document_number: str) -> str | None:
+        """The id of the citizen's data key; None if they have none (never seen, or erased)."""
+        row = self.store.find(self.master.pseudonym(document_number))
+        return None if row is None or row.wrapped is None else row.key_id
+
     def by_id(self, key_id: str) -> AESGCM | None:
         """The key a stored value quotes; None when its citizen was erased."""
         with self._lock:

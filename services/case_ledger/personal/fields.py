@@ -8,6 +8,8 @@ Personal, wherever they appear in an event (outside its envelope and actor):
 - what describes a person: `given_names`, `surnames`, `birth_date` (RENIEC's answers and the
   requests that carry them on), under the key of the event's subject: the citizen the request is
   about, or for a result the citizen its step was about;
+- `ruc`, SUNAT's taxpayer number: a person's is 10, their DNI and a check digit, so it names
+  them as their DNI does (under the key of the event's subject);
 - `request_fingerprint`, a plain hash of the submission (DNI included) that a brute force over
   the 10^8 DNIs would reverse, under the applicant's key.
 
@@ -31,7 +33,9 @@ from .citizens import CitizenKeys
 
 PREFIX = "pd1."
 NONCE_SIZE = 12
-PERSON_ATTRIBUTES = frozenset({"given_names", "surnames", "birth_date", "request_fingerprint"})
+PERSON_ATTRIBUTES = frozenset(
+    {"given_names", "surnames", "birth_date", "request_fingerprint", "ruc"}
+)
 ENVELOPE = frozenset(
     {"originator_id", "originator_version", "timestamp", "originator_topic", "actor"}
 )

@@ -44,6 +44,14 @@ class KeyStore(Protocol):
         """Destroy the citizen's key; its id, or None when there was none."""
         ...
 
+    def rows(self) -> list[KeyRow]:
+        """Every key, erased ones included (for a master key rotation)."""
+        ...
+
+    def rewrap(self, rows: list[KeyRow]) -> None:
+        """Store these rows' wrapped keys and master key ids, all at once or not at all."""
+        ...
+
 
 class SqlKeyStore:
     def __init__(
@@ -97,49 +105,73 @@ class SqlKeyStore:
             found = cursor.fetchone()
         return None if found is None else str(found["key_id"])
 
+    def rows(self) -> list[KeyRow]:
+        with self.datastore.transaction(commit=False) as cursor:
+            cursor.execute(f"{self._select} ORDER BY created_at, key_id")
+            return [_row(found) for found in cursor.fetchall()]
+
+    def rewrap(self, rows: list[KeyRow]) -> None:
+        p = self.p
+        with self.datastore.transaction(commit=True) as cursor:
+            for row in rows:
+                cursor.execute(
+                    f"UPDATE {self.table} SET wrapped_key = {p}, master_key_id = {p} "
+                    f"WHERE key_id = {p}",
+                    (row.wrapped, row.master_key_id, row.key_id),
+                )
+
     def _one(self, sql: str, *params: Any) -> KeyRow | None:
         with self.datastore.transaction(commit=False) as cursor:
             cursor.execute(sql, params)
             found = cursor.fetchone()
-        if found is None:
-            return None
-        wrapped = found["wrapped_key"]
-        return KeyRow(
-            str(found["key_id"]),
-            None if wrapped is None else bytes(wrapped),
-            str(found["master_key_id"]),
-        )
+        return None if found is None else _row(found)
+
+
+def _row(found: Any) -> KeyRow:
+    wrapped = found["wrapped_key"]
+    return KeyRow(
+        str(found["key_id"]),
+        None if wrapped is None else bytes(wrapped),
+        str(found["master_key_id"]),
+    )
 
 
 class MemoryKeyStore:
     """For the in-memory ledger (`memory:`), which forgets everything when it stops anyway."""
 
     def __init__(self) -> None:
-        self.rows: dict[str, KeyRow] = {}
+        self.keys: dict[str, KeyRow] = {}
         self.pseudonyms: dict[str, str] = {}
 
     def find(self, pseudonym: str) -> KeyRow | None:
         key_id = self.pseudonyms.get(pseudonym)
-        return None if key_id is None else self.rows[key_id]
+        return None if key_id is None else self.keys[key_id]
 
     def get(self, key_id: str) -> KeyRow | None:
-        return self.rows.get(key_id)
+        return self.keys.get(key_id)
 
     def any_row(self) -> KeyRow | None:
-        return next(iter(self.rows.values()), None)
+        return next(iter(self.keys.values()), None)
 
     def add(self, pseudonym: str, row: KeyRow) -> KeyRow:
         if pseudonym not in self.pseudonyms:
-            self.rows[row.key_id] = row
+            self.keys[row.key_id] = row
             self.pseudonyms[pseudonym] = row.key_id
-        return self.rows[self.pseudonyms[pseudonym]]
+        return self.keys[self.pseudonyms[pseudonym]]
 
     def erase(self, pseudonym: str) -> str | None:
         key_id = self.pseudonyms.pop(pseudonym, None)
         if key_id is not None:
-            row = self.rows[key_id]
-            self.rows[key_id] = KeyRow(key_id, None, row.master_key_id)
+            row = self.keys[key_id]
+            self.keys[key_id] = KeyRow(key_id, None, row.master_key_id)
         return key_id
+
+    def rows(self) -> list[KeyRow]:
+        return list(self.keys.values())
+
+    def rewrap(self, rows: list[KeyRow]) -> None:
+        for row in rows:
+            self.keys[row.key_id] = row
 
 
 def key_store_for(recorder: Any) -> KeyStore:

@@ -21,7 +21,8 @@ from ..auth import (
 )
 from ..case_bus import CaseBus
 from ..json_body import UniqueKeysRoute
-from ..problems import CaseNotVisible, problem_content
+from ..problems import CaseNotVisible, Forbidden, problem_content
+from ..reads import PURPOSE, read_context, require_purpose
 from ..submission import CaseSubmission, submission_body, submit_command
 
 if TYPE_CHECKING:
@@ -152,17 +153,27 @@ def case_routes(bus: CaseBus, authenticate: Authenticate) -> APIRouter:
         principal: Annotated[Principal, Depends(case_reader)],
         as_of: Annotated[datetime | None, AS_OF] = None,
         version: Annotated[int | None, VERSION] = None,
+        purpose: Annotated[str | None, PURPOSE] = None,
     ) -> CaseHistory:
         """Every ledger event of the case in order: position, type, time, actor and data.
 
         Auditors may replay: with `as_of` or `version`, the events up to that point, the case's
         status and steps as they stood then (`state`) and what each entity had received.
+        Every read is recorded with its `purpose` (required of auditors), refused ones too.
         """
         request.state.case_id = case_id
+        require_purpose(principal, purpose)
         replay = as_of is not None or version is not None
         if replay:
-            may_replay(principal)
-        history = await bus.history(case_id, as_of=as_of, version=version)
+            try:
+                may_replay(principal)
+            except Forbidden:
+                refused = read_context(request, principal, purpose, refused=True)
+                await bus.history(case_id, as_of=as_of, version=version, read=refused)
+                raise
+        # The ledger records the read, as refused when a channel asks for another's case.
+        read = read_context(request, principal, purpose)
+        history = await bus.history(case_id, as_of=as_of, version=version, read=read)
         if history is None:
             raise CaseNotVisible(NOT_FOUND_DETAIL)
         ensure_visible(principal, history.channel)

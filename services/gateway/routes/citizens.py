@@ -2,7 +2,7 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path
+from fastapi import APIRouter, Depends, Path, Request
 
 from schemas.identifiers import Dni
 from schemas.views import CitizenAccessLog
@@ -11,6 +11,7 @@ from services.credentials import Principal
 from ..auth import Authenticate, holding
 from ..case_bus import CaseBus
 from ..problems import problem_content
+from ..reads import PURPOSE, read_context, require_purpose
 from .cases import INVALID, UNAUTHENTICATED, UNAVAILABLE
 
 DOCUMENT_NUMBER = Path(
@@ -35,12 +36,17 @@ def citizen_routes(bus: CaseBus, authenticate: Authenticate) -> APIRouter:
         },
     )
     async def access_log(
+        request: Request,
         document_number: Annotated[Dni, DOCUMENT_NUMBER],
-        _: Annotated[Principal, Depends(auditor)],
+        principal: Annotated[Principal, Depends(auditor)],
+        purpose: Annotated[str | None, PURPOSE] = None,
     ) -> CitizenAccessLog:
         """Each `DataShared` in the cases the citizen takes part in (as applicant or named in
         the inputs, e.g. as seller): which entity received which fields from which entity,
-        when, in which case, for which purpose and under which legal basis (DL 1211)."""
-        return await bus.access_log(document_number)
+        when, in which case, for which purpose and under which legal basis (DL 1211); and
+        each read of the citizen's personal data (`reads`: who, when, what, why), this one
+        included. `purpose` is required."""
+        require_purpose(principal, purpose)
+        return await bus.access_log(document_number, read=read_context(request, principal, purpose))
 
     return router
