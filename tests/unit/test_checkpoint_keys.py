@@ -23,8 +23,7 @@ from services.datadir import DataDir
 from services.gateway.app import create_app
 from services.gateway.auth import TokenBook
 from tests.factories import submit_command
-
-from .test_gateway_fakes import TOKENS, FakeCaseBus, write_tokens
+from tests.fakes import TOKENS, FakeCaseBus, write_tokens
 
 runner = CliRunner(env={"COLUMNS": "250"})
 

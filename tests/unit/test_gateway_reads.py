@@ -6,7 +6,7 @@ from uuid import UUID
 
 import pytest
 
-from .test_gateway_fakes import COUNTER, KIOSK, Gateway, assert_problem, auth, body, gateway
+from tests.fakes import COUNTER, KIOSK, Gateway, assert_problem, auth, body, gateway
 
 DNI = "40000007"
 
