@@ -74,6 +74,13 @@ class Up:
     def wait_for(self, text: str, within: float = 90) -> None:
         eventually(lambda: text in self.said() or None, within, repr(text))
 
+    def gateway_alive(self) -> bool | None:
+        try:
+            response = httpx.get(f"{self.credentials.gateway_url}/healthz", timeout=2)
+        except httpx.HTTPError:
+            return None
+        return True if response.status_code == 200 else None
+
     def submit(self) -> str:
         token = next(iter(self.credentials.channels.values()))
         response = httpx.post(
@@ -130,6 +137,7 @@ def test_a_postgresql_ledger_refuses_a_new_nats_store_until_told_then_records_ev
     try:
         second.wait_for("ledger cannot start")
         assert "follow-new-streams" in second.said()
+        eventually(second.gateway_alive, 60, "the gateway to listen")
         waiting = [second.submit() for _ in range(3)]  # the gateway still takes cases
     finally:
         second.stop()
