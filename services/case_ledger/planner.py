@@ -208,6 +208,7 @@ class _CaseData:
             "case_id": str(self.case_id),
             "operation_id": str(operation_id(self.case_id, step_id)),
             "attempt_id": str(attempt_id(self.case_id, step_id, attempt)),
+            "step_id": step_id,
         }
         flows: dict[tuple[str, str, str], list[str]] = {}
         for name, source in sources.items():

@@ -12,6 +12,7 @@ from services.datadir import DataDir
 from services.logging import setup_logging
 from services.shutdown import stop_on_signals
 
+from .answers import keep_answering
 from .backoffices.effects import EffectLog
 from .registry import ADAPTERS, effects_file
 from .runner import AdapterRunner
@@ -43,14 +44,18 @@ async def run(
     adapter, back_office = ADAPTERS[entity]
     nc = await connect(nats_url, f"ventanilla-adapter-{entity}", login=login)
     js = nc.jetstream()
-    runner = AdapterRunner(adapter, back_office(effects), js)
-    task = asyncio.create_task(runner.run(stop), name=f"adapter-{entity}")
+    office = back_office(effects)
+    runner = AdapterRunner(adapter, office, js)
+    tasks = {asyncio.create_task(runner.run(stop), name=f"adapter-{entity}")}
+    if adapter.answer_due is not None:  # the back office answers some requests later
+        answering = keep_answering(adapter.answer_due, office, js, entity, stop)
+        tasks.add(asyncio.create_task(answering, name=f"answers-{entity}"))
     log.info("adapter running", entity=entity)
     await stop.wait()
     # Let the current batch finish (results published, requests acked) before leaving.
-    done, _ = await asyncio.wait({task}, timeout=STOP_GRACE)
-    if not done:
+    _, pending = await asyncio.wait(tasks, timeout=STOP_GRACE)
+    for task in pending:
         task.cancel()
-        await asyncio.gather(task, return_exceptions=True)
+    await asyncio.gather(*pending, return_exceptions=True)
     await nc.drain()
     log.info("adapter stopped", entity=entity)
