@@ -23,6 +23,7 @@ from services.bus.topology import ensure_topology
 from services.credentials import DEMO_CHANNELS, DevCredentials, issue_dev_credentials
 from services.datadir import DataDir
 from services.entity_adapters.main import ENTITY_IDS
+from services.entity_adapters.registry import HTTP_BACK_OFFICES
 from services.stack.nats_config import TlsFiles, write_nats_config
 from services.stack.natsd import EmbeddedNats
 from services.stack.ports import PortChoice, choose_port
@@ -113,10 +114,41 @@ class LocalStack:
         def bus_args(user: str) -> tuple[str, ...]:
             return (*common, "--credentials", str(config.seed_file(user)))
 
+        # Reference back offices reached over HTTP run as children of their own; like the bus,
+        # they outlive the adapters that call them.
+        back_offices = {e: choose_port(host, 0).port for e in HTTP_BACK_OFFICES}
+        office_args = {
+            e: ("--back-office-url", f"http://{host}:{p}") for e, p in back_offices.items()
+        }
         children: list[tuple[ChildProcess, int]] = [
+            *(
+                (
+                    self._child(
+                        f"backoffice-{e}",
+                        child_argv(
+                            "backoffice",
+                            e,
+                            "--data-dir",
+                            str(d.root),
+                            "--host",
+                            host,
+                            "--port",
+                            str(p),
+                        ),
+                    ),
+                    BUS_LAYER,
+                )
+                for e, p in back_offices.items()
+            ),
             (self._child("ledger", child_argv("ledger", *bus_args(LEDGER))), SERVICE_LAYER),
             *(
-                (self._child(f"adapter-{e}", child_argv("adapter", e, *bus_args(e))), SERVICE_LAYER)
+                (
+                    self._child(
+                        f"adapter-{e}",
+                        child_argv("adapter", e, *bus_args(e), *office_args.get(e, ())),
+                    ),
+                    SERVICE_LAYER,
+                )
                 for e in ENTITY_IDS
             ),
             (
