@@ -5,6 +5,7 @@ the adapter publishes the decision as the final answer of the accepted attempt.
 """
 
 import asyncio
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from uuid import UUID
 
@@ -12,7 +13,9 @@ import pytest
 from nats.js import JetStreamContext
 
 from schemas import subjects
+from schemas.catalog import ProcedureSpec, build_catalog
 from schemas.entities.sunarp import TransferRegistered
+from schemas.procedures import TRANSFERENCIA_VEHICULAR, catalog
 from services.bus.publishing import publish
 from services.case_ledger.store import LedgerStore
 from services.entity_adapters.answers import AnswerTo, answer
@@ -114,4 +117,71 @@ async def test_a_duplicated_final_answer_is_recognised(
         with stack.reading() as ledger:
             assert event_types(ledger, case_id) == before
             assert ledger.case_view(case_id).status == "completed"
+    assert stack.effects["sunarp"].count("transfer-registered") == 1
+
+
+def hurried_transfer_catalog(deadline: timedelta) -> dict[str, ProcedureSpec]:
+    """The reference catalog, except that SUNARP must register a transfer within `deadline`."""
+    steps = tuple(
+        replace(s, deadline=deadline) if s.id == "inscripcion" else s
+        for s in TRANSFERENCIA_VEHICULAR.steps
+    )
+    return {**catalog(), **build_catalog((replace(TRANSFERENCIA_VEHICULAR, steps=steps),))}
+
+
+async def test_an_answer_after_the_case_was_compensated_and_closed_is_recorded_once(
+    js: JetStreamContext, nats_server: EmbeddedNats, sqlite_store: LedgerStore
+) -> None:
+    # SUNARP decides after 20 s; the ANS allows 2 s per attempt: every attempt expires.
+    procedures = hurried_transfer_catalog(timedelta(seconds=2))
+    async with local_stack(sqlite_store, nats_server.url, procedures=procedures) as stack:
+        command = submit_command(
+            demo.SUNARP_ANSWERS_LATER, procedure="transferencia-vehicular", inputs=TRANSFER
+        )
+        case_id = await submit(js, command)
+        assert await stack.wait_final(case_id, within=40) == "rejected"
+        async with asyncio.timeout(60):  # until SUNARP's decision reaches the ledger
+            while True:
+                with stack.reading() as ledger:
+                    history = ledger.case_history(case_id)
+                if any(e.type == "StepAnsweredLate" for e in history.events):
+                    break
+                await asyncio.sleep(0.2)
+        closed_with = next(e for e in history.events if e.type == "CaseRejected")
+        [late] = [e for e in history.events if e.type == "StepAnsweredLate"]
+        last_attempt = [
+            e.data["attempt_id"]
+            for e in history.events
+            if e.type == "StepDispatched" and e.data["step_id"] == "inscripcion"
+        ][-1]
+
+        # The same answer again, beyond the duplicate window: recognised, nothing recorded.
+        repeat = step_result(
+            case_id,
+            "inscripcion",
+            UUID(str(late.data["attempt_id"])),
+            "sunarp",
+            "inscripcion-transferencia",
+            data=late.data["result"],
+        )
+        subject = subjects.result("sunarp", "inscripcion-transferencia")
+        stored = await publish(js, subject, repeat, msg_id="a-retry-after-the-window")
+        await stack.wait_position("results", stored.seq)
+        with stack.reading() as ledger:
+            after = ledger.case_history(case_id)
+            view = ledger.case_view(case_id)
+
+    budget = TRANSFERENCIA_VEHICULAR.step("inscripcion").max_attempts
+    types = [e.type for e in history.events]
+    assert types.count("StepOverdue") == budget
+    assert types.index("CaseRejected") < types.index("StepAnsweredLate")
+    # The answer went to the attempt that asked last, and changed nothing: the case stays
+    # rejected with its reason, the fee refunded once; the registration is on record.
+    assert late.data["attempt_id"] == last_attempt
+    assert late.data["outcome"] == "completed"
+    assert late.data["result"]["registration_number"].startswith("TIT-")
+    assert late.actor == {"kind": "entity", "id": "sunarp"}
+    assert [e.type for e in after.events] == types
+    assert (view.status, view.reason) == ("rejected", closed_with.data["reason"])
+    assert stack.effects["banco-nacion"].count("fee-refunded") == 1
     assert stack.effects["sunarp"].count("transfer-registered") == 1
