@@ -74,8 +74,18 @@ def message_id(attempt_id: UUID, outcome: StepOutcome) -> str:
     return f"{'accepted' if outcome == 'accepted' else 'result'}:{attempt_id}"
 
 
-async def answer(js: JetStreamContext, entity: str, to: AnswerTo, final: FinalAnswer) -> PubAck:
-    """Publish the final answer; returns once the results stream stored it (or had it)."""
+async def answer(
+    js: JetStreamContext,
+    entity: str,
+    to: AnswerTo,
+    final: FinalAnswer,
+    *,
+    give_up_after: float = 60.0,
+) -> PubAck:
+    """Publish the final answer; returns once the results stream stored it (or had it).
+
+    Retries with the same message id until acknowledged; raises after `give_up_after` s.
+    """
     contract = SERVICES.get((entity, to.service))
     if contract is None:
         raise ValueError(f"{entity} offers no service {to.service!r}")
@@ -109,6 +119,7 @@ async def answer(js: JetStreamContext, entity: str, to: AnswerTo, final: FinalAn
         subjects.result(entity, to.service),
         result,
         msg_id=message_id(to.attempt_id, outcome),
+        give_up_after=give_up_after,
     )
     log.info("deferred answer published", case_id=str(to.case_id), service=to.service)
     return ack

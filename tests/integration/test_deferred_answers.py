@@ -7,6 +7,7 @@ the adapter publishes the decision as the final answer of the accepted attempt.
 import asyncio
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from uuid import UUID
 
 import pytest
@@ -16,12 +17,13 @@ from schemas import subjects
 from schemas.catalog import ProcedureSpec, build_catalog
 from schemas.entities.sunarp import TransferRegistered
 from schemas.procedures import TRANSFERENCIA_VEHICULAR, catalog
-from services.bus.publishing import publish
+from services.bus.publishing import RETRYABLE, publish
 from services.case_ledger.store import LedgerStore
 from services.entity_adapters.answers import AnswerTo, answer
 from services.entity_adapters.backoffices import demo
 from services.stack.natsd import EmbeddedNats
 from tests.factories import step_result, submit_command
+from tests.integration.secured_bus import create_topology, secured_bus
 from tests.integration.stack import LocalStack, event_types, local_stack, submit
 
 pytestmark = pytest.mark.integration
@@ -185,3 +187,52 @@ async def test_an_answer_after_the_case_was_compensated_and_closed_is_recorded_o
     assert (view.status, view.reason) == ("rejected", closed_with.data["reason"])
     assert stack.effects["banco-nacion"].count("fee-refunded") == 1
     assert stack.effects["sunarp"].count("transfer-registered") == 1
+
+
+async def test_any_process_with_the_entitys_credentials_can_answer_and_no_other(
+    sqlite_store: LedgerStore, tmp_path: Path
+) -> None:
+    with secured_bus(tmp_path / "bus") as bus:
+        await create_topology(bus)
+        async with (
+            local_stack(sqlite_store, bus.url, login_for=bus.login) as stack,
+            bus.client("admin") as (admin, _),
+        ):
+            command = submit_command(
+                demo.SUNARP_ANSWERS_LATER, procedure="transferencia-vehicular", inputs=TRANSFER
+            )
+            case_id = await submit(admin.jetstream(), command)
+            await wait_step_status(stack, case_id, "inscripcion", "accepted")
+            with stack.reading() as ledger:
+                accepted = next(
+                    e for e in ledger.case_history(case_id).events if e.type == "StepAccepted"
+                )
+            to = AnswerTo(
+                case_id=case_id,
+                step_id="inscripcion",
+                attempt_id=UUID(str(accepted.data["attempt_id"])),
+                service="inscripcion-transferencia",
+            )
+            registered = TransferRegistered(
+                registration_number="TIT-FROM-ELSEWHERE", registered_at=datetime.now(UTC)
+            )
+            # RENIEC's user may not answer for SUNARP: the server refuses the publish.
+            async with bus.client("reniec") as (reniec, refusals):
+                with pytest.raises(RETRYABLE):  # no ack ever comes
+                    await answer(reniec.jetstream(), "sunarp", to, registered, give_up_after=1.0)
+                await refusals.expect('Publish to "ventanilla.result.sunarp.')
+            # A process of SUNARP's own (not its adapter) answers under SUNARP's user.
+            async with bus.client("sunarp") as (sunarp, refusals):
+                await answer(sunarp.jetstream(), "sunarp", to, registered)
+                assert refusals.errors == []
+            assert await stack.wait_final(case_id, within=15) == "completed"
+            with stack.reading() as ledger:
+                view = ledger.case_view(case_id)
+                history = ledger.case_history(case_id)
+        [done] = [
+            e
+            for e in history.events
+            if e.type == "StepCompleted" and e.data["step_id"] == "inscripcion"
+        ]
+        assert done.data["result"]["registration_number"] == "TIT-FROM-ELSEWHERE"
+        assert view.status == "completed"
