@@ -4,7 +4,9 @@ The back office is the real HTTP app (`sunarp_service.create_app`) behind a tran
 lose requests or answers first, the way a network or a crashing server does.
 """
 
+import asyncio
 from collections.abc import Callable
+from datetime import timedelta
 
 import httpx
 import pytest
@@ -23,8 +25,10 @@ Fault = Callable[[httpx.Request, int], httpx.Response | None]
 class FaultyNetwork(httpx.AsyncBaseTransport):
     """Passes requests to the app, after `fault(request, try number)` had its say."""
 
-    def __init__(self, effects: EffectLog, fault: Fault) -> None:
-        self.app = httpx.ASGITransport(app=create_app(FakeSunarp(effects)))
+    def __init__(
+        self, effects: EffectLog, fault: Fault, registry: FakeSunarp | None = None
+    ) -> None:
+        self.app = httpx.ASGITransport(app=create_app(registry or FakeSunarp(effects)))
         self.fault = fault
         self.seen: list[httpx.Request] = []
 
@@ -120,14 +124,31 @@ async def test_a_4xx_is_not_retried() -> None:
     assert len(network.seen) == 1
 
 
-async def test_a_transfer_the_registrar_decides_later_is_pending_then_listed_until_answered() -> (
-    None
-):
+async def test_a_transfer_decided_later_is_listed_until_its_answer_was_sent() -> None:
     effects = EffectLog()
-    sunarp = client(FaultyNetwork(effects, lambda r, n: None))
+    registry = FakeSunarp(effects, decision_delay=timedelta(seconds=0.3))
+    sunarp = client(FaultyNetwork(effects, no_fault, registry))
 
-    filing = await register(sunarp, buyer="40000008")
-
+    filing = await sunarp.register_transfer("ABC-123", "40000007", "40000008", KEY, "attempt-1")
     assert isinstance(filing, PendingFiling)
+    assert await sunarp.decided_transfers() == []
+    # Asked again under the same key (the step's next attempt): still pending, same decision
+    # time, and the answer will go to the attempt that asked last.
+    again = await sunarp.register_transfer("ABC-123", "40000007", "40000008", KEY, "attempt-2")
+    assert again == filing
     assert effects.count("transfer-registered") == 0
-    assert await sunarp.decided_transfers() == []  # not decided yet (about 20 s)
+
+    await asyncio.sleep(0.4)
+    [decided] = await sunarp.decided_transfers()
+    assert (decided.idempotency_key, decided.reference) == (KEY, "attempt-2")
+    assert await sunarp.decided_transfers() == [decided]  # until the answer is sent
+    await sunarp.answer_sent(KEY)
+    assert await sunarp.decided_transfers() == []
+
+    late_ask = await sunarp.register_transfer("ABC-123", "40000007", "40000008", KEY, "attempt-3")
+    assert getattr(late_ask, "number", None) == decided.number
+    assert effects.count("transfer-registered") == 1
+
+
+def no_fault(request: httpx.Request, attempt: int) -> httpx.Response | None:
+    return None

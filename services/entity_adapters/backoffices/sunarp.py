@@ -6,7 +6,7 @@ about 20 s later (a deferred answer): the filing waits in `PendingFilings`, besi
 
 import hashlib
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from ..sunarp import PendingFiling
 from . import demo
@@ -34,9 +34,15 @@ class DecidedTransfer:
 
 
 class FakeSunarp:
-    def __init__(self, effects: EffectLog, filings: PendingFilings | None = None) -> None:
+    def __init__(
+        self,
+        effects: EffectLog,
+        filings: PendingFilings | None = None,
+        decision_delay: timedelta = demo.SUNARP_DECISION_DELAY,
+    ) -> None:
         self.effects = effects
         self.filings = filings or PendingFilings(effects.path)
+        self.decision_delay = decision_delay
         self.faults = TransientFaults()
 
     async def owner_of(self, plate: str) -> str | None:
@@ -56,9 +62,13 @@ class FakeSunarp:
     async def register_transfer(
         self, plate: str, seller: str, buyer: str, idempotency_key: str, reference: str
     ) -> Registration | PendingFiling:
-        if buyer == demo.SUNARP_ANSWERS_LATER and self.effects.get(idempotency_key) is None:
-            decide_at = datetime.now(UTC) + demo.SUNARP_DECISION_DELAY
-            return PendingFiling(self.filings.take(idempotency_key, reference, decide_at))
+        if buyer == demo.SUNARP_ANSWERS_LATER:
+            now = datetime.now(UTC)
+            decide_at = self.filings.take(idempotency_key, reference, now + self.decision_delay)
+            if decide_at > now and self.effects.get(idempotency_key) is None:
+                return PendingFiling(decide_at)
+            # Decided by now: answered at once (the decided list may answer it too; the bus
+            # keeps one answer per attempt).
         done = self._register(idempotency_key)
         self.faults.after_effect(buyer, idempotency_key)
         return Registration(done["number"], datetime.fromisoformat(done["registered_at"]))

@@ -74,7 +74,7 @@ class HttpSunarp:
         ]
 
     async def answer_sent(self, idempotency_key: str) -> None:
-        await self._call("POST", "/v1/transfers/answer-sent", idempotency_key=idempotency_key)
+        await self._call("POST", "/v1/transfers/answer-sent", {"idempotency_key": idempotency_key})
 
     async def _call(
         self,

@@ -81,6 +81,10 @@ class DecidedTransfers(_Body):
     decided: list[DecidedTransfer]
 
 
+class AnswerSent(_Body):
+    idempotency_key: str = Field(description="The filing whose answer the filer published.")
+
+
 def create_app(registry: FakeSunarp) -> FastAPI:
     app = FastAPI(title="SUNARP reference back office", docs_url=None, redoc_url=None)
 
@@ -134,8 +138,8 @@ def create_app(registry: FakeSunarp) -> FastAPI:
         )
 
     @app.post("/v1/transfers/answer-sent", status_code=204)
-    async def answer_sent(key: IdempotencyKey) -> None:
-        await registry.answer_sent(key)
+    async def answer_sent(sent: AnswerSent) -> None:
+        await registry.answer_sent(sent.idempotency_key)
 
     return app
 
