@@ -1,9 +1,11 @@
 """Runs an entity adapter on its durable JetStream consumer.
 
 For each request: decode and validate, call the handler, publish the typed result
-(`Nats-Msg-Id` = attempt id), and only then ack. Technical failures are retried with growing
-pauses (nak with delay) and reported as a failed attempt after the last delivery; messages that
-can never be handled go to the dead-letter stream and are acked, so they block nothing.
+(`Nats-Msg-Id` = `result:<attempt id>`; a handler's `Accepted`, a deferred answer, as an
+`accepted` result with `accepted:<attempt id>`), and only then ack. Technical failures are
+retried with growing pauses (nak with delay) and reported as a failed attempt after the last
+delivery; messages that can never be handled go to the dead-letter stream and are acked, so
+they block nothing.
 """
 
 import asyncio

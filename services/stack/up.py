@@ -116,36 +116,19 @@ class LocalStack:
 
         # Reference back offices reached over HTTP run as children of their own; like the bus,
         # they outlive the adapters that call them.
-        back_offices = {e: choose_port(host, 0).port for e in HTTP_BACK_OFFICES}
-        office_args = {
-            e: ("--back-office-url", f"http://{host}:{p}") for e, p in back_offices.items()
-        }
+        offices = {e: choose_port(host, 0).port for e in HTTP_BACK_OFFICES}
+
+        def office_url(entity: str) -> tuple[str, ...]:
+            port = offices.get(entity)
+            return () if port is None else ("--back-office-url", f"http://{host}:{port}")
+
         children: list[tuple[ChildProcess, int]] = [
-            *(
-                (
-                    self._child(
-                        f"backoffice-{e}",
-                        child_argv(
-                            "backoffice",
-                            e,
-                            "--data-dir",
-                            str(d.root),
-                            "--host",
-                            host,
-                            "--port",
-                            str(p),
-                        ),
-                    ),
-                    BUS_LAYER,
-                )
-                for e, p in back_offices.items()
-            ),
+            *((self._back_office(e, host, port), BUS_LAYER) for e, port in offices.items()),
             (self._child("ledger", child_argv("ledger", *bus_args(LEDGER))), SERVICE_LAYER),
             *(
                 (
                     self._child(
-                        f"adapter-{e}",
-                        child_argv("adapter", e, *bus_args(e), *office_args.get(e, ())),
+                        f"adapter-{e}", child_argv("adapter", e, *bus_args(e), *office_url(e))
                     ),
                     SERVICE_LAYER,
                 )
@@ -173,6 +156,10 @@ class LocalStack:
             children=tuple(child.name for child, _ in children),
             nats_users=config.users_dir,
         )
+
+    def _back_office(self, entity: str, host: str, port: int) -> ChildProcess:
+        where = ("--data-dir", str(self.data_dir.root), "--host", host, "--port", str(port))
+        return self._child(f"backoffice-{entity}", child_argv("backoffice", entity, *where))
 
     def _child(self, name: str, argv: list[str]) -> ChildProcess:
         return ChildProcess(name, argv, self.data_dir.logs / f"{name}.log")
