@@ -4,7 +4,7 @@ from datetime import datetime
 from typing import Any, Literal
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from schemas.citizens import CitizenRef
 
@@ -60,14 +60,17 @@ class StepRequest(BaseModel):
     payload: dict[str, Any] = Field(description="The service's typed request, as JSON.")
 
 
-StepOutcome = Literal["completed", "rejected", "failed"]
+StepOutcome = Literal["completed", "rejected", "failed", "accepted"]
 
 
 class StepResult(BaseModel):
     """An entity answers a step request.
 
     `completed` carries the service's typed result; `rejected` is a final business refusal;
-    `failed` means the entity could not answer after its retries (a technical failure).
+    `failed` means the entity could not answer after its retries (a technical failure);
+    `accepted` means the entity took the request and will publish one of the others later (a
+    deferred answer, by `expected_by`), for the same attempt: the step stays open until then,
+    within its deadline (ANS).
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -80,6 +83,15 @@ class StepResult(BaseModel):
     outcome: StepOutcome
     data: dict[str, Any] = Field(default_factory=dict)
     reason: str | None = None
+    expected_by: datetime | None = Field(
+        default=None, description="For `accepted`: when the entity expects to answer."
+    )
+
+    @model_validator(mode="after")
+    def _accepted_says_when(self) -> "StepResult":
+        if (self.outcome == "accepted") != (self.expected_by is not None):
+            raise ValueError("`expected_by` is required for `accepted`, and only for it")
+        return self
 
 
 class LedgerEvent(BaseModel):

@@ -7,7 +7,8 @@ from uuid import UUID
 from pydantic import BaseModel, ConfigDict, Field
 
 CaseStatus = Literal["submitted", "in_progress", "completed", "rejected"]
-StepStatus = Literal["pending", "dispatched", "completed", "rejected", "failed"]
+# `accepted`: the entity took the request and answers later (waiting for the entity).
+StepStatus = Literal["pending", "dispatched", "accepted", "completed", "rejected", "failed"]
 
 
 class StepView(BaseModel):
@@ -21,6 +22,9 @@ class StepView(BaseModel):
     dispatched_at: datetime | None = None
     finished_at: datetime | None = None
     reason: str | None = None
+    expected_by: datetime | None = Field(
+        default=None, description="For an accepted step: when the entity said it would answer."
+    )
     compensates: str | None = Field(
         default=None, description="For a compensation: the step whose effect it undoes."
     )

@@ -20,6 +20,10 @@ class ServiceRequest(BaseModel):
         "so a retried or redelivered request never charges or issues twice."
     )
     attempt_id: UUID = Field(description="This attempt at the step, for tracing and answers.")
+    step_id: str = Field(
+        description="The case's step this request is for: with `case_id` and `attempt_id`, where "
+        "a deferred answer goes (see `outcome: accepted` on the step result)."
+    )
 
 
 class ServiceResult(BaseModel):

@@ -386,6 +386,7 @@ class CaseBatch:
                 result.outcome,
                 result.data,
                 result.reason,
+                result.expected_by,
             )
         except StepMismatch as exc:
             raise Unprocessable(str(exc)) from None
@@ -470,6 +471,7 @@ def _step_view(step_id: str, step: dict[str, Any]) -> StepView:
         dispatched_at=step.get("dispatched_at"),
         finished_at=step.get("finished_at"),
         reason=step.get("reason"),
+        expected_by=step.get("expected_by"),
         compensates=step.get("compensates"),
     )
 

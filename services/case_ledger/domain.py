@@ -14,7 +14,8 @@ from schemas.catalog import ProcedureSpec
 from schemas.messages import StepOutcome
 from schemas.views import CaseStatus
 
-from .planner import Dispatch, Plan, SharedData, StepProgress, plan_next
+from .planner import IN_FLIGHT, Dispatch, Plan, SharedData, StepProgress, plan_next
+from .planner import attempt_id as planned_attempt_id
 
 LEDGER_ACTOR = {"kind": "ledger", "id": "case-ledger"}
 
@@ -143,16 +144,47 @@ class CaseFile(Aggregate):
         outcome: StepOutcome,
         data: dict[str, Any],
         reason: str | None,
+        expected_by: datetime | None = None,
     ) -> bool:
-        """Record an entity's answer; False when it is a repeat of something already recorded."""
+        """Record an entity's answer; False when it is a repeat of something already recorded.
+
+        The rule for answers, the same for every answer, immediate or deferred: an answer counts
+        only while the case is open and waits on that very attempt (dispatched, or accepted by
+        the entity). A final answer to an attempt that stopped counting (its deadline passed, or
+        the case was closed) is recorded once as `StepAnsweredLate` and changes nothing else;
+        an `accepted` that comes too late is dropped. A repeat of a recorded answer changes
+        nothing and records nothing.
+        """
         step = self.steps.get(step_id)
         if step is None:
             raise StepMismatch(f"case has no dispatched step {step_id!r}")
         if step["entity"] != entity:
             raise StepMismatch(f"step {step_id!r} belongs to {step['entity']}, not {entity}")
-        if step["attempt_id"] != str(attempt_id) or step["status"] != "dispatched":
-            return False  # a redelivered or superseded answer: already recorded
         actor = {"kind": "entity", "id": entity}
+        awaited = (
+            not self.is_final
+            and step["attempt_id"] == str(attempt_id)
+            and step["status"] in IN_FLIGHT
+        )
+        if outcome == "accepted":
+            if not awaited or step["status"] == "accepted" or expected_by is None:
+                return False  # a repeat, or too late: only final answers are kept when late
+            self._step_accepted(
+                step_id=step_id, attempt_id=attempt_id, expected_by=expected_by, actor=actor
+            )
+            return True
+        if not awaited:
+            if str(attempt_id) in step["answered"] or not self._was_attempt(step_id, attempt_id):
+                return False  # a redelivered answer, already recorded (or never asked for)
+            self._step_answered_late(
+                step_id=step_id,
+                attempt_id=attempt_id,
+                outcome=outcome,
+                result=dict(data),
+                reason=reason,
+                actor=actor,
+            )
+            return True
         if step.get("compensates"):
             self._record_compensation(step_id, attempt_id, outcome, data, reason, actor)
         elif outcome == "completed":
@@ -168,18 +200,22 @@ class CaseFile(Aggregate):
         return True
 
     def overdue_steps(self, proc: ProcedureSpec, now: datetime) -> list[str]:
-        """Dispatched steps (or compensations) whose entity's deadline (ANS) has passed."""
+        """Steps (or compensations) in flight whose entity's deadline (ANS) has passed.
+
+        An accepted step is still in flight: its deadline, counted from its dispatch, covers
+        the entity's final answer, whatever `expected_by` it gave.
+        """
         return [
             step_id
             for step_id, step in self.steps.items()
-            if step["status"] == "dispatched" and now >= self._due(proc, step_id, step)
+            if step["status"] in IN_FLIGHT and now >= self._due(proc, step_id, step)
         ]
 
     def next_deadline(self, proc: ProcedureSpec) -> datetime | None:
         due = [
             self._due(proc, step_id, step)
             for step_id, step in self.steps.items()
-            if step["status"] == "dispatched"
+            if step["status"] in IN_FLIGHT
         ]
         return min(due, default=None)
 
@@ -196,6 +232,11 @@ class CaseFile(Aggregate):
     def deadline_of(self, proc: ProcedureSpec, step_id: str) -> timedelta:
         """The entity's deadline (ANS) for a step; a compensation has its step's."""
         return proc.step(self.steps[step_id].get("compensates") or step_id).deadline
+
+    def _was_attempt(self, step_id: str, attempt_id: UUID) -> bool:
+        """Whether the ledger ever dispatched this attempt of the step."""
+        attempts = range(1, self.steps[step_id]["attempts"] + 1)
+        return any(planned_attempt_id(self.id, step_id, n) == attempt_id for n in attempts)
 
     def _due(self, proc: ProcedureSpec, step_id: str, step: dict[str, Any]) -> datetime:
         dispatched_at: datetime = step["dispatched_at"]
@@ -336,7 +377,28 @@ class CaseFile(Aggregate):
         self, step_id: str, attempt_id: UUID, reason: str, actor: dict[str, str]
     ) -> None:
         # For a step or a compensation alike: the attempt counts as failed, a new one may go.
-        self._finish(step_id, "failed", reason=reason)
+        self._finish(step_id, "failed", reason=reason, answered=False)
+
+    @event("StepAccepted")
+    def _step_accepted(
+        self, step_id: str, attempt_id: UUID, expected_by: datetime, actor: dict[str, str]
+    ) -> None:
+        # For a step or a compensation alike: still in flight, now waiting for a final answer.
+        step = self.steps[step_id]
+        step.update(status="accepted", expected_by=expected_by)
+
+    @event("StepAnsweredLate")
+    def _step_answered_late(
+        self,
+        step_id: str,
+        attempt_id: UUID,
+        outcome: str,
+        result: dict[str, Any],
+        reason: str | None,
+        actor: dict[str, str],
+    ) -> None:
+        # Kept for the record (what the entity did after all); the case goes on as decided.
+        self.steps[step_id]["answered"].append(str(attempt_id))
 
     @event("StepAttemptFailed")
     def _step_attempt_failed(
@@ -365,6 +427,7 @@ class CaseFile(Aggregate):
     ) -> None:
         self.status = "in_progress"
         citizen = request.get("citizen")
+        earlier = self.steps.get(step_id, {})
         self.steps[step_id] = {
             "entity": entity,
             "service": service,
@@ -377,6 +440,9 @@ class CaseFile(Aggregate):
             "result": None,
             "compensates": compensates,
             "subject": citizen.get("document_number") if isinstance(citizen, dict) else None,
+            "expected_by": None,
+            # Attempts of this step that the entity answered (overdue ones were not).
+            "answered": list(earlier.get("answered", ())),
         }
 
     def _finish(
@@ -386,6 +452,9 @@ class CaseFile(Aggregate):
         *,
         result: dict[str, Any] | None = None,
         reason: str | None = None,
+        answered: bool = True,
     ) -> None:
         step = self.steps[step_id]
         step.update(status=status, finished_at=self.modified_on, result=result, reason=reason)
+        if answered:
+            step["answered"].append(step["attempt_id"])

@@ -26,6 +26,10 @@ from schemas.catalog import (
 from schemas.entities import contract
 from schemas.views import StepStatus
 
+# A step (or compensation) is in flight from its dispatch until its entity's final answer, also
+# while the entity has accepted it and will answer later.
+IN_FLIGHT: tuple[StepStatus, ...] = ("dispatched", "accepted")
+
 
 @dataclass(frozen=True)
 class StepProgress:
@@ -131,14 +135,14 @@ def _wind_down(case: "_CaseData", failure: str, state: Any) -> Plan:
     they are undone first); one that cannot be done is named in the reason and the next goes.
     """
     proc = case.proc
-    if any(state(s.id).status == "dispatched" for s in proc.steps):
+    if any(state(s.id).status in IN_FLIGHT for s in proc.steps):
         return Plan()
     unresolved: list[str] = []
     for spec in reversed(proc.steps):
         if spec.compensation is None or state(spec.id).status != "completed":
             continue
         undo = state(compensation_id(spec.id))
-        if undo.status == "dispatched":
+        if undo.status in IN_FLIGHT:
             return Plan()
         if undo.status == "rejected" or (
             undo.status == "failed" and undo.attempts >= spec.max_attempts
@@ -204,6 +208,7 @@ class _CaseData:
             "case_id": str(self.case_id),
             "operation_id": str(operation_id(self.case_id, step_id)),
             "attempt_id": str(attempt_id(self.case_id, step_id, attempt)),
+            "step_id": step_id,
         }
         flows: dict[tuple[str, str, str], list[str]] = {}
         for name, source in sources.items():

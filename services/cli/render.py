@@ -26,6 +26,7 @@ STATUS_STYLE = {
     "submitted": "cyan",
     "in_progress": "yellow",
     "dispatched": "yellow",
+    "accepted": "yellow",
     "pending": "dim",
     "completed": "green",
     "rejected": "red",
@@ -277,6 +278,11 @@ def summary(entry: HistoryEntry) -> str:
             | "CompensationAttemptFailed"
         ):
             return f"{d.get('step_id')}: {d.get('reason', '')}"
+        case "StepAccepted":
+            return f"{d.get('step_id')}: the entity answers by {d.get('expected_by')}"
+        case "StepAnsweredLate":
+            detail = d.get("reason") or pairs(d.get("result", {}))
+            return f"{d.get('step_id')}: {d.get('outcome')} after it stopped counting; {detail}"
         case "CaseRejected":
             return str(d.get("reason", ""))
         case "CaseCompleted":

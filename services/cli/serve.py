@@ -49,12 +49,40 @@ def adapter(
     data_dir: DataDirOption = DEFAULT_DIR,
     credentials: CredentialsOption = None,
     tls_ca: TlsCaOption = None,
+    back_office_url: Annotated[
+        str | None,
+        typer.Option(
+            help="Reach the entity's back office over HTTP at this URL (see `backoffice`)."
+        ),
+    ] = None,
 ) -> None:
     """An entity adapter: takes the entity's step requests and answers them."""
     from services.entity_adapters.main import serve
 
     setproctitle(f"ventanilla adapter {entity}")
-    serve(entity, data_dir.resolve(), nats_url, bus_login(entity, data_dir, credentials, tls_ca))
+    login = bus_login(entity, data_dir, credentials, tls_ca)
+    serve(entity, data_dir.resolve(), nats_url, login, back_office_url=back_office_url)
+
+
+@app.command()
+def backoffice(
+    entity: Annotated[str, typer.Argument(help="The entity whose reference back office to run.")],
+    data_dir: DataDirOption = DEFAULT_DIR,
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="HTTP port to listen on.")] = 8100,
+) -> None:
+    """An entity's reference back office as an HTTP service (SUNARP), with its own SQLite store."""
+    from services.datadir import DataDir
+    from services.entity_adapters.backoffices import sunarp_service
+    from services.entity_adapters.registry import HTTP_BACK_OFFICES, effects_file
+
+    if entity not in HTTP_BACK_OFFICES:
+        raise typer.BadParameter(
+            f"no HTTP back office for {entity!r}; known: {', '.join(HTTP_BACK_OFFICES)}"
+        )
+    setproctitle(f"ventanilla backoffice {entity}")
+    store = effects_file(DataDir(data_dir.resolve()).backoffices, entity)
+    sunarp_service.serve(store, host, port)
 
 
 @app.command()

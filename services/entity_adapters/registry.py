@@ -11,6 +11,7 @@ from .backoffices.migraciones import FakeMigraciones
 from .backoffices.reniec import FakeReniec
 from .backoffices.sat import FakeSat
 from .backoffices.sunarp import FakeSunarp
+from .backoffices.sunarp_http import HttpSunarp
 from .backoffices.sunat import FakeSunat
 from .sdk import EntityAdapter
 
@@ -23,6 +24,13 @@ ADAPTERS: dict[str, tuple[EntityAdapter, BackOfficeFactory]] = {
     sunarp.adapter.entity: (sunarp.adapter, FakeSunarp),
     migraciones.adapter.entity: (migraciones.adapter, FakeMigraciones),
     sunat.adapter.entity: (sunat.adapter, FakeSunat),
+}
+
+
+# Reference back offices that run as their own HTTP service in a local stack (`ventanilla serve
+# backoffice ENTITY`); the adapter then reaches them with this client, given the service's URL.
+HTTP_BACK_OFFICES: dict[str, Callable[[str], Any]] = {
+    sunarp.adapter.entity: HttpSunarp,
 }
 
 

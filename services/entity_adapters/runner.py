@@ -1,9 +1,11 @@
 """Runs an entity adapter on its durable JetStream consumer.
 
 For each request: decode and validate, call the handler, publish the typed result
-(`Nats-Msg-Id` = attempt id), and only then ack. Technical failures are retried with growing
-pauses (nak with delay) and reported as a failed attempt after the last delivery; messages that
-can never be handled go to the dead-letter stream and are acked, so they block nothing.
+(`Nats-Msg-Id` = `result:<attempt id>`; a handler's `Accepted`, a deferred answer, as an
+`accepted` result with `accepted:<attempt id>`), and only then ack. Technical failures are
+retried with growing pauses (nak with delay) and reported as a failed attempt after the last
+delivery; messages that can never be handled go to the dead-letter stream and are acked, so
+they block nothing.
 """
 
 import asyncio
@@ -31,6 +33,8 @@ from services.bus.topology import (
 from services.bus.tracing import extract_trace_context, tracer
 from services.errors import StepRefused, Unprocessable
 
+from .answers import message_id
+from .deferred import Accepted
 from .sdk import EntityAdapter
 
 log = structlog.get_logger(__name__)
@@ -95,12 +99,12 @@ class AdapterRunner:
             answer = await self._answer(msg, request, typed)
             if answer is None:
                 return  # nak'ed for a later retry
-            outcome, data, reason = answer
+            outcome, data, reason, expected_by = answer
             await publish(
                 self.js,
                 subjects.result(request.entity, request.service),
-                self._result(request, outcome, data, reason),
-                msg_id=f"result:{request.attempt_id}",
+                self._result(request, outcome, data, reason, expected_by),
+                msg_id=message_id(request.attempt_id, outcome),
             )
         await msg.ack()
         log.info("step answered", case_id=case_id, service=request.service, outcome=outcome)
@@ -124,14 +128,14 @@ class AdapterRunner:
 
     async def _answer(
         self, msg: Msg, request: StepRequest, typed: Any
-    ) -> tuple[StepOutcome, dict[str, Any], str | None] | None:
+    ) -> tuple[StepOutcome, dict[str, Any], str | None, datetime | None] | None:
         handler = self.adapter.handlers[request.service]
         try:
             # Answer well before the consumer's ack wait, or the request is delivered twice.
             async with asyncio.timeout(ADAPTER_ACK_WAIT * 0.8):
                 result = await handler(typed, self.back_office)
         except StepRefused as exc:
-            return "rejected", {}, exc.reason
+            return "rejected", {}, exc.reason, None
         except Exception as exc:
             delivered = msg.metadata.num_delivered
             if delivered < ADAPTER_MAX_DELIVER:
@@ -145,15 +149,22 @@ class AdapterRunner:
                 )
                 await msg.nak(delay=delay)
                 return None
-            return "failed", {}, f"{type(exc).__name__} after {delivered} deliveries"
+            return "failed", {}, f"{type(exc).__name__} after {delivered} deliveries", None
+        if isinstance(result, Accepted):  # a deferred answer: the final one comes later
+            return "accepted", {}, None, result.expected_by
         contract = self.adapter.contract(request.service)
         assert contract is not None
         if not isinstance(result, contract.result):
-            return "failed", {}, f"handler returned {type(result).__name__}"
-        return "completed", result.model_dump(mode="json"), None
+            return "failed", {}, f"handler returned {type(result).__name__}", None
+        return "completed", result.model_dump(mode="json"), None, None
 
     def _result(
-        self, request: StepRequest, outcome: StepOutcome, data: dict[str, Any], reason: str | None
+        self,
+        request: StepRequest,
+        outcome: StepOutcome,
+        data: dict[str, Any],
+        reason: str | None,
+        expected_by: datetime | None,
     ) -> StepResult:
         return StepResult(
             envelope=Envelope(
@@ -171,4 +182,5 @@ class AdapterRunner:
             outcome=outcome,
             data=data,
             reason=reason,
+            expected_by=expected_by,
         )

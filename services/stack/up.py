@@ -24,6 +24,7 @@ from services.bus.topology import ensure_topology
 from services.credentials import DEMO_CHANNELS, DevCredentials, issue_dev_credentials
 from services.datadir import DataDir
 from services.entity_adapters.main import ENTITY_IDS
+from services.entity_adapters.registry import HTTP_BACK_OFFICES
 from services.stack.nats_config import TlsFiles, write_nats_config
 from services.stack.natsd import EmbeddedNats
 from services.stack.ports import PortChoice, choose_port
@@ -121,10 +122,24 @@ class LocalStack:
         def bus_args(user: str) -> tuple[str, ...]:
             return (*common, "--credentials", str(config.seed_file(user)))
 
+        # Reference back offices reached over HTTP run as children of their own; like the bus,
+        # they outlive the adapters that call them.
+        offices = {e: choose_port(host, 0).port for e in HTTP_BACK_OFFICES}
+
+        def office_url(entity: str) -> tuple[str, ...]:
+            port = offices.get(entity)
+            return () if port is None else ("--back-office-url", f"http://{host}:{port}")
+
         children: list[tuple[ChildProcess, int]] = [
+            *((self._back_office(e, host, port), BUS_LAYER) for e, port in offices.items()),
             (self._child("ledger", child_argv("ledger", *bus_args(LEDGER))), SERVICE_LAYER),
             *(
-                (self._child(f"adapter-{e}", child_argv("adapter", e, *bus_args(e))), SERVICE_LAYER)
+                (
+                    self._child(
+                        f"adapter-{e}", child_argv("adapter", e, *bus_args(e), *office_url(e))
+                    ),
+                    SERVICE_LAYER,
+                )
                 for e in ENTITY_IDS
             ),
             (
@@ -150,6 +165,10 @@ class LocalStack:
             nats_users=config.users_dir,
             ledger_store=without_password(d.ledger_store_url()),
         )
+
+    def _back_office(self, entity: str, host: str, port: int) -> ChildProcess:
+        where = ("--data-dir", str(self.data_dir.root), "--host", host, "--port", str(port))
+        return self._child(f"backoffice-{entity}", child_argv("backoffice", entity, *where))
 
     def _child(self, name: str, argv: list[str]) -> ChildProcess:
         return ChildProcess(name, argv, self.data_dir.logs / f"{name}.log")

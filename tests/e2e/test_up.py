@@ -25,6 +25,7 @@ from services.bus.permissions import channel_user_name
 from services.credentials import DEMO_CHANNELS, DevCredentials
 from services.datadir import DataDir
 from services.entity_adapters.main import ENTITY_IDS
+from services.entity_adapters.registry import HTTP_BACK_OFFICES
 from tests.processes import children_of, eventually, ventanilla
 
 pytestmark = pytest.mark.e2e
@@ -170,6 +171,7 @@ def test_children_carry_their_role_in_the_command_line(stack: Stack) -> None:
     for title in ("ventanilla ledger", "ventanilla gateway", "ventanilla adapter reniec"):
         assert title in titles
     assert "ventanilla adapter banco-nacion" in titles
+    assert "ventanilla backoffice sunarp" in titles
     ps = subprocess.run(
         ["ps", "-o", "args=", "-p", str(stack.child("ventanilla ledger"))],
         capture_output=True,
@@ -273,8 +275,8 @@ def test_a_second_up_on_the_same_data_dir_is_refused(stack: Stack) -> None:
 
 def test_ctrl_c_stops_every_child_and_exits_0(stack: Stack) -> None:
     children = children_of(stack.process.pid)
-    # nats-server, ledger, gateway and one adapter per entity
-    assert len(children) == 3 + len(ENTITY_IDS)
+    # nats-server, ledger, gateway, one adapter per entity and the HTTP back offices
+    assert len(children) == 3 + len(ENTITY_IDS) + len(HTTP_BACK_OFFICES)
     os.killpg(stack.process.pid, signal.SIGINT)
     assert stack.process.wait(timeout=60) == 0
     for pid, args in children.items():

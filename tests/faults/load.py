@@ -50,9 +50,14 @@ class CaseOrder:
         return case_id_for(channel, self.key)
 
 
-def mixed_orders(count: int, seed: int) -> list[CaseOrder]:
-    """`count` cases cycling through every procedure × demo citizen, in a shuffled order."""
-    combinations = list(itertools.product(INPUTS, CITIZENS))
+def mixed_orders(
+    count: int,
+    seed: int,
+    procedures: tuple[str, ...] = tuple(INPUTS),
+    citizens: tuple[str, ...] = CITIZENS,
+) -> list[CaseOrder]:
+    """`count` cases cycling through the procedures × demo citizens, in a shuffled order."""
+    combinations = list(itertools.product(procedures, citizens))
     rng = random.Random(seed)
     orders = [
         CaseOrder(procedure, dni, key=f"fault-{seed}-{i}-{uuid4().hex[:8]}")

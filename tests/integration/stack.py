@@ -106,10 +106,11 @@ class LocalStack:
     def start_adapters(self, entities: Iterable[str] = tuple(ADAPTERS)) -> None:
         for entity in entities:
             effects = self.effects.setdefault(entity, EffectLog())
+            office = ADAPTERS[entity][1](effects)
             self.tasks.append(
                 asyncio.create_task(
                     adapter_main.run(
-                        entity, effects, self.nats_url, self.stop, login=self.login_for(entity)
+                        entity, office, self.nats_url, self.stop, login=self.login_for(entity)
                     )
                 )
             )

@@ -53,6 +53,7 @@ def duplicate_request(dni: str) -> StepRequest:
             "case_id": str(case_id),
             "operation_id": str(uuid4()),
             "attempt_id": str(attempt_id),
+            "step_id": "duplicado-dni",
             "citizen": {"document_type": "DNI", "document_number": dni},
             "reason": "robo",
             "payment_receipt": "BN-0001",

@@ -155,8 +155,12 @@ def test_a_step_past_its_deadline_is_expired_and_dispatched_again() -> None:
 
     assert event_names(case) == ["StepOverdue", "StepDispatched"]
     assert case.steps["pago-tasa"]["attempts"] == 2
-    # The late answer to the first attempt no longer counts.
+    case.collect_events()
+    # The late answer to the first attempt no longer counts: it is only recorded, once.
+    assert case.record_result("pago-tasa", first, "banco-nacion", "completed", RECEIPT, None)
     assert not case.record_result("pago-tasa", first, "banco-nacion", "completed", RECEIPT, None)
+    assert event_names(case) == ["StepAnsweredLate"]
+    assert case.steps["pago-tasa"]["status"] == "dispatched"
 
 
 def test_a_case_whose_citizen_was_erased_closes_instead_of_sending_requests() -> None:

@@ -14,6 +14,7 @@ from typing import Any
 
 class EffectLog:
     def __init__(self, path: Path | None = None) -> None:
+        self.path = path  # None: in memory, for tests
         if path is not None:
             path.parent.mkdir(parents=True, exist_ok=True)
         self._db = sqlite3.connect(str(path or ":memory:"), check_same_thread=False)
@@ -43,6 +44,14 @@ class EffectLog:
                     "INSERT INTO effects VALUES (?, ?, ?)", (key, kind, json.dumps(result))
                 )
             return result
+
+    def get(self, key: str) -> dict[str, Any] | None:
+        """The result of the effect done under this key, if any."""
+        with self._lock:
+            row = self._db.execute(
+                "SELECT result FROM effects WHERE idempotency_key = ?", (key,)
+            ).fetchone()
+        return None if row is None else dict(json.loads(row[0]))
 
     def count(self, kind: str) -> int:
         with self._lock:
