@@ -187,12 +187,13 @@ class AccessProjection:
         self.table = table
         self._lock = threading.Lock()  # one catch-up at a time in a process
 
-    def catch_up(self) -> int:
-        """Read what the ledger recorded since the tracked position; how many events were read."""
+    def catch_up(self, limit: int | None = None) -> int:
+        """Read what the ledger recorded since the tracked position (at most about `limit`
+        events); how many events were read."""
         read = 0
         with self._lock:
             position = self.table.position()
-            while True:
+            while limit is None or read < limit:
                 notifications = self.ledger.notifications_after(position, _BATCH)
                 if not notifications:
                     return read
@@ -200,6 +201,7 @@ class AccessProjection:
                 position = notifications[-1].id
                 self.table.record(citizens, entries, position)
                 read += len(notifications)
+        return read
 
     def access_log(self, document_number: str) -> list[DataAccess]:
         self.catch_up()

@@ -18,6 +18,7 @@ from services.logging import setup_logging
 from services.runtime import tune_garbage_collection
 from services.shutdown import stop_on_signals
 
+from .access_watch import AccessLogWatch
 from .application import CaseLedger
 from .audit.ledger_audit import AuditFiles, LedgerAudit
 from .audit.periodic import DEFAULT_INTERVAL, CheckpointWatch
@@ -130,6 +131,7 @@ async def _run(
     tasks = [
         asyncio.create_task(relay.run(stop), name="outbox"),
         asyncio.create_task(DeadlineWatch(ledger, writer).run(stop), name="deadlines"),
+        asyncio.create_task(AccessLogWatch(ledger, reader).run(stop), name="access-log"),
         asyncio.create_task(serve_queries(nc, LedgerQueries(ledger, reader), stop), name="queries"),
         *(asyncio.create_task(inbox.follow(s, stop), name=f"inbox-{s.name}") for s in SOURCES),
         asyncio.create_task(_keep(hold, stop), name="store-hold"),

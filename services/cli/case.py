@@ -94,15 +94,26 @@ def show_case(
 def show_history(
     case_id: Annotated[str, typer.Argument(help="The case id returned at submission.")],
     data_dir: DataDirOption = DEFAULT_DIR,
+    purpose: Annotated[
+        str | None,
+        typer.Option("--purpose", help="Why you read the case (recorded with the read)."),
+    ] = None,
 ) -> None:
-    """Every ledger event of a case, in order, with the data shared between entities."""
+    """Every ledger event of a case, in order, with the data shared between entities.
+
+    It shows the citizens' personal data, so the read is recorded in their access logs.
+    """
+    from services.case_ledger.access_log import CASE_HISTORY, record_case_read
     from services.cli.ledger import open_ledger
+    from services.cli.reads import cli_read
 
     with expected_failures(), open_ledger(DataDir(data_dir)) as ledger:
+        case = parse_case_id(case_id)
         try:
-            history = ledger.case_history(parse_case_id(case_id))
+            history = ledger.case_history(case)
         except CaseNotFound:
             raise CliError(f"no case {case_id} in {data_dir}") from None
+        record_case_read(ledger, case, cli_read(purpose), CASE_HISTORY)
     console().print(render.case_history(history))
 
 

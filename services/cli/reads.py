@@ -10,7 +10,7 @@ import uuid
 from schemas.queries import ReadContext
 
 
-def cli_read(purpose: str) -> ReadContext:
+def cli_read(purpose: str | None) -> ReadContext:
     try:
         user = getpass.getuser()
     except (KeyError, OSError):  # no name for this uid (a container): the uid itself

@@ -82,3 +82,11 @@ def test_the_projection_holds_no_personal_data_and_erasure_empties_it(
     with sqlite3.connect(path) as db:
         [(left,)] = db.execute("SELECT COUNT(*) FROM access_entries WHERE role = 'seller_dni'")
     assert left == 0
+
+
+def test_a_catch_up_says_how_many_events_it_read_and_then_finds_none(ledger: CaseLedger) -> None:
+    for _ in range(3):
+        run_case(ledger, submit_command(BUYER))  # 7 events each
+    assert ledger.access.catch_up(limit=1) == 21  # a step stops after its first batch of 1,000
+    assert ledger.access.catch_up(limit=1) == 0
+    assert len(citizen_access_log(ledger, BUYER).entries) == 3

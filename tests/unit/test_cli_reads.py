@@ -63,13 +63,17 @@ def test_a_replay_and_an_export_need_a_purpose_and_show_in_both_citizens_logs(
     )
     assert code == 0, out
 
+    code, out = run("case", "history", str(transfer), *where)  # a clerk's read: no purpose asked
+    assert code == 0, out
+
     seller = citizen_access_log(ledger, SELLER)
     who = f"cli:{getpass.getuser()}"
     assert [(r.action, r.reader, r.purpose, r.role) for r in seller.reads] == [
         ("case-replay", who, "Reclamo 117", "seller_dni"),
         ("bundle-export", who, "Contraloría", "seller_dni"),
+        ("case-history", who, None, "seller_dni"),
     ]
-    assert [r.role for r in citizen_access_log(ledger, BUYER).reads] == ["applicant"] * 2
+    assert [r.role for r in citizen_access_log(ledger, BUYER).reads] == ["applicant"] * 3
 
     code, out = run("citizen", "access-log", BUYER, "--purpose", "Pedido del ciudadano", *where)
     assert code == 0, out
