@@ -19,6 +19,8 @@ from .routes.citizens import citizen_routes
 from .routes.health import health_routes
 from .routes.operations import operation_routes
 from .routes.procedures import procedure_routes
+from .web.console import WebConsole
+from .web.pages import install_pages
 
 TITLE = "Ventanilla gateway"
 VERSION = "1.0.0"
@@ -41,6 +43,7 @@ def create_app(
     *,
     max_body_bytes: int = MAX_BODY_BYTES,
     rate_limiter: RateLimiter | None = None,
+    pages: WebConsole | None = None,
 ) -> FastAPI:
     app = FastAPI(title=TITLE, version=VERSION, description=DESCRIPTION)
     authenticate = authenticator(token_book, rate_limiter)
@@ -50,6 +53,8 @@ def create_app(
     app.include_router(procedure_routes(catalog()))
     app.include_router(health_routes(bus))
     error_handlers.install(app)
+    if pages is not None:  # the counter console and the citizen's status page
+        install_pages(app, pages)
     app.add_middleware(BodyLimit, max_bytes=max_body_bytes)
     app.add_middleware(RequestObserver)  # added last: outermost, so it sees every answer
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]

@@ -23,6 +23,7 @@ from services.bus.topology import ensure_topology
 from services.credentials import DEMO_CHANNELS, DevCredentials, issue_dev_credentials
 from services.datadir import DataDir
 from services.entity_adapters.main import ENTITY_IDS
+from services.stack.demo_clerks import issue_demo_clerks
 from services.stack.nats_config import TlsFiles, write_nats_config
 from services.stack.natsd import EmbeddedNats
 from services.stack.ports import PortChoice, choose_port
@@ -106,6 +107,7 @@ class LocalStack:
         credentials = issue_dev_credentials(
             d.gateway_tokens, d.dev_credentials, gateway_url, server.url
         )
+        credentials = issue_demo_clerks(d, credentials)
         common: tuple[str, ...] = ("--data-dir", str(d.root), "--nats-url", server.url)
         if tls is not None:
             common += ("--tls-ca", str(tls.ca))
