@@ -5,13 +5,12 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class LifeEvent:
-    code: str
-    title: str  # Spanish, as the counter shows it (translated through the web catalogs)
+    code: str  # the pages give it its Spanish and Quechua title
     procedures: tuple[str, ...]
 
 
 LIFE_EVENTS = (
-    LifeEvent("identidad", "Identidad y viajes", ("duplicado-dni", "pasaporte-electronico")),
-    LifeEvent("vehiculo", "Comprar o vender un vehículo", ("transferencia-vehicular",)),
-    LifeEvent("negocio", "Empezar un negocio", ("inscripcion-ruc",)),
+    LifeEvent("identidad", ("duplicado-dni", "pasaporte-electronico")),
+    LifeEvent("vehiculo", ("transferencia-vehicular",)),
+    LifeEvent("negocio", ("inscripcion-ruc",)),
 )

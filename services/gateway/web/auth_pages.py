@@ -11,7 +11,7 @@ from . import i18n
 from .console import SESSION_COOKIE, WebConsole, is_tls
 from .forms_csrf import checked_form
 from .i18n import _
-from .locale import LANG_COOKIE
+from .page_language import LANG_COOKIE
 from .security import pseudonym
 
 

@@ -88,7 +88,7 @@ def console_routes(console: WebConsole) -> APIRouter:
                 entries.append({"code": code, "title": title, "summary": summary, "ok": allowed})
             if entries:
                 groups.append(
-                    {"code": event.code, "title": gettext(event.title), "entries": entries}
+                    {"code": event.code, "title": texts.life_event(event.code), "entries": entries}
                 )
         return console.render(
             request,
@@ -97,7 +97,7 @@ def console_routes(console: WebConsole) -> APIRouter:
             groups=groups,
             q=q,
             grupo=grupo,
-            all_groups=[(e.code, gettext(e.title)) for e in LIFE_EVENTS],
+            all_groups=[(e.code, texts.life_event(e.code)) for e in LIFE_EVENTS],
         )
 
     @router.api_route("/tramites/{code}", methods=["GET", "POST"])

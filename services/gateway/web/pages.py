@@ -9,7 +9,7 @@ from .case_pages import case_routes
 from .citizen_pages import citizen_routes
 from .console import STATIC_DIR, LoginRequired, PageRefused, WebConsole
 from .console_pages import console_routes
-from .locale import PageLanguage
+from .page_language import PageLanguage
 
 
 def install_pages(app: FastAPI, console: WebConsole) -> None:

@@ -72,6 +72,12 @@ PROCEDURE_SUMMARIES = {
     "inscripcion-ruc": N_("RENIEC confirma la identidad y SUNAT inscribe al contribuyente."),
 }
 
+LIFE_EVENTS = {
+    "identidad": N_("Identidad y viajes"),
+    "vehiculo": N_("Comprar o vender un vehículo"),
+    "negocio": N_("Empezar un negocio"),
+}
+
 ENTITIES = {
     "reniec": "RENIEC",
     "banco-nacion": "Banco de la Nación",
@@ -137,6 +143,10 @@ def procedure_title(code: str) -> str:
     return gettext(PROCEDURES.get(code, code))
 
 
+def life_event(code: str) -> str:
+    return gettext(LIFE_EVENTS.get(code, code))
+
+
 def entity_name(entity: str) -> str:
     return ENTITIES.get(entity, entity)
 
@@ -144,7 +154,10 @@ def entity_name(entity: str) -> str:
 def step_title(entity: str, service: str, step_id: str = "") -> str:
     title = gettext(STEPS.get((entity, service), service))
     subject = STEP_SUBJECTS.get(step_id)
-    return f"{title} {gettext(subject)}" if subject else title
+    if not subject:
+        return title
+    # A format of its own, so that a language may put whose step it is first (Quechua does).
+    return gettext("%(step)s %(subject)s") % {"step": title, "subject": gettext(subject)}
 
 
 def data_field(name: str) -> str:
