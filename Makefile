@@ -24,8 +24,12 @@ up: $(STAMP)
 	$(BIN)/ventanilla up --data-dir $(DATA_DIR) --http-port $(HTTP_PORT) \
 		--nats-port $(NATS_PORT) --host $(HOST)
 
-test: lint typecheck
+test: lint typecheck browser-deps
 	$(BIN)/pytest
+
+# The browser tests drive Debian's Chromium (no browser can be downloaded): install it when missing.
+browser-deps:
+	@test -x /usr/bin/chromium || { apt-get update && apt-get install -y chromium; }
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
