@@ -6,7 +6,6 @@ Each page a test visits is checked with axe-core and saved as a screenshot under
 test-artifacts/browser/ (no pixel comparison: another Chromium build renders slightly apart).
 """
 
-import re
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from uuid import UUID
@@ -14,7 +13,7 @@ from uuid import UUID
 import httpx
 import pytest
 from axe_playwright_python.async_playwright import Axe
-from playwright.async_api import Browser, Page, async_playwright
+from playwright.async_api import Browser, Page, async_playwright, expect
 
 from services.credentials import DevCredentials
 from tests.faults.upstack import UpStack, ventanilla_up
@@ -93,7 +92,7 @@ async def log_in(page: Page, user: str, password: str) -> None:
     await page.get_by_label("Usuario").fill(user)
     await page.get_by_label("Contraseña").fill(password)
     await page.get_by_role("button", name="Ingresar").click()
-    await page.wait_for_url(re.compile(r"/$"))
+    await expect(page.get_by_role("heading", level=1)).to_have_text("Elegir un trámite")
 
 
 async def api_status(stack: UpStack, case_id: UUID) -> int:
