@@ -2,10 +2,12 @@
 
 import re
 from pathlib import Path
-from uuid import UUID
+from uuid import UUID, uuid4
 
 import pytest
 from httpx import Response
+
+from services.gateway.web.live import case_stream
 
 from .web_pages import Pages, case_id_of, case_view, pages
 
@@ -131,3 +133,23 @@ def test_another_counters_clerk_cannot_follow_the_case(web: Pages) -> None:
     web.log_in("asesor.pias-napo")
     assert web.client.get(f"/casos/{case_id}").status_code == 404
     assert web.client.get(f"/casos/{case_id}/eventos").status_code == 404
+
+
+async def test_a_quiet_stream_keeps_alive_until_the_case_moves(tmp_path: Path) -> None:
+    web = pages(tmp_path)
+    case_id = uuid4()
+    stream = case_stream(web.console.env, web.feed, case_id, keepalive=0.05)
+    chunks = stream.body_iterator
+    assert await anext(chunks) == "retry: 2000\n\n"
+    assert await anext(chunks) == ": still here\n\n"  # nothing recorded yet
+    web.feed.record(case_view(case_id, "in_progress", {"pago-tasa": "dispatched"}, 2))
+    progress = await anext(chunks)
+    assert "event: estado" in str(progress)
+    assert "id: 2" in str(progress)
+    await anext(chunks)  # its task list
+    web.feed.record(
+        case_view(case_id, "completed", {"pago-tasa": "completed", "duplicado-dni": "completed"}, 6)
+    )
+    rest = [str(chunk) async for chunk in chunks]
+    assert "id: 6" in rest[0]
+    assert rest[-1] == "event: fin\ndata: \n\n"

@@ -11,7 +11,6 @@ from fastapi.responses import Response
 from schemas.catalog import ProcedureSpec
 from schemas.procedures import catalog
 from schemas.views import CaseView
-from services.errors import BusUnavailable
 
 from . import texts
 from .console import LIMA, PageRefused, WebConsole
@@ -61,36 +60,11 @@ def case_routes(console: WebConsole) -> APIRouter:
             )
         return receipt
 
-    async def view_of(receipt: Receipt) -> CaseView:
-        try:
-            view = await console.feed.current(receipt.case_id)
-        except BusUnavailable:
-            view = None
-        if view is None:  # claimed but not yet readable: as the API's `submitted` view
-            view = CaseView(
-                case_id=receipt.case_id,
-                procedure=receipt.procedure,
-                channel=receipt.channel,
-                status="submitted",
-                submitted_at=receipt.submitted_at,
-                updated_at=receipt.submitted_at,
-                version=0,
-                steps=[],
-            )
-        return view
-
-    def fragments(view: CaseView) -> dict[str, str]:
-        tasks = task_list(catalog().get(view.procedure), view)
-        return {
-            "estado": console.env.get_template("_status.html").render(tasks=tasks),
-            "tareas": console.env.get_template("_tasks.html").render(tasks=tasks),
-        }
-
     @router.get("/casos/{case_id}")
     async def case_page(request: Request, case_id: CaseId) -> Response:
         clerk = console.require_clerk(request)
         receipt = owned(clerk, case_id)
-        view = await view_of(receipt)
+        view = await console.case_view(receipt)
         tasks: TaskList = task_list(catalog().get(view.procedure), view)
         return console.render(
             request,
@@ -106,13 +80,13 @@ def case_routes(console: WebConsole) -> APIRouter:
     async def case_events(request: Request, case_id: CaseId) -> Response:
         clerk = console.require_clerk(request)
         owned(clerk, case_id)
-        return case_stream(console.feed, case_id, fragments)
+        return case_stream(console.env, console.feed, case_id)
 
     @router.get("/casos/{case_id}/constancia")
     async def receipt_page(request: Request, case_id: CaseId) -> Response:
         clerk = console.require_clerk(request)
         receipt = owned(clerk, case_id)
-        view = await view_of(receipt)
+        view = await console.case_view(receipt)
         proc = catalog()[receipt.procedure]
         return console.render(
             request,
@@ -146,14 +120,14 @@ def case_routes(console: WebConsole) -> APIRouter:
         rows: list[CaseRow] = []
         if estado:
             for receipt in receipts:
-                view = await view_of(receipt)
+                view = await console.case_view(receipt)
                 if view.status == estado:
                     rows.append(_row(receipt, view))
             shown = rows[(pagina - 1) * PAGE_SIZE : pagina * PAGE_SIZE]
             more = len(rows) > pagina * PAGE_SIZE
         else:
             page = receipts[(pagina - 1) * PAGE_SIZE : pagina * PAGE_SIZE]
-            shown = [_row(r, await view_of(r)) for r in page]
+            shown = [_row(r, await console.case_view(r)) for r in page]
             more = len(receipts) > pagina * PAGE_SIZE
         filters = {"estado": estado, "tramite": tramite, "desde": desde, "hasta": hasta}
         return console.render(

@@ -15,8 +15,6 @@ from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
 from schemas.procedures import catalog
-from schemas.views import CaseView
-from services.errors import BusUnavailable
 
 from . import texts
 from .console import WebConsole, is_tls
@@ -49,13 +47,6 @@ def case_of_pass(key: bytes, value: str | None) -> UUID | None:
 
 def citizen_routes(console: WebConsole) -> APIRouter:
     router = APIRouter(include_in_schema=False)
-
-    def fragments(view: CaseView) -> dict[str, str]:
-        tasks = task_list(catalog().get(view.procedure), view)
-        return {
-            "estado": console.env.get_template("_status.html").render(tasks=tasks),
-            "tareas": console.env.get_template("_tasks.html").render(tasks=tasks),
-        }
 
     @router.get("/estado")
     async def status_form(request: Request) -> Response:
@@ -101,21 +92,7 @@ def citizen_routes(console: WebConsole) -> APIRouter:
         receipt = console.store.receipt(case_id) if case_id else None
         if receipt is None:
             return RedirectResponse("/estado", status_code=303)
-        try:
-            view = await console.feed.current(receipt.case_id)
-        except BusUnavailable:
-            view = None
-        if view is None:
-            view = CaseView(
-                case_id=receipt.case_id,
-                procedure=receipt.procedure,
-                channel=receipt.channel,
-                status="submitted",
-                submitted_at=receipt.submitted_at,
-                updated_at=receipt.submitted_at,
-                version=0,
-                steps=[],
-            )
+        view = await console.case_view(receipt)
         return console.render(
             request,
             "status.html",
@@ -130,6 +107,6 @@ def citizen_routes(console: WebConsole) -> APIRouter:
         case_id = case_of_pass(console.key, request.cookies.get(CASE_COOKIE))
         if case_id is None or console.store.receipt(case_id) is None:
             return Response(status_code=204)  # EventSource stops on 204
-        return case_stream(console.feed, case_id, fragments)
+        return case_stream(console.env, console.feed, case_id)
 
     return router

@@ -12,10 +12,13 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
+from schemas.views import CaseView
+from services.errors import BusUnavailable
+
 from ..case_bus import CaseBus
 from ..status_feed import CaseStatusFeed
 from . import i18n
-from .counter_store import Clerk, CounterStore
+from .counter_store import Clerk, CounterStore, Receipt
 from .security import CSRF_COOKIE, AttemptLimit, csrf_token, new_csrf_cookie, pseudonym
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
@@ -104,6 +107,23 @@ class WebConsole:
             value = new_csrf_cookie()
             request.state.csrf_cookie = value
         return str(value)
+
+    async def case_view(self, receipt: Receipt) -> CaseView:
+        """The case as last recorded; while the ledger has not recorded it yet, `submitted`."""
+        try:
+            view = await self.feed.current(receipt.case_id)
+        except BusUnavailable:
+            view = None  # the page still shows what the receipt knows
+        return view or CaseView(
+            case_id=receipt.case_id,
+            procedure=receipt.procedure,
+            channel=receipt.channel,
+            status="submitted",
+            submitted_at=receipt.submitted_at,
+            updated_at=receipt.submitted_at,
+            version=0,
+            steps=[],
+        )
 
     # --- pages -----------------------------------------------------------------------------
 
