@@ -11,6 +11,7 @@ import json
 import os
 import secrets
 import sqlite3
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -98,6 +99,7 @@ def normal_case_code(text: str) -> str:
 class CounterStore:
     def __init__(self, path: Path) -> None:
         self.path = path
+        self._local = threading.local()
         path.parent.mkdir(parents=True, exist_ok=True)
         if not path.exists():
             os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
@@ -111,12 +113,18 @@ class CounterStore:
 
     @contextmanager
     def _db(self) -> Iterator[sqlite3.Connection]:
-        db = sqlite3.connect(self.path, timeout=10)
-        try:
-            with db:
-                yield db
-        finally:
-            db.close()
+        """One transaction on this thread's connection (a connection is opened once a thread)."""
+        db: sqlite3.Connection | None = getattr(self._local, "db", None)
+        if db is None:
+            db = sqlite3.connect(self.path, timeout=10)
+            # WAL: the gateway reads sessions while `ventanilla clerk` writes. NORMAL sync: a
+            # power cut may lose the last receipts or sessions, never the case, which the ledger
+            # holds; a clerk logs in again, a receipt can be reprinted from the case.
+            db.execute("pragma journal_mode=wal")
+            db.execute("pragma synchronous=normal")
+            self._local.db = db
+        with db:
+            yield db
 
     def console_key(self) -> bytes:
         with self._db() as db:
@@ -235,9 +243,11 @@ class CounterStore:
                     receipt.submitted_at.isoformat(),
                 ),
             )
-        kept = self.receipt(receipt.case_id)
-        assert kept is not None
-        return kept
+            row = db.execute(
+                f"select {_RECEIPT_COLUMNS} from receipts where case_id = ?",  # noqa: S608
+                (str(receipt.case_id),),
+            ).fetchone()
+        return _receipt(row)
 
     def receipt(self, case_id: UUID) -> Receipt | None:
         return self._one_receipt("case_id = ?", str(case_id))
