@@ -7,6 +7,7 @@ click of "submit" names the same case, which the bus opens once.
 """
 
 import re
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Annotated
 from uuid import uuid4
@@ -22,7 +23,7 @@ from schemas.procedures import catalog
 from services.errors import BusUnavailable
 
 from ..case_bus import IdempotencyConflict
-from ..submission import submit_command
+from ..submission import CaseSubmission, submit_command
 from . import forms, texts
 from .api_refusals import NotDelegated
 from .console import PageRefused, WebConsole
@@ -135,26 +136,36 @@ def console_routes(console: WebConsole) -> APIRouter:
             key=key,
         )
 
-    async def _checked(
-        request: Request, code: str
-    ) -> tuple[Clerk, ProcedureSpec, dict[str, str], str, Response | None]:
+    @dataclass(frozen=True)
+    class Checked:
+        clerk: Clerk
+        proc: ProcedureSpec
+        delegation: Delegation
+        answers: dict[str, str]
+        key: str
+        submission: CaseSubmission | None
+        invalid: Response | None  # the form again, with its errors
+
+    async def _checked(request: Request, code: str) -> Checked:
         clerk = console.require_clerk(request)
         proc = procedure(code)
         posted = await checked_form(console, request)
-        delegated(request, clerk, proc)
+        delegation = delegated(request, clerk, proc)
         answers = forms.answers_from(posted, proc)
         key = _key(posted)
-        _, problems = forms.validate(proc, answers)
+        submission, problems = forms.validate(proc, answers)
+        invalid = None
         if problems:
             errors = forms.page_errors(problems)
-            return clerk, proc, answers, key, _form(request, clerk, proc, answers, key, errors)
-        return clerk, proc, answers, key, None
+            invalid = _form(request, clerk, proc, answers, key, errors)
+        return Checked(clerk, proc, delegation, answers, key, submission, invalid)
 
     @router.post("/tramites/{code}/revisar")
     async def check_answers(request: Request, code: Code) -> Response:
-        clerk, proc, answers, key, invalid = await _checked(request, code)
-        if invalid is not None:
-            return invalid
+        checked = await _checked(request, code)
+        if checked.invalid is not None:
+            return checked.invalid
+        clerk, proc, answers, key = checked.clerk, checked.proc, checked.answers, checked.key
         fields = forms.form_fields(proc)
         rows = [(f, forms.shown_answer(f, answers.get(f.name, ""))) for f in fields]
         return console.render(
@@ -171,9 +182,10 @@ def console_routes(console: WebConsole) -> APIRouter:
 
     @router.post("/tramites/{code}/vista-previa")
     async def preview(request: Request, code: Code) -> Response:
-        clerk, proc, answers, key, invalid = await _checked(request, code)
-        if invalid is not None:
-            return invalid
+        checked = await _checked(request, code)
+        if checked.invalid is not None:
+            return checked.invalid
+        clerk, proc, answers, key = checked.clerk, checked.proc, checked.answers, checked.key
         return console.render(
             request,
             "preview.html",
@@ -188,10 +200,10 @@ def console_routes(console: WebConsole) -> APIRouter:
 
     @router.post("/tramites/{code}/enviar")
     async def submit(request: Request, code: Code) -> Response:
-        clerk, proc, answers, key, invalid = await _checked(request, code)
-        if invalid is not None:
-            return invalid
-        delegation = delegated(request, clerk, proc)
+        checked = await _checked(request, code)
+        if checked.invalid is not None:
+            return checked.invalid
+        clerk, proc, key, delegation = checked.clerk, checked.proc, checked.key, checked.delegation
         form = await request.form()
         if form.get("consentimiento") != "si":
             return console.render(
@@ -201,9 +213,8 @@ def console_routes(console: WebConsole) -> APIRouter:
                 clerk=clerk,
                 title=texts.procedure_title(proc.code),
             )
-        submission, _problems = forms.validate(proc, answers)
-        assert submission is not None  # _checked refused invalid answers
-        command = submit_command(submission, clerk.channel, key)
+        assert checked.submission is not None  # _checked answered invalid answers
+        command = submit_command(checked.submission, clerk.channel, key)
         attendance = CounterAttendance(
             clerk=clerk.user,
             delegation=delegation.id,

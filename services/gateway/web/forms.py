@@ -41,8 +41,14 @@ def _submission_adapter() -> TypeAdapter[Any]:
     return TypeAdapter(submission_body(catalog()))
 
 
+@cache
+def input_schema(code: str) -> dict[str, Any]:
+    """A procedure's input JSON Schema, built once (pydantic builds it anew on every call)."""
+    return catalog()[code].inputs.model_json_schema()
+
+
 def form_fields(proc: ProcedureSpec) -> list[FormField]:
-    schema = proc.inputs.model_json_schema()
+    schema = input_schema(proc.code)
     required = set(schema.get("required", []))
     fields = [
         FormField(
@@ -91,7 +97,7 @@ def _choices(prop: Mapping[str, Any], schema: Mapping[str, Any]) -> list[str]:
 
 def answers_from(form: Mapping[str, str], proc: ProcedureSpec) -> dict[str, str]:
     """The form's answers for this procedure's fields, blanks trimmed and empty ones left out."""
-    names = {f.name for f in form_fields(proc)}
+    names = {DNI_FIELD} | {f"inputs.{n}" for n in input_schema(proc.code).get("properties", {})}
     return {k: str(v).strip() for k, v in form.items() if k in names and str(v).strip()}
 
 
