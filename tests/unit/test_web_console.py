@@ -203,3 +203,14 @@ def test_the_receipt_gives_the_codes_and_the_ans_deadline(web: Pages) -> None:
     assert re.fullmatch(r"[A-Z2-9]{8}", verification.group(1))
     assert "Plazo de atención (ANS)" in receipt.text
     assert web.bus.stream[submit_msg_id(case_id)].citizen.document_number not in receipt.text
+
+
+def test_behind_tls_every_cookie_is_secure(tmp_path: Path) -> None:
+    web = pages(tmp_path)
+    web.client.base_url = "https://testserver"  # type: ignore[assignment]
+    first_page = web.client.get("/estado")
+    answer = web.log_in()
+    assert answer.status_code == 303
+    cookies = first_page.headers.get_list("set-cookie") + answer.headers.get_list("set-cookie")
+    assert {c.split("=")[0] for c in cookies} == {"ventanilla_csrf", "ventanilla_sesion"}
+    assert all("Secure" in cookie for cookie in cookies)
