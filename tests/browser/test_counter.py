@@ -2,6 +2,7 @@
 
 import re
 
+import pytest
 from playwright.async_api import Page, expect
 
 from schemas.cases import case_id_for
@@ -9,6 +10,8 @@ from services.credentials import DevCredentials
 from tests.faults.upstack import UpStack
 
 from .conftest import api_status, check_page, log_in
+
+pytestmark = pytest.mark.browser
 
 LIMA_NORTE, PIAS_NAPO = "asesor.lima-norte", "asesor.pias-napo"
 FINAL_WAIT_MS = 90_000

@@ -2,9 +2,12 @@
 
 import re
 
+import pytest
 from playwright.async_api import Page, expect
 
 from services.credentials import DevCredentials
+
+pytestmark = pytest.mark.browser
 
 LIMA_NORTE = "asesor.lima-norte"
 FOCUSED = "document.activeElement"
