@@ -9,7 +9,7 @@ HTTP_PORT ?= 8000
 NATS_PORT ?= 4222
 HOST ?= 127.0.0.1
 
-.PHONY: up test lint fmt typecheck unit faults clean bench bench-quick
+.PHONY: up test lint fmt typecheck unit faults clean bench bench-quick catalogs browser-deps
 
 # Re-install whenever pyproject.toml changes (new dependency, new console script).
 $(STAMP): pyproject.toml
@@ -24,8 +24,12 @@ up: $(STAMP)
 	$(BIN)/ventanilla up --data-dir $(DATA_DIR) --http-port $(HTTP_PORT) \
 		--nats-port $(NATS_PORT) --host $(HOST)
 
-test: lint typecheck
+test: lint typecheck browser-deps
 	$(BIN)/pytest
+
+# The browser tests drive Debian's Chromium (no browser can be downloaded): install it when missing.
+browser-deps:
+	@test -x /usr/bin/chromium || { apt-get update && apt-get install -y chromium; }
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
@@ -47,6 +51,15 @@ bench-quick: $(STAMP)
 # The fault suite alone (part of `make test` too), printing each scenario's figures.
 faults: $(STAMP)
 	$(BIN)/pytest tests/faults -s
+
+# Page texts: extract them from the code and templates, then merge into the .po catalogs
+# (translate the new entries in locales/qu/; the gateway compiles the .po files when it starts).
+WEB := services/gateway/web
+catalogs: $(STAMP)
+	cd $(WEB) && ../../../$(BIN)/pybabel extract -F babel.cfg -k _ -k N_ -k gettext \
+		--no-location --sort-output --project=Ventanilla --copyright-holder=Ventanilla \
+		-o locales/messages.pot .
+	$(BIN)/pybabel update -i $(WEB)/locales/messages.pot -d $(WEB)/locales --no-fuzzy-matching
 
 fmt: $(STAMP)
 	$(BIN)/ruff check --fix .

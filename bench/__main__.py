@@ -107,6 +107,12 @@ ROWS = (
     ("submit→completed p95 at that rate, ms", "e2e_p95_ms", ",.1f"),
     ("submit→completed p99 at that rate, ms", "e2e_p99_ms", ",.1f"),
     ("e2e duplicado-dni through the HTTP gateway, max cases/s", "http_cases_per_s", ",.0f"),
+    (
+        "e2e duplicado-dni through the counter console (clerk session), max cases/s",
+        "console_cases_per_s",
+        ",.0f",
+    ),
+    ("… ratio to the HTTP gateway with a bearer token", "console_ratio_to_http", ".2f"),
     ("e2e transferencia-vehicular on NATS, max cases/s", "transfer_cases_per_s", ",.0f"),
     ("ledger appends as the inbox makes them (no bus), events/s", "ledger_events_per_s", ",.0f"),
     ("… ratio to raw 100 events/commit", "ledger_ratio_to_raw", ".2f"),

@@ -22,6 +22,7 @@ import httpx
 from nats.aio.client import Client
 from nats.aio.msg import Msg
 
+from bench import console
 from schemas import subjects
 from schemas.cases import case_id_for, submit_msg_id
 from services.bus.connection import BusLogin, connect
@@ -113,6 +114,7 @@ class LoadGenerator:
         self.nc: Client | None = None
         self.http: httpx.AsyncClient | None = None
         self.token = ""
+        self.console: tuple[httpx.AsyncClient, str] | None = None
 
     async def __aenter__(self) -> "LoadGenerator":
         login = BusLogin.from_seed_file(seed_file(self.info.nats_users, ADMIN))
@@ -130,9 +132,12 @@ class LoadGenerator:
             limits=httpx.Limits(max_connections=64, max_keepalive_connections=64),
             timeout=30.0,
         )
+        self.console = await console.logged_in(self.info)
         return self
 
     async def __aexit__(self, *exc: object) -> None:
+        if self.console is not None:
+            await self.console[0].aclose()
         if self.http is not None:
             await self.http.aclose()
         if self.nc is not None:
@@ -201,8 +206,12 @@ class LoadGenerator:
         self, procedure: str, path: str, rate: float, seconds: float, drain: float = 60.0
     ) -> Run:
         count = max(1, round(rate * seconds))
-        factory = self.nats_sender if path == "nats" else self.http_sender
-        ids, send = factory(procedure, count)
+        if path == "console":
+            assert self.console is not None
+            ids, send = console.console_sender(*self.console, count)
+        else:
+            factory = self.nats_sender if path == "nats" else self.http_sender
+            ids, send = factory(procedure, count)
         due: dict[str, float] = {}
         tasks: list[asyncio.Task[str]] = []
         start = time.perf_counter() + 0.05
@@ -359,11 +368,16 @@ async def _suite(info: StackInfo, quick: bool, latency_rate: float) -> dict[str,
         http_runs = await load.search(
             "duplicado-dni", "http", 100, seconds, 3 if quick else 6, cap=4000
         )
+        print("e2e: max-rate search, duplicado-dni through the counter console", flush=True)
+        console_runs = await load.search(
+            "duplicado-dni", "console", 100, seconds, 3 if quick else 6, cap=4000
+        )
         print("e2e: max-rate search, transferencia-vehicular on NATS", flush=True)
         transfer_runs = await load.search(
             "transferencia-vehicular", "nats", 50, seconds, 2 if quick else 6, cap=2000
         )
     http_best = max(http_runs, key=lambda r: r.cases_per_s)
+    console_best = max(console_runs, key=lambda r: r.cases_per_s)
     transfer_best = max(transfer_runs, key=lambda r: r.cases_per_s)
     return {
         "e2e_cases_per_s": best.cases_per_s,
@@ -374,10 +388,12 @@ async def _suite(info: StackInfo, quick: bool, latency_rate: float) -> dict[str,
         "e2e_fixed_rate_cases_per_s": fixed.cases_per_s,
         "bus_msgs_per_case": msgs_per_case,
         "http_cases_per_s": http_best.cases_per_s,
+        "console_cases_per_s": console_best.cases_per_s,
+        "console_ratio_to_http": console_best.cases_per_s / max(http_best.cases_per_s, 1e-9),
         "transfer_cases_per_s": transfer_best.cases_per_s,
         "cpu_percent": cpu_percent,
         "cpu_ms_per_case": cpu_ms_per_case,
-        "runs": [r.__dict__ for r in [*runs, fixed, *http_runs, *transfer_runs]],
+        "runs": [r.__dict__ for r in [*runs, fixed, *http_runs, *console_runs, *transfer_runs]],
     }
 
 

@@ -32,6 +32,27 @@ class Envelope(BaseModel):
     schema_version: Literal[1] = 1
 
 
+class Consent(BaseModel):
+    """The citizen saw which data the State would obtain about them, and from whom, and agreed."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    given_at: datetime
+    flows: list[str] = Field(
+        description="The data flows shown, as `from-entity/step -> to-entity/step: fields`."
+    )
+
+
+class CounterAttendance(BaseModel):
+    """Who took a case at a counter, under which delegation, with the citizen's consent."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    clerk: str = Field(description="The clerk account that submitted the case.")
+    delegation: str = Field(description="The delegation the clerk took the procedure under.")
+    consent: Consent
+
+
 class SubmitCase(BaseModel):
     """A channel asks the bus to open a case for a procedure."""
 
@@ -43,6 +64,9 @@ class SubmitCase(BaseModel):
     inputs: dict[str, Any]
     request_fingerprint: str = Field(
         description="Hash of the channel's request body, to tell a retry from a conflicting reuse."
+    )
+    attendance: CounterAttendance | None = Field(
+        default=None, description="Set when a clerk took the case at a counter console."
     )
 
 

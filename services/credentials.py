@@ -54,12 +54,21 @@ class TokenFile(BaseModel):
     tokens: list[TokenRecord] = []
 
 
+class DemoClerk(BaseModel):
+    """A demo clerk account of the counter console, with its password in clear (dev only)."""
+
+    password: str
+    channel: str
+    delegations: list[str]
+
+
 class DevCredentials(BaseModel):
     gateway_url: str
     nats_url: str
     channels: dict[str, str]
     auditor: str
     operator: str
+    clerks: dict[str, DemoClerk] = Field(default_factory=dict)
 
 
 DEMO_ID_PREFIX = "demo-"
@@ -98,15 +107,18 @@ def issue_dev_credentials(
     if credentials_file.exists():
         previous = DevCredentials.model_validate_json(credentials_file.read_text())
         channels, auditor, operator = previous.channels, previous.auditor, previous.operator
+        clerks = previous.clerks  # kept for `ventanilla up`'s demo clerks (stack/demo_clerks.py)
     else:
         channels = {c: secrets.token_urlsafe(32) for c in DEMO_CHANNELS}
         auditor, operator = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
+        clerks = {}
     credentials = DevCredentials(
         gateway_url=gateway_url,
         nats_url=nats_url,
         channels=channels,
         auditor=auditor,
         operator=operator,
+        clerks=clerks,
     )
     records = [
         TokenRecord(

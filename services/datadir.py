@@ -51,6 +51,11 @@ class DataDir:
         return self.root / "gateway" / "tokens.json"
 
     @property
+    def counter_store(self) -> Path:
+        """The counter console's clerks, sessions and receipts (SQLite, mode 0600)."""
+        return self.root / "gateway" / "counter.sqlite"
+
+    @property
     def dev_credentials(self) -> Path:
         return self.root / "dev-credentials.json"
 

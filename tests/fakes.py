@@ -1,9 +1,12 @@
-"""A hand-written in-memory CaseBus and a gateway built on it, for the gateway's unit tests.
+"""Hand-written fakes of our own interfaces: an in-memory CaseBus and a gateway built on it,
+and a CaseStatusFeed.
 
 The fake keeps what the real bus keeps: idempotency claims by case id, the command stream
 deduplicated by `Nats-Msg-Id` (as JetStream does), and the ledger's views of recorded cases.
 """
 
+import asyncio
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -191,3 +194,46 @@ def assert_problem(response: Any, status: int) -> dict[str, Any]:
     assert problem["detail"].strip()
     assert problem["instance"] == response.request.url.path
     return problem
+
+
+FINAL = ("completed", "rejected")
+
+
+class FakeStatusFeed:
+    """A CaseStatusFeed whose views the test records, and which followers see at once."""
+
+    def __init__(self) -> None:
+        self.views: dict[UUID, CaseView] = {}
+        self._followers: dict[UUID, list[asyncio.Queue[CaseView]]] = {}
+
+    def record(self, view: CaseView) -> None:
+        if view.case_id in self.views and self.views[view.case_id].version >= view.version:
+            return  # as the read model: versions only grow
+        self.views[view.case_id] = view
+        for queue in self._followers.get(view.case_id, []):
+            queue.put_nowait(view)
+
+    async def current(self, case_id: UUID) -> CaseView | None:
+        return self.views.get(case_id)
+
+    async def updates(self, case_id: UUID) -> AsyncIterator[CaseView]:
+        queue: asyncio.Queue[CaseView] = asyncio.Queue()
+        self._followers.setdefault(case_id, []).append(queue)
+        try:
+            view = self.views.get(case_id)
+            last = -1
+            if view is not None:
+                last = view.version
+                yield view
+                if view.status in FINAL:
+                    return
+            while True:
+                view = await queue.get()
+                if view.version <= last:
+                    continue
+                last = view.version
+                yield view
+                if view.status in FINAL:
+                    return
+        finally:
+            self._followers[case_id].remove(queue)

@@ -368,6 +368,7 @@ class CaseBatch:
             request_fingerprint=command.request_fingerprint,
             actor=command.envelope.actor.model_dump(),
             causation_id=command.envelope.message_id,
+            attendance=command.attendance.model_dump(mode="json") if command.attendance else None,
         )
         case.advance(proc)
         self._cases[case_id] = case

@@ -36,9 +36,10 @@ class StepMismatch(ValueError):
 
 class CaseFile(Aggregate):
     class CaseSubmitted(Aggregate.Created):
-        """Version 2 added `causation_id`: the SubmitCase message that opened the case."""
+        """Version 2 added `causation_id`: the SubmitCase message that opened the case; version 3
+        `attendance`: the clerk, the delegation and the citizen's consent at a counter."""
 
-        class_version = 2
+        class_version = 3
         case_id: UUID
         procedure: str
         channel: str
@@ -47,10 +48,15 @@ class CaseFile(Aggregate):
         request_fingerprint: str
         actor: dict[str, str]
         causation_id: UUID | None
+        attendance: dict[str, Any] | None
 
         @staticmethod
         def upcast_v1_v2(state: dict[str, Any]) -> None:
             state["causation_id"] = None  # cases opened before it was recorded
+
+        @staticmethod
+        def upcast_v2_v3(state: dict[str, Any]) -> None:
+            state["attendance"] = None  # cases opened before counters recorded it
 
     @staticmethod
     def create_id(case_id: UUID, **_: Any) -> UUID:
@@ -68,6 +74,7 @@ class CaseFile(Aggregate):
         request_fingerprint: str,
         actor: dict[str, str],
         causation_id: UUID | None = None,
+        attendance: dict[str, Any] | None = None,
     ) -> None:
         self.procedure = procedure
         self.channel = channel
@@ -75,6 +82,7 @@ class CaseFile(Aggregate):
         self.inputs = dict(inputs)
         self.request_fingerprint = request_fingerprint
         self.causation_id = causation_id
+        self.attendance = attendance
         self.status: CaseStatus = "submitted"
         self.reason: str | None = None
         self.steps: dict[str, dict[str, Any]] = {}

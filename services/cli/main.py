@@ -2,7 +2,7 @@
 
 import typer
 
-from services.cli import audit, case, citizen, deploy, dlq, ledger_streams, serve, token, up
+from services.cli import audit, case, citizen, clerk, deploy, dlq, ledger_streams, serve, token, up
 
 app = typer.Typer(
     name="ventanilla",
@@ -18,5 +18,6 @@ app.add_typer(citizen.app, name="citizen")
 app.add_typer(serve.app, name="serve")
 app.add_typer(deploy.app, name="deploy")
 app.add_typer(token.app, name="token")
+app.add_typer(clerk.app, name="clerk")
 app.add_typer(dlq.app, name="dlq")
 app.add_typer(ledger_streams.app, name="ledger")

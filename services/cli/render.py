@@ -251,7 +251,9 @@ def summary(entry: HistoryEntry) -> str:
     d = entry.data
     match entry.type:
         case "CaseSubmitted":
-            return f"procedure {d.get('procedure')}, inputs {pairs(d.get('inputs', {}))}"
+            return f"procedure {d.get('procedure')}, inputs {pairs(d.get('inputs', {}))}" + (
+                attendance(d["attendance"]) if d.get("attendance") else ""
+            )
         case "StepDispatched":
             return (
                 f"{d.get('step_id')} → {d.get('entity')}/{d.get('service')}, "
@@ -288,6 +290,15 @@ def summary(entry: HistoryEntry) -> str:
         case "CaseCompleted":
             return ""
     return pairs(d)
+
+
+def attendance(at_counter: Mapping[str, Any]) -> str:
+    consent = at_counter.get("consent") or {}
+    return (
+        f"; at the counter by clerk {at_counter.get('clerk')} under {at_counter.get('delegation')}"
+        f"; citizen consented at {consent.get('given_at')} to {len(consent.get('flows', []))} "
+        "data flows"
+    )
 
 
 def pairs(values: Mapping[str, Any]) -> str:

@@ -57,6 +57,10 @@ def summary(info: StackInfo, data_dir: Path) -> RenderableType:
     tokens.add_row("auditor", info.credentials.auditor)
     tokens.add_row("operator", info.credentials.operator)
 
+    clerks = Table.grid(padding=(0, 2))
+    for user, clerk in info.credentials.clerks.items():
+        clerks.add_row(user, clerk.password, clerk.channel, ", ".join(clerk.delegations))
+
     channel, token = next(iter(info.credentials.channels.items()))
     where = f" --data-dir {shlex.quote(str(data_dir))}"
     curl = (
@@ -77,6 +81,12 @@ def summary(info: StackInfo, data_dir: Path) -> RenderableType:
         places,
         Text("\ndemo credentials (bearer tokens)", style="bold"),
         tokens,
+        Text(
+            f"\ncounter console {info.gateway_url}/"
+            "  (demo clerks: user, password, channel, delegations)",
+            style="bold",
+        ),
+        clerks,
         Text("\ntry", style="bold"),
         *(Text(line, style="dim" if line.startswith("#") else "") for line in examples),
         Text(""),

@@ -22,6 +22,8 @@ from .routes.citizens import citizen_routes
 from .routes.health import health_routes
 from .routes.operations import operation_routes
 from .routes.procedures import procedure_routes
+from .web.console import WebConsole
+from .web.pages import install_pages
 
 TITLE = "Ventanilla gateway"
 VERSION = version("ventanilla")  # pyproject.toml's, as installed: written there only
@@ -45,6 +47,7 @@ def create_app(
     max_body_bytes: int = MAX_BODY_BYTES,
     rate_limiter: RateLimiter | None = None,
     checkpoint_keys: Path | None = None,
+    pages: WebConsole | None = None,
 ) -> FastAPI:
     app = FastAPI(title=TITLE, version=VERSION, description=DESCRIPTION)
     authenticate = authenticator(token_book, rate_limiter)
@@ -55,6 +58,8 @@ def create_app(
     app.include_router(health_routes(bus))
     app.include_router(checkpoint_key_routes(checkpoint_keys))
     error_handlers.install(app)
+    if pages is not None:  # the counter console and the citizen's status page
+        install_pages(app, pages)
     app.add_middleware(BodyLimit, max_bytes=max_body_bytes)
     app.add_middleware(RequestObserver)  # added last: outermost, so it sees every answer
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]

@@ -20,6 +20,9 @@ from services.shutdown import stop_on_signals
 from .app import create_app
 from .auth import TokenBook
 from .nats_case_bus import NatsCaseBus
+from .status_polling import PollingStatusFeed
+from .web.console import WebConsole
+from .web.counter_store import CounterStore
 
 log = structlog.get_logger(__name__)
 
@@ -47,8 +50,10 @@ async def run(
     catalog()  # an inconsistent catalog fails here, before we accept anything
     nc = await connect(nats_url, "ventanilla-gateway", login=login)
     try:
+        bus = NatsCaseBus(nc)
+        pages = WebConsole(bus, PollingStatusFeed(bus), CounterStore(data.counter_store))
         app = create_app(
-            NatsCaseBus(nc), TokenBook(data.gateway_tokens), checkpoint_keys=data.audit_key_list
+            bus, TokenBook(data.gateway_tokens), pages=pages, checkpoint_keys=data.audit_key_list
         )
         server = _Server(
             uvicorn.Config(

@@ -85,6 +85,8 @@ def _identifiers(state: dict[str, Any]) -> dict[str, str]:
         fields["principal"] = principal.kind
         if principal.kind == "channel":
             fields["channel"] = principal.id
+    if "clerk" in state:
+        fields["clerk"] = str(state["clerk"])  # a pseudonym (web/security.py), never the user
     if "case_id" in state:
         fields["case_id"] = str(state["case_id"])
     if "submission" in state:

@@ -25,6 +25,7 @@ from services.credentials import DEMO_CHANNELS, DevCredentials, issue_dev_creden
 from services.datadir import DataDir
 from services.entity_adapters.main import ENTITY_IDS
 from services.entity_adapters.registry import HTTP_BACK_OFFICES
+from services.stack.demo_clerks import issue_demo_clerks
 from services.stack.nats_config import TlsFiles, write_nats_config
 from services.stack.natsd import EmbeddedNats
 from services.stack.ports import PortChoice, choose_port
@@ -115,6 +116,7 @@ class LocalStack:
         credentials = issue_dev_credentials(
             d.gateway_tokens, d.dev_credentials, gateway_url, server.url
         )
+        credentials = issue_demo_clerks(d, credentials)
         common: tuple[str, ...] = ("--data-dir", str(d.root), "--nats-url", server.url)
         if tls is not None:
             common += ("--tls-ca", str(tls.ca))

@@ -73,15 +73,17 @@ def test_a_history_stored_with_version_1_of_case_submitted_still_replays(
     case_id = completed_case(writer)
     writer.close()
     # Rewrite the case as the ledger stored it before CaseSubmitted had a class_version 2:
-    # no `causation_id`, no class_version; the chain sealed over those bytes.
+    # no `causation_id` (nor version 3's `attendance`), no class_version; the chain sealed over
+    # those bytes.
     raw = RawEvents(store)
     prev = GENESIS
     for row in raw.rows(case_id):
         payload = unseal(row.state).payload
         if row.version == 1:
             old = json.loads(payload)
-            assert old.pop("class_version") == 2
+            assert old.pop("class_version") == 3
             old.pop("causation_id")
+            old.pop("attendance")
             payload = json.dumps(old, separators=(",", ":")).encode()
         state = seal(str(case_id), row.version, row.topic, prev, payload)
         raw.set_state(case_id, row.version, state)
@@ -92,6 +94,7 @@ def test_a_history_stored_with_version_1_of_case_submitted_still_replays(
         first = reader.case_history(case_id).events[0]
         assert first.type == "CaseSubmitted"
         assert first.data["causation_id"] is None  # upcast from version 1
+        assert first.data["attendance"] is None  # and on to version 3
         replayed = reader.case_replay(case_id, version=2)
         assert replayed.state is not None
         assert replayed.state.status == "in_progress"

@@ -1,0 +1,12 @@
+"""Console refusals as problem documents, for a client that asks for JSON instead of a page."""
+
+from ..problems import Forbidden
+
+
+class NotDelegated(Forbidden):
+    slug, title = "not-delegated", "Procedure not delegated to this clerk"
+
+    def __init__(self, procedure: str, channel: str) -> None:
+        super().__init__(
+            f"This clerk has no delegation to take {procedure!r} at channel {channel!r}."
+        )
