@@ -21,6 +21,7 @@ from .deadlines import DeadlineWatch
 from .inbox import SOURCES, Inbox
 from .outbox import OutboxRelay
 from .queries import LedgerQueries, serve_queries
+from .status_views import StatusViews
 from .store import LedgerStore
 from .writer import LedgerThread
 
@@ -62,13 +63,21 @@ async def run(
     stop = stop or stop_on_signals()
     ledger = CaseLedger(procedures or catalog(), store.environment(), cached_cases=CACHED_CASES)
     writer, reader = LedgerThread("ledger-writer"), LedgerThread("ledger-reader")
+    views_reader = LedgerThread("ledger-status-views")
     nc = await connect(nats_url, "ventanilla-ledger", login=login)
     js = nc.jetstream()
     traces = CaseTraces()
     relay = OutboxRelay(ledger, writer, js, traces=traces)
-    inbox = Inbox(ledger, writer, js, on_saved=relay.notify, traces=traces)
+    views = StatusViews(ledger, views_reader, writer, js)
+
+    def saved() -> None:
+        relay.notify()
+        views.notify()
+
+    inbox = Inbox(ledger, writer, js, on_saved=saved, traces=traces)
     tasks = [
         asyncio.create_task(relay.run(stop), name="outbox"),
+        asyncio.create_task(views.run(stop), name="status-views"),
         asyncio.create_task(DeadlineWatch(ledger, writer).run(stop), name="deadlines"),
         asyncio.create_task(serve_queries(nc, LedgerQueries(ledger, reader), stop), name="queries"),
         *(asyncio.create_task(inbox.follow(s, stop), name=f"inbox-{s.name}") for s in SOURCES),
@@ -86,5 +95,6 @@ async def run(
         await nc.drain()
         writer.close()
         reader.close()
+        views_reader.close()
         ledger.close()
         log.info("ledger stopped")
