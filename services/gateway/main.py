@@ -19,6 +19,7 @@ from services.shutdown import stop_on_signals
 from .app import create_app
 from .auth import TokenBook
 from .nats_case_bus import NatsCaseBus
+from .status_kv import KvCaseStatusFeed
 
 log = structlog.get_logger(__name__)
 
@@ -44,8 +45,10 @@ async def run(
     stop = stop or stop_on_signals()
     catalog()  # an inconsistent catalog fails here, before we accept anything
     nc = await connect(nats_url, "ventanilla-gateway", login=login)
+    feed = KvCaseStatusFeed(nc)  # the process's one watch of the status bucket
     try:
-        app = create_app(NatsCaseBus(nc), TokenBook(data.gateway_tokens))
+        await feed.start()
+        app = create_app(NatsCaseBus(nc), TokenBook(data.gateway_tokens), status_feed=feed)
         server = _Server(
             uvicorn.Config(
                 app,
@@ -55,6 +58,7 @@ async def run(
                 log_config=None,  # keep the JSON logging set up by setup_logging
                 lifespan="off",
                 server_header=False,
+                timeout_graceful_shutdown=5,
             )
         )
         serving = asyncio.create_task(server.serve(), name="uvicorn")
@@ -62,11 +66,13 @@ async def run(
         log.info("gateway running", host=host, port=port)
         await asyncio.wait({serving, stopping}, return_when=asyncio.FIRST_COMPLETED)
         server.should_exit = True
+        await feed.close()  # ends the event streams, which uvicorn would otherwise wait for
         stopping.cancel()
         await serving  # re-raises if uvicorn failed (e.g. the port is taken)
         if not server.started:
             raise RuntimeError(f"the gateway could not listen on {host}:{port}")
     finally:
+        await feed.close()
         await nc.drain()
         log.info("gateway stopped")
 
