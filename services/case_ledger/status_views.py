@@ -3,8 +3,9 @@
 A projection of the ledger's notification log, tracked like any consumer (its own position,
 `status-views`). It gives three guarantees:
 
-- never ahead of the ledger: a view is read from committed state only, after the events that
-  changed it were saved;
+- never ahead of the ledger, never behind what it read: a view is read from committed state
+  only, after the events that changed it were saved, and at least at the version of the last
+  of those events (the ledger's cache of cases lags its store for a moment after a commit);
 - never backwards: a key is written only over an older version of the case, with the key's
   revision as the precondition (KV `update(..., last=rev)`), so a late or repeated write (a
   restarted ledger replaying, two ledgers by mistake) is refused by the server, not by luck;
@@ -157,10 +158,12 @@ class StatusViews:
         notifications = self.ledger.notifications_after(position, self.batch)
         if not notifications:
             return 0, [], position
+        # Each case at the last version read here at least: the view must show those events.
+        versions = {_uuid(n.originator_id): n.originator_version for n in notifications}
         views = []
-        for case_id in dict.fromkeys(_uuid(n.originator_id) for n in notifications):
+        for case_id, version in versions.items():
             try:
-                views.append(self.ledger.case_view(case_id))
+                views.append(self.ledger.recorded_view(case_id, version))
             except CaseNotFound:
                 continue  # not a case (no other aggregate is stored today)
         return len(notifications), views, notifications[-1].id

@@ -11,6 +11,7 @@ from nats.js.errors import KeyNotFoundError
 from nats.js.kv import KeyValue
 
 from schemas import subjects
+from schemas.procedures import catalog
 from schemas.views import CaseView
 from services.case_ledger.application import CaseLedger
 from services.case_ledger.status_views import SOURCE, StatusViews
@@ -150,3 +151,30 @@ async def test_a_ledger_with_cases_but_no_views_fills_the_bucket(
             command.envelope.case_id
         )
     assert ledger.position(SOURCE) == len(ledger.notifications_after(0, 99))
+
+
+async def test_a_view_shows_at_least_the_events_read_though_the_cache_lags_behind(
+    js: JetStreamContext, store: LedgerStore
+) -> None:
+    """Just after a commit the ledger's cache may still hold the case as it was before."""
+    kv = await js.key_value(subjects.STATUS_BUCKET)
+    ledger = CaseLedger(catalog(), store.environment(), cached_cases=10)
+    thread = LedgerThread("test")
+    try:
+        command = submit_command("40000001")
+        ledger.submit_case(command)
+        case_id = command.envelope.case_id
+        assert ledger.repository.cache is not None
+        ledger.repository.cache.put(case_id, ledger.repository.get(case_id, version=1))
+        assert ledger.case_view(case_id).version == 1  # what the cache says
+        await StatusViews(ledger, thread, thread, js).catch_up()
+        uncached = CaseLedger(catalog(), store.environment())
+        try:
+            recorded = uncached.case_view(case_id)
+        finally:
+            uncached.close()
+        assert recorded.version > 1
+        assert await stored_view(kv, case_id) == recorded
+    finally:
+        thread.close()
+        ledger.close()
