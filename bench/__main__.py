@@ -1,4 +1,4 @@
-"""The benchmark suite: `python -m bench [--quick] [--only raw,ledger,e2e] [--docs]`.
+"""The benchmark suite: `python -m bench [--quick] [--only raw,ledger,e2e,sse] [--docs]`.
 
 Every figure is measured in the same run as the raw limits it is compared with (the machine is
 shared and noisy: only ratios side by side mean something). Writes bench/results/latest.json and
@@ -17,7 +17,7 @@ from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
-from bench import access_log, appends, e2e, raw
+from bench import access_log, appends, e2e, raw, sse
 from bench import ledger as audit_bench
 from services.case_ledger.store import LedgerStore
 from services.stack.natsd import nats_server_binary
@@ -114,6 +114,24 @@ ROWS = (
     ),
     ("… ratio to the HTTP gateway with a bearer token", "console_ratio_to_http", ".2f"),
     ("e2e transferencia-vehicular on NATS, max cases/s", "transfer_cases_per_s", ",.0f"),
+    (
+        "SSE: watchers held by one gateway while cases run (most streams open)",
+        "sse_most_open_streams",
+        ",.0f",
+    ),
+    ("SSE: KV watches on the server for that gateway", "sse_kv_watches_on_the_server", "d"),
+    (
+        "SSE: offered rate, cases/s (each case followed by one more watcher)",
+        "sse_rate_cases_per_s",
+        ",.0f",
+    ),
+    ("SSE: ledger status change → watcher p50, ms", "sse_update_p50_ms", ",.1f"),
+    ("**SSE: ledger status change → watcher p99, ms** (target ≤ 250)", "sse_update_p99_ms", ",.1f"),
+    ("SSE: status change reached KV p99, ms (the ledger's part)", "sse_kv_write_p99_ms", ",.1f"),
+    ("SSE: completed cases/s of that run", "sse_cases_per_s", ",.0f"),
+    ("SSE again at 70% of this run's e2e limit, cases/s", "sse_at_70pct_rate_cases_per_s", ",.0f"),
+    ("… status change → watcher p50, ms", "sse_at_70pct_update_p50_ms", ",.1f"),
+    ("… status change → watcher p99, ms", "sse_at_70pct_update_p99_ms", ",.1f"),
     ("ledger appends as the inbox makes them (no bus), events/s", "ledger_events_per_s", ",.0f"),
     ("… ratio to raw 100 events/commit", "ledger_ratio_to_raw", ".2f"),
     (
@@ -141,6 +159,9 @@ def table(r: dict[str, Any]) -> str:
     if "cpu_ms_per_case" in r:
         ms = ", ".join(f"{name} {v:.2f}" for name, v in r["cpu_ms_per_case"].items() if v)
         lines.append(f"| CPU ms per case in the latency run, per process | {ms} |")
+    if "sse_cpu_percent" in r:
+        cpu = ", ".join(f"{name} {pct:.0f}%" for name, pct in r["sse_cpu_percent"].items() if pct)
+        lines.append(f"| CPU during the SSE run (100% = one core) | {cpu} |")
     return "\n".join(lines)
 
 
@@ -162,8 +183,9 @@ def write_docs(r: dict[str, Any], command: str) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m bench")
     parser.add_argument("--quick", action="store_true", help="shorter runs (under a minute)")
-    parser.add_argument("--only", default="raw,ledger,access,e2e", help="comma-separated parts")
+    parser.add_argument("--only", default="raw,ledger,access,e2e,sse", help="comma-separated parts")
     parser.add_argument("--latency-rate", type=float, default=500.0)
+    parser.add_argument("--sse-rate", type=float, default=sse.RATE, help="cases/s beside SSE")
     parser.add_argument("--docs", action="store_true", help="write the table to docs/")
     parser.add_argument("--out", type=Path, default=RESULTS / "latest.json")
     args = parser.parse_args()
@@ -188,6 +210,10 @@ def main() -> None:
             results.update(access_log.measure(folder, args.quick))
         if "e2e" in parts:
             results.update(e2e.run(folder, args.quick, args.latency_rate))
+        if "sse" in parts:
+            best = results.get("e2e_cases_per_s")
+            sustainable = 0.7 * best if isinstance(best, float) else None
+            results.update(sse.run(folder, args.quick, args.sse_rate, sustainable))
     results["seconds"] = round(time.perf_counter() - started, 1)
     ratios(results)
     args.out.parent.mkdir(parents=True, exist_ok=True)

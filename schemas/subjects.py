@@ -3,6 +3,8 @@
 Subjects carry entity, service and channel ids only: never personal data.
 """
 
+from uuid import UUID
+
 PREFIX = "ventanilla"
 
 COMMANDS_STREAM = "VENTANILLA_COMMANDS"
@@ -22,7 +24,12 @@ DEAD_LETTERS_SUBJECTS = f"{PREFIX}.dlq.>"
 
 IDEMPOTENCY_BUCKET = "ventanilla_idempotency"
 
-# The streams whose levels operators watch (all but the idempotency bucket's).
+# The status read model: each case's status and steps (a CaseView), written by the ledger after
+# it commits, read and watched by the gateways. Keys carry the case id only.
+STATUS_BUCKET = "ventanilla_case_status"
+STATUS_KEY_PREFIX = "case."
+
+# The streams whose levels operators watch (all but the buckets').
 OBSERVED_STREAMS = (
     COMMANDS_STREAM,
     WORK_STREAM,
@@ -72,3 +79,13 @@ def dead_letter(origin: str) -> str:
 
 def adapter_consumer(entity: str) -> str:
     return f"adapter-{entity}"
+
+
+def case_status_key(case_id: UUID) -> str:
+    """The case's key in the status bucket."""
+    return f"{STATUS_KEY_PREFIX}{case_id.hex}"
+
+
+def kv_stream(bucket: str) -> str:
+    """The JetStream stream that holds a KV bucket."""
+    return f"KV_{bucket}"

@@ -8,9 +8,11 @@ configuration); our code only connects as the right user. Every user gets its ow
   the bus owner with the entity's filter), publishes results of its own services and its own dead
   letters; it cannot see another entity's work, results, consumers, the ledger or the KV bucket;
 - the ledger reads the command and result streams through consumers of its own, publishes step
-  requests, events and its dead letters, and answers the gateway's questions;
+  requests, events and its dead letters, writes the status bucket, and answers the gateway's
+  questions;
 - the gateway claims idempotency keys in the KV bucket, publishes `SubmitCase` commands and asks
-  the ledger; it cannot publish step results or step requests;
+  the ledger; it reads and watches the status bucket but cannot write it; it cannot publish step
+  results or step requests;
 - a channel (a MAC site connecting over NATS, e.g. a kiosk's leaf node) may only publish its own
   `SubmitCase` commands; the ledger checks that a command's actor is the channel of its subject;
 - `admin` (operators, and `ventanilla up` creating the topology) may do anything.
@@ -54,6 +56,29 @@ def _read_stream_with_own_consumers(stream: str) -> tuple[str, ...]:
     )
 
 
+def _read_bucket(bucket: str) -> tuple[str, ...]:
+    """Look a KV bucket up and get its keys (direct get, or the older message get)."""
+    stream = subjects.kv_stream(bucket)
+    return (
+        f"{JS_API}.STREAM.INFO.{stream}",
+        f"{JS_API}.DIRECT.GET.{stream}",
+        f"{JS_API}.DIRECT.GET.{stream}.>",
+        f"{JS_API}.STREAM.MSG.GET.{stream}",
+    )
+
+
+def _watch_bucket(bucket: str) -> tuple[str, ...]:
+    """Follow a KV bucket with ordered consumers (a KV watch), replying to their flow control."""
+    stream = subjects.kv_stream(bucket)
+    return (
+        f"{JS_API}.CONSUMER.CREATE.{stream}",
+        f"{JS_API}.CONSUMER.CREATE.{stream}.>",
+        f"{JS_API}.CONSUMER.INFO.{stream}.*",
+        f"{JS_API}.CONSUMER.DELETE.{stream}.*",
+        f"$JS.FC.{stream}.>",
+    )
+
+
 def entity_user(entity: str) -> BusUser:
     consumer = subjects.adapter_consumer(entity)
     return BusUser(
@@ -78,6 +103,9 @@ def ledger_user() -> BusUser:
             subjects.dead_letter(LEDGER),
             *_read_stream_with_own_consumers(subjects.COMMANDS_STREAM),
             *_read_stream_with_own_consumers(subjects.RESULTS_STREAM),
+            # The status read model: written (KV put with a revision check) and read back.
+            f"$KV.{subjects.STATUS_BUCKET}.>",
+            *_read_bucket(subjects.STATUS_BUCKET),
         ),
         subscribe=(f"{subjects.PREFIX}.ledger.>", _inbox(LEDGER)),
         allow_responses=True,
@@ -85,16 +113,15 @@ def ledger_user() -> BusUser:
 
 
 def gateway_user() -> BusUser:
-    kv_stream = f"KV_{subjects.IDEMPOTENCY_BUCKET}"
     return BusUser(
         name=GATEWAY,
         publish=(
             subjects.submit_case("*"),
             f"$KV.{subjects.IDEMPOTENCY_BUCKET}.>",
-            f"{JS_API}.STREAM.INFO.{kv_stream}",
-            f"{JS_API}.DIRECT.GET.{kv_stream}.>",
-            f"{JS_API}.DIRECT.GET.{kv_stream}",
-            f"{JS_API}.STREAM.MSG.GET.{kv_stream}",
+            *_read_bucket(subjects.IDEMPOTENCY_BUCKET),
+            # The status read model: read and watched, never written (no `$KV.` publish).
+            *_read_bucket(subjects.STATUS_BUCKET),
+            *_watch_bucket(subjects.STATUS_BUCKET),
             subjects.LEDGER_QUERY_CASE,
             subjects.LEDGER_QUERY_HISTORY,
             subjects.LEDGER_QUERY_ACCESS_LOG,

@@ -101,7 +101,7 @@ def adapter_consumer(entity: str) -> ConsumerConfig:
 async def ensure_topology(
     js: JetStreamContext, entities: Iterable[str] = tuple(ENTITIES), *, replicas: int = 1
 ) -> None:
-    """Streams, the idempotency bucket, and each entity's durable work consumer.
+    """Streams, the idempotency and status buckets, and each entity's durable work consumer.
 
     `replicas` is how many servers of a cluster keep each stream, bucket and consumer (3 on a
     three-node cluster: any one node may die without losing or blocking anything); a single
@@ -109,7 +109,8 @@ async def ensure_topology(
     """
     for config in STREAMS:
         await _ensure_stream(js, replace(config, num_replicas=replicas))
-    await _ensure_bucket(js, replicas)
+    for bucket in BUCKETS:
+        await _ensure_bucket(js, replace(bucket, replicas=replicas))
     for entity in entities:
         await ensure_adapter_consumer(js, entity, replicas)
 
@@ -128,19 +129,24 @@ async def _ensure_stream(js: JetStreamContext, config: StreamConfig) -> None:
     await js.update_stream(config)
 
 
-async def _ensure_bucket(js: JetStreamContext, replicas: int = 1) -> None:
+BUCKETS = (
+    # A channel's claim on a case id; expires after a week, like the client's right to retry.
+    KeyValueConfig(
+        bucket=subjects.IDEMPOTENCY_BUCKET,
+        history=1,
+        ttl=IDEMPOTENCY_TTL.total_seconds(),
+        storage=StorageType.FILE,
+    ),
+    # The status read model: the last view of each case only; rebuilt from the ledger if lost.
+    KeyValueConfig(bucket=subjects.STATUS_BUCKET, history=1, storage=StorageType.FILE),
+)
+
+
+async def _ensure_bucket(js: JetStreamContext, config: KeyValueConfig) -> None:
     try:
-        await js.key_value(subjects.IDEMPOTENCY_BUCKET)
+        await js.key_value(config.bucket)
     except (NotFoundError, NatsError):
-        await js.create_key_value(
-            KeyValueConfig(
-                bucket=subjects.IDEMPOTENCY_BUCKET,
-                history=1,
-                ttl=IDEMPOTENCY_TTL.total_seconds(),
-                storage=StorageType.FILE,
-                replicas=replicas,
-            )
-        )
+        await js.create_key_value(config)
 
 
 async def ensure_adapter_consumer(js: JetStreamContext, entity: str, replicas: int = 1) -> None:

@@ -280,6 +280,26 @@ class CaseLedger(Application[UUID]):
             raise CaseNotFound(str(case_id))
         return _view(case, self.catalog[case.procedure])
 
+    def recorded_view(self, case_id: UUID, version: int) -> CaseView:
+        """The case's view at `version` or later, for a reader on another thread than the
+        writer's: from the cache when it holds that version already, else from the store as of
+        `version`. It never fills the cache: a reader could put an older case there than the
+        one the writer just saved, and the cache lags the store for a moment after each commit.
+        """
+        case: object = None
+        if self.repository.cache is not None:
+            # Read as cached, not copied: the writer never changes a case after saving it (each
+            # change starts from a fresh copy), and a view only reads it.
+            with contextlib.suppress(KeyError):
+                case = self.repository.cache.get(case_id)
+        if not isinstance(case, CaseFile) or case.version < version:
+            try:
+                case = self.repository.get(case_id, version=version)
+            except AggregateNotFoundError:
+                raise CaseNotFound(str(case_id)) from None
+        assert isinstance(case, CaseFile)
+        return _view(case, self.catalog[case.procedure])
+
     def case_history(self, case_id: UUID) -> CaseHistory:
         events = list(self.events.get(case_id))
         if not events:

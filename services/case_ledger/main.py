@@ -30,6 +30,7 @@ from .outbox import OutboxRelay
 from .personal.master import BadMasterKey
 from .queries import LedgerQueries, serve_queries
 from .single_writer import StoreHold, StoreInUse, hold_store
+from .status_views import StatusViews
 from .store import LedgerStore
 from .writer import LedgerThread
 
@@ -109,11 +110,18 @@ async def _run(
 ) -> None:
     ledger = CaseLedger(procedures or catalog(), store.environment(), cached_cases=CACHED_CASES)
     writer, reader = LedgerThread("ledger-writer"), LedgerThread("ledger-reader")
+    views_reader = LedgerThread("ledger-status-views")
     nc = await connect(nats_url, "ventanilla-ledger", login=login)
     js = nc.jetstream()
     traces = CaseTraces()
     relay = OutboxRelay(ledger, writer, js, traces=traces)
-    inbox = Inbox(ledger, writer, js, on_saved=relay.notify, traces=traces)
+    views = StatusViews(ledger, views_reader, writer, js)
+
+    def saved() -> None:
+        relay.notify()
+        views.notify()
+
+    inbox = Inbox(ledger, writer, js, on_saved=saved, traces=traces)
     failures: list[BaseException] = []
 
     def stop_on_failure(task: asyncio.Task[None]) -> None:
@@ -126,10 +134,12 @@ async def _run(
         for source in SOURCES:
             await inbox.readable(source, stop)
     except BaseException:
+        views_reader.close()
         await _close(nc, writer, reader, ledger)
         raise
     tasks = [
         asyncio.create_task(relay.run(stop), name="outbox"),
+        asyncio.create_task(views.run(stop), name="status-views"),
         asyncio.create_task(DeadlineWatch(ledger, writer).run(stop), name="deadlines"),
         asyncio.create_task(AccessLogWatch(ledger, reader).run(stop), name="access-log"),
         asyncio.create_task(serve_queries(nc, LedgerQueries(ledger, reader), stop), name="queries"),
@@ -152,6 +162,7 @@ async def _run(
             await inbox.keep_samples()
         except Exception as exc:  # the store may be down: the periodic sample stays
             log.warning("could not record the streams' last messages", error=repr(exc))
+        views_reader.close()
         await _close(nc, writer, reader, ledger)
         log.info("ledger stopped")
     if failures:

@@ -1,8 +1,8 @@
 """`ventanilla deploy ...`: what an operator prepares for a bus with real users.
 
 `nats-config` writes the nats-server configuration (users and permissions generated from the
-catalog) and one nkey seed per user; `topology` creates the streams, the idempotency bucket and
-the entities' consumers as the bus owner, since no service may create them itself.
+catalog) and one nkey seed per user; `topology` creates the streams, the idempotency and case
+status buckets and the entities' consumers as the bus owner, since no service may create them.
 """
 
 import asyncio

@@ -16,12 +16,14 @@ from .limits import MAX_BODY_BYTES, BodyLimit
 from .observability import RequestObserver
 from .problems import Problem
 from .rate_limits import RateLimiter
+from .routes.case_events import case_event_routes
 from .routes.cases import case_routes
 from .routes.checkpoint_keys import checkpoint_key_routes
 from .routes.citizens import citizen_routes
 from .routes.health import health_routes
 from .routes.operations import operation_routes
 from .routes.procedures import procedure_routes
+from .status_feed import CaseStatusFeed
 from .web.console import WebConsole
 from .web.pages import install_pages
 
@@ -48,10 +50,14 @@ def create_app(
     rate_limiter: RateLimiter | None = None,
     checkpoint_keys: Path | None = None,
     pages: WebConsole | None = None,
+    status_feed: CaseStatusFeed | None = None,
 ) -> FastAPI:
+    """`status_feed`: where `GET /v1/cases/{id}/events` follows cases (no such route without)."""
     app = FastAPI(title=TITLE, version=VERSION, description=DESCRIPTION)
     authenticate = authenticator(token_book, rate_limiter)
     app.include_router(case_routes(bus, authenticate))
+    if status_feed is not None:
+        app.include_router(case_event_routes(bus, status_feed, authenticate))
     app.include_router(citizen_routes(bus, authenticate))
     app.include_router(operation_routes(bus, authenticate))
     app.include_router(procedure_routes(catalog()))

@@ -20,7 +20,7 @@ from services.shutdown import stop_on_signals
 from .app import create_app
 from .auth import TokenBook
 from .nats_case_bus import NatsCaseBus
-from .status_polling import PollingStatusFeed
+from .status_kv import KvCaseStatusFeed
 from .web.console import WebConsole
 from .web.counter_store import CounterStore
 
@@ -49,11 +49,17 @@ async def run(
     stop = stop or stop_on_signals()
     catalog()  # an inconsistent catalog fails here, before we accept anything
     nc = await connect(nats_url, "ventanilla-gateway", login=login)
+    feed = KvCaseStatusFeed(nc)  # the process's one watch of the status bucket
     try:
+        await feed.start()
         bus = NatsCaseBus(nc)
-        pages = WebConsole(bus, PollingStatusFeed(bus), CounterStore(data.counter_store))
+        pages = WebConsole(bus, feed, CounterStore(data.counter_store))
         app = create_app(
-            bus, TokenBook(data.gateway_tokens), pages=pages, checkpoint_keys=data.audit_key_list
+            bus,
+            TokenBook(data.gateway_tokens),
+            pages=pages,
+            checkpoint_keys=data.audit_key_list,
+            status_feed=feed,
         )
         server = _Server(
             uvicorn.Config(
@@ -64,6 +70,7 @@ async def run(
                 log_config=None,  # keep the JSON logging set up by setup_logging
                 lifespan="off",
                 server_header=False,
+                timeout_graceful_shutdown=5,
             )
         )
         serving = asyncio.create_task(server.serve(), name="uvicorn")
@@ -71,11 +78,13 @@ async def run(
         log.info("gateway running", host=host, port=port)
         await asyncio.wait({serving, stopping}, return_when=asyncio.FIRST_COMPLETED)
         server.should_exit = True
+        await feed.close()  # ends the event streams, which uvicorn would otherwise wait for
         stopping.cancel()
         await serving  # re-raises if uvicorn failed (e.g. the port is taken)
         if not server.started:
             raise RuntimeError(f"the gateway could not listen on {host}:{port}")
     finally:
+        await feed.close()
         await nc.drain()
         log.info("gateway stopped")
 

@@ -1,5 +1,6 @@
 """The case bus on a real NATS: an idempotency claim in JetStream KV, the SubmitCase command on
-JetStream, and questions to the ledger over request/reply.
+JetStream, a case's status from the ledger's status bucket (KV), and questions to the ledger over
+request/reply.
 
 The claim is made with KV `create`, which is atomic: of two concurrent submissions with the same
 Idempotency-Key exactly one wins. The command is published after every successful or repeated
@@ -52,6 +53,7 @@ from .case_bus import (
     submitted_history,
     submitted_view,
 )
+from .status_kv import read_view
 
 A = TypeVar("A", bound=BaseModel)
 _CLAIM_VALUE = TypeAdapter(dict[str, Any])  # a claim as stored: a JSON object without its case id
@@ -77,7 +79,7 @@ class NatsCaseBus:
         self.ping_timeout = ping_timeout
         self.publish_timeout = publish_timeout
         self.publish_give_up_after = publish_give_up_after
-        self._kv: KeyValue | None = None
+        self._buckets: dict[str, KeyValue] = {}
 
     async def submit(self, command: SubmitCase) -> SubmitOutcome:
         claim = claim_of(command)
@@ -101,11 +103,19 @@ class NatsCaseBus:
         return outcome
 
     async def case(self, case_id: UUID) -> CaseView | None:
-        answer = await self._ask(subjects.LEDGER_QUERY_CASE, CaseQuery(case_id=case_id), CaseAnswer)
-        if answer.found and answer.case is not None:
-            return answer.case
+        """From the status bucket; while the ledger has not written it yet, the channel's claim
+        (`submitted`); the ledger is asked only when neither is there (a case older than the
+        bucket or the claim's week, or no such case)."""
+        self._require_connection()
+        with _nats_errors():
+            view = await read_view(await self._bucket(subjects.STATUS_BUCKET), case_id)
+        if view is not None:
+            return view
         claim = await self._existing_claim(case_id)
-        return submitted_view(claim) if claim else None
+        if claim is not None:
+            return submitted_view(claim)
+        answer = await self._ask(subjects.LEDGER_QUERY_CASE, CaseQuery(case_id=case_id), CaseAnswer)
+        return answer.case if answer.found else None
 
     async def history(
         self,
@@ -196,12 +206,12 @@ class NatsCaseBus:
         except ValidationError:
             raise DependencyUnavailable("nats", "unreadable idempotency claim") from None
 
-    async def _bucket(self) -> KeyValue:
+    async def _bucket(self, name: str = subjects.IDEMPOTENCY_BUCKET) -> KeyValue:
         self._require_connection()
-        if self._kv is None:
+        if name not in self._buckets:
             with _nats_errors():
-                self._kv = await self.js.key_value(subjects.IDEMPOTENCY_BUCKET)
-        return self._kv
+                self._buckets[name] = await self.js.key_value(name)
+        return self._buckets[name]
 
     # --- ledger questions ----------------------------------------------------------------
 

@@ -1,7 +1,8 @@
 """What the gateway's pages and the status API need to follow a case: its status, live.
 
 The real feed reads the ledger's status read model (JetStream KV), with one KV watch per gateway
-process fanned out to every follower; unit tests use a hand-written fake with the same behaviour.
+process fanned out to every follower (`status_kv.KvCaseStatusFeed`); unit tests use a
+hand-written fake with the same behaviour.
 """
 
 from collections.abc import AsyncIterator
@@ -21,5 +22,9 @@ class CaseStatusFeed(Protocol):
 
         Versions only grow: a follower never sees an older view after a newer one. The iterator
         ends when the case reaches a final status (completed or rejected) or the caller stops.
+
+        Views are whole snapshots: a follower slower than the case may skip versions (it always
+        gets the newest). The real feed also ends every iterator when it is closed (the gateway
+        stopping), and may raise a NATS error while it reads the current view.
         """
         ...

@@ -20,15 +20,17 @@ from nats.js.api import AckPolicy, ConsumerConfig
 
 from schemas import subjects
 from schemas.entities import ENTITIES
+from schemas.views import CaseView
 from services.bus.permissions import channel_user_name
 from services.case_ledger.store import LedgerStore
 from services.credentials import Principal, TokenFile, TokenRecord, hash_token
 from services.gateway.app import create_app
 from services.gateway.auth import TokenBook
 from services.gateway.nats_case_bus import NatsCaseBus
+from services.gateway.status_kv import KvCaseStatusFeed
 from tests.factories import submit_command
 from tests.integration.secured_bus import SecuredBus, create_topology, secured_bus
-from tests.integration.stack import local_stack
+from tests.integration.stack import local_stack, submit
 
 pytestmark = pytest.mark.integration
 
@@ -206,3 +208,42 @@ async def test_the_gateway_shows_operators_the_queues_under_its_own_user(
     levels = {level.stream: level.messages for level in overview.streams}
     assert levels[subjects.WORK_STREAM] == 1
     assert bus.violations() == []
+
+
+async def test_the_ledger_writes_case_status_the_gateway_only_reads_and_watches_it(
+    bus: SecuredBus, sqlite_store: LedgerStore
+) -> None:
+    async with (
+        local_stack(sqlite_store, bus.url, login_for=bus.login),
+        bus.client("gateway") as (nc, refusals),
+        bus.client("admin") as (admin, _),
+    ):
+        feed = KvCaseStatusFeed(nc)  # the gateway's one watch, under the gateway's own user
+        await feed.start()
+        try:
+            async with asyncio.timeout(10):
+                await feed.watching.wait()
+            case_id = await submit(admin.jetstream(), submit_command("40000001"))
+            async with asyncio.timeout(30):
+                views = [view async for view in feed.updates(case_id)]
+        finally:
+            await feed.close()
+        kv = await nc.jetstream(timeout=0.5).key_value(subjects.STATUS_BUCKET)
+        with pytest.raises(nats.errors.Error):
+            await kv.put(subjects.case_status_key(case_id), b'{"status": "completed"}')
+        await refusals.expect(f'Publish to "$KV.{subjects.STATUS_BUCKET}.case.{case_id.hex}"')
+        assert len(refusals.errors) == 1
+        stored = CaseView.model_validate_json((await kv.get(f"case.{case_id.hex}")).value or b"")
+    assert views[-1].status == "completed"  # written by the ledger under its own user
+    assert stored == views[-1]
+    assert len(bus.violations()) == 1  # the gateway's put, and nothing else
+
+
+async def test_an_entity_cannot_read_or_watch_the_case_status_bucket(bus: SecuredBus) -> None:
+    stream = subjects.kv_stream(subjects.STATUS_BUCKET)
+    async with bus.client("reniec") as (nc, refusals):
+        with pytest.raises(nats.errors.Error):
+            await nc.jetstream(timeout=0.5).key_value(subjects.STATUS_BUCKET)
+        await refusals.expect(f'Publish to "$JS.API.STREAM.INFO.{stream}"')
+        await nc.subscribe(f"$KV.{subjects.STATUS_BUCKET}.>")
+        await refusals.expect(f'Subscription to "$KV.{subjects.STATUS_BUCKET}.>"')

@@ -15,9 +15,7 @@ from services.gateway.app import create_app
 from services.gateway.auth import TokenBook
 from services.gateway.web.console import WebConsole
 from services.gateway.web.counter_store import CounterStore
-from tests.fakes import FakeStatusFeed
-
-from .test_gateway_fakes import TOKENS, FakeCaseBus, write_tokens
+from tests.fakes import TOKENS, FakeCaseBus, FakeStatusFeed, write_tokens
 
 LIMA_NORTE, PIAS_NAPO = "asesor.lima-norte", "asesor.pias-napo"
 PASSWORD = "una-clave-larga-1"
