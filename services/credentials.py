@@ -60,6 +60,8 @@ class DevCredentials(BaseModel):
     channels: dict[str, str]
     auditor: str
     operator: str
+    # Where MAC Express sites connect their leaf nodes (docs/sites.md).
+    leafnode_url: str | None = None
 
 
 DEMO_ID_PREFIX = "demo-"

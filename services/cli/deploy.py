@@ -82,3 +82,30 @@ def topology(
 
     asyncio.run(apply())
     console.print("[bold green]topology in place[/]")
+
+
+@app.command("site")
+def site(
+    site: Annotated[str, typer.Option(help="The site's id, e.g. pias-napo (names its channel).")],
+    data_dir: DataDirOption = DEFAULT_DIR,
+    leafnode_url: Annotated[
+        str | None, typer.Option(help="The hub's leafnode URL as the site reaches it.")
+    ] = None,
+    tls_ca: TlsCaOption = None,
+) -> None:
+    """Write a MAC Express site's bundle under <data dir>/sites/<site>/ (kept if it exists).
+
+    Restart `ventanilla up` afterwards: the hub's server admits the sites it finds there.
+    """
+    from schemas.sites import InvalidSiteId
+    from services.sites.bundle import write_bundle
+
+    d = DataDir(data_dir)
+    try:
+        bundle = write_bundle(
+            d.root, site, tokens_file=d.gateway_tokens, leafnode_url=leafnode_url, tls_ca=tls_ca
+        )
+    except InvalidSiteId as exc:
+        raise typer.BadParameter(str(exc)) from None
+    console.print(f"site {bundle.site}: channel {bundle.channel}")
+    console.print(f"bundle: [bold]{bundle.folder}[/] (copy it to the site; it holds secrets)")

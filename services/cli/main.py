@@ -2,7 +2,7 @@
 
 import typer
 
-from services.cli import audit, case, citizen, deploy, dlq, serve, token, up
+from services.cli import audit, case, citizen, deploy, dlq, serve, sites, token, up
 
 app = typer.Typer(
     name="ventanilla",
@@ -19,3 +19,5 @@ app.add_typer(serve.app, name="serve")
 app.add_typer(deploy.app, name="deploy")
 app.add_typer(token.app, name="token")
 app.add_typer(dlq.app, name="dlq")
+app.add_typer(sites.app, name="site")
+app.command(name="sites")(sites.sites)

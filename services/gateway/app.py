@@ -41,10 +41,11 @@ def create_app(
     *,
     max_body_bytes: int = MAX_BODY_BYTES,
     rate_limiter: RateLimiter | None = None,
+    submit_receipt: str | None = None,
 ) -> FastAPI:
     app = FastAPI(title=TITLE, version=VERSION, description=DESCRIPTION)
     authenticate = authenticator(token_book, rate_limiter)
-    app.include_router(case_routes(bus, authenticate))
+    app.include_router(case_routes(bus, authenticate, receipt=submit_receipt))
     app.include_router(citizen_routes(bus, authenticate))
     app.include_router(operation_routes(bus, authenticate))
     app.include_router(procedure_routes(catalog()))

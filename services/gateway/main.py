@@ -2,12 +2,14 @@
 
 import asyncio
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 import structlog
 import uvicorn
+from fastapi import FastAPI
+from nats.aio.client import Client
 
 from schemas.procedures import catalog
 from services.bus.connection import ANONYMOUS, BusLogin, connect
@@ -21,6 +23,13 @@ from .auth import TokenBook
 from .nats_case_bus import NatsCaseBus
 
 log = structlog.get_logger(__name__)
+
+# Builds the app once NATS is connected; a MAC Express site builds its own (services/sites).
+AppBuilder = Callable[[Client, DataDir], FastAPI]
+
+
+def hub_app(nc: Client, data: DataDir) -> FastAPI:
+    return create_app(NatsCaseBus(nc), TokenBook(data.gateway_tokens))
 
 
 def serve(data_dir: Path, nats_url: str, host: str, port: int, login: BusLogin = ANONYMOUS) -> None:
@@ -39,13 +48,14 @@ async def run(
     port: int,
     stop: asyncio.Event | None = None,
     login: BusLogin = ANONYMOUS,
+    build_app: AppBuilder = hub_app,
 ) -> None:
     """Serve until `stop` is set (or SIGTERM/SIGINT when no event is given)."""
     stop = stop or stop_on_signals()
     catalog()  # an inconsistent catalog fails here, before we accept anything
     nc = await connect(nats_url, "ventanilla-gateway", login=login)
     try:
-        app = create_app(NatsCaseBus(nc), TokenBook(data.gateway_tokens))
+        app = build_app(nc, data)
         server = _Server(
             uvicorn.Config(
                 app,

@@ -17,13 +17,21 @@ from typing import IO
 
 import httpx
 
+from schemas.sites import HUB_DOMAIN
 from services.bus.connection import BusLogin, connect
 from services.bus.permissions import ADMIN, GATEWAY, LEDGER
 from services.bus.topology import ensure_topology
-from services.credentials import DEMO_CHANNELS, DevCredentials, issue_dev_credentials
+from services.credentials import (
+    DEMO_CHANNELS,
+    DevCredentials,
+    issue_dev_credentials,
+    write_private,
+)
 from services.datadir import DataDir
 from services.entity_adapters.main import ENTITY_IDS
-from services.stack.nats_config import TlsFiles, write_nats_config
+from services.sites.hub import LEAFNODE_PORT, ensure_hub_sites, prepare_hub_sites
+from services.sites.permissions import SITE_RELAY
+from services.stack.nats_config import USERS_DIR, Leafnodes, TlsFiles, write_nats_config
 from services.stack.natsd import EmbeddedNats
 from services.stack.ports import PortChoice, choose_port
 from services.stack.processes import ChildProcess, NatsProcess
@@ -43,6 +51,8 @@ class UpOptions:
     http_port: int = 8000
     nats_port: int = 4222
     tls: TlsFiles | None = None
+    leafnode_port: int = LEAFNODE_PORT
+    demo_site: bool = True
 
 
 @dataclass(frozen=True)
@@ -57,6 +67,7 @@ class StackInfo:
     nats_port: PortChoice
     children: tuple[str, ...]
     nats_users: Path
+    leafnode_url: str | None = None
 
 
 def child_argv(role: str, *args: str) -> list[str]:
@@ -90,7 +101,22 @@ class LocalStack:
         http_port = choose_port(host, self.options.http_port)
         # Nothing connects anonymously: every process, this one included, has its own user.
         tls = self.options.tls
-        config = write_nats_config(d.nats_store, ENTITY_IDS, tls, DEMO_CHANNELS)
+        leaf_port = choose_port(host, self.options.leafnode_port)
+        hub_sites = prepare_hub_sites(
+            d.root,
+            d.nats_store / USERS_DIR,
+            Leafnodes(host, leaf_port.port, HUB_DOMAIN, tls),
+            d.gateway_tokens,
+            demo_site=self.options.demo_site,
+        )
+        config = write_nats_config(
+            d.nats_store,
+            ENTITY_IDS,
+            tls,
+            DEMO_CHANNELS,
+            leafnodes=hub_sites.leafnodes,
+            extra_users=hub_sites.users,
+        )
         server = EmbeddedNats(
             store_dir=d.nats_store,
             port=nats_port.port,
@@ -101,11 +127,12 @@ class LocalStack:
         )
         self.supervisor.launch(NatsProcess(server), layer=BUS_LAYER)
         owner = BusLogin.from_seed_file(config.seed_file(ADMIN), tls.ca if tls else None)
-        asyncio.run(create_topology(server.url, owner))
+        asyncio.run(create_topology(server.url, owner, hub_sites.site_ids))
         gateway_url = f"http://{host}:{http_port.port}"
         credentials = issue_dev_credentials(
             d.gateway_tokens, d.dev_credentials, gateway_url, server.url
-        )
+        ).model_copy(update={"leafnode_url": hub_sites.leafnode_url})
+        write_private(d.dev_credentials, credentials.model_dump_json(indent=2))
         common: tuple[str, ...] = ("--data-dir", str(d.root), "--nats-url", server.url)
         if tls is not None:
             common += ("--tls-ca", str(tls.ca))
@@ -118,6 +145,16 @@ class LocalStack:
             *(
                 (self._child(f"adapter-{e}", child_argv("adapter", e, *bus_args(e))), SERVICE_LAYER)
                 for e in ENTITY_IDS
+            ),
+            *(
+                [
+                    (
+                        self._child(SITE_RELAY, child_argv(SITE_RELAY, *bus_args(SITE_RELAY))),
+                        SERVICE_LAYER,
+                    )
+                ]
+                if hub_sites.site_ids
+                else []
             ),
             (
                 self._child(
@@ -140,6 +177,7 @@ class LocalStack:
             nats_port=nats_port,
             children=tuple(child.name for child, _ in children),
             nats_users=config.users_dir,
+            leafnode_url=hub_sites.leafnode_url,
         )
 
     def _child(self, name: str, argv: list[str]) -> ChildProcess:
@@ -152,11 +190,12 @@ class LocalStack:
             self._lock = None
 
 
-async def create_topology(nats_url: str, owner: BusLogin) -> None:
+async def create_topology(nats_url: str, owner: BusLogin, site_ids: list[str]) -> None:
     """Streams, bucket and consumers, as the bus owner, before any service needs them."""
     nc = await connect(nats_url, "ventanilla-up", login=owner)
     try:
         await ensure_topology(nc.jetstream())
+        await ensure_hub_sites(nc.jetstream(), site_ids)
     finally:
         await nc.close()
 
