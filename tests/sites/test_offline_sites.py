@@ -1,0 +1,115 @@
+"""A MAC Express site keeps taking cases while its link is down; once it is back, the hub's
+ledger records each case once, each back-office effect happens once, and every final status
+is visible at the site.
+
+Real processes throughout: the hub is `ventanilla up`, each site `ventanilla site up`, the link a
+TCP proxy the test cuts. The ledger check reads the hub's ledger and the back offices' effect
+logs (tests/faults/checker.py).
+"""
+
+import asyncio
+from pathlib import Path
+
+import pytest
+
+from .harness import Hub, offline_orders, running_site
+from .link import link_proxy
+
+pytestmark = [pytest.mark.e2e, pytest.mark.timeout(900)]
+
+CASES = 200
+# Catch-up from the hub to a site took about 40 s once after a hub restart: be generous.
+CATCH_UP = 300.0
+
+
+async def test_cases_taken_while_the_link_is_cut_arrive_once_and_their_statuses_come_back(
+    hub: Hub, tmp_path: Path
+) -> None:
+    with (
+        link_proxy("127.0.0.1", hub.leafnode_port) as link,
+        running_site("tambo-estrecho", tmp_path, hub, link) as site,
+    ):
+        link.cut()
+        case_ids = await site.submit(offline_orders(CASES, seed=101))
+        hub.accepted += case_ids
+        await asyncio.sleep(3)
+        # The cut is real: no case reached the hub, and the site says each one waits.
+        assert hub.check("while cut").lost == CASES
+        waiting = {c["case_id"]: c for c in await site.cases()}
+        assert len(waiting) == CASES
+        assert all(
+            not c["forwarded"] and c["status"] == "pendiente de envío" for c in waiting.values()
+        )
+
+        link.restore()
+        statuses = await site.wait_all_final(case_ids, CATCH_UP)
+    hub.assert_each_case_once("link cut at the proxy, then restored")
+    assert sum(s == "completed" for s in statuses.values()) > 0
+    assert sum(s == "rejected" for s in statuses.values()) > 0
+
+
+async def test_the_hub_nats_server_killed_and_restarted_on_its_store_loses_nothing(
+    hub: Hub, tmp_path: Path
+) -> None:
+    with (
+        link_proxy("127.0.0.1", hub.leafnode_port) as link,
+        running_site("tambo-yavari", tmp_path, hub, link) as site,
+    ):
+        link.cut()
+        case_ids = await site.submit(offline_orders(CASES, seed=202))
+        hub.accepted += case_ids
+        pid = hub.kill_nats()
+        await hub.nats_restarted(pid)
+        link.restore()
+        await site.wait_all_final(case_ids, CATCH_UP)
+    hub.assert_each_case_once("hub nats-server killed and restarted while the link was cut")
+
+
+async def test_a_site_killed_and_restarted_while_offline_loses_no_case(
+    hub: Hub, tmp_path: Path
+) -> None:
+    orders = offline_orders(CASES, seed=303)
+    with (
+        link_proxy("127.0.0.1", hub.leafnode_port) as link,
+        running_site("pias-tigre", tmp_path, hub, link) as site,
+    ):
+        link.cut()
+        before = await site.submit(orders[: CASES // 2])
+        hub.accepted += before
+        site.kill()  # its nats-server and gateway die with it, as in a power cut
+        site.start()
+        after = await site.submit(orders[CASES // 2 :])
+        hub.accepted += after
+        held = {c["case_id"] for c in await site.cases()}
+        assert held == {str(c) for c in before + after}
+        link.restore()
+        await site.wait_all_final(before + after, CATCH_UP)
+    hub.assert_each_case_once("site killed and restarted while offline")
+
+
+async def test_the_same_case_submitted_twice_at_the_site_stays_one_case(
+    hub: Hub, tmp_path: Path
+) -> None:
+    order = offline_orders(1, seed=404)[0]
+    with (
+        link_proxy("127.0.0.1", hub.leafnode_port) as link,
+        running_site("pias-putumayo", tmp_path, hub, link) as site,
+    ):
+        link.cut()
+        first = await site.submit([order])
+        again = await site.submit([order])  # the kiosk retried: same key, same request
+        assert first == again
+        hub.accepted += first
+        async with site.http() as client:
+            other = {
+                **order.body(),
+                "citizen": {"document_type": "DNI", "document_number": "40000002"},
+            }
+            conflict = await client.post(
+                "/v1/cases", json=other, headers={"Idempotency-Key": order.key}
+            )
+        assert conflict.status_code == 409, conflict.text
+        assert [c["case_id"] for c in await site.cases()] == [str(first[0])]
+        link.restore()
+        await site.wait_all_final(first, CATCH_UP)
+    hub.assert_each_case_once("the same case submitted twice at a site")
