@@ -102,6 +102,7 @@ class Site:
 
     def start(self) -> None:
         """Start `ventanilla site up` (again, after a kill) and wait until it says ready."""
+        self.root.mkdir(parents=True, exist_ok=True)
         out = self.root / "site-up.out"
         ready_before = out.read_text().count("ready at") if out.exists() else 0
         args = ["--hub", self.hub_url, "--bundle", str(self.bundle)]

@@ -10,7 +10,17 @@ logs (tests/faults/checker.py).
 import asyncio
 from pathlib import Path
 
+import nats
+from nats.aio.msg import Msg
 import pytest
+from nats.js.api import ExternalStream, StreamConfig, StreamSource
+
+from schemas import sites, subjects
+from services.bus.connection import BusLogin, connect
+from services.bus.dead_letters import dead_letters
+from services.datadir import DataDir
+from services.sites.permissions import SITE_RELAY
+from tests.faults.load import submit_command
 
 from .harness import Hub, offline_orders, running_site
 from .link import link_proxy
@@ -113,3 +123,91 @@ async def test_the_same_case_submitted_twice_at_the_site_stays_one_case(
         link.restore()
         await site.wait_all_final(first, CATCH_UP)
     hub.assert_each_case_once("the same case submitted twice at a site")
+
+
+async def test_a_site_cannot_submit_as_another_channel_nor_read_another_sites_results(
+    hub: Hub, tmp_path: Path
+) -> None:
+    """What the hub's server and relay enforce even against a site whose own machine is taken
+    over: anything may be written on the site's server, nothing of it counts at the hub."""
+    intruder, victim = "pias-morona", "pias-ucayali"
+    with (
+        link_proxy("127.0.0.1", hub.leafnode_port) as link_a,
+        link_proxy("127.0.0.1", hub.leafnode_port) as link_b,
+        running_site(intruder, tmp_path / "a", hub, link_a) as site_a,
+        running_site(victim, tmp_path / "b", hub, link_b) as site_b,
+    ):
+        nc = await nats.connect(site_a.credentials.nats_url)
+        try:
+            seen: list[str] = []
+
+            async def note(msg: Msg) -> None:
+                seen.append(msg.subject)
+
+            await nc.subscribe(">", cb=note)
+            js = nc.jetstream()
+            forged = offline_orders(3, seed=505)
+            # Another channel's subject in the site's own outgoing stream…
+            as_lima = submit_command(forged[0], "mac-lima-norte")
+            await js.publish(
+                sites.outbox_submit_case(intruder, "mac-lima-norte"),
+                as_lima.model_dump_json().encode(),
+            )
+            # …the site's own subject claiming another channel as its actor…
+            as_victim = submit_command(forged[1], site_b.channel)
+            await js.publish(
+                sites.outbox_submit_case(intruder, site_a.channel),
+                as_victim.model_dump_json().encode(),
+            )
+            # …and straight onto the hub's command subject, across the leaf link.
+            direct = submit_command(forged[2], "mac-lima-norte")
+            await nc.publish(
+                subjects.submit_case("mac-lima-norte"), direct.model_dump_json().encode()
+            )
+            # Reading the victim's statuses: sourcing its stream at the hub, asking about it.
+            await js.add_stream(
+                StreamConfig(
+                    name="STOLEN",
+                    duplicate_window=60,
+                    sources=[
+                        StreamSource(
+                            name=sites.status_stream(victim),
+                            external=ExternalStream(
+                                api=sites.js_api(sites.HUB_DOMAIN),
+                                deliver=sites.status_deliver_prefix(intruder),
+                            ),
+                        )
+                    ],
+                )
+            )
+            with pytest.raises(nats.errors.Error):
+                await nc.request(
+                    f"{sites.js_api(sites.HUB_DOMAIN)}.STREAM.INFO.{sites.status_stream(victim)}",
+                    b"",
+                    timeout=2,
+                )
+            legit = await site_b.submit(offline_orders(1, seed=506))
+            hub.accepted += legit
+            await site_b.wait_all_final(legit, CATCH_UP)
+            await asyncio.sleep(2)
+            assert (await js.stream_info("STOLEN")).state.messages == 0
+            assert not [s for s in seen if s.startswith(f"ventanilla.site.{victim}.")]
+        finally:
+            await nc.close()
+        letters = await _dead_letters_filed_by_the_relay(hub)
+    assert len(letters) == 2, letters
+    assert all(f"may submit only as {site_a.channel}" in reason for reason in letters)
+    # Not in the ledger: the check counts any case nobody was told was accepted.
+    hub.assert_each_case_once("forged submissions and a peek at another site")
+
+
+async def _dead_letters_filed_by_the_relay(hub: Hub) -> list[str]:
+    users = DataDir(hub.data_dir).nats_store / "users"
+    nc = await connect(
+        hub.up.credentials.nats_url, "test", login=BusLogin.from_seed_file(users / "admin.nk")
+    )
+    try:
+        letters = await dead_letters(nc.jetstream())
+    finally:
+        await nc.close()
+    return [letter.reason for letter in letters if letter.filed_by == SITE_RELAY]
