@@ -17,7 +17,7 @@ from .rate_limits import RateLimiter
 from .routes.cases import case_routes
 from .routes.citizens import citizen_routes
 from .routes.health import health_routes
-from .routes.operations import operation_routes
+from .routes.operations import SiteLinks, operation_routes
 from .routes.procedures import procedure_routes
 
 TITLE = "Ventanilla gateway"
@@ -42,12 +42,13 @@ def create_app(
     max_body_bytes: int = MAX_BODY_BYTES,
     rate_limiter: RateLimiter | None = None,
     submit_receipt: str | None = None,
+    site_links: SiteLinks | None = None,
 ) -> FastAPI:
     app = FastAPI(title=TITLE, version=VERSION, description=DESCRIPTION)
     authenticate = authenticator(token_book, rate_limiter)
     app.include_router(case_routes(bus, authenticate, receipt=submit_receipt))
     app.include_router(citizen_routes(bus, authenticate))
-    app.include_router(operation_routes(bus, authenticate))
+    app.include_router(operation_routes(bus, authenticate, site_links))
     app.include_router(procedure_routes(catalog()))
     app.include_router(health_routes(bus))
     error_handlers.install(app)

@@ -6,20 +6,25 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import nats.errors
 import structlog
 import uvicorn
 from fastapi import FastAPI
 from nats.aio.client import Client
 
 from schemas.procedures import catalog
+from schemas.sites import SiteLink
 from services.bus.connection import ANONYMOUS, BusLogin, connect
 from services.bus.tracing import setup_tracing
 from services.datadir import DataDir
 from services.logging import setup_logging
 from services.shutdown import stop_on_signals
+from services.sites.bundle import registered_sites
+from services.sites.links import site_links
 
 from .app import create_app
 from .auth import TokenBook
+from .case_bus import DependencyUnavailable
 from .nats_case_bus import NatsCaseBus
 
 log = structlog.get_logger(__name__)
@@ -29,7 +34,16 @@ AppBuilder = Callable[[Client, DataDir], FastAPI]
 
 
 def hub_app(nc: Client, data: DataDir) -> FastAPI:
-    return create_app(NatsCaseBus(nc), TokenBook(data.gateway_tokens))
+    site_ids = [b.site for b in registered_sites(data.root)]
+
+    async def links() -> list[SiteLink]:
+        try:
+            return await site_links(nc, site_ids)
+        except (LookupError, TimeoutError, nats.errors.Error) as exc:
+            raise DependencyUnavailable("nats", type(exc).__name__) from None
+
+    tokens = TokenBook(data.gateway_tokens)
+    return create_app(NatsCaseBus(nc), tokens, site_links=links if site_ids else None)
 
 
 def serve(data_dir: Path, nats_url: str, host: str, port: int, login: BusLogin = ANONYMOUS) -> None:

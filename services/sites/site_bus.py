@@ -14,7 +14,7 @@ from uuid import UUID
 
 import nats.errors
 from nats.aio.client import Client
-from nats.js.errors import KeyNotFoundError, KeyWrongLastSequenceError, NoKeysError, NotFoundError
+from nats.js.errors import KeyNotFoundError, KeyWrongLastSequenceError, NotFoundError
 from nats.js.kv import KeyValue
 from pydantic import BaseModel, ConfigDict, ValidationError
 
@@ -107,12 +107,13 @@ class SiteCaseBus:
 
     async def cases(self) -> list[SiteCase]:
         """Every case the site holds a claim for, oldest first, with the hub's view if back."""
-        kv = await self._bucket()
+        self._require_connection()
+        # The bucket's subjects, from the stream's state: nats-py's `kv.keys()` watches the
+        # bucket and was seen (2.16.0) to end before the first key, returning none at all.
+        prefix = f"$KV.{sites.CLAIMS_BUCKET}."
         with _nats_errors():
-            try:
-                keys = await kv.keys()
-            except NoKeysError:
-                return []
+            info = await self.js.stream_info(f"KV_{sites.CLAIMS_BUCKET}", subjects_filter=">")
+        keys = [s.removeprefix(prefix) for s in (info.state.subjects or {})]
         found = []
         for key in keys:
             claim = await self._existing_claim(UUID(hex=key.removeprefix("case.")))

@@ -133,6 +133,7 @@ def write_nats_config(
     *,
     leafnodes: Leafnodes | None = None,
     extra_users: Iterable[tuple[BusUser, str]] = (),
+    sites: Iterable[str] = (),
 ) -> NatsConfig:
     """Write the configuration and any missing seed files under `out_dir`.
 
@@ -140,7 +141,7 @@ def write_nats_config(
     public keys.
     """
     users_dir = out_dir / USERS_DIR
-    users = bus_users(tuple(entities), tuple(channels))
+    users = bus_users(tuple(entities), tuple(channels), tuple(sites))
     own = [(u, ensure_seed(users_dir, u.name)) for u in users]
     text = render([*own, *extra_users], tls, leafnodes)
     config_file = out_dir / CONFIG_NAME

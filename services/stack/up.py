@@ -116,6 +116,7 @@ class LocalStack:
             DEMO_CHANNELS,
             leafnodes=hub_sites.leafnodes,
             extra_users=hub_sites.users,
+            sites=hub_sites.site_ids,
         )
         server = EmbeddedNats(
             store_dir=d.nats_store,

@@ -20,7 +20,7 @@ from uuid import UUID
 import httpx
 
 from schemas.cases import case_id_for
-from schemas.sites import PENDING_FORWARD, site_channel
+from schemas.sites import PENDING_FORWARD, SiteLink, site_channel
 from services.credentials import DevCredentials
 from services.datadir import DataDir
 from services.stack.natsd import nats_server_binary
@@ -39,6 +39,7 @@ class Hub:
     up: UpStack
     leafnode_port: int
     accepted: list[UUID] = field(default_factory=list)
+    running: set[str] = field(default_factory=set)  # the sites the current test runs
 
     @property
     def data_dir(self) -> Path:
@@ -57,6 +58,28 @@ class Hub:
         assert tally.clean, tally.problems
         assert tally.final == tally.submitted == len(set(self.accepted)), tally.line()
         return tally
+
+    async def site_links(self) -> list[SiteLink]:
+        """The sites in the operators' overview, as the hub's gateway answers it."""
+        credentials = self.up.credentials
+        async with httpx.AsyncClient(
+            headers={"Authorization": f"Bearer {credentials.operator}"}, timeout=10
+        ) as client:
+            response = await client.get(f"{credentials.gateway_url}/v1/operations/overview")
+        assert response.status_code == 200, response.text
+        links = [SiteLink.model_validate(s) for s in response.json()["sites"]]
+        return [link for link in links if link.site in self.running]
+
+    def sites_command(self) -> str:
+        """What `ventanilla sites` prints at the hub."""
+        done = subprocess.run(
+            [*ventanilla(), "sites", "--data-dir", str(self.data_dir)],
+            capture_output=True,
+            text=True,
+            check=True,
+            env={**os.environ, "COLUMNS": "200"},
+        )
+        return done.stdout
 
     def kill_nats(self) -> int:
         return self.up.kill(str(nats_server_binary()))
@@ -193,9 +216,11 @@ class Site:
 def running_site(site: str, root: Path, hub: Hub, proxy: LinkProxy) -> Iterator[Site]:
     runner = Site(site, root, hub.bundle(site), proxy.url)
     runner.start()
+    hub.running.add(site)
     try:
         yield runner
     finally:
+        hub.running.discard(site)
         runner.stop()
 
 

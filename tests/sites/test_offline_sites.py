@@ -11,8 +11,8 @@ import asyncio
 from pathlib import Path
 
 import nats
-from nats.aio.msg import Msg
 import pytest
+from nats.aio.msg import Msg
 from nats.js.api import ExternalStream, StreamConfig, StreamSource
 
 from schemas import sites, subjects
@@ -51,8 +51,16 @@ async def test_cases_taken_while_the_link_is_cut_arrive_once_and_their_statuses_
             not c["forwarded"] and c["status"] == "pendiente de envío" for c in waiting.values()
         )
 
+        (down,) = await hub.site_links()
+        assert (down.site, down.connected, down.forwarded) == ("tambo-estrecho", False, 0)
+
         link.restore()
         statuses = await site.wait_all_final(case_ids, CATCH_UP)
+        (back,) = await hub.site_links()
+        assert (back.connected, back.backlog, back.forwarded) == (True, 0, CASES)
+        assert None not in (back.last_forward, back.last_contact)
+        row = next(line for line in hub.sites_command().splitlines() if "tambo-estrecho" in line)
+        assert (row.split()[1], row.split()[-1]) == ("up", str(CASES)), row
     hub.assert_each_case_once("link cut at the proxy, then restored")
     assert sum(s == "completed" for s in statuses.values()) > 0
     assert sum(s == "rejected" for s in statuses.values()) > 0
