@@ -112,6 +112,11 @@ async def _create_topology(nats_url: str, bundle: SiteBundle) -> None:
         await nc.close()
 
 
+# The site's gateway serves its own kiosk only: the limit stops a client stuck in a loop, and
+# must not stop an advisor catching up on a queue of citizens, or a backlog being re-entered.
+SITE_TOKEN_RATE_PER_MINUTE = 6000
+
+
 def write_site_credentials(
     d: DataDir, bundle: SiteBundle, gateway_url: str, nats_url: str
 ) -> DevCredentials:
@@ -138,6 +143,7 @@ def write_site_credentials(
             sha256=hash_token(bundle.token),
             principal=Principal(kind="channel", id=bundle.channel),
             token_id=f"site-{bundle.site}",
+            rate_per_minute=SITE_TOKEN_RATE_PER_MINUTE,
         ),
         TokenRecord(
             sha256=hash_token(auditor),

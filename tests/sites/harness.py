@@ -23,13 +23,12 @@ from schemas.cases import case_id_for
 from schemas.sites import PENDING_FORWARD, SiteLink, site_channel
 from services.credentials import DevCredentials
 from services.datadir import DataDir
+from services.sites.link import LinkProxy
 from services.stack.natsd import nats_server_binary
 from tests.faults.checker import Tally, check
 from tests.faults.load import CaseOrder, mixed_orders
 from tests.faults.upstack import UpStack
 from tests.processes import eventually, ventanilla
-
-from .link import LinkProxy
 
 FINAL = ("completed", "rejected")
 

@@ -19,17 +19,19 @@ from schemas import sites, subjects
 from services.bus.connection import BusLogin, connect
 from services.bus.dead_letters import dead_letters
 from services.datadir import DataDir
+from services.sites.link import Shape, link_proxy
 from services.sites.permissions import SITE_RELAY
 from tests.faults.load import submit_command
 
 from .harness import Hub, offline_orders, running_site
-from .link import link_proxy
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(900)]
 
 CASES = 200
 # Catch-up from the hub to a site took about 40 s once after a hub restart: be generous.
 CATCH_UP = 300.0
+# 200 cases out (~150 kB) and their statuses back (~400 kB) at 8 kB/s, with a drop every 30 s.
+SLOW_LINK_CATCH_UP = 600.0
 
 
 async def test_cases_taken_while_the_link_is_cut_arrive_once_and_their_statuses_come_back(
@@ -219,3 +221,20 @@ async def _dead_letters_filed_by_the_relay(hub: Hub) -> list[str]:
     finally:
         await nc.close()
     return [letter.reason for letter in letters if letter.filed_by == SITE_RELAY]
+
+
+async def test_everything_arrives_over_a_slow_lossy_link(hub: Hub, tmp_path: Path) -> None:
+    """A boat's link: 64 kbit/s each way, 500 ms latency, dropped every 30 s."""
+    with (
+        link_proxy("127.0.0.1", hub.leafnode_port) as link,
+        running_site("pias-maranon", tmp_path, hub, link) as site,
+    ):
+        link.cut()
+        case_ids = await site.submit(offline_orders(CASES, seed=606))
+        hub.accepted += case_ids
+        link.shape(Shape(bytes_per_second=64_000 / 8, latency=0.5, drop_every=30.0))
+        link.restore()
+        await site.wait_all_final(case_ids, SLOW_LINK_CATCH_UP)
+        reconnections = link.connections_made
+    hub.assert_each_case_once("slow lossy link")
+    assert reconnections > 1  # the drops happened, and the leaf came back after each

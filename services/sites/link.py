@@ -1,4 +1,4 @@
-"""The link between a site and the hub, as a TCP proxy the test controls.
+"""The link between a site and the hub, as a TCP proxy that tests and benchmarks control.
 
 The site's leaf node connects to the proxy, never to the hub itself (the hub's leafnode port
 has `no_advertise: true`, so the leaf never learns the real address). `cut()` closes every
@@ -10,9 +10,10 @@ import asyncio
 import contextlib
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Coroutine, Iterator
 from concurrent.futures import Future
 from dataclasses import dataclass
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -63,8 +64,8 @@ class LinkProxy:
 
     # --- in the proxy's loop ---------------------------------------------------------------
 
-    def _call(self, coro: "asyncio.Future[None] | object") -> "Future[None]":
-        return asyncio.run_coroutine_threadsafe(coro, self._loop)  # type: ignore[arg-type]
+    def _call(self, coro: Coroutine[Any, Any, None]) -> "Future[None]":
+        return asyncio.run_coroutine_threadsafe(coro, self._loop)
 
     async def _start(self) -> None:
         self._server = await asyncio.start_server(self._accept, self.host, 0)
@@ -125,6 +126,7 @@ class LinkProxy:
                     await asyncio.sleep(len(chunk) / shape.bytes_per_second)
                 writer.write(chunk)
                 await writer.drain()
+                queue.task_done()
 
         pacer = asyncio.create_task(pace())
         try:
@@ -136,14 +138,9 @@ class LinkProxy:
                 await queue.put((time.monotonic() + latency, chunk))
         finally:
             with contextlib.suppress(Exception):
-                await asyncio.wait_for(_drained(queue), 5)
+                await asyncio.wait_for(queue.join(), 5)
             pacer.cancel()
             writer.transport.abort()
-
-
-async def _drained(queue: "asyncio.Queue[tuple[float, bytes]]") -> None:
-    while not queue.empty():
-        await asyncio.sleep(0.05)
 
 
 @contextlib.contextmanager
