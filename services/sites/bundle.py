@@ -38,6 +38,11 @@ class LinkSettings(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     reconnect_seconds: float = Field(default=2.0, gt=0)
+    # How long the site waits for the hub's first INFO on a new connection. The server's default
+    # (1 s) is shorter than that INFO takes over a 64 kbit/s link with 500 ms latency: the leaf
+    # then closed every connection after 1 s and retried forever (measured on 2.15.1, the
+    # endless reconnect loop of nats-server#7615's kind). 10 s lets such a link through.
+    first_info_seconds: float = Field(default=10.0, gt=0)
     ping_interval_seconds: float = Field(default=10.0, gt=0)
     ping_max: int = Field(default=3, ge=1)
 

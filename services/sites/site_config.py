@@ -19,6 +19,7 @@ def render_site_config(bundle: SiteBundle, hub_url: str) -> str:
     m, link = bundle.manifest, bundle.manifest.link
     remote: list[str] = [
         f"      url: {json.dumps(hub_url)}",
+        f"      first_info_timeout: {json.dumps(f'{link.first_info_seconds:g}s')}",
         # The seed of the site's user on the hub; this file is private to the site (0600).
         f"      nkey: {json.dumps(bundle.seed_file.read_text().strip())}",
     ]

@@ -18,6 +18,7 @@ from services.bus.permissions import BusUser, bus_users
 from services.credentials import write_private
 
 CONFIG_NAME = "nats-server.conf"
+LEAF_AUTH_TIMEOUT_SECONDS = 30
 USERS_DIR = "users"
 
 
@@ -119,6 +120,10 @@ def _leafnodes_block(leafnodes: Leafnodes) -> list[str]:
         "leafnodes {",
         f"  listen: {json.dumps(f'{leafnodes.host}:{leafnodes.port}')}",
         "  no_advertise: true",
+        # A site's handshake over a 64 kbit/s link with 500 ms latency takes longer than the
+        # default 2 s: the hub then closed every attempt with "Authentication Timeout" and the
+        # leaf retried forever (measured on 2.15.1). Users stay those of the block above.
+        f"  authorization {{ timeout: {LEAF_AUTH_TIMEOUT_SECONDS} }}",
     ]
     if leafnodes.tls is not None:
         lines += _tls_block(leafnodes.tls, "  ")
