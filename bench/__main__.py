@@ -17,7 +17,7 @@ from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
-from bench import appends, e2e, raw
+from bench import appends, e2e, raw, sites
 from bench import ledger as audit_bench
 from services.case_ledger.store import LedgerStore
 from services.stack.natsd import nats_server_binary
@@ -116,6 +116,9 @@ ROWS = (
     ("ledger replay of a 1,000-event case, ms", "replay_1000_ms", ".1f"),
     ("… ratio to raw replay", "replay_ratio_to_raw", ".2f"),
     ("audit verify, events/s", "verify_events_per_s", ",.0f"),
+    ("MAC Express site backlog forwarded after a reconnect, cases", "site_backlog_cases", ",.0f"),
+    ("… forwarded to the hub's ledger, cases/s", "site_forward_cases_per_s", ",.1f"),
+    ("… until every final status is back at the site, s", "site_catchup_s", ",.1f"),
 )
 
 
@@ -146,10 +149,15 @@ def write_docs(r: dict[str, Any], command: str) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m bench")
     parser.add_argument("--quick", action="store_true", help="shorter runs (under a minute)")
-    parser.add_argument("--only", default="raw,ledger,e2e", help="comma-separated parts")
+    parser.add_argument(
+        "--only", default="raw,ledger,e2e", help="comma-separated parts (also: sites)"
+    )
     parser.add_argument("--latency-rate", type=float, default=500.0)
     parser.add_argument("--docs", action="store_true", help="write the table to docs/")
     parser.add_argument("--out", type=Path, default=RESULTS / "latest.json")
+    parser.add_argument(
+        "--merge", action="store_true", help="keep the other figures already in --out"
+    )
     args = parser.parse_args()
     parts = set(args.only.split(","))
     results: dict[str, Any] = {
@@ -169,7 +177,11 @@ def main() -> None:
             results.update(run_ledger(folder, args.quick))
         if "e2e" in parts:
             results.update(e2e.run(folder, args.quick, args.latency_rate))
+        if "sites" in parts:
+            results.update(sites.run(folder, args.quick))
     results["seconds"] = round(time.perf_counter() - started, 1)
+    if args.merge and args.out.exists():
+        results = {**json.loads(args.out.read_text()), **results}
     ratios(results)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(results, indent=2) + "\n")

@@ -77,6 +77,10 @@ class LinkProxy:
         if self._server:
             self._server.close()
         await self._drop_all()
+        others = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+        for task in others:
+            task.cancel()
+        await asyncio.gather(*others, return_exceptions=True)
 
     async def _drop_all(self) -> None:
         for writer in list(self._writers):

@@ -39,6 +39,9 @@ log = structlog.get_logger(__name__)
 
 BATCH = 200
 QUERY_TIMEOUT = 5.0
+# Questions to the ledger in flight at once: enough to hide the round trips, few enough not to
+# crowd out the ledger's own work.
+QUERIES_IN_FLIGHT = 16
 
 
 class SiteRelay:
@@ -47,6 +50,7 @@ class SiteRelay:
         self.js: JetStreamContext = nc.jetstream()
         self.site_ids = tuple(site_ids)
         self._kv: KeyValue | None = None
+        self._queries = asyncio.Semaphore(QUERIES_IN_FLIGHT)
 
     async def run(self, stop: asyncio.Event) -> None:
         loops = [self._forward_loop(site, stop) for site in self.site_ids]
@@ -58,8 +62,11 @@ class SiteRelay:
         sub = await self._bind(sites.inbound_stream(site), sites.relay_consumer(site), stop)
         while not stop.is_set():
             try:
-                for msg in await fetch_ready(sub, BATCH):
-                    await self.forward(site, msg)
+                # Cases are independent of each other: forward a batch's together (measured:
+                # one at a time, a 1,000-case backlog went at 28 cases/s).
+                await asyncio.gather(
+                    *(self.forward(site, m) for m in await fetch_ready(sub, BATCH))
+                )
             except Exception as exc:  # NATS away or the commands stream full: try again
                 log.warning("site forward failed", site=site, error=repr(exc))
                 await asyncio.sleep(1.0)
@@ -119,18 +126,20 @@ class SiteRelay:
                 cases[LedgerEvent.model_validate_json(msg.data).envelope.case_id] = None
             except ValidationError:
                 continue  # not ours to judge: the events stream's other readers report it
-        bucket = await self._bucket()
-        for case_id in cases:
-            try:
-                site = (await bucket.get(case_id.hex)).value
-            except KeyNotFoundError:
-                continue  # a case from a channel that is not a site
-            if site:
-                await self._send_status(site.decode(), case_id)
+        await asyncio.gather(*(self._status_if_from_a_site(case_id) for case_id in cases))
+
+    async def _status_if_from_a_site(self, case_id: UUID) -> None:
+        try:
+            site = (await (await self._bucket()).get(case_id.hex)).value
+        except KeyNotFoundError:
+            return  # a case from a channel that is not a site
+        if site:
+            await self._send_status(site.decode(), case_id)
 
     async def _send_status(self, site: str, case_id: UUID) -> None:
         query = CaseQuery(case_id=case_id).model_dump_json().encode()
-        reply = await self.nc.request(subjects.LEDGER_QUERY_CASE, query, timeout=QUERY_TIMEOUT)
+        async with self._queries:
+            reply = await self.nc.request(subjects.LEDGER_QUERY_CASE, query, timeout=QUERY_TIMEOUT)
         answer = CaseAnswer.model_validate_json(reply.data)
         if not answer.found or answer.case is None:
             raise LookupError(f"the ledger does not know case {case_id} yet")
