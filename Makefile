@@ -9,7 +9,7 @@ HTTP_PORT ?= 8000
 NATS_PORT ?= 4222
 HOST ?= 127.0.0.1
 
-.PHONY: up test lint fmt typecheck unit faults clean bench bench-quick catalogs browser-deps
+.PHONY: up test lint fmt typecheck unit faults clean bench bench-quick catalogs browser-deps bench-sites
 
 # Re-install whenever pyproject.toml changes (new dependency, new console script).
 $(STAMP): pyproject.toml
@@ -47,6 +47,10 @@ bench: $(STAMP)
 
 bench-quick: $(STAMP)
 	$(BIN)/python -m bench --quick
+
+# A MAC Express site forwarding a backlog after a reconnect (docs/sites.md); about two minutes.
+bench-sites: $(STAMP)
+	$(BIN)/python -m bench --only sites --merge
 
 # The fault suite alone (part of `make test` too), printing each scenario's figures.
 faults: $(STAMP)

@@ -17,7 +17,7 @@ from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
-from bench import access_log, appends, e2e, raw, sse
+from bench import access_log, appends, e2e, raw, sites, sse
 from bench import ledger as audit_bench
 from services.case_ledger.store import LedgerStore
 from services.stack.natsd import nats_server_binary
@@ -147,6 +147,9 @@ ROWS = (
     ("citizen access log at 10,000 stored cases, ms", "access_log_ms_10k", ".2f"),
     ("citizen access log at 100,000 stored cases, ms", "access_log_ms_100k", ".2f"),
     ("citizen access log at 1,000 stored cases (quick run), ms", "access_log_ms_1k", ".2f"),
+    ("MAC Express site backlog forwarded after a reconnect, cases", "site_backlog_cases", ",.0f"),
+    ("… forwarded to the hub's ledger, cases/s", "site_forward_cases_per_s", ",.1f"),
+    ("… until every final status is back at the site, s", "site_catchup_s", ",.1f"),
 )
 
 
@@ -183,11 +186,16 @@ def write_docs(r: dict[str, Any], command: str) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m bench")
     parser.add_argument("--quick", action="store_true", help="shorter runs (under a minute)")
-    parser.add_argument("--only", default="raw,ledger,access,e2e,sse", help="comma-separated parts")
+    parser.add_argument(
+        "--only", default="raw,ledger,access,e2e,sse", help="comma-separated parts (also: sites)"
+    )
     parser.add_argument("--latency-rate", type=float, default=500.0)
     parser.add_argument("--sse-rate", type=float, default=sse.RATE, help="cases/s beside SSE")
     parser.add_argument("--docs", action="store_true", help="write the table to docs/")
     parser.add_argument("--out", type=Path, default=RESULTS / "latest.json")
+    parser.add_argument(
+        "--merge", action="store_true", help="keep the other figures already in --out"
+    )
     args = parser.parse_args()
     parts = set(args.only.split(","))
     results: dict[str, Any] = {
@@ -214,7 +222,11 @@ def main() -> None:
             best = results.get("e2e_cases_per_s")
             sustainable = 0.7 * best if isinstance(best, float) else None
             results.update(sse.run(folder, args.quick, args.sse_rate, sustainable))
+        if "sites" in parts:
+            results.update(sites.run(folder, args.quick))
     results["seconds"] = round(time.perf_counter() - started, 1)
+    if args.merge and args.out.exists():
+        results = {**json.loads(args.out.read_text()), **results}
     ratios(results)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(results, indent=2) + "\n")

@@ -6,6 +6,8 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from schemas.sites import SiteLink
+
 CaseStatus = Literal["submitted", "in_progress", "completed", "rejected"]
 # `accepted`: the entity took the request and answers later (waiting for the entity).
 StepStatus = Literal["pending", "dispatched", "accepted", "completed", "rejected", "failed"]
@@ -173,3 +175,6 @@ class BusOverview(BaseModel):
     entities: list[EntityQueue]
     streams: list[StreamLevel]
     dead_letters: int = Field(description="Messages set aside with a reason; see `dlq list`.")
+    sites: list[SiteLink] = Field(
+        default_factory=list, description="Each MAC Express site's link (`ventanilla sites`)."
+    )

@@ -69,6 +69,8 @@ class DevCredentials(BaseModel):
     auditor: str
     operator: str
     clerks: dict[str, DemoClerk] = Field(default_factory=dict)
+    # Where MAC Express sites connect their leaf nodes (docs/sites.md).
+    leafnode_url: str | None = None
 
 
 DEMO_ID_PREFIX = "demo-"

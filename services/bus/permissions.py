@@ -20,7 +20,7 @@ configuration); our code only connects as the right user. Every user gets its ow
 
 from dataclasses import dataclass
 
-from schemas import subjects
+from schemas import sites, subjects
 
 JS_API = "$JS.API"
 ADMIN, LEDGER, GATEWAY = "admin", "ledger", "gateway"
@@ -112,7 +112,16 @@ def ledger_user() -> BusUser:
     )
 
 
-def gateway_user() -> BusUser:
+def gateway_user(site_ids: tuple[str, ...] = ()) -> BusUser:
+    # The overview's view of each MAC Express site's link (services/sites/links.py).
+    site_links = tuple(
+        subject
+        for site in site_ids
+        for subject in (
+            f"{JS_API}.STREAM.INFO.{sites.inbound_stream(site)}",
+            f"{JS_API}.CONSUMER.INFO.{sites.inbound_stream(site)}.{sites.relay_consumer(site)}",
+        )
+    )
     return BusUser(
         name=GATEWAY,
         publish=(
@@ -129,6 +138,7 @@ def gateway_user() -> BusUser:
             # The operators' overview: levels and consumer state only, never a message.
             *(f"{JS_API}.STREAM.INFO.{stream}" for stream in subjects.OBSERVED_STREAMS),
             f"{JS_API}.CONSUMER.INFO.{subjects.WORK_STREAM}.*",
+            *site_links,
         ),
         subscribe=(_inbox(GATEWAY),),
     )
@@ -152,12 +162,14 @@ def admin_user() -> BusUser:
     return BusUser(name=ADMIN, publish=(">",), subscribe=(">",))
 
 
-def bus_users(entities: tuple[str, ...], channels: tuple[str, ...] = ()) -> tuple[BusUser, ...]:
+def bus_users(
+    entities: tuple[str, ...], channels: tuple[str, ...] = (), sites: tuple[str, ...] = ()
+) -> tuple[BusUser, ...]:
     """Every user of the bus: the owner, the ledger, the gateway, one per entity and channel."""
     return (
         admin_user(),
         ledger_user(),
-        gateway_user(),
+        gateway_user(sites),
         *(entity_user(e) for e in entities),
         *(channel_user(c) for c in channels),
     )

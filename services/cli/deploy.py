@@ -27,7 +27,7 @@ from services.cli.options import (
 )
 from services.credentials import DEMO_CHANNELS
 from services.datadir import DataDir
-from services.stack.nats_config import write_nats_config
+from services.stack.nats_config import USERS_DIR, write_nats_config
 
 app = typer.Typer(help="Prepare a deployment: NATS users and permissions, the bus topology.")
 console = Console(highlight=False, soft_wrap=True)
@@ -49,9 +49,21 @@ def nats_config(
     ] = None,
 ) -> None:
     """Write the server configuration and each user's seed (existing seeds are kept)."""
+    from services.sites.bundle import registered_sites
+    from services.sites.hub import hub_site_users
+
     folder = out or DataDir(data_dir).nats_store
     channels = tuple(channel or DEMO_CHANNELS)
-    config = write_nats_config(folder, ENTITIES, tls_files(tls_cert, tls_key, tls_ca), channels)
+    # The sites written with `deploy site` into this data dir, with the hub's site relay.
+    bundles = registered_sites(DataDir(data_dir).root)
+    config = write_nats_config(
+        folder,
+        ENTITIES,
+        tls_files(tls_cert, tls_key, tls_ca),
+        channels,
+        extra_users=hub_site_users(folder / USERS_DIR, bundles) if bundles else (),
+        sites=[b.site for b in bundles],
+    )
     for user in bus_users(tuple(ENTITIES), channels):
         console.print(f"{user.name:<14} {config.seed_file(user.name)}")
     console.print(f"configuration: [bold]{config.config_file}[/]")
@@ -68,8 +80,13 @@ def topology(
         int,
         typer.Option(help="Servers that keep each stream: 3 on a three-node cluster.", min=1),
     ] = 1,
+    site: Annotated[
+        list[str] | None,
+        typer.Option(help="A MAC Express site whose hub streams to create (repeat)."),
+    ] = None,
 ) -> None:
     """Create or update the streams, the KV bucket and the entities' consumers."""
+    from services.sites.hub import ensure_hub_sites
 
     async def apply() -> None:
         nc = await connect(
@@ -77,8 +94,36 @@ def topology(
         )
         try:
             await ensure_topology(nc.jetstream(), replicas=replicas)
+            await ensure_hub_sites(nc.jetstream(), list(site or ()), replicas)
         finally:
             await nc.close()
 
     asyncio.run(apply())
     console.print("[bold green]topology in place[/]")
+
+
+@app.command("site")
+def site(
+    site: Annotated[str, typer.Option(help="The site's id, e.g. pias-napo (names its channel).")],
+    data_dir: DataDirOption = DEFAULT_DIR,
+    leafnode_url: Annotated[
+        str | None, typer.Option(help="The hub's leafnode URL as the site reaches it.")
+    ] = None,
+    tls_ca: TlsCaOption = None,
+) -> None:
+    """Write a MAC Express site's bundle under <data dir>/sites/<site>/ (kept if it exists).
+
+    Restart `ventanilla up` afterwards: the hub's server admits the sites it finds there.
+    """
+    from schemas.sites import InvalidSiteId
+    from services.sites.bundle import write_bundle
+
+    d = DataDir(data_dir)
+    try:
+        bundle = write_bundle(
+            d.root, site, tokens_file=d.gateway_tokens, leafnode_url=leafnode_url, tls_ca=tls_ca
+        )
+    except InvalidSiteId as exc:
+        raise typer.BadParameter(str(exc)) from None
+    console.print(f"site {bundle.site}: channel {bundle.channel}")
+    console.print(f"bundle: [bold]{bundle.folder}[/] (copy it to the site; it holds secrets)")

@@ -2,7 +2,19 @@
 
 import typer
 
-from services.cli import audit, case, citizen, clerk, deploy, dlq, ledger_streams, serve, token, up
+from services.cli import (
+    audit,
+    case,
+    citizen,
+    clerk,
+    deploy,
+    dlq,
+    ledger_streams,
+    serve,
+    sites,
+    token,
+    up,
+)
 
 app = typer.Typer(
     name="ventanilla",
@@ -21,3 +33,5 @@ app.add_typer(token.app, name="token")
 app.add_typer(clerk.app, name="clerk")
 app.add_typer(dlq.app, name="dlq")
 app.add_typer(ledger_streams.app, name="ledger")
+app.add_typer(sites.app, name="site")
+app.command(name="sites")(sites.sites)

@@ -5,6 +5,7 @@ Each process renames itself (`ventanilla ledger`, `ventanilla adapter reniec`, .
 so other commands do not pay for importing every service.
 """
 
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -21,6 +22,7 @@ from services.cli.options import (
     TlsCaOption,
     bus_login,
 )
+from services.sites.permissions import SITE_RELAY
 
 app = typer.Typer(help="Run one service of the bus in the foreground (what `up` starts).")
 
@@ -100,3 +102,32 @@ def gateway(
     setproctitle("ventanilla gateway")
     login = bus_login(GATEWAY, data_dir, credentials, tls_ca)
     serve(data_dir.resolve(), nats_url, host, port, login)
+
+
+@app.command("site-relay")
+def site_relay(
+    nats_url: NatsUrlOption,
+    data_dir: DataDirOption = DEFAULT_DIR,
+    credentials: CredentialsOption = None,
+    tls_ca: TlsCaOption = None,
+) -> None:
+    """The hub's relay for MAC Express sites: their cases in, their statuses out."""
+    from services.sites.relay_main import serve
+
+    setproctitle("ventanilla site-relay")
+    serve(data_dir.resolve(), nats_url, bus_login(SITE_RELAY, data_dir, credentials, tls_ca))
+
+
+@app.command("site-gateway")
+def site_gateway(
+    nats_url: NatsUrlOption,
+    bundle: Annotated[Path, typer.Option(help="The site's bundle folder.", file_okay=False)],
+    data_dir: DataDirOption = DEFAULT_DIR,
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="HTTP port to listen on.")] = 8100,
+) -> None:
+    """A MAC Express site's gateway, on the site's own NATS."""
+    from services.sites.gateway_main import serve
+
+    setproctitle("ventanilla site-gateway")
+    serve(bundle.resolve(), data_dir.resolve(), nats_url, host, port)

@@ -44,6 +44,11 @@ def summary(info: StackInfo, data_dir: Path) -> RenderableType:
     places = Table.grid(padding=(0, 2))
     places.add_row("gateway", f"{info.gateway_url}  (API docs: {info.gateway_url}/docs)")
     places.add_row("NATS", info.nats_url)
+    if info.leafnode_url is not None:
+        sites = info.data_dir.root / "sites"
+        places.add_row(
+            "sites", f"{info.leafnode_url}  (MAC Express leaf nodes; bundles in {sites}/)"
+        )
     places.add_row("NATS users", f"{info.nats_users}/  (one nkey seed per process)")
     places.add_row("data", str(info.data_dir.root))
     if info.ledger_store:

@@ -21,7 +21,7 @@ from .routes.cases import case_routes
 from .routes.checkpoint_keys import checkpoint_key_routes
 from .routes.citizens import citizen_routes
 from .routes.health import health_routes
-from .routes.operations import operation_routes
+from .routes.operations import SiteLinks, operation_routes
 from .routes.procedures import procedure_routes
 from .status_feed import CaseStatusFeed
 from .web.console import WebConsole
@@ -51,15 +51,17 @@ def create_app(
     checkpoint_keys: Path | None = None,
     pages: WebConsole | None = None,
     status_feed: CaseStatusFeed | None = None,
+    submit_receipt: str | None = None,
+    site_links: SiteLinks | None = None,
 ) -> FastAPI:
     """`status_feed`: where `GET /v1/cases/{id}/events` follows cases (no such route without)."""
     app = FastAPI(title=TITLE, version=VERSION, description=DESCRIPTION)
     authenticate = authenticator(token_book, rate_limiter)
-    app.include_router(case_routes(bus, authenticate))
+    app.include_router(case_routes(bus, authenticate, receipt=submit_receipt))
     if status_feed is not None:
         app.include_router(case_event_routes(bus, status_feed, authenticate))
     app.include_router(citizen_routes(bus, authenticate))
-    app.include_router(operation_routes(bus, authenticate))
+    app.include_router(operation_routes(bus, authenticate, site_links))
     app.include_router(procedure_routes(catalog()))
     app.include_router(health_routes(bus))
     app.include_router(checkpoint_key_routes(checkpoint_keys))

@@ -2,29 +2,62 @@
 
 import asyncio
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import nats.errors
 import structlog
 import uvicorn
+from fastapi import FastAPI
+from nats.aio.client import Client
 
 from schemas.procedures import catalog
+from schemas.sites import SiteLink
 from services.bus.connection import ANONYMOUS, BusLogin, connect
 from services.bus.tracing import setup_tracing
 from services.datadir import DataDir
 from services.logging import setup_logging
 from services.runtime import tune_garbage_collection
 from services.shutdown import stop_on_signals
+from services.sites.bundle import registered_sites
+from services.sites.links import site_links
 
 from .app import create_app
 from .auth import TokenBook
+from .case_bus import DependencyUnavailable
 from .nats_case_bus import NatsCaseBus
 from .status_kv import KvCaseStatusFeed
 from .web.console import WebConsole
 from .web.counter_store import CounterStore
 
 log = structlog.get_logger(__name__)
+
+# Builds the app once NATS is connected, with the process's status watch when it has one; a
+# MAC Express site builds its own (services/sites), without: its cases' statuses come back
+# through the site's copied status stream.
+AppBuilder = Callable[[Client, DataDir, KvCaseStatusFeed | None], FastAPI]
+
+
+def hub_app(nc: Client, data: DataDir, feed: KvCaseStatusFeed | None) -> FastAPI:
+    site_ids = [b.site for b in registered_sites(data.root)]
+
+    async def links() -> list[SiteLink]:
+        try:
+            return await site_links(nc, site_ids)
+        except (LookupError, TimeoutError, nats.errors.Error) as exc:
+            raise DependencyUnavailable("nats", type(exc).__name__) from None
+
+    bus = NatsCaseBus(nc)
+    pages = None if feed is None else WebConsole(bus, feed, CounterStore(data.counter_store))
+    return create_app(
+        bus,
+        TokenBook(data.gateway_tokens),
+        pages=pages,
+        checkpoint_keys=data.audit_key_list,
+        status_feed=feed,
+        site_links=links if site_ids else None,
+    )
 
 
 def serve(data_dir: Path, nats_url: str, host: str, port: int, login: BusLogin = ANONYMOUS) -> None:
@@ -44,23 +77,19 @@ async def run(
     port: int,
     stop: asyncio.Event | None = None,
     login: BusLogin = ANONYMOUS,
+    build_app: AppBuilder = hub_app,
+    status_watch: bool = True,
 ) -> None:
     """Serve until `stop` is set (or SIGTERM/SIGINT when no event is given)."""
     stop = stop or stop_on_signals()
     catalog()  # an inconsistent catalog fails here, before we accept anything
     nc = await connect(nats_url, "ventanilla-gateway", login=login)
-    feed = KvCaseStatusFeed(nc)  # the process's one watch of the status bucket
+    # The process's one watch of the status bucket, fanned out to every follower.
+    feed = KvCaseStatusFeed(nc) if status_watch else None
     try:
-        await feed.start()
-        bus = NatsCaseBus(nc)
-        pages = WebConsole(bus, feed, CounterStore(data.counter_store))
-        app = create_app(
-            bus,
-            TokenBook(data.gateway_tokens),
-            pages=pages,
-            checkpoint_keys=data.audit_key_list,
-            status_feed=feed,
-        )
+        if feed is not None:
+            await feed.start()
+        app = build_app(nc, data, feed)
         server = _Server(
             uvicorn.Config(
                 app,
@@ -78,13 +107,15 @@ async def run(
         log.info("gateway running", host=host, port=port)
         await asyncio.wait({serving, stopping}, return_when=asyncio.FIRST_COMPLETED)
         server.should_exit = True
-        await feed.close()  # ends the event streams, which uvicorn would otherwise wait for
+        if feed is not None:  # ends the event streams, which uvicorn would otherwise wait for
+            await feed.close()
         stopping.cancel()
         await serving  # re-raises if uvicorn failed (e.g. the port is taken)
         if not server.started:
             raise RuntimeError(f"the gateway could not listen on {host}:{port}")
     finally:
-        await feed.close()
+        if feed is not None:
+            await feed.close()
         await nc.drain()
         log.info("gateway stopped")
 

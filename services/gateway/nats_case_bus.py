@@ -59,6 +59,19 @@ A = TypeVar("A", bound=BaseModel)
 _CLAIM_VALUE = TypeAdapter(dict[str, Any])  # a claim as stored: a JSON object without its case id
 
 
+def claim_value(claim: Claim) -> bytes:
+    """A claim as the idempotency bucket stores it: without its case id, which the key holds."""
+    return claim.model_dump_json(exclude={"case_id"}).encode()
+
+
+def stored_claim(case_id: UUID, value: bytes) -> Claim:
+    """The claim stored under `case_id`'s key; `DependencyUnavailable` when unreadable."""
+    try:
+        return Claim.model_validate({**_CLAIM_VALUE.validate_json(value), "case_id": case_id})
+    except ValidationError:
+        raise DependencyUnavailable("nats", "unreadable idempotency claim") from None
+
+
 def claim_key(case_id: UUID) -> str:
     return f"case.{case_id.hex}"
 
@@ -175,13 +188,12 @@ class NatsCaseBus:
     # --- idempotency claims --------------------------------------------------------------
 
     async def _claim(self, claim: Claim) -> SubmitOutcome:
-        record = claim.model_dump_json(exclude={"case_id"})  # the key holds it
         kv = await self._bucket()
         # Two attempts: a claim may expire (bucket TTL) between our create and our read.
         for _ in range(2):
             with _nats_errors():
                 try:
-                    await kv.create(claim_key(claim.case_id), record.encode())
+                    await kv.create(claim_key(claim.case_id), claim_value(claim))
                     return "accepted"
                 except KeyWrongLastSequenceError:
                     pass
@@ -200,11 +212,7 @@ class NatsCaseBus:
                 entry = await kv.get(claim_key(case_id))
             except KeyNotFoundError:
                 return None
-        try:
-            stored = _CLAIM_VALUE.validate_json(entry.value or b"")
-            return Claim.model_validate({**stored, "case_id": case_id})
-        except ValidationError:
-            raise DependencyUnavailable("nats", "unreadable idempotency claim") from None
+        return stored_claim(case_id, entry.value or b"")
 
     async def _bucket(self, name: str = subjects.IDEMPOTENCY_BUCKET) -> KeyValue:
         self._require_connection()

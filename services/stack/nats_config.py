@@ -20,6 +20,7 @@ from services.credentials import write_private
 from .store_encryption import ensure_store_key
 
 CONFIG_NAME = "nats-server.conf"
+LEAF_AUTH_TIMEOUT_SECONDS = 30
 USERS_DIR = "users"
 
 
@@ -30,6 +31,17 @@ class TlsFiles:
     cert: Path
     key: Path
     ca: Path
+
+
+@dataclass(frozen=True)
+class Leafnodes:
+    """The hub's leafnode port, where MAC Express sites connect (services/sites)."""
+
+    host: str
+    port: int
+    # The hub's JetStream domain: sites reach the hub's streams through $JS.<domain>.API.
+    domain: str
+    tls: TlsFiles | None = None
 
 
 @dataclass(frozen=True)
@@ -63,6 +75,7 @@ def ensure_seed(users_dir: Path, user: str) -> str:
 def render(
     users: Iterable[tuple[BusUser, str]],
     tls: TlsFiles | None = None,
+    leafnodes: Leafnodes | None = None,
     store_key: Path | None = None,
 ) -> str:
     """The configuration text: `users` pairs each user with its public nkey; `store_key` is
@@ -90,14 +103,39 @@ def render(
         )
     lines += ["  ]", "}"]
     if tls is not None:
-        lines += [
-            "tls {",
-            f"  cert_file: {json.dumps(str(tls.cert.resolve()))}",
-            f"  key_file: {json.dumps(str(tls.key.resolve()))}",
-            f"  ca_file: {json.dumps(str(tls.ca.resolve()))}",
-            "}",
-        ]
+        lines += _tls_block(tls, "")
+    if leafnodes is not None:
+        lines += _leafnodes_block(leafnodes)
     return "\n".join(lines) + "\n"
+
+
+def _tls_block(tls: TlsFiles, indent: str) -> list[str]:
+    return [
+        f"{indent}tls {{",
+        f"{indent}  cert_file: {json.dumps(str(tls.cert.resolve()))}",
+        f"{indent}  key_file: {json.dumps(str(tls.key.resolve()))}",
+        f"{indent}  ca_file: {json.dumps(str(tls.ca.resolve()))}",
+        f"{indent}}}",
+    ]
+
+
+def _leafnodes_block(leafnodes: Leafnodes) -> list[str]:
+    # Sites authenticate with the nkeys of the authorization block above (their permissions
+    # apply to the leaf connection). no_advertise: a site behind a proxy or NAT must keep using
+    # the address it was given, never learn the hub's own and reconnect around the proxy.
+    lines = [
+        f"jetstream {{ domain: {json.dumps(leafnodes.domain)} }}",
+        "leafnodes {",
+        f"  listen: {json.dumps(f'{leafnodes.host}:{leafnodes.port}')}",
+        "  no_advertise: true",
+        # A site's handshake over a 64 kbit/s link with 500 ms latency takes longer than the
+        # default 2 s: the hub then closed every attempt with "Authentication Timeout" and the
+        # leaf retried forever (measured on 2.15.1). Users stay those of the block above.
+        f"  authorization {{ timeout: {LEAF_AUTH_TIMEOUT_SECONDS} }}",
+    ]
+    if leafnodes.tls is not None:
+        lines += _tls_block(leafnodes.tls, "  ")
+    return [*lines, "}"]
 
 
 def write_nats_config(
@@ -106,14 +144,22 @@ def write_nats_config(
     tls: TlsFiles | None = None,
     channels: Iterable[str] = (),
     *,
+    leafnodes: Leafnodes | None = None,
+    extra_users: Iterable[tuple[BusUser, str]] = (),
+    sites: Iterable[str] = (),
     encrypt_store: bool = False,
 ) -> NatsConfig:
     """Write the configuration and any missing seed files under `out_dir` (with
-    `encrypt_store`, also the JetStream store key, kept across runs)."""
+    `encrypt_store`, also the JetStream store key, kept across runs).
+
+    `extra_users` pairs users whose seeds live elsewhere (a site's, in its bundle) with their
+    public keys.
+    """
     users_dir = out_dir / USERS_DIR
-    users = bus_users(tuple(entities), tuple(channels))
+    users = bus_users(tuple(entities), tuple(channels), tuple(sites))
+    own = [(u, ensure_seed(users_dir, u.name)) for u in users]
     store_key = ensure_store_key(out_dir) if encrypt_store else None
-    text = render(((u, ensure_seed(users_dir, u.name)) for u in users), tls, store_key)
+    text = render([*own, *extra_users], tls, leafnodes, store_key)
     config_file = out_dir / CONFIG_NAME
     write_private(config_file, text)
     return NatsConfig(config_file=config_file, users_dir=users_dir)

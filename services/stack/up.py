@@ -18,15 +18,22 @@ from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 
+from schemas.sites import HUB_DOMAIN
 from services.bus.connection import BusLogin, connect
 from services.bus.permissions import ADMIN, GATEWAY, LEDGER
 from services.bus.topology import ensure_topology
-from services.credentials import DEMO_CHANNELS, DevCredentials, issue_dev_credentials
+from services.credentials import (
+    DEMO_CHANNELS,
+    DevCredentials,
+    issue_dev_credentials,
+)
 from services.datadir import DataDir
 from services.entity_adapters.main import ENTITY_IDS
 from services.entity_adapters.registry import HTTP_BACK_OFFICES
+from services.sites.hub import LEAFNODE_PORT, ensure_hub_sites, prepare_hub_sites
+from services.sites.permissions import SITE_RELAY
 from services.stack.demo_clerks import issue_demo_clerks
-from services.stack.nats_config import TlsFiles, write_nats_config
+from services.stack.nats_config import USERS_DIR, Leafnodes, TlsFiles, write_nats_config
 from services.stack.natsd import EmbeddedNats
 from services.stack.ports import PortChoice, choose_port
 from services.stack.processes import ChildProcess, NatsProcess
@@ -48,6 +55,8 @@ class UpOptions:
     tls: TlsFiles | None = None
     # Where the ledger keeps its events (`postgresql://...`); None: what the data dir says.
     store: str | None = None
+    leafnode_port: int = LEAFNODE_PORT
+    demo_site: bool = True
 
 
 @dataclass(frozen=True)
@@ -63,6 +72,7 @@ class StackInfo:
     children: tuple[str, ...]
     nats_users: Path
     ledger_store: str = ""  # without its password
+    leafnode_url: str | None = None
 
 
 def child_argv(role: str, *args: str) -> list[str]:
@@ -100,7 +110,24 @@ class LocalStack:
         http_port = choose_port(host, self.options.http_port)
         # Nothing connects anonymously: every process, this one included, has its own user.
         tls = self.options.tls
-        config = write_nats_config(d.nats_store, ENTITY_IDS, tls, DEMO_CHANNELS, encrypt_store=True)
+        leaf_port = choose_port(host, self.options.leafnode_port)
+        hub_sites = prepare_hub_sites(
+            d.root,
+            d.nats_store / USERS_DIR,
+            Leafnodes(host, leaf_port.port, HUB_DOMAIN, tls),
+            d.gateway_tokens,
+            demo_site=self.options.demo_site,
+        )
+        config = write_nats_config(
+            d.nats_store,
+            ENTITY_IDS,
+            tls,
+            DEMO_CHANNELS,
+            leafnodes=hub_sites.leafnodes,
+            extra_users=hub_sites.users,
+            sites=hub_sites.site_ids,
+            encrypt_store=True,
+        )
         server = EmbeddedNats(
             store_dir=d.nats_store,
             port=nats_port.port,
@@ -111,12 +138,12 @@ class LocalStack:
         )
         self.supervisor.launch(NatsProcess(server), layer=BUS_LAYER)
         owner = BusLogin.from_seed_file(config.seed_file(ADMIN), tls.ca if tls else None)
-        asyncio.run(create_topology(server.url, owner))
+        asyncio.run(create_topology(server.url, owner, hub_sites.site_ids))
         gateway_url = f"http://{host}:{http_port.port}"
         credentials = issue_dev_credentials(
             d.gateway_tokens, d.dev_credentials, gateway_url, server.url
-        )
-        credentials = issue_demo_clerks(d, credentials)
+        ).model_copy(update={"leafnode_url": hub_sites.leafnode_url})
+        credentials = issue_demo_clerks(d, credentials)  # also writes the credentials file
         common: tuple[str, ...] = ("--data-dir", str(d.root), "--nats-url", server.url)
         if tls is not None:
             common += ("--tls-ca", str(tls.ca))
@@ -144,6 +171,16 @@ class LocalStack:
                 )
                 for e in ENTITY_IDS
             ),
+            *(
+                [
+                    (
+                        self._child(SITE_RELAY, child_argv(SITE_RELAY, *bus_args(SITE_RELAY))),
+                        SERVICE_LAYER,
+                    )
+                ]
+                if hub_sites.site_ids
+                else []
+            ),
             (
                 self._child(
                     "gateway",
@@ -166,6 +203,7 @@ class LocalStack:
             children=tuple(child.name for child, _ in children),
             nats_users=config.users_dir,
             ledger_store=without_password(d.ledger_store_url()),
+            leafnode_url=hub_sites.leafnode_url,
         )
 
     def _back_office(self, entity: str, host: str, port: int) -> ChildProcess:
@@ -190,11 +228,12 @@ def without_password(url: str) -> str:
     return urlunsplit(parsed._replace(netloc=netloc))
 
 
-async def create_topology(nats_url: str, owner: BusLogin) -> None:
+async def create_topology(nats_url: str, owner: BusLogin, site_ids: list[str]) -> None:
     """Streams, bucket and consumers, as the bus owner, before any service needs them."""
     nc = await connect(nats_url, "ventanilla-up", login=owner)
     try:
         await ensure_topology(nc.jetstream())
+        await ensure_hub_sites(nc.jetstream(), site_ids)
     finally:
         await nc.close()
 

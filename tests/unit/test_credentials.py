@@ -41,7 +41,15 @@ def test_the_credentials_file_has_the_documented_shape_and_is_private(tmp_path: 
     path = tmp_path / "dev-credentials.json"
 
     document = json.loads(path.read_text())
-    assert set(document) == {"gateway_url", "nats_url", "channels", "auditor", "operator", "clerks"}
+    assert set(document) == {
+        "gateway_url",
+        "nats_url",
+        "channels",
+        "auditor",
+        "operator",
+        "leafnode_url",
+        "clerks",
+    }
     assert len(document["channels"]) >= 2
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     assert stat.S_IMODE((tmp_path / "gateway" / "tokens.json").stat().st_mode) == 0o600

@@ -55,6 +55,11 @@ class CaseAccepted(BaseModel):
 
     case_id: UUID = Field(description="Use it to follow the case: GET /v1/cases/{case_id}.")
     status: Literal["submitted"] = "submitted"
+    receipt: str | None = Field(
+        default=None,
+        description="At a MAC Express site: what the advisor's receipt says (the case waits "
+        "at the site until its link to the hub forwards it).",
+    )
 
 
 Responses = dict[int | str, dict[str, Any]]
@@ -74,7 +79,9 @@ READ_ERRORS: Responses = {
 }
 
 
-def case_routes(bus: CaseBus, authenticate: Authenticate) -> APIRouter:
+def case_routes(
+    bus: CaseBus, authenticate: Authenticate, *, receipt: str | None = None
+) -> APIRouter:
     router = APIRouter(prefix="/v1/cases", tags=["cases"], route_class=UniqueKeysRoute)
     Caller = Annotated[Principal, Depends(authenticate)]
 
@@ -88,6 +95,7 @@ def case_routes(bus: CaseBus, authenticate: Authenticate) -> APIRouter:
     @router.post(
         "",
         status_code=202,
+        response_model_exclude_none=True,
         summary="Submit a case",
         response_description="Accepted: the bus holds the command.",
         responses={
@@ -123,7 +131,7 @@ def case_routes(bus: CaseBus, authenticate: Authenticate) -> APIRouter:
         request.state.case_id = case_id
         request.state.submission = await bus.submit(command)
         response.headers["Location"] = request.app.url_path_for("get_case", case_id=str(case_id))
-        return CaseAccepted(case_id=case_id)
+        return CaseAccepted(case_id=case_id, receipt=receipt)
 
     @router.get("/{case_id}", summary="A case's status and steps", responses=READ_ERRORS)
     async def get_case(

@@ -1,9 +1,11 @@
 """What operators watch: each entity's queue, the streams' levels, the dead letters."""
 
+from collections.abc import Awaitable, Callable
 from typing import Annotated
 
 from fastapi import APIRouter, Depends
 
+from schemas.sites import SiteLink
 from schemas.views import BusOverview
 from services.credentials import Principal
 
@@ -12,8 +14,13 @@ from ..case_bus import CaseBus
 from ..problems import problem_content
 from .cases import UNAUTHENTICATED, UNAVAILABLE
 
+# The links of the hub's MAC Express sites, when it has any (services/sites/links.py).
+SiteLinks = Callable[[], Awaitable[list[SiteLink]]]
 
-def operation_routes(bus: CaseBus, authenticate: Authenticate) -> APIRouter:
+
+def operation_routes(
+    bus: CaseBus, authenticate: Authenticate, site_links: SiteLinks | None = None
+) -> APIRouter:
     router = APIRouter(prefix="/v1/operations", tags=["operations"])
 
     operator = holding(authenticate, "ops:read")
@@ -30,6 +37,9 @@ def operation_routes(bus: CaseBus, authenticate: Authenticate) -> APIRouter:
     async def overview(_: Annotated[Principal, Depends(operator)]) -> BusOverview:
         """An entity whose `waiting` grows is not keeping up (or its adapter is down);
         `redelivered` requests are being retried; `dead_letters` need an operator's look."""
-        return await bus.overview()
+        overview = await bus.overview()
+        if site_links is not None:
+            overview = overview.model_copy(update={"sites": await site_links()})
+        return overview
 
     return router

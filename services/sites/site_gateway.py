@@ -1,0 +1,46 @@
+"""Composition root of a site's gateway: the hub's gateway app on the site's own case bus.
+
+The advisor's kiosk talks to it exactly as it would to the hub's gateway (same API, same token);
+a submission is answered with a receipt that says the case waits to be forwarded.
+"""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, FastAPI
+from nats.aio.client import Client
+
+from schemas.sites import PENDING_FORWARD
+from services.credentials import Principal
+from services.datadir import DataDir
+from services.gateway.app import create_app
+from services.gateway.auth import TokenBook, authenticator, channel_of
+from services.gateway.main import AppBuilder
+
+from .site_bus import SiteCase, SiteCaseBus
+
+
+def site_app(site: str) -> AppBuilder:
+    def build(nc: Client, data: DataDir, _: object) -> FastAPI:
+        bus = SiteCaseBus(nc, site)
+        tokens = TokenBook(data.gateway_tokens)
+        app = create_app(bus, tokens, submit_receipt=PENDING_FORWARD)
+        app.include_router(site_routes(bus, tokens))
+        return app
+
+    return build
+
+
+def site_routes(bus: SiteCaseBus, tokens: TokenBook) -> APIRouter:
+    router = APIRouter(prefix="/v1/site", tags=["site"])
+    authenticate = authenticator(tokens)
+
+    async def own_channel(principal: Annotated[Principal, Depends(authenticate)]) -> str:
+        return channel_of(principal)
+
+    @router.get("/cases", summary="Every case taken at this site, with its status")
+    async def site_cases(_: Annotated[str, Depends(own_channel)]) -> list[SiteCase]:
+        """Oldest first. `forwarded` is false while the case waits for the link
+        (`status` then says so); once the hub's status came back, `view` is the hub's view."""
+        return await bus.cases()
+
+    return router
