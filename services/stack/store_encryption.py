@@ -5,9 +5,11 @@ the bus; the ledger encrypts them, the bus would not. With `cipher` and `key` se
 encrypts every stream and KV bucket in its file store (ChaCha20-Poly1305), so no personal
 value can be read from the store's files, and an erased citizen's data is not left behind in
 them. The key lives in its own file beside the store (mode 0600), included by the generated
-server configuration; it is created once and kept, since the store cannot be read without it.
-It protects copies of the store (a backup, a disk image without the key file), not a reader of
-the whole data dir. Production keeps the key apart from the data (see deploy/).
+server configuration inside its one `jetstream` block: nats-server keeps only the last of two
+`jetstream` blocks, so a second one would silently turn encryption off. The key is created once
+and kept, since the store cannot be read without it. It protects copies of the store (a backup,
+a disk image without the key file), not a reader of the whole data dir. Production keeps the
+key apart from the data (see deploy/).
 """
 
 import os
@@ -20,9 +22,9 @@ CIPHER = "chachapoly"
 
 
 def ensure_store_key(folder: Path) -> Path:
-    """The nats-server configuration fragment holding the store key, created the first time."""
+    """The fragment of the `jetstream` block holding the store key, created the first time."""
     path = folder / KEY_FILE_NAME
     if not path.exists():
         key = os.urandom(32).hex()
-        write_private(path, f'jetstream {{\n  cipher: {CIPHER}\n  key: "{key}"\n}}\n')
+        write_private(path, f'cipher: {CIPHER}\nkey: "{key}"\n')
     return path
