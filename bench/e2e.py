@@ -145,11 +145,11 @@ class LoadGenerator:
         if self.nc is not None:
             await self.nc.drain()
 
-    async def stream_sequences(self) -> int:
+    async def stream_sequences(self, streams: tuple[str, ...] = COUNTED_STREAMS) -> int:
         assert self.nc is not None
         js = self.nc.jetstream()
         total = 0
-        for stream in COUNTED_STREAMS:
+        for stream in streams:
             info = await js.stream_info(stream)
             total += info.state.last_seq
         return total
@@ -327,6 +327,14 @@ class CpuSample:
             usage[name] = usage.get(name, 0.0) + round(100 * used / wall, 1)
         return dict(sorted(usage.items(), key=lambda item: -item[1]))
 
+    def seconds(self, role: str) -> float:
+        """CPU seconds used since the sample began by the processes whose name starts with role."""
+        return sum(
+            (_cpu_ticks(pid) - self.ticks[pid]) / _TICK
+            for pid, name in self.names.items()
+            if name.startswith(role)
+        )
+
 
 # --- the suite ---------------------------------------------------------------------------------
 
@@ -347,8 +355,12 @@ async def _suite(info: StackInfo, quick: bool, latency_rate: float) -> dict[str,
         rate = min(latency_rate, 0.7 * best.cases_per_s)
         print(f"e2e: fixed rate {rate:.0f}/s, duplicado-dni on NATS, CPU per process", flush=True)
         cpu = CpuSample()
+        requests_before = await load.stream_sequences((subjects.WORK_STREAM,))
         fixed = await load.run("duplicado-dni", "nats", rate, seconds * 1.5)
         cpu_percent = cpu.percent()
+        # Every step request on the work stream is handled by one adapter process.
+        requests = await load.stream_sequences((subjects.WORK_STREAM,)) - requests_before
+        adapter_cpu_us = 1e6 * cpu.seconds("adapter") / max(requests, 1)
         print(_line(fixed), flush=True)
 
         print("e2e: max-rate search, duplicado-dni through the HTTP gateway", flush=True)
@@ -372,6 +384,7 @@ async def _suite(info: StackInfo, quick: bool, latency_rate: float) -> dict[str,
         "http_cases_per_s": http_best.cases_per_s,
         "transfer_cases_per_s": transfer_best.cases_per_s,
         "cpu_percent": cpu_percent,
+        "adapter_cpu_us_per_request": adapter_cpu_us,
         "runs": [r.__dict__ for r in [*runs, fixed, *http_runs, *transfer_runs]],
     }
 
