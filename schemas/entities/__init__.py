@@ -1,94 +1,20 @@
 """The participating entities and the services each one offers on the bus."""
 
-from dataclasses import dataclass
+from typing import Any
 
 from schemas.entities import banco_nacion, migraciones, reniec, sat, sunarp, sunat
-from schemas.entities.base import ServiceRequest, ServiceResult
+from schemas.entities.base import ServiceContract
 
+__all__ = ["ENTITIES", "SERVICES", "ServiceContract", "contract"]
 
-@dataclass(frozen=True)
-class ServiceContract:
-    """One service of one entity: what it takes and what it answers."""
+_MODULES = (banco_nacion, reniec, sat, sunarp, migraciones, sunat)
 
-    entity: str
-    service: str
-    title: str
-    request: type[ServiceRequest]
-    result: type[ServiceResult]
+ENTITIES: dict[str, str] = {module.ENTITY: module.NAME for module in _MODULES}
 
-
-ENTITIES: dict[str, str] = {
-    module.ENTITY: module.NAME for module in (banco_nacion, reniec, sat, sunarp, migraciones, sunat)
+SERVICES: dict[tuple[str, str], ServiceContract[Any, Any]] = {
+    (c.entity, c.service): c for module in _MODULES for c in module.CONTRACTS
 }
 
-_CONTRACTS = (
-    ServiceContract(
-        banco_nacion.ENTITY,
-        "pago-tasa",
-        "Fee payment",
-        banco_nacion.FeePaymentRequest,
-        banco_nacion.FeePaymentReceipt,
-    ),
-    ServiceContract(
-        banco_nacion.ENTITY,
-        "devolucion-tasa",
-        "Fee refund",
-        banco_nacion.FeeRefundRequest,
-        banco_nacion.FeeRefunded,
-    ),
-    ServiceContract(
-        reniec.ENTITY,
-        "duplicado-dni",
-        "DNI duplicate issuance",
-        reniec.DniDuplicateRequest,
-        reniec.DniDuplicateIssued,
-    ),
-    ServiceContract(
-        reniec.ENTITY,
-        "verificacion-identidad",
-        "Identity check",
-        reniec.IdentityCheckRequest,
-        reniec.IdentityVerified,
-    ),
-    ServiceContract(
-        sat.ENTITY,
-        "certificado-no-adeudo",
-        "Vehicle tax no-debt certificate",
-        sat.NoDebtRequest,
-        sat.NoDebtCertificate,
-    ),
-    ServiceContract(
-        sunarp.ENTITY,
-        "certificado-propiedad",
-        "Vehicle ownership certificate",
-        sunarp.OwnershipRequest,
-        sunarp.OwnershipCertificate,
-    ),
-    ServiceContract(
-        sunarp.ENTITY,
-        "inscripcion-transferencia",
-        "Vehicle transfer registration",
-        sunarp.TransferRequest,
-        sunarp.TransferRegistered,
-    ),
-    ServiceContract(
-        migraciones.ENTITY,
-        "emision-pasaporte",
-        "Passport issuance",
-        migraciones.PassportRequest,
-        migraciones.PassportIssued,
-    ),
-    ServiceContract(
-        sunat.ENTITY,
-        "inscripcion-ruc",
-        "Taxpayer registration (RUC)",
-        sunat.RucRegistrationRequest,
-        sunat.RucRegistered,
-    ),
-)
 
-SERVICES: dict[tuple[str, str], ServiceContract] = {(c.entity, c.service): c for c in _CONTRACTS}
-
-
-def contract(entity: str, service: str) -> ServiceContract:
+def contract(entity: str, service: str) -> ServiceContract[Any, Any]:
     return SERVICES[(entity, service)]

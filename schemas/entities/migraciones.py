@@ -5,7 +5,7 @@ from datetime import date
 from pydantic import Field
 
 from schemas.citizens import CitizenRef
-from schemas.entities.base import ServiceRequest, ServiceResult
+from schemas.entities.base import ServiceContract, ServiceRequest, ServiceResult
 
 ENTITY = "migraciones"
 NAME = "Superintendencia Nacional de Migraciones"
@@ -23,3 +23,9 @@ class PassportRequest(ServiceRequest):
 class PassportIssued(ServiceResult):
     passport_number: str
     pickup_date: date
+
+
+EMISION_PASAPORTE = ServiceContract(
+    ENTITY, "emision-pasaporte", "Passport issuance", PassportRequest, PassportIssued
+)
+CONTRACTS = (EMISION_PASAPORTE,)

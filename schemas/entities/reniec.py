@@ -6,7 +6,7 @@ from typing import Literal
 from pydantic import Field
 
 from schemas.citizens import CitizenRef
-from schemas.entities.base import ServiceRequest, ServiceResult
+from schemas.entities.base import ServiceContract, ServiceRequest, ServiceResult
 
 ENTITY = "reniec"
 NAME = "Registro Nacional de Identificación y Estado Civil"
@@ -36,3 +36,12 @@ class IdentityVerified(ServiceResult):
     given_names: str
     surnames: str
     birth_date: date
+
+
+DUPLICADO_DNI = ServiceContract(
+    ENTITY, "duplicado-dni", "DNI duplicate issuance", DniDuplicateRequest, DniDuplicateIssued
+)
+VERIFICACION_IDENTIDAD = ServiceContract(
+    ENTITY, "verificacion-identidad", "Identity check", IdentityCheckRequest, IdentityVerified
+)
+CONTRACTS = (DUPLICADO_DNI, VERIFICACION_IDENTIDAD)

@@ -5,7 +5,7 @@ from datetime import datetime
 from pydantic import Field
 
 from schemas.citizens import CitizenRef
-from schemas.entities.base import ServiceRequest, ServiceResult
+from schemas.entities.base import ServiceContract, ServiceRequest, ServiceResult
 
 ENTITY = "sunat"
 NAME = "Superintendencia Nacional de Aduanas y de Administración Tributaria"
@@ -22,3 +22,9 @@ class RucRegistrationRequest(ServiceRequest):
 class RucRegistered(ServiceResult):
     ruc: str = Field(pattern=r"^\d{11}$")
     registered_at: datetime
+
+
+INSCRIPCION_RUC = ServiceContract(
+    ENTITY, "inscripcion-ruc", "Taxpayer registration (RUC)", RucRegistrationRequest, RucRegistered
+)
+CONTRACTS = (INSCRIPCION_RUC,)

@@ -16,7 +16,7 @@ from .sdk import EntityAdapter
 
 BackOfficeFactory = Callable[[EffectLog], Any]
 
-ADAPTERS: dict[str, tuple[EntityAdapter, BackOfficeFactory]] = {
+ADAPTERS: dict[str, tuple[EntityAdapter[Any], BackOfficeFactory]] = {
     banco_nacion.adapter.entity: (banco_nacion.adapter, FakeBancoNacion),
     reniec.adapter.entity: (reniec.adapter, FakeReniec),
     sat.adapter.entity: (sat.adapter, FakeSat),

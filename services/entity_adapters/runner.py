@@ -39,7 +39,7 @@ log = structlog.get_logger(__name__)
 class AdapterRunner:
     def __init__(
         self,
-        adapter: EntityAdapter,
+        adapter: EntityAdapter[Any],
         back_office: Any,
         js: JetStreamContext,
         batch: int = 64,
@@ -109,11 +109,11 @@ class AdapterRunner:
         request = decode(StepRequest, msg.data)
         if request.entity != self.adapter.entity:
             raise Unprocessable(f"request for entity {request.entity!r} on another entity's queue")
-        contract = self.adapter.contract(request.service)
-        if contract is None:
+        bound = self.adapter.handler(request.service)
+        if bound is None:
             raise Unprocessable(f"{self.adapter.entity} offers no service {request.service!r}")
         try:
-            typed = contract.request.model_validate(request.payload)
+            typed = bound.contract.request.model_validate(request.payload)
         except ValidationError as exc:
             first = exc.errors()[0]
             where = ".".join(str(p) for p in first["loc"])
@@ -125,11 +125,12 @@ class AdapterRunner:
     async def _answer(
         self, msg: Msg, request: StepRequest, typed: Any
     ) -> tuple[StepOutcome, dict[str, Any], str | None] | None:
-        handler = self.adapter.handlers[request.service]
+        bound = self.adapter.handler(request.service)
+        assert bound is not None
         try:
             # Answer well before the consumer's ack wait, or the request is delivered twice.
             async with asyncio.timeout(ADAPTER_ACK_WAIT * 0.8):
-                result = await handler(typed, self.back_office)
+                result = await bound.call(typed, self.back_office)
         except StepRefused as exc:
             return "rejected", {}, exc.reason
         except Exception as exc:
@@ -146,9 +147,7 @@ class AdapterRunner:
                 await msg.nak(delay=delay)
                 return None
             return "failed", {}, f"{type(exc).__name__} after {delivered} deliveries"
-        contract = self.adapter.contract(request.service)
-        assert contract is not None
-        if not isinstance(result, contract.result):
+        if not isinstance(result, bound.contract.result):
             return "failed", {}, f"handler returned {type(result).__name__}"
         return "completed", result.model_dump(mode="json"), None
 

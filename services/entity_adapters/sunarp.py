@@ -4,14 +4,16 @@ from datetime import datetime
 from typing import Protocol
 
 from schemas.entities.sunarp import (
+    CERTIFICADO_PROPIEDAD,
     ENTITY,
+    INSCRIPCION_TRANSFERENCIA,
     OwnershipCertificate,
     OwnershipRequest,
     TransferRegistered,
     TransferRequest,
 )
 
-from .sdk import EntityAdapter, StepRefused
+from .sdk import EntityAdapter, StepRefused, handle
 
 
 class Registration(Protocol):
@@ -58,8 +60,8 @@ async def inscripcion_transferencia(
 
 adapter = EntityAdapter(
     ENTITY,
-    handlers={
-        "certificado-propiedad": certificado_propiedad,
-        "inscripcion-transferencia": inscripcion_transferencia,
-    },
+    handlers=(
+        handle(CERTIFICADO_PROPIEDAD, certificado_propiedad),
+        handle(INSCRIPCION_TRANSFERENCIA, inscripcion_transferencia),
+    ),
 )
