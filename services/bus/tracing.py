@@ -29,6 +29,11 @@ def setup_tracing(service_name: str, *, console: bool = False) -> TracerProvider
     return provider
 
 
+def tracer_provider() -> trace.TracerProvider:
+    """The provider spans of this process go to (the explicit one, else the global one)."""
+    return _explicit_provider or trace.get_tracer_provider()
+
+
 def tracer() -> trace.Tracer:
     if _explicit_provider is not None:
         return _explicit_provider.get_tracer(TRACER_NAME)

@@ -6,7 +6,7 @@ from pathlib import Path
 import structlog
 
 from schemas.procedures import catalog
-from services.bus.connection import ANONYMOUS, BusLogin, connect
+from services.bus.connection import ANONYMOUS, BusLogin
 from services.bus.tracing import setup_tracing
 from services.datadir import DataDir
 from services.logging import setup_logging
@@ -14,12 +14,11 @@ from services.shutdown import stop_on_signals
 
 from .backoffices.effects import EffectLog
 from .registry import ADAPTERS, effects_file
-from .runner import AdapterRunner
+from .runner import AdapterRunner, adapter_broker
 
 log = structlog.get_logger(__name__)
 
 ENTITY_IDS = tuple(ADAPTERS)
-STOP_GRACE = 10.0  # seconds; the back-office calls of one batch
 
 
 def serve(entity: str, data_dir: Path, nats_url: str, login: BusLogin = ANONYMOUS) -> None:
@@ -41,16 +40,9 @@ async def run(
 ) -> None:
     stop = stop or stop_on_signals()
     adapter, back_office = ADAPTERS[entity]
-    nc = await connect(nats_url, f"ventanilla-adapter-{entity}", login=login)
-    js = nc.jetstream()
-    runner = AdapterRunner(adapter, back_office(effects), js)
-    task = asyncio.create_task(runner.run(stop), name=f"adapter-{entity}")
+    broker = adapter_broker(nats_url, entity, login)
+    runner = AdapterRunner(adapter, back_office(effects), broker, login)
     log.info("adapter running", entity=entity)
-    await stop.wait()
-    # Let the current batch finish (results published, requests acked) before leaving.
-    done, _ = await asyncio.wait({task}, timeout=STOP_GRACE)
-    if not done:
-        task.cancel()
-        await asyncio.gather(task, return_exceptions=True)
-    await nc.drain()
+    # Stopping lets the requests in flight finish (results published, requests acked).
+    await runner.run(stop)
     log.info("adapter stopped", entity=entity)
