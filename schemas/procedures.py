@@ -20,6 +20,7 @@ from schemas.catalog import (
     StepSpec,
     build_catalog,
 )
+from schemas.entities import registered_entities
 from schemas.entities.reniec import DuplicateReason
 
 
@@ -239,15 +240,10 @@ INSCRIPCION_RUC = ProcedureSpec(
     ),
 )
 
-REFERENCE_PROCEDURES = (
-    DUPLICADO_DNI,
-    PASAPORTE_ELECTRONICO,
-    TRANSFERENCIA_VEHICULAR,
-    INSCRIPCION_RUC,
-)
-
 
 @cache
 def catalog() -> dict[str, ProcedureSpec]:
-    """The validated catalog; composition roots call this at start-up to fail fast."""
-    return build_catalog(REFERENCE_PROCEDURES)
+    """The validated catalog of every registered entity's procedures (the reference ones among
+    them, offered by their entities' packages); composition roots call this at start-up to fail
+    fast."""
+    return build_catalog(tuple(p for e in registered_entities() for p in e.procedures))

@@ -49,12 +49,21 @@ def adapter(
     data_dir: DataDirOption = DEFAULT_DIR,
     credentials: CredentialsOption = None,
     tls_ca: TlsCaOption = None,
+    back_office: Annotated[
+        str | None,
+        typer.Option(
+            help="module:factory that builds the entity's back office (default: its package's, "
+            "the demo's fake).",
+            envvar="VENTANILLA_BACK_OFFICE",
+        ),
+    ] = None,
 ) -> None:
     """An entity adapter: takes the entity's step requests and answers them."""
     from services.entity_adapters.main import serve
 
     setproctitle(f"ventanilla adapter {entity}")
-    serve(entity, data_dir.resolve(), nats_url, bus_login(entity, data_dir, credentials, tls_ca))
+    login = bus_login(entity, data_dir, credentials, tls_ca)
+    serve(entity, data_dir.resolve(), nats_url, login, back_office)
 
 
 @app.command()

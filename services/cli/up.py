@@ -10,6 +10,8 @@ import typer
 from nats.errors import Error as NatsError
 from rich.console import Console
 
+from schemas.catalog import CatalogError
+from schemas.entities import EntityPackageError
 from services.cli import stack_view
 from services.cli.options import (
     DEFAULT_DIR,
@@ -19,6 +21,7 @@ from services.cli.options import (
     TlsKeyOption,
     tls_files,
 )
+from services.entity_adapters.registry import BackOfficeFactoryError
 from services.stack.natsd import NatsServerError
 from services.stack.supervisor import Supervisor
 from services.stack.up import (
@@ -46,15 +49,32 @@ def up(
     tls_cert: TlsCertOption = None,
     tls_key: TlsKeyOption = None,
     tls_ca: TlsCaOption = None,
+    back_office: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="entity=module:factory: the back office of one entity (repeatable); the others "
+            "use their package's default, the demo's fakes.",
+        ),
+    ] = None,
 ) -> None:
     """Start NATS, the ledger, the adapters and the gateway; restart what dies; Ctrl-C stops."""
     tls = tls_files(tls_cert, tls_key, tls_ca)
+    back_offices = []
+    for item in back_office or ():
+        entity, sep, factory = item.partition("=")
+        if not sep:
+            raise typer.BadParameter(f"{item!r}: write it as entity=module:factory")
+        back_offices.append((entity, factory))
     stopping = _stop_on_signals()
     supervisor = Supervisor(on_event=lambda e: console.print(stack_view.event(e, data_dir)))
-    stack = LocalStack(UpOptions(data_dir, host, http_port, nats_port, tls), supervisor)
+    options = UpOptions(data_dir, host, http_port, nats_port, tls, tuple(back_offices))
+    stack = LocalStack(options, supervisor)
     console.print(f"starting Ventanilla in [bold]{data_dir}[/] …")
     try:
         info = stack.start()
+    except (EntityPackageError, BackOfficeFactoryError, CatalogError) as exc:
+        console.print(f"[bold red]could not start the stack: {exc}[/]")
+        raise typer.Exit(1) from None
     except (StackAlreadyRunning, NatsServerError, NatsError, OSError) as exc:
         console.print(f"[bold red]could not start the stack: {exc}[/]")
         console.print(f"[red]logs: {Path(data_dir) / 'logs'}[/]")

@@ -17,12 +17,13 @@ from typing import IO
 
 import httpx
 
+from schemas.procedures import catalog
 from services.bus.connection import BusLogin, connect
 from services.bus.permissions import ADMIN, GATEWAY, LEDGER
 from services.bus.topology import ensure_topology
 from services.credentials import DEMO_CHANNELS, DevCredentials, issue_dev_credentials
 from services.datadir import DataDir
-from services.entity_adapters.main import ENTITY_IDS
+from services.entity_adapters.registry import back_office_factory, entity_ids
 from services.stack.nats_config import TlsFiles, write_nats_config
 from services.stack.natsd import EmbeddedNats
 from services.stack.ports import PortChoice, choose_port
@@ -43,6 +44,8 @@ class UpOptions:
     http_port: int = 8000
     nats_port: int = 4222
     tls: TlsFiles | None = None
+    # entity -> `module:factory` of its back office; the others use their package's default.
+    back_offices: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -85,12 +88,18 @@ class LocalStack:
 
     def _start(self) -> StackInfo:
         host, d = self.options.host, self.data_dir
+        # Every entity package and configured back office is checked before anything starts.
+        entities = entity_ids()
+        catalog()
+        back_offices = dict(self.options.back_offices)
+        for entity, factory in back_offices.items():
+            back_office_factory(entity, factory)
         d.logs.mkdir(parents=True, exist_ok=True)
         nats_port = choose_port(host, self.options.nats_port)
         http_port = choose_port(host, self.options.http_port)
         # Nothing connects anonymously: every process, this one included, has its own user.
         tls = self.options.tls
-        config = write_nats_config(d.nats_store, ENTITY_IDS, tls, DEMO_CHANNELS)
+        config = write_nats_config(d.nats_store, entities, tls, DEMO_CHANNELS)
         server = EmbeddedNats(
             store_dir=d.nats_store,
             port=nats_port.port,
@@ -113,11 +122,18 @@ class LocalStack:
         def bus_args(user: str) -> tuple[str, ...]:
             return (*common, "--credentials", str(config.seed_file(user)))
 
+        def adapter_args(entity: str) -> tuple[str, ...]:
+            configured = back_offices.get(entity)
+            return (*bus_args(entity), *(("--back-office", configured) if configured else ()))
+
         children: list[tuple[ChildProcess, int]] = [
             (self._child("ledger", child_argv("ledger", *bus_args(LEDGER))), SERVICE_LAYER),
             *(
-                (self._child(f"adapter-{e}", child_argv("adapter", e, *bus_args(e))), SERVICE_LAYER)
-                for e in ENTITY_IDS
+                (
+                    self._child(f"adapter-{e}", child_argv("adapter", e, *adapter_args(e))),
+                    SERVICE_LAYER,
+                )
+                for e in entities
             ),
             (
                 self._child(
@@ -141,6 +157,9 @@ class LocalStack:
             children=tuple(child.name for child, _ in children),
             nats_users=config.users_dir,
         )
+
+    def _adapter(self, entity: str, args: tuple[str, ...]) -> ChildProcess:
+        return self._child(f"adapter-{entity}", child_argv("adapter", entity, *args))
 
     def _child(self, name: str, argv: list[str]) -> ChildProcess:
         return ChildProcess(name, argv, self.data_dir.logs / f"{name}.log")

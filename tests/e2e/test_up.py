@@ -24,7 +24,7 @@ import pytest
 from services.bus.permissions import channel_user_name
 from services.credentials import DEMO_CHANNELS, DevCredentials
 from services.datadir import DataDir
-from services.entity_adapters.main import ENTITY_IDS
+from services.entity_adapters.registry import entity_ids
 from tests.processes import children_of, eventually, ventanilla
 
 pytestmark = pytest.mark.e2e
@@ -184,7 +184,7 @@ def test_every_process_has_its_own_nats_user_and_anonymous_clients_are_refused(
 ) -> None:
     users = DataDir(stack.data_dir).nats_store / "users"
     channels = {channel_user_name(c) for c in DEMO_CHANNELS}
-    expected = {"admin", "ledger", "gateway", *ENTITY_IDS, *channels}
+    expected = {"admin", "ledger", "gateway", *entity_ids(), *channels}
     assert {seed.stem for seed in users.glob("*.nk")} == expected
     assert {stat.S_IMODE(seed.stat().st_mode) for seed in users.glob("*.nk")} == {0o600}
 
@@ -274,7 +274,7 @@ def test_a_second_up_on_the_same_data_dir_is_refused(stack: Stack) -> None:
 def test_ctrl_c_stops_every_child_and_exits_0(stack: Stack) -> None:
     children = children_of(stack.process.pid)
     # nats-server, ledger, gateway and one adapter per entity
-    assert len(children) == 3 + len(ENTITY_IDS)
+    assert len(children) == 3 + len(entity_ids())
     os.killpg(stack.process.pid, signal.SIGINT)
     assert stack.process.wait(timeout=60) == 0
     for pid, args in children.items():

@@ -29,7 +29,7 @@ from services.case_ledger.application import MASTER_KEY_SETTING, CaseLedger
 from services.case_ledger.store import LedgerStore
 from services.entity_adapters import main as adapter_main
 from services.entity_adapters.backoffices.effects import EffectLog
-from services.entity_adapters.registry import ADAPTERS
+from services.entity_adapters.registry import entity_ids
 from tests.factories import submit_command as submit_command  # re-exported for tests
 
 FINAL = ("completed", "rejected")
@@ -93,8 +93,8 @@ class LocalStack:
         finally:
             ledger.close()
 
-    def start_adapters(self, entities: Iterable[str] = tuple(ADAPTERS)) -> None:
-        for entity in entities:
+    def start_adapters(self, entities: Iterable[str] | None = None) -> None:
+        for entity in entity_ids() if entities is None else entities:
             effects = self.effects.setdefault(entity, EffectLog())
             self.tasks.append(
                 asyncio.create_task(
@@ -128,7 +128,7 @@ async def local_stack(
     nats_url: str,
     *,
     ledger: bool = True,
-    entities: Iterable[str] = tuple(ADAPTERS),
+    entities: Iterable[str] | None = None,
     procedures: dict[str, ProcedureSpec] | None = None,
     login_for: Callable[[str], BusLogin] | None = None,
 ) -> AsyncIterator[LocalStack]:
