@@ -6,6 +6,7 @@ The citizen of a case is its applicant (for a vehicle transfer, the buyer). Fees
 from datetime import timedelta
 from decimal import Decimal
 from functools import cache
+from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -22,6 +23,7 @@ from schemas.catalog import (
 )
 from schemas.entities import registered_entities
 from schemas.entities.reniec import DuplicateReason
+from schemas.personal import IDENTIFIES
 
 
 def _fee(procedure: str, amount: str, after: tuple[str, ...] = ()) -> StepSpec:
@@ -110,7 +112,9 @@ class TransferenciaVehicularInputs(BaseModel):
     plate: str = Field(
         pattern=r"^[A-Z0-9]{3}-[0-9]{3}$", description="Vehicle plate, e.g. ABC-123."
     )
-    seller_dni: str = Field(pattern=r"^\d{8}$", description="DNI of the seller (8 digits).")
+    seller_dni: Annotated[str, IDENTIFIES] = Field(
+        pattern=r"^\d{8}$", description="DNI of the seller (8 digits)."
+    )
     price_pen: Decimal = Field(gt=0, max_digits=12, decimal_places=2, description="Price in soles.")
 
 

@@ -13,6 +13,7 @@ from importlib.metadata import EntryPoint, entry_points
 from typing import Any, Protocol, TypeVar
 
 from schemas.entities.base import ServiceContract, ServiceRequest, ServiceResult
+from schemas.personal import UnmarkedPersonalField, check_marks
 
 __all__ = [
     "ENTITIES",
@@ -54,7 +55,7 @@ def registered_entities() -> tuple[EntityDescription, ...]:
     """Every installed entity package, checked, in a stable order (by entity id)."""
     found: dict[str, EntityDescription] = {}
     for point in sorted(entry_points(group=ENTITY_GROUP), key=lambda p: p.name):
-        package = _load(point)
+        package = load_package(point)
         if package.entity in found:
             raise EntityPackageError(
                 f"entity package {_origin(point)}: entity {package.entity!r} is registered twice"
@@ -67,7 +68,8 @@ def registered_entities() -> tuple[EntityDescription, ...]:
     return tuple(found.values())
 
 
-def _load(point: EntryPoint) -> EntityDescription:
+def load_package(point: EntryPoint) -> EntityDescription:
+    """The object an entry point names, checked; raises `EntityPackageError` naming the fault."""
     where = f"entity package {_origin(point)}"
     try:
         package = point.load()
@@ -89,6 +91,11 @@ def _load(point: EntryPoint) -> EntityDescription:
                 f"{where}: service {c.service!r} must take a ServiceRequest and answer a "
                 "ServiceResult"
             )
+        for model in (c.request, c.result):
+            try:
+                check_marks(model)
+            except UnmarkedPersonalField as exc:
+                raise EntityPackageError(f"{where}: service {c.service!r}: {exc}") from None
     return package  # type: ignore[no-any-return]
 
 

@@ -1,11 +1,13 @@
 """SUNAT: the national tax administration (taxpayer registry, RUC)."""
 
 from datetime import datetime
+from typing import Annotated
 
 from pydantic import Field
 
 from schemas.citizens import CitizenRef
 from schemas.entities.base import ServiceContract, ServiceRequest, ServiceResult
+from schemas.personal import PERSONAL
 
 ENTITY = "sunat"
 NAME = "Superintendencia Nacional de Aduanas y de Administración Tributaria"
@@ -15,12 +17,12 @@ class RucRegistrationRequest(ServiceRequest):
     citizen: CitizenRef
     activity_code: str = Field(pattern=r"^\d{4}$", description="CIIU economic activity code.")
     identity_verification: str = Field(description="RENIEC's verification code.")
-    given_names: str
-    surnames: str
+    given_names: Annotated[str, PERSONAL]
+    surnames: Annotated[str, PERSONAL]
 
 
 class RucRegistered(ServiceResult):
-    ruc: str = Field(pattern=r"^\d{11}$")
+    ruc: Annotated[str, PERSONAL] = Field(pattern=r"^\d{11}$")
     registered_at: datetime
 
 
