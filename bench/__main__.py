@@ -106,6 +106,11 @@ ROWS = (
     ("submit→completed p50 at that rate, ms", "e2e_p50_ms", ",.1f"),
     ("submit→completed p95 at that rate, ms", "e2e_p95_ms", ",.1f"),
     ("submit→completed p99 at that rate, ms", "e2e_p99_ms", ",.1f"),
+    (
+        "adapter CPU per step request handled (all adapter processes, latency run), µs",
+        "adapter_cpu_us_per_request",
+        ",.0f",
+    ),
     ("e2e duplicado-dni through the HTTP gateway, max cases/s", "http_cases_per_s", ",.0f"),
     (
         "e2e duplicado-dni through the counter console (clerk session), max cases/s",

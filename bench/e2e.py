@@ -143,11 +143,11 @@ class LoadGenerator:
         if self.nc is not None:
             await self.nc.drain()
 
-    async def stream_sequences(self) -> int:
+    async def stream_sequences(self, streams: tuple[str, ...] = subjects.OBSERVED_STREAMS) -> int:
         assert self.nc is not None
         js = self.nc.jetstream()
         total = 0
-        for stream in subjects.OBSERVED_STREAMS:
+        for stream in streams:
             info = await js.stream_info(stream)
             total += info.state.last_seq
         return total
@@ -339,6 +339,10 @@ class CpuSample:
         used = dict(sorted(used.items(), key=lambda item: -item[1]))
         return {**used, "all": round(sum(used.values()), 2)}
 
+    def role_seconds(self, role: str) -> float:
+        """CPU seconds used since the sample began by the processes whose name starts with role."""
+        return sum(s for name, s in self.seconds().items() if name.startswith(role))
+
 
 # --- the suite ---------------------------------------------------------------------------------
 
@@ -359,9 +363,13 @@ async def _suite(info: StackInfo, quick: bool, latency_rate: float) -> dict[str,
         rate = min(latency_rate, 0.7 * best.cases_per_s)
         print(f"e2e: fixed rate {rate:.0f}/s, duplicado-dni on NATS, CPU per process", flush=True)
         cpu = CpuSample()
+        requests_before = await load.stream_sequences((subjects.WORK_STREAM,))
         fixed = await load.run("duplicado-dni", "nats", rate, seconds * 1.5)
         cpu_percent = cpu.percent()
         cpu_ms_per_case = cpu.ms_per_case(fixed.completed + fixed.rejected)
+        # Every step request on the work stream is handled by one adapter process.
+        requests = await load.stream_sequences((subjects.WORK_STREAM,)) - requests_before
+        adapter_cpu_us = 1e6 * cpu.role_seconds("adapter") / max(requests, 1)
         print(_line(fixed), flush=True)
 
         print("e2e: max-rate search, duplicado-dni through the HTTP gateway", flush=True)
@@ -393,6 +401,7 @@ async def _suite(info: StackInfo, quick: bool, latency_rate: float) -> dict[str,
         "transfer_cases_per_s": transfer_best.cases_per_s,
         "cpu_percent": cpu_percent,
         "cpu_ms_per_case": cpu_ms_per_case,
+        "adapter_cpu_us_per_request": adapter_cpu_us,
         "runs": [r.__dict__ for r in [*runs, fixed, *http_runs, *console_runs, *transfer_runs]],
     }
 

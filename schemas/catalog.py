@@ -20,6 +20,7 @@ from pydantic import BaseModel
 
 from schemas.entities import ENTITIES, SERVICES
 from schemas.entities.base import ENVELOPE_FIELDS
+from schemas.personal import UnmarkedPersonalField, check_marks
 
 DL_1211 = "DL 1211"
 
@@ -130,6 +131,10 @@ def validate_procedure(proc: ProcedureSpec) -> None:
         raise CatalogError(f"{where} has no steps")
     if len(set(ids)) != len(ids):
         raise CatalogError(f"{where} declares a step id twice")
+    try:
+        check_marks(proc.inputs)
+    except UnmarkedPersonalField as exc:
+        raise CatalogError(f"{where}: inputs: {exc}") from None
     for step in proc.steps:
         _validate_step(proc, step, f"{where}, step {step.id!r}")
     _refuse_cycles(proc)

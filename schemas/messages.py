@@ -1,12 +1,13 @@
 """Commands and results that travel on the bus, each wrapped with the same envelope."""
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from schemas.citizens import CitizenRef
+from schemas.personal import PERSONAL
 
 
 class Actor(BaseModel):
@@ -62,7 +63,7 @@ class SubmitCase(BaseModel):
     procedure: str
     citizen: CitizenRef
     inputs: dict[str, Any]
-    request_fingerprint: str = Field(
+    request_fingerprint: Annotated[str, PERSONAL] = Field(
         description="Hash of the channel's request body, to tell a retry from a conflicting reuse."
     )
     attendance: CounterAttendance | None = Field(

@@ -6,6 +6,7 @@ The citizen of a case is its applicant (for a vehicle transfer, the buyer). Fees
 from datetime import timedelta
 from decimal import Decimal
 from functools import cache
+from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -20,8 +21,10 @@ from schemas.catalog import (
     StepSpec,
     build_catalog,
 )
+from schemas.entities import registered_entities
 from schemas.entities.reniec import DuplicateReason
 from schemas.identifiers import CiiuCode, Dni, Plate
+from schemas.personal import IDENTIFIES
 
 
 def _fee(procedure: str, amount: str, after: tuple[str, ...] = ()) -> StepSpec:
@@ -108,7 +111,7 @@ class TransferenciaVehicularInputs(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     plate: Plate
-    seller_dni: Dni = Field(description="DNI of the seller (8 digits).")
+    seller_dni: Annotated[Dni, IDENTIFIES] = Field(description="DNI of the seller (8 digits).")
     price_pen: Decimal = Field(gt=0, max_digits=12, decimal_places=2, description="Price in soles.")
 
 
@@ -238,15 +241,10 @@ INSCRIPCION_RUC = ProcedureSpec(
     ),
 )
 
-REFERENCE_PROCEDURES = (
-    DUPLICADO_DNI,
-    PASAPORTE_ELECTRONICO,
-    TRANSFERENCIA_VEHICULAR,
-    INSCRIPCION_RUC,
-)
-
 
 @cache
 def catalog() -> dict[str, ProcedureSpec]:
-    """The validated catalog; composition roots call this at start-up to fail fast."""
-    return build_catalog(REFERENCE_PROCEDURES)
+    """The validated catalog of every registered entity's procedures (the reference ones among
+    them, offered by their entities' packages); composition roots call this at start-up to fail
+    fast."""
+    return build_catalog(tuple(p for e in registered_entities() for p in e.procedures))

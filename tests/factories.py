@@ -127,13 +127,16 @@ def run_case(ledger: Any, command: SubmitCase, attempts: int = 4) -> UUID:
     import asyncio
 
     from services.entity_adapters.backoffices.effects import EffectLog
-    from services.entity_adapters.registry import ADAPTERS
-    from services.entity_adapters.sdk import StepRefused
+    from services.entity_adapters.registry import entity_packages
+    from services.entity_adapters.sdk import Accepted, StepRefused
 
     position = ledger.recorder.max_notification_id() or 0
     ledger.submit_case(command)
     case_id = command.envelope.case_id
-    offices = {entity: (adapter, make(EffectLog())) for entity, (adapter, make) in ADAPTERS.items()}
+    offices = {
+        entity: (package.adapter, package.back_office(EffectLog()))
+        for entity, package in entity_packages().items()
+    }
     while True:
         notifications = ledger.notifications_after(position, 1000)
         if not notifications:
@@ -147,21 +150,22 @@ def run_case(ledger: Any, command: SubmitCase, attempts: int = 4) -> UUID:
             ):
                 continue
             adapter, office = offices[event.entity]
-            contract = adapter.contract(event.service)
-            typed = contract.request.model_validate(event.request)
-            handler = adapter.handlers[event.service]
+            bound = adapter.handler(event.service)
+            typed = bound.contract.request.model_validate(event.request)
             outcome: StepOutcome = "failed"
             data: dict[str, Any] = {}
             reason: str | None = "no answer"
             for _ in range(attempts):
                 try:
-                    result = asyncio.run(handler(typed, office))
+                    result = asyncio.run(bound.call(typed, office))
                 except StepRefused as exc:
                     outcome, data, reason = "rejected", {}, exc.reason
                     break
                 except Exception as exc:  # transient: the SDK would redeliver
                     reason = type(exc).__name__
                     continue
+                if isinstance(result, Accepted):
+                    raise NotImplementedError("run_case answers at once: no deferred answers")
                 outcome, data, reason = "completed", result.model_dump(mode="json"), None
                 break
             ledger.record_step_result(

@@ -6,7 +6,7 @@ from decimal import Decimal
 from pydantic import Field
 
 from schemas.citizens import CitizenRef
-from schemas.entities.base import ServiceRequest, ServiceResult
+from schemas.entities.base import ServiceContract, ServiceRequest, ServiceResult
 
 ENTITY = "banco-nacion"
 NAME = "Banco de la Nación"
@@ -36,3 +36,12 @@ class FeeRefunded(ServiceResult):
     refund_number: str
     amount_pen: Decimal
     refunded_at: datetime
+
+
+PAGO_TASA = ServiceContract(
+    ENTITY, "pago-tasa", "Fee payment", FeePaymentRequest, FeePaymentReceipt
+)
+DEVOLUCION_TASA = ServiceContract(
+    ENTITY, "devolucion-tasa", "Fee refund", FeeRefundRequest, FeeRefunded
+)
+CONTRACTS = (PAGO_TASA, DEVOLUCION_TASA)

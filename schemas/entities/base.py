@@ -1,5 +1,7 @@
 """What every service request and result has in common."""
 
+from dataclasses import dataclass
+from typing import Generic, TypeVar
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -34,3 +36,24 @@ class ServiceResult(BaseModel):
 
 # Filled in by the bus for every request, so a catalog never has to provide them.
 ENVELOPE_FIELDS = frozenset(ServiceRequest.model_fields)
+
+
+Request = TypeVar("Request", bound=ServiceRequest)
+Result = TypeVar("Result", bound=ServiceResult)
+
+
+@dataclass(frozen=True)
+class ServiceContract(Generic[Request, Result]):
+    """One service of one entity: what it takes and what it answers.
+
+    The service's code is written once, here; adapters register their handlers with this object
+    (so mypy checks a handler's types against `Request` and `Result`) and procedures name it.
+    The type parameters are invariant on purpose: a handler answering another service's result
+    is refused even when both results share a base class.
+    """
+
+    entity: str
+    service: str
+    title: str
+    request: type[Request]
+    result: type[Result]

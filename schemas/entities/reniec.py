@@ -1,12 +1,13 @@
 """RENIEC: the national identity registry."""
 
 from datetime import date
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import Field
 
 from schemas.citizens import CitizenRef
-from schemas.entities.base import ServiceRequest, ServiceResult
+from schemas.entities.base import ServiceContract, ServiceRequest, ServiceResult
+from schemas.personal import PERSONAL
 
 ENTITY = "reniec"
 NAME = "Registro Nacional de Identificación y Estado Civil"
@@ -33,6 +34,15 @@ class IdentityVerified(ServiceResult):
     """What RENIEC already holds, so no other entity asks the citizen for it (DL 1211)."""
 
     verification_code: str = Field(description="Proof of the check, quoted by other entities.")
-    given_names: str
-    surnames: str
-    birth_date: date
+    given_names: Annotated[str, PERSONAL]
+    surnames: Annotated[str, PERSONAL]
+    birth_date: Annotated[date, PERSONAL]
+
+
+DUPLICADO_DNI = ServiceContract(
+    ENTITY, "duplicado-dni", "DNI duplicate issuance", DniDuplicateRequest, DniDuplicateIssued
+)
+VERIFICACION_IDENTIDAD = ServiceContract(
+    ENTITY, "verificacion-identidad", "Identity check", IdentityCheckRequest, IdentityVerified
+)
+CONTRACTS = (DUPLICADO_DNI, VERIFICACION_IDENTIDAD)

@@ -5,7 +5,7 @@ from datetime import datetime
 from pydantic import Field
 
 from schemas.citizens import CitizenRef
-from schemas.entities.base import ServiceRequest, ServiceResult
+from schemas.entities.base import ServiceContract, ServiceRequest, ServiceResult
 from schemas.identifiers import Plate
 
 ENTITY = "sat"
@@ -21,3 +21,13 @@ class NoDebtCertificate(ServiceResult):
     certificate_number: str
     plate: str
     issued_at: datetime
+
+
+CERTIFICADO_NO_ADEUDO = ServiceContract(
+    ENTITY,
+    "certificado-no-adeudo",
+    "Vehicle tax no-debt certificate",
+    NoDebtRequest,
+    NoDebtCertificate,
+)
+CONTRACTS = (CERTIFICADO_NO_ADEUDO,)

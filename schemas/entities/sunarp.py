@@ -6,7 +6,7 @@ from decimal import Decimal
 from pydantic import Field
 
 from schemas.citizens import CitizenRef
-from schemas.entities.base import ServiceRequest, ServiceResult
+from schemas.entities.base import ServiceContract, ServiceRequest, ServiceResult
 from schemas.identifiers import Plate
 
 ENTITY = "sunarp"
@@ -36,3 +36,20 @@ class TransferRequest(ServiceRequest):
 class TransferRegistered(ServiceResult):
     registration_number: str
     registered_at: datetime
+
+
+CERTIFICADO_PROPIEDAD = ServiceContract(
+    ENTITY,
+    "certificado-propiedad",
+    "Vehicle ownership certificate",
+    OwnershipRequest,
+    OwnershipCertificate,
+)
+INSCRIPCION_TRANSFERENCIA = ServiceContract(
+    ENTITY,
+    "inscripcion-transferencia",
+    "Vehicle transfer registration",
+    TransferRequest,
+    TransferRegistered,
+)
+CONTRACTS = (CERTIFICADO_PROPIEDAD, INSCRIPCION_TRANSFERENCIA)

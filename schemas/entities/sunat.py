@@ -1,12 +1,14 @@
 """SUNAT: the national tax administration (taxpayer registry, RUC)."""
 
 from datetime import datetime
+from typing import Annotated
 
 from pydantic import Field
 
 from schemas.citizens import CitizenRef
-from schemas.entities.base import ServiceRequest, ServiceResult
+from schemas.entities.base import ServiceContract, ServiceRequest, ServiceResult
 from schemas.identifiers import CiiuCode, Ruc
+from schemas.personal import PERSONAL
 
 ENTITY = "sunat"
 NAME = "Superintendencia Nacional de Aduanas y de Administración Tributaria"
@@ -16,10 +18,16 @@ class RucRegistrationRequest(ServiceRequest):
     citizen: CitizenRef
     activity_code: CiiuCode = Field(description="CIIU economic activity code.")
     identity_verification: str = Field(description="RENIEC's verification code.")
-    given_names: str
-    surnames: str
+    given_names: Annotated[str, PERSONAL]
+    surnames: Annotated[str, PERSONAL]
 
 
 class RucRegistered(ServiceResult):
-    ruc: Ruc
+    ruc: Annotated[Ruc, PERSONAL]
     registered_at: datetime
+
+
+INSCRIPCION_RUC = ServiceContract(
+    ENTITY, "inscripcion-ruc", "Taxpayer registration (RUC)", RucRegistrationRequest, RucRegistered
+)
+CONTRACTS = (INSCRIPCION_RUC,)

@@ -4,6 +4,7 @@ Operators list the letters and, once the cause is fixed (a new adapter version, 
 catalog), retry one: its original bytes go back on its original subject.
 """
 
+import hashlib
 from dataclasses import dataclass
 
 from nats.aio.msg import Msg
@@ -19,20 +20,27 @@ from services.errors import Unprocessable
 
 async def dead_letter(js: JetStreamContext, origin: str, msg: Msg, reason: str) -> None:
     """Keep the original bytes and say why; the caller then acks the original."""
-    meta = msg.metadata
-    stream, sequence = meta.stream, meta.sequence.stream
-    await publish(
-        js,
-        subjects.dead_letter(origin),
-        msg.data,
-        msg_id=f"dlq:{stream}:{sequence}",
-        headers={
-            subjects.HEADER_DEAD_LETTER_REASON: reason[:1000],
-            subjects.HEADER_ORIGIN_STREAM: stream,
-            subjects.HEADER_ORIGIN_SEQUENCE: str(sequence),
-            subjects.HEADER_ORIGIN_SUBJECT: msg.subject,
-        },
-    )
+    msg_id, headers = letter_headers(msg, reason)
+    await publish(js, subjects.dead_letter(origin), msg.data, msg_id=msg_id, headers=headers)
+
+
+def letter_headers(msg: Msg, reason: str) -> tuple[str, dict[str, str]]:
+    """The dead letter's `Nats-Msg-Id` and headers: why, and where the original was stored.
+
+    The id is the original's stream position, so filing the same delivery twice keeps one
+    letter. A message without JetStream metadata (an in-memory test broker) is named by its bytes.
+    """
+    try:
+        meta = msg.metadata
+        stream, sequence = meta.stream, str(meta.sequence.stream)
+    except Exception:  # no JetStream reply subject to read the position from
+        stream, sequence = "", hashlib.sha256(msg.data).hexdigest()[:32]
+    return f"dlq:{stream}:{sequence}", {
+        subjects.HEADER_DEAD_LETTER_REASON: reason[:1000],
+        subjects.HEADER_ORIGIN_STREAM: stream,
+        subjects.HEADER_ORIGIN_SEQUENCE: sequence if stream else "0",
+        subjects.HEADER_ORIGIN_SUBJECT: msg.subject,
+    }
 
 
 @dataclass(frozen=True)

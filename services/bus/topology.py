@@ -99,7 +99,7 @@ def adapter_consumer(entity: str) -> ConsumerConfig:
 
 
 async def ensure_topology(
-    js: JetStreamContext, entities: Iterable[str] = tuple(ENTITIES), *, replicas: int = 1
+    js: JetStreamContext, entities: Iterable[str] | None = None, *, replicas: int = 1
 ) -> None:
     """Streams, the idempotency and status buckets, and each entity's durable work consumer.
 
@@ -111,7 +111,7 @@ async def ensure_topology(
         await _ensure_stream(js, replace(config, num_replicas=replicas))
     for bucket in BUCKETS:
         await _ensure_bucket(js, replace(bucket, replicas=replicas))
-    for entity in entities:
+    for entity in tuple(ENTITIES) if entities is None else entities:
         await ensure_adapter_consumer(js, entity, replicas)
 
 

@@ -29,6 +29,11 @@ def setup_tracing(service_name: str, *, console: bool = False) -> TracerProvider
     return provider
 
 
+def tracer_provider() -> trace.TracerProvider:
+    """The provider spans of this process go to (the explicit one, else the global one)."""
+    return _explicit_provider or trace.get_tracer_provider()
+
+
 # The tracer of the provider in use, looked up once: `get_tracer` builds a new tracer (and its
 # instrumentation scope) on every call, which the hot paths would pay per message.
 _cached: tuple[trace.TracerProvider, trace.Tracer] | None = None
@@ -36,7 +41,7 @@ _cached: tuple[trace.TracerProvider, trace.Tracer] | None = None
 
 def tracer() -> trace.Tracer:
     global _cached
-    provider = _explicit_provider or trace.get_tracer_provider()
+    provider = tracer_provider()
     if _cached is None or _cached[0] is not provider:
         _cached = (provider, provider.get_tracer(TRACER_NAME))
     return _cached[1]

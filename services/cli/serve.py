@@ -51,10 +51,19 @@ def adapter(
     data_dir: DataDirOption = DEFAULT_DIR,
     credentials: CredentialsOption = None,
     tls_ca: TlsCaOption = None,
+    back_office: Annotated[
+        str | None,
+        typer.Option(
+            help="module:factory that builds the entity's back office (default: its package's, "
+            "the demo's fake).",
+            envvar="VENTANILLA_BACK_OFFICE",
+        ),
+    ] = None,
     back_office_url: Annotated[
         str | None,
         typer.Option(
-            help="Reach the entity's back office over HTTP at this URL (see `backoffice`)."
+            help="Reach the entity's reference back office over HTTP at this URL "
+            "(see `backoffice`)."
         ),
     ] = None,
 ) -> None:
@@ -63,7 +72,14 @@ def adapter(
 
     setproctitle(f"ventanilla adapter {entity}")
     login = bus_login(entity, data_dir, credentials, tls_ca)
-    serve(entity, data_dir.resolve(), nats_url, login, back_office_url=back_office_url)
+    serve(
+        entity,
+        data_dir.resolve(),
+        nats_url,
+        login,
+        back_office=back_office,
+        back_office_url=back_office_url,
+    )
 
 
 @app.command()

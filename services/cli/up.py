@@ -12,6 +12,8 @@ import typer
 from nats.errors import Error as NatsError
 from rich.console import Console
 
+from schemas.catalog import CatalogError
+from schemas.entities import EntityPackageError
 from services.cli import stack_view
 from services.cli.options import (
     DEFAULT_DIR,
@@ -21,6 +23,7 @@ from services.cli.options import (
     TlsKeyOption,
     tls_files,
 )
+from services.entity_adapters.registry import BackOfficeFactoryError
 from services.stack.natsd import NatsServerError
 from services.stack.supervisor import Supervisor
 from services.stack.up import (
@@ -55,17 +58,36 @@ def up(
             "dir for later runs. Default: what the data dir says (SQLite in it at first).",
         ),
     ] = None,
+    back_office: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="entity=module:factory: the back office of one entity (repeatable); the others "
+            "use their package's default, the demo's fakes.",
+        ),
+    ] = None,
 ) -> None:
     """Start NATS, the ledger, the adapters and the gateway; restart what dies; Ctrl-C stops."""
     tls = tls_files(tls_cert, tls_key, tls_ca)
     if store is not None and urlsplit(store).scheme not in ("postgresql", "postgres", "sqlite"):
         raise typer.BadParameter("use postgresql://… or sqlite:///…", param_hint="--store")
+    back_offices = []
+    for item in back_office or ():
+        entity, sep, factory = item.partition("=")
+        if not sep:
+            raise typer.BadParameter(f"{item!r}: write it as entity=module:factory")
+        back_offices.append((entity, factory))
     stopping = _stop_on_signals()
     supervisor = Supervisor(on_event=lambda e: console.print(stack_view.event(e, data_dir)))
-    stack = LocalStack(UpOptions(data_dir, host, http_port, nats_port, tls, store), supervisor)
+    options = UpOptions(
+        data_dir, host, http_port, nats_port, tls, store, back_offices=tuple(back_offices)
+    )
+    stack = LocalStack(options, supervisor)
     console.print(f"starting Ventanilla in [bold]{data_dir}[/] …")
     try:
         info = stack.start()
+    except (EntityPackageError, BackOfficeFactoryError, CatalogError) as exc:
+        console.print(f"[bold red]could not start the stack: {exc}[/]")
+        raise typer.Exit(1) from None
     except (StackAlreadyRunning, NatsServerError, NatsError, OSError) as exc:
         console.print(f"[bold red]could not start the stack: {exc}[/]")
         console.print(f"[red]logs: {Path(data_dir) / 'logs'}[/]")

@@ -5,14 +5,16 @@ from decimal import Decimal
 from typing import Protocol
 
 from schemas.entities.banco_nacion import (
+    DEVOLUCION_TASA,
     ENTITY,
+    PAGO_TASA,
     FeePaymentReceipt,
     FeePaymentRequest,
     FeeRefunded,
     FeeRefundRequest,
 )
 
-from .sdk import EntityAdapter, StepRefused
+from .sdk import EntityAdapter, StepRefused, handle
 
 
 class Payment(Protocol):
@@ -63,5 +65,5 @@ async def devolucion_tasa(req: FeeRefundRequest, bank: BancoNacionBackOffice) ->
 
 
 adapter = EntityAdapter(
-    ENTITY, handlers={"pago-tasa": pago_tasa, "devolucion-tasa": devolucion_tasa}
+    ENTITY, handlers=(handle(PAGO_TASA, pago_tasa), handle(DEVOLUCION_TASA, devolucion_tasa))
 )

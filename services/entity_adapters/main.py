@@ -8,7 +8,7 @@ from typing import Any
 import structlog
 
 from schemas.procedures import catalog
-from services.bus.connection import ANONYMOUS, BusLogin, connect
+from services.bus.connection import ANONYMOUS, BusLogin
 from services.bus.tracing import setup_tracing
 from services.datadir import DataDir
 from services.logging import setup_logging
@@ -17,13 +17,10 @@ from services.shutdown import stop_on_signals
 
 from .answers import keep_answering
 from .backoffices.effects import EffectLog
-from .registry import ADAPTERS, HTTP_BACK_OFFICES, effects_file
-from .runner import AdapterRunner
+from .registry import HTTP_BACK_OFFICES, back_office_factory, effects_file, entity_packages
+from .runner import AdapterRunner, adapter_broker
 
 log = structlog.get_logger(__name__)
-
-ENTITY_IDS = tuple(ADAPTERS)
-STOP_GRACE = 10.0  # seconds; the back-office calls of one batch
 
 
 def serve(
@@ -31,22 +28,23 @@ def serve(
     data_dir: Path,
     nats_url: str,
     login: BusLogin = ANONYMOUS,
+    back_office: str | None = None,
     back_office_url: str | None = None,
 ) -> None:
-    """`back_office_url`: reach the entity's back office over HTTP there, not in-process."""
-    if entity not in ADAPTERS:
-        raise SystemExit(f"unknown entity {entity!r}; known: {', '.join(ENTITY_IDS)}")
-    if back_office_url is not None and entity not in HTTP_BACK_OFFICES:
-        raise SystemExit(f"{entity} has no HTTP back-office client")
+    """`back_office`: the `module:factory` that builds the entity's back office (default: its
+    package's); `back_office_url`: reach the reference back office over HTTP there instead."""
     setup_logging(f"adapter-{entity}")
     setup_tracing(f"adapter-{entity}")
-    catalog()  # a bad catalog stops the process before it takes any work
+    catalog()  # a bad catalog or entity package stops the process before it takes any work
+    factory = back_office_factory(entity, back_office)
     if back_office_url is not None:
+        if entity not in HTTP_BACK_OFFICES:
+            raise SystemExit(f"{entity} has no HTTP back-office client")
         # httpx logs every request at INFO: a line per call, and the call's path.
         logging.getLogger("httpx").setLevel(logging.WARNING)
         office = HTTP_BACK_OFFICES[entity](back_office_url)
     else:
-        office = ADAPTERS[entity][1](EffectLog(effects_file(DataDir(data_dir).backoffices, entity)))
+        office = factory(EffectLog(effects_file(DataDir(data_dir).backoffices, entity)))
     tune_garbage_collection()
     asyncio.run(run(entity, office, nats_url, login=login))
 
@@ -60,20 +58,16 @@ async def run(
 ) -> None:
     """Serve `entity`'s requests with `office`, its back-office client, until `stop`."""
     stop = stop or stop_on_signals()
-    adapter = ADAPTERS[entity][0]
-    nc = await connect(nats_url, f"ventanilla-adapter-{entity}", login=login)
-    js = nc.jetstream()
-    runner = AdapterRunner(adapter, office, js)
+    adapter = entity_packages()[entity].adapter
+    broker = adapter_broker(nats_url, entity, login)
+    runner = AdapterRunner(adapter, office, broker, login)
+    # Connected before the runner starts, which then reuses the connection (connect() does).
+    js = (await broker.connect()).jetstream()
     tasks = {asyncio.create_task(runner.run(stop), name=f"adapter-{entity}")}
     if adapter.answer_due is not None:  # the back office answers some requests later
         answering = keep_answering(adapter.answer_due, office, js, entity, stop)
         tasks.add(asyncio.create_task(answering, name=f"answers-{entity}"))
     log.info("adapter running", entity=entity)
-    await stop.wait()
-    # Let the current batch finish (results published, requests acked) before leaving.
-    _, pending = await asyncio.wait(tasks, timeout=STOP_GRACE)
-    for task in pending:
-        task.cancel()
-    await asyncio.gather(*pending, return_exceptions=True)
-    await nc.drain()
+    # Stopping lets the requests in flight finish (results published, requests acked).
+    await asyncio.gather(*tasks)
     log.info("adapter stopped", entity=entity)

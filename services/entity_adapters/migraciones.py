@@ -3,9 +3,9 @@
 from datetime import date
 from typing import Protocol
 
-from schemas.entities.migraciones import ENTITY, PassportIssued, PassportRequest
+from schemas.entities.migraciones import EMISION_PASAPORTE, ENTITY, PassportIssued, PassportRequest
 
-from .sdk import EntityAdapter
+from .sdk import EntityAdapter, handle
 
 
 class Passport(Protocol):
@@ -24,4 +24,4 @@ async def emision_pasaporte(
     return PassportIssued(passport_number=passport.number, pickup_date=passport.pickup_date)
 
 
-adapter = EntityAdapter(ENTITY, handlers={"emision-pasaporte": emision_pasaporte})
+adapter = EntityAdapter(ENTITY, handlers=(handle(EMISION_PASAPORTE, emision_pasaporte),))

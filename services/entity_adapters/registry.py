@@ -1,36 +1,69 @@
-"""Which adapter and which (fake) back office serve each entity of a local stack."""
+"""The entity packages this installation runs, and the back office each adapter talks to.
 
+Entities come from the `ventanilla.entities` entry point group (schemas/entities); the back
+office is the package's default (the demo's fake) unless configuration names a factory,
+`module:attribute`, that builds it.
+"""
+
+import importlib
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from . import banco_nacion, migraciones, reniec, sat, sunarp, sunat
-from .backoffices.banco_nacion import FakeBancoNacion
-from .backoffices.effects import EffectLog
-from .backoffices.migraciones import FakeMigraciones
-from .backoffices.reniec import FakeReniec
-from .backoffices.sat import FakeSat
-from .backoffices.sunarp import FakeSunarp
+from schemas.entities import EntityPackageError, registered_entities
+
 from .backoffices.sunarp_http import HttpSunarp
-from .backoffices.sunat import FakeSunat
-from .sdk import EntityAdapter
+from .package import BackOfficeFactory, EntityPackage
 
-BackOfficeFactory = Callable[[EffectLog], Any]
 
-ADAPTERS: dict[str, tuple[EntityAdapter, BackOfficeFactory]] = {
-    banco_nacion.adapter.entity: (banco_nacion.adapter, FakeBancoNacion),
-    reniec.adapter.entity: (reniec.adapter, FakeReniec),
-    sat.adapter.entity: (sat.adapter, FakeSat),
-    sunarp.adapter.entity: (sunarp.adapter, FakeSunarp),
-    migraciones.adapter.entity: (migraciones.adapter, FakeMigraciones),
-    sunat.adapter.entity: (sunat.adapter, FakeSunat),
-}
+class BackOfficeFactoryError(ValueError):
+    """A configured back-office factory that cannot be used; the message names it and why."""
+
+
+def entity_packages() -> dict[str, EntityPackage]:
+    """Every registered entity package, by entity id; refuses one that is not an EntityPackage."""
+    packages: dict[str, EntityPackage] = {}
+    for package in registered_entities():
+        if not isinstance(package, EntityPackage):
+            raise EntityPackageError(
+                f"entity package {package.entity!r}: its object is a "
+                f"{type(package).__name__}, not a services.entity_adapters.package.EntityPackage"
+            )
+        packages[package.entity] = package
+    return packages
+
+
+def entity_ids() -> tuple[str, ...]:
+    return tuple(entity_packages())
+
+
+def back_office_factory(entity: str, configured: str | None = None) -> BackOfficeFactory:
+    """`entity`'s back-office factory: the configured `module:attribute`, else the default."""
+    packages = entity_packages()
+    if entity not in packages:
+        raise EntityPackageError(f"unknown entity {entity!r}; known: {', '.join(packages)}")
+    if not configured:
+        return packages[entity].back_office
+    module_name, _, attribute = configured.partition(":")
+    where = f"back office {configured!r} of entity {entity!r}"
+    if not module_name or not attribute:
+        raise BackOfficeFactoryError(f"{where}: write it as module:factory")
+    try:
+        module = importlib.import_module(module_name)
+    except Exception as exc:
+        raise BackOfficeFactoryError(
+            f"{where} cannot be imported: {type(exc).__name__}: {exc}"
+        ) from exc
+    factory: Any = getattr(module, attribute, None)
+    if not callable(factory):
+        raise BackOfficeFactoryError(f"{where}: {module_name} has no callable {attribute!r}")
+    return factory  # type: ignore[no-any-return]
 
 
 # Reference back offices that run as their own HTTP service in a local stack (`ventanilla serve
 # backoffice ENTITY`); the adapter then reaches them with this client, given the service's URL.
 HTTP_BACK_OFFICES: dict[str, Callable[[str], Any]] = {
-    sunarp.adapter.entity: HttpSunarp,
+    "sunarp": HttpSunarp,
 }
 
 

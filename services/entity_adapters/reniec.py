@@ -4,14 +4,16 @@ from datetime import date
 from typing import Protocol
 
 from schemas.entities.reniec import (
+    DUPLICADO_DNI,
     ENTITY,
+    VERIFICACION_IDENTIDAD,
     DniDuplicateIssued,
     DniDuplicateRequest,
     IdentityCheckRequest,
     IdentityVerified,
 )
 
-from .sdk import EntityAdapter, StepRefused
+from .sdk import EntityAdapter, StepRefused, handle
 
 NOT_REGISTERED = "RENIEC has no record of this DNI"
 
@@ -67,5 +69,8 @@ async def verificacion_identidad(
 
 adapter = EntityAdapter(
     ENTITY,
-    handlers={"duplicado-dni": duplicado_dni, "verificacion-identidad": verificacion_identidad},
+    handlers=(
+        handle(DUPLICADO_DNI, duplicado_dni),
+        handle(VERIFICACION_IDENTIDAD, verificacion_identidad),
+    ),
 )

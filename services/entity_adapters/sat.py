@@ -3,9 +3,9 @@
 from datetime import datetime
 from typing import Protocol
 
-from schemas.entities.sat import ENTITY, NoDebtCertificate, NoDebtRequest
+from schemas.entities.sat import CERTIFICADO_NO_ADEUDO, ENTITY, NoDebtCertificate, NoDebtRequest
 
-from .sdk import EntityAdapter, StepRefused
+from .sdk import EntityAdapter, StepRefused, handle
 
 
 class Certificate(Protocol):
@@ -32,4 +32,4 @@ async def certificado_no_adeudo(req: NoDebtRequest, sat: SatBackOffice) -> NoDeb
     )
 
 
-adapter = EntityAdapter(ENTITY, handlers={"certificado-no-adeudo": certificado_no_adeudo})
+adapter = EntityAdapter(ENTITY, handlers=(handle(CERTIFICADO_NO_ADEUDO, certificado_no_adeudo),))

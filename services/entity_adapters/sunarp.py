@@ -10,7 +10,9 @@ from datetime import datetime
 from typing import Protocol
 
 from schemas.entities.sunarp import (
+    CERTIFICADO_PROPIEDAD,
     ENTITY,
+    INSCRIPCION_TRANSFERENCIA,
     OwnershipCertificate,
     OwnershipRequest,
     TransferRegistered,
@@ -19,7 +21,7 @@ from schemas.entities.sunarp import (
 
 from .answers import Answerer, AnswerTo
 from .deferred import Accepted
-from .sdk import EntityAdapter, StepRefused
+from .sdk import EntityAdapter, StepRefused, handle
 
 
 class Registration(Protocol):
@@ -98,9 +100,9 @@ async def answer_decided_transfers(sunarp: SunarpBackOffice, answer: Answerer) -
 
 adapter = EntityAdapter(
     ENTITY,
-    handlers={
-        "certificado-propiedad": certificado_propiedad,
-        "inscripcion-transferencia": inscripcion_transferencia,
-    },
+    handlers=(
+        handle(CERTIFICADO_PROPIEDAD, certificado_propiedad),
+        handle(INSCRIPCION_TRANSFERENCIA, inscripcion_transferencia),
+    ),
     answer_due=answer_decided_transfers,
 )

@@ -3,9 +3,9 @@
 from datetime import datetime
 from typing import Protocol
 
-from schemas.entities.sunat import ENTITY, RucRegistered, RucRegistrationRequest
+from schemas.entities.sunat import ENTITY, INSCRIPCION_RUC, RucRegistered, RucRegistrationRequest
 
-from .sdk import EntityAdapter
+from .sdk import EntityAdapter, handle
 
 
 class Taxpayer(Protocol):
@@ -26,4 +26,4 @@ async def inscripcion_ruc(req: RucRegistrationRequest, sunat: SunatBackOffice) -
     return RucRegistered(ruc=taxpayer.ruc, registered_at=taxpayer.registered_at)
 
 
-adapter = EntityAdapter(ENTITY, handlers={"inscripcion-ruc": inscripcion_ruc})
+adapter = EntityAdapter(ENTITY, handlers=(handle(INSCRIPCION_RUC, inscripcion_ruc),))

@@ -18,6 +18,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 
+from schemas.procedures import catalog
 from schemas.sites import HUB_DOMAIN
 from services.bus.connection import BusLogin, connect
 from services.bus.permissions import ADMIN, GATEWAY, LEDGER
@@ -28,8 +29,11 @@ from services.credentials import (
     issue_dev_credentials,
 )
 from services.datadir import DataDir
-from services.entity_adapters.main import ENTITY_IDS
-from services.entity_adapters.registry import HTTP_BACK_OFFICES
+from services.entity_adapters.registry import (
+    HTTP_BACK_OFFICES,
+    back_office_factory,
+    entity_ids,
+)
 from services.sites.hub import LEAFNODE_PORT, ensure_hub_sites, prepare_hub_sites
 from services.sites.permissions import SITE_RELAY
 from services.stack.demo_clerks import issue_demo_clerks
@@ -57,6 +61,8 @@ class UpOptions:
     store: str | None = None
     leafnode_port: int = LEAFNODE_PORT
     demo_site: bool = True
+    # entity -> `module:factory` of its back office; the others use their package's default.
+    back_offices: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -101,6 +107,12 @@ class LocalStack:
 
     def _start(self) -> StackInfo:
         host, d = self.options.host, self.data_dir
+        # Every entity package and configured back office is checked before anything starts.
+        entities = entity_ids()
+        catalog()
+        back_offices = dict(self.options.back_offices)
+        for entity, factory in back_offices.items():
+            back_office_factory(entity, factory)
         d.logs.mkdir(parents=True, exist_ok=True)
         if self.options.store is not None:
             # Kept in the data dir, so the CLI and later runs of `up` find the same ledger.
@@ -120,7 +132,7 @@ class LocalStack:
         )
         config = write_nats_config(
             d.nats_store,
-            ENTITY_IDS,
+            entities,
             tls,
             DEMO_CHANNELS,
             leafnodes=hub_sites.leafnodes,
@@ -159,17 +171,23 @@ class LocalStack:
             port = offices.get(entity)
             return () if port is None else ("--back-office-url", f"http://{host}:{port}")
 
+        def adapter_args(entity: str) -> tuple[str, ...]:
+            configured = back_offices.get(entity)
+            return (
+                *bus_args(entity),
+                *office_url(entity),
+                *(("--back-office", configured) if configured else ()),
+            )
+
         children: list[tuple[ChildProcess, int]] = [
             *((self._back_office(e, host, port), BUS_LAYER) for e, port in offices.items()),
             (self._child("ledger", child_argv("ledger", *bus_args(LEDGER))), SERVICE_LAYER),
             *(
                 (
-                    self._child(
-                        f"adapter-{e}", child_argv("adapter", e, *bus_args(e), *office_url(e))
-                    ),
+                    self._child(f"adapter-{e}", child_argv("adapter", e, *adapter_args(e))),
                     SERVICE_LAYER,
                 )
-                for e in ENTITY_IDS
+                for e in entities
             ),
             *(
                 [

@@ -24,8 +24,7 @@ import pytest
 from services.bus.permissions import channel_user_name
 from services.credentials import DEMO_CHANNELS, DevCredentials
 from services.datadir import DataDir
-from services.entity_adapters.main import ENTITY_IDS
-from services.entity_adapters.registry import HTTP_BACK_OFFICES
+from services.entity_adapters.registry import HTTP_BACK_OFFICES, entity_ids
 from services.sites.permissions import SITE_RELAY
 from tests.processes import children_of, eventually, ventanilla
 
@@ -188,7 +187,7 @@ def test_every_process_has_its_own_nats_user_and_anonymous_clients_are_refused(
     users = DataDir(stack.data_dir).nats_store / "users"
     channels = {channel_user_name(c) for c in DEMO_CHANNELS}
     # site-relay: the hub's relay for MAC Express sites (the demo site pias-napo is always there).
-    expected = {"admin", "ledger", "gateway", SITE_RELAY, *ENTITY_IDS, *channels}
+    expected = {"admin", "ledger", "gateway", SITE_RELAY, *entity_ids(), *channels}
     assert {seed.stem for seed in users.glob("*.nk")} == expected
     assert {stat.S_IMODE(seed.stat().st_mode) for seed in users.glob("*.nk")} == {0o600}
 
@@ -278,7 +277,7 @@ def test_a_second_up_on_the_same_data_dir_is_refused(stack: Stack) -> None:
 def test_ctrl_c_stops_every_child_and_exits_0(stack: Stack) -> None:
     children = children_of(stack.process.pid)
     # nats-server, ledger, gateway, the site relay, one adapter per entity, the HTTP back offices
-    assert len(children) == 4 + len(ENTITY_IDS) + len(HTTP_BACK_OFFICES)
+    assert len(children) == 4 + len(entity_ids()) + len(HTTP_BACK_OFFICES)
     os.killpg(stack.process.pid, signal.SIGINT)
     assert stack.process.wait(timeout=60) == 0
     for pid, args in children.items():

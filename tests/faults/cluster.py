@@ -20,7 +20,7 @@ from services.bus.connection import connect
 from services.bus.topology import ensure_topology
 from services.case_ledger.store import LedgerStore
 from services.datadir import DataDir
-from services.entity_adapters.main import ENTITY_IDS
+from services.entity_adapters.registry import entity_ids
 from services.stack.natsd import EmbeddedNats
 from services.stack.ports import free_port
 from services.stack.processes import ChildProcess
@@ -150,7 +150,7 @@ async def cluster_stack(root: Path) -> AsyncIterator[ClusterStack]:
         supervisor.launch(
             ChildProcess("ledger", serve_argv(data_dir, url, "ledger"), logs / "ledger.log")
         )
-        for entity in ENTITY_IDS:
+        for entity in entity_ids():
             argv = serve_argv(data_dir, url, "adapter", entity)
             supervisor.launch(ChildProcess(f"adapter-{entity}", argv, logs / f"{entity}.log"))
 

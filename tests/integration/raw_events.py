@@ -119,6 +119,29 @@ class RawEvents:
             state,
         )
 
+    def every_table(self) -> dict[str, bytes]:
+        """Every row of every table of the ledger's database, as one blob per table."""
+        if self.sqlite:
+            names = [n for (n,) in self._run("SELECT name FROM sqlite_master WHERE type='table'")]
+        else:
+            names = [
+                n
+                for (n,) in self._run(
+                    "SELECT table_name FROM information_schema.tables WHERE table_schema = ?",
+                    self.schema,
+                )
+            ]
+        return {
+            name: b"\n".join(map(_row_bytes, self._run(f'SELECT * FROM "{name}"')))
+            for name in names
+        }
+
     def _id(self, case_id: object) -> object:
         # eventsourcing keeps SQLite ids as bare hex, PostgreSQL ids as uuid.
         return UUID(str(case_id)).hex if self.sqlite else case_id
+
+
+def _row_bytes(row: tuple[Any, ...]) -> bytes:
+    return b"\t".join(
+        bytes(v) if isinstance(v, bytes | memoryview) else str(v).encode() for v in row
+    )

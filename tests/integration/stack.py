@@ -29,7 +29,7 @@ from services.case_ledger.application import CaseLedger
 from services.case_ledger.store import MASTER_KEY_SETTING, LedgerStore
 from services.entity_adapters import main as adapter_main
 from services.entity_adapters.backoffices.effects import EffectLog
-from services.entity_adapters.registry import ADAPTERS
+from services.entity_adapters.registry import back_office_factory, entity_ids
 from tests.factories import submit_command as submit_command  # re-exported for tests
 
 FINAL = ("completed", "rejected")
@@ -103,10 +103,10 @@ class LocalStack:
         finally:
             ledger.close()
 
-    def start_adapters(self, entities: Iterable[str] = tuple(ADAPTERS)) -> None:
-        for entity in entities:
+    def start_adapters(self, entities: Iterable[str] | None = None) -> None:
+        for entity in entity_ids() if entities is None else entities:
             effects = self.effects.setdefault(entity, EffectLog())
-            office = ADAPTERS[entity][1](effects)
+            office = back_office_factory(entity)(effects)
             self.tasks.append(
                 asyncio.create_task(
                     adapter_main.run(
@@ -139,7 +139,7 @@ async def local_stack(
     nats_url: str,
     *,
     ledger: bool = True,
-    entities: Iterable[str] = tuple(ADAPTERS),
+    entities: Iterable[str] | None = None,
     procedures: dict[str, ProcedureSpec] | None = None,
     login_for: Callable[[str], BusLogin] | None = None,
 ) -> AsyncIterator[LocalStack]:

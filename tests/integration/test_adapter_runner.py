@@ -14,8 +14,9 @@ from services.bus.publishing import publish
 from services.entity_adapters import reniec
 from services.entity_adapters.backoffices.effects import EffectLog
 from services.entity_adapters.backoffices.reniec import DuplicateCard, FakeReniec
-from services.entity_adapters.runner import AdapterRunner
+from services.entity_adapters.runner import AdapterRunner, adapter_broker
 from services.errors import BackOfficeUnavailable
+from services.stack.natsd import EmbeddedNats
 from tests.factories import envelope
 
 pytestmark = pytest.mark.integration
@@ -78,9 +79,10 @@ async def results_for(js: JetStreamContext, attempt_id: UUID, count: int) -> lis
 
 
 @asynccontextmanager
-async def running_adapter(js: JetStreamContext, back_office: FakeReniec) -> AsyncIterator[None]:
+async def running_adapter(nats_url: str, back_office: FakeReniec) -> AsyncIterator[None]:
     stop = asyncio.Event()
-    task = asyncio.create_task(AdapterRunner(reniec.adapter, back_office, js).run(stop))
+    broker = adapter_broker(nats_url, "reniec")
+    task = asyncio.create_task(AdapterRunner(reniec.adapter, back_office, broker).run(stop))
     try:
         yield
     finally:
@@ -88,10 +90,12 @@ async def running_adapter(js: JetStreamContext, back_office: FakeReniec) -> Asyn
         await task
 
 
-async def test_a_transient_failure_is_retried_and_answered_once(js: JetStreamContext) -> None:
+async def test_a_transient_failure_is_retried_and_answered_once(
+    js: JetStreamContext, nats_server: EmbeddedNats
+) -> None:
     effects = EffectLog()
     registry = FlakyReniec(effects, failures=2)
-    async with running_adapter(js, registry):
+    async with running_adapter(nats_server.url, registry):
         request = duplicate_request("40000001")
         await publish(js, subjects.work("reniec", "duplicado-dni"), request, msg_id="req-1")
 
@@ -107,9 +111,11 @@ async def test_a_transient_failure_is_retried_and_answered_once(js: JetStreamCon
     assert (await js.stream_info(subjects.WORK_STREAM)).state.messages == 0
 
 
-async def test_a_refusal_is_a_final_rejected_answer(js: JetStreamContext) -> None:
+async def test_a_refusal_is_a_final_rejected_answer(
+    js: JetStreamContext, nats_server: EmbeddedNats
+) -> None:
     effects = EffectLog()
-    async with running_adapter(js, FakeReniec(effects)):
+    async with running_adapter(nats_server.url, FakeReniec(effects)):
         request = duplicate_request("40000002")
         await publish(js, subjects.work("reniec", "duplicado-dni"), request, msg_id="req-2")
         [result] = await results_for(js, request.attempt_id, count=1)
@@ -119,9 +125,9 @@ async def test_a_refusal_is_a_final_rejected_answer(js: JetStreamContext) -> Non
 
 
 async def test_a_request_on_the_wrong_entity_is_dead_lettered_and_the_next_is_served(
-    js: JetStreamContext,
+    js: JetStreamContext, nats_server: EmbeddedNats
 ) -> None:
-    async with running_adapter(js, FakeReniec(EffectLog())):
+    async with running_adapter(nats_server.url, FakeReniec(EffectLog())):
         misrouted = duplicate_request("40000001").model_copy(update={"entity": "sunarp"})
         await publish(js, subjects.work("reniec", "duplicado-dni"), misrouted, msg_id="req-3")
         good = duplicate_request("40000001")

@@ -1,17 +1,15 @@
 """Which values of a case event are personal, whose they are, and how they are stored.
 
-Personal, wherever they appear in an event (outside its envelope and actor):
+What is personal is marked on the models (schemas/personal.py), not guessed from names here:
+every field marked on a command, a registered service's request or result, or a procedure's
+inputs is personal wherever that field name appears in an event (outside its envelope and actor):
 
-- a DNI: the `document_number` of a citizen reference (`citizen`, `buyer`, `seller`, `owner`)
-  and any input named `*_dni`. Each is encrypted under the key of the citizen it identifies, so
-  a seller's DNI inside the buyer's case is erased with the seller;
-- what describes a person: `given_names`, `surnames`, `birth_date` (RENIEC's answers and the
-  requests that carry them on), under the key of the event's subject: the citizen the request is
-  about, or for a result the citizen its step was about;
-- `ruc`, SUNAT's taxpayer number: a person's is 10, their DNI and a check digit, so it names
-  them as their DNI does (under the key of the event's subject);
-- `request_fingerprint`, a plain hash of the submission (DNI included) that a brute force over
-  the 10^8 DNIs would reverse, under the applicant's key.
+- `IDENTIFIES` (a DNI: a citizen reference's `document_number`, an input such as `seller_dni`):
+  encrypted under the key of the citizen it identifies, so a seller's DNI inside the buyer's
+  case is erased with the seller;
+- `PERSONAL` (names, birth dates, a natural person's RUC, the submission's fingerprint):
+  encrypted under the key of the event's subject: the citizen the request is about, or for a
+  result the citizen its step was about.
 
 Case ids, step ids, entities, services, receipts, certificates, plates and reasons stay in clear.
 An encrypted value is a string `pd1.<key id>.<base64url(nonce || AES-GCM ciphertext)>` of the
@@ -24,18 +22,21 @@ import base64
 import json
 import os
 from collections.abc import Callable
+from functools import cache
 from typing import Any
 
 from cryptography.exceptions import InvalidTag
+
+from schemas.entities import SERVICES
+from schemas.messages import SubmitCase
+from schemas.personal import PersonalMarks, marks_of
+from schemas.procedures import catalog
 
 from ..domain import ERASED
 from .citizens import CitizenKeys
 
 PREFIX = "pd1."
 NONCE_SIZE = 12
-PERSON_ATTRIBUTES = frozenset(
-    {"given_names", "surnames", "birth_date", "request_fingerprint", "ruc"}
-)
 ENVELOPE = frozenset(
     {"originator_id", "originator_version", "timestamp", "originator_topic", "actor"}
 )
@@ -45,19 +46,30 @@ class NoDataSubject(ValueError):
     """A personal value whose citizen is unknown: it is refused rather than stored in clear."""
 
 
+@cache
+def registered_marks() -> PersonalMarks:
+    """The marks of every model a case event carries values of."""
+    services = (m for c in SERVICES.values() for m in (c.request, c.result))
+    inputs = (p.inputs for p in catalog().values())
+    return marks_of((SubmitCase, *services, *inputs))
+
+
 class PersonalFields:
-    def __init__(self, keys: CitizenKeys) -> None:
+    def __init__(self, keys: CitizenKeys, marks: PersonalMarks | None = None) -> None:
         self.keys = keys
+        self.marks = marks or registered_marks()
 
     def encrypt(self, case_id: str, state: dict[str, Any], subject: str | None) -> dict[str, Any]:
         """A copy of an event's state with every personal value encrypted."""
 
+        identifying, describing = self.marks.identifying, self.marks.describing
+
         def value(name: str, item: Any) -> Any:
             if isinstance(item, dict | list):
                 return walk(item)
-            if name == "document_number" or name.endswith("_dni"):
+            if name in identifying:
                 owner = item
-            elif name in PERSON_ATTRIBUTES:
+            elif name in describing:
                 if subject is None:
                     raise NoDataSubject(f"no citizen to encrypt {name!r} of case {case_id} for")
                 owner = subject

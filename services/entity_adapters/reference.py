@@ -1,0 +1,54 @@
+"""The six reference entities as entity packages, registered in pyproject.toml like any other.
+
+Their back offices default to the demo's fakes (services/entity_adapters/backoffices/).
+"""
+
+from schemas import procedures
+from schemas.entities import banco_nacion as banco_nacion_contract
+from schemas.entities import migraciones as migraciones_contract
+from schemas.entities import reniec as reniec_contract
+from schemas.entities import sat as sat_contract
+from schemas.entities import sunarp as sunarp_contract
+from schemas.entities import sunat as sunat_contract
+
+from . import banco_nacion, migraciones, reniec, sat, sunarp, sunat
+from .backoffices.banco_nacion import FakeBancoNacion
+from .backoffices.migraciones import FakeMigraciones
+from .backoffices.reniec import FakeReniec
+from .backoffices.sat import FakeSat
+from .backoffices.sunarp import FakeSunarp
+from .backoffices.sunat import FakeSunat
+from .package import EntityPackage
+
+BANCO_NACION = EntityPackage(
+    banco_nacion_contract.ENTITY, banco_nacion_contract.NAME, banco_nacion.adapter, FakeBancoNacion
+)
+RENIEC = EntityPackage(
+    reniec_contract.ENTITY,
+    reniec_contract.NAME,
+    reniec.adapter,
+    FakeReniec,
+    procedures=(procedures.DUPLICADO_DNI,),
+)
+SAT = EntityPackage(sat_contract.ENTITY, sat_contract.NAME, sat.adapter, FakeSat)
+SUNARP = EntityPackage(
+    sunarp_contract.ENTITY,
+    sunarp_contract.NAME,
+    sunarp.adapter,
+    FakeSunarp,
+    procedures=(procedures.TRANSFERENCIA_VEHICULAR,),
+)
+MIGRACIONES = EntityPackage(
+    migraciones_contract.ENTITY,
+    migraciones_contract.NAME,
+    migraciones.adapter,
+    FakeMigraciones,
+    procedures=(procedures.PASAPORTE_ELECTRONICO,),
+)
+SUNAT = EntityPackage(
+    sunat_contract.ENTITY,
+    sunat_contract.NAME,
+    sunat.adapter,
+    FakeSunat,
+    procedures=(procedures.INSCRIPCION_RUC,),
+)

@@ -1,0 +1,323 @@
+"""An entity package written outside this repository plugs in through its entry point.
+
+The package is written to a temporary folder, installed there with pip (`--target`, so the
+project's venv is untouched) and put on PYTHONPATH for `ventanilla up`: its adapter runs, its
+procedure is in the catalog, a case through it completes, and its NATS user can reach nothing
+but its own subjects. A broken package or back office stops `up` before anything starts.
+"""
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from uuid import uuid4
+
+import httpx
+import nats
+import pytest
+
+from schemas import subjects
+from services.credentials import DevCredentials
+from services.datadir import DataDir
+from tests.processes import eventually, ventanilla
+
+pytestmark = pytest.mark.e2e
+
+ENTITY = "notaria-lima"
+PACKAGE = "ventanilla_notaria"
+
+MODULE = '''
+"""Notaría de Lima: certifies a citizen's signature on a deed (an example entity package)."""
+
+from datetime import timedelta
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from schemas.catalog import FromCitizen, FromInput, ProcedureSpec, StepSpec
+from schemas.citizens import CitizenRef
+from schemas.entities.base import ServiceContract, ServiceRequest, ServiceResult
+from services.entity_adapters.package import EntityPackage
+from services.entity_adapters.sdk import EntityAdapter, handle
+
+ENTITY = "notaria-lima"
+
+
+class SignatureRequest(ServiceRequest):
+    citizen: CitizenRef
+    deed: str = Field(description="Title of the deed the citizen signs.")
+
+
+class SignatureCertified(ServiceResult):
+    certificate_number: str
+
+
+LEGALIZACION_FIRMA = ServiceContract(
+    ENTITY, "legalizacion-firma", "Signature certification", SignatureRequest, SignatureCertified
+)
+
+
+class FakeNotary:
+    def __init__(self, effects: object) -> None:
+        self.certified: dict[str, str] = {}
+
+    async def certify(self, deed: str, idempotency_key: str) -> str:
+        return self.certified.setdefault(idempotency_key, f"NOT-{len(self.certified) + 1:05d}")
+
+
+async def legalizacion_firma(req: SignatureRequest, notary: FakeNotary) -> SignatureCertified:
+    number = await notary.certify(req.deed, str(req.operation_id))
+    return SignatureCertified(certificate_number=number)
+
+
+class Inputs(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    deed: str = Field(description="Title of the deed.")
+
+
+PROCEDURE = ProcedureSpec(
+    code="legalizacion-firma",
+    title="Legalización de firma",
+    description="A notary certifies the citizen's signature on a deed.",
+    inputs=Inputs,
+    steps=(
+        StepSpec(
+            id="legalizacion-firma",
+            entity=ENTITY,
+            service="legalizacion-firma",
+            request={"citizen": FromCitizen(), "deed": FromInput("deed")},
+            deadline=timedelta(minutes=10),
+        ),
+    ),
+)
+
+package = EntityPackage(
+    ENTITY,
+    "Notaría de Lima",
+    EntityAdapter(ENTITY, handlers=(handle(LEGALIZACION_FIRMA, legalizacion_firma),)),
+    FakeNotary,
+    procedures=(PROCEDURE,),
+)
+'''
+
+BROKEN_MODULE = """
+from schemas.entities.reniec import VERIFICACION_IDENTIDAD
+from services.entity_adapters.package import EntityPackage
+from services.entity_adapters.sdk import EntityAdapter, handle
+from schemas.entities.reniec import DniDuplicateIssued, DniDuplicateRequest
+
+
+async def wrong(req: DniDuplicateRequest, office: object) -> DniDuplicateIssued:
+    raise NotImplementedError
+
+
+adapter = EntityAdapter("reniec", handlers=(handle(VERIFICACION_IDENTIDAD, wrong),))
+package = EntityPackage("reniec-bis", "Broken", adapter, object)
+"""
+
+
+def pyproject(name: str, module: str) -> str:
+    return textwrap.dedent(
+        f"""
+        [build-system]
+        requires = ["setuptools>=61"]
+        build-backend = "setuptools.build_meta"
+
+        [project]
+        name = "{name}"
+        version = "0.1.0"
+
+        [tool.setuptools]
+        py-modules = ["{module}"]
+
+        [project.entry-points."ventanilla.entities"]
+        {name} = "{module}:package"
+        """
+    )
+
+
+def install_package(root: Path, name: str, module: str, code: str) -> Path:
+    """Write and pip-install a one-module package into its own folder; returns that folder."""
+    source, target = root / f"{name}-src", root / f"{name}-site"
+    source.mkdir()
+    (source / "pyproject.toml").write_text(pyproject(name, module))
+    (source / f"{module}.py").write_text(code)
+    subprocess.run(
+        [
+            *(sys.executable, "-m", "pip", "install", "--quiet", "--no-deps"),
+            *("--target", str(target), str(source)),
+        ],
+        check=True,
+        capture_output=True,
+    )
+    return target
+
+
+def up_env(*sites: Path) -> dict[str, str]:
+    path = os.pathsep.join([*map(str, sites), os.environ.get("PYTHONPATH", "")]).strip(os.pathsep)
+    return {**os.environ, "PYTHONPATH": path, "COLUMNS": "200"}
+
+
+@dataclass
+class Stack:
+    process: subprocess.Popen[bytes]
+    data_dir: Path
+    credentials: DevCredentials
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return install_package(tmp_path_factory.mktemp("pkg"), ENTITY, PACKAGE, MODULE)
+
+
+@pytest.fixture(scope="module")
+def stack(site: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    root = tmp_path_factory.mktemp("up")
+    data_dir, output = root / "var", root / "up.out"
+    args = ["--data-dir", str(data_dir), "--http-port", "0", "--nats-port", "0"]
+    with output.open("wb") as out:
+        process = subprocess.Popen(
+            [*ventanilla(), "up", *args],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+            env=up_env(site),
+        )
+    try:
+        eventually(
+            lambda: "ready" in output.read_text() or process.poll() is not None or None,
+            90,
+            "`up` to print ready",
+        )
+        assert process.poll() is None, output.read_text()
+        credentials = DevCredentials.model_validate_json(
+            DataDir(data_dir).dev_credentials.read_text()
+        )
+        yield Stack(process, data_dir, credentials)
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGINT)
+            try:
+                process.wait(30)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait()
+
+
+def test_a_case_through_the_outside_entitys_procedure_completes(stack: Stack) -> None:
+    token = next(iter(stack.credentials.channels.values()))
+    body = {
+        "procedure": "legalizacion-firma",
+        "citizen": {"document_type": "DNI", "document_number": "40000001"},
+        "inputs": {"deed": "Compraventa de terreno"},
+    }
+    with httpx.Client(
+        base_url=stack.credentials.gateway_url,
+        headers={"Authorization": f"Bearer {token}"},
+        timeout=10.0,
+    ) as client:
+        created = client.post("/v1/cases", json=body, headers={"Idempotency-Key": str(uuid4())})
+        assert created.status_code == 202, created.text
+        case_id = created.json()["case_id"]
+
+        def final() -> dict[str, object] | None:
+            view = client.get(f"/v1/cases/{case_id}")
+            done = view.status_code == 200 and view.json()["status"] in ("completed", "rejected")
+            return view.json() if done else None
+
+        view = eventually(final, 60, "the notary's case to finish")
+    assert view["status"] == "completed"
+    assert [s["entity"] for s in view["steps"]] == [ENTITY]  # type: ignore[union-attr]
+
+
+def test_the_outside_entitys_nats_user_reaches_only_its_own_subjects(stack: Stack) -> None:
+    seed = DataDir(stack.data_dir).nats_store / "users" / f"{ENTITY}.nk"
+    assert seed.exists()
+
+    async def attempts() -> list[str]:
+        refused: list[str] = []
+
+        async def record(exc: Exception) -> None:
+            refused.append(str(exc))
+
+        nc = await nats.connect(
+            stack.credentials.nats_url,
+            nkeys_seed=str(seed),
+            inbox_prefix=f"_INBOX.{ENTITY}",
+            error_cb=record,
+            allow_reconnect=False,
+        )
+        try:
+            await nc.subscribe(subjects.entity_work("reniec"))
+            await nc.subscribe(subjects.EVENTS_SUBJECTS)
+            await nc.publish(subjects.result("reniec", "duplicado-dni"), b"{}")
+            await nc.publish(subjects.submit_case("mac-lima-norte"), b"{}")
+            await nc.publish(f"$JS.API.CONSUMER.INFO.{subjects.WORK_STREAM}.adapter-reniec", b"")
+            await nc.publish(f"$JS.API.STREAM.UPDATE.{subjects.WORK_STREAM}", b"{}")
+            await nc.publish(subjects.result(ENTITY, "legalizacion-firma"), b"not a result")
+            async with asyncio.timeout(5):
+                while len(refused) < 6:
+                    await asyncio.sleep(0.05)
+            await asyncio.sleep(0.3)  # a seventh refusal, if any, would arrive now
+        finally:
+            await nc.close()
+        return refused
+
+    refused = "\n".join(asyncio.run(attempts()))
+    for forbidden in (
+        f'Subscription to "{subjects.entity_work("reniec")}"',
+        f'Subscription to "{subjects.EVENTS_SUBJECTS}"',
+        f'Publish to "{subjects.result("reniec", "duplicado-dni")}"',
+        f'Publish to "{subjects.submit_case("mac-lima-norte")}"',
+        'Publish to "$JS.API.CONSUMER.INFO.',
+        'Publish to "$JS.API.STREAM.UPDATE.',
+    ):
+        assert forbidden.lower() in refused.lower(), refused
+    assert f"result.{ENTITY}" not in refused  # its own results it may publish
+
+
+def test_up_stops_at_start_up_on_a_back_office_that_cannot_be_imported(
+    site: Path, tmp_path: Path
+) -> None:
+    done = subprocess.run(
+        [
+            *ventanilla(),
+            *("up", "--data-dir", str(tmp_path / "var"), "--http-port", "0", "--nats-port", "0"),
+            *("--back-office", f"{ENTITY}=nowhere_to_be_found:factory"),
+        ],
+        capture_output=True,
+        text=True,
+        env=up_env(site),
+        timeout=60,
+    )
+    assert done.returncode == 1
+    assert "nowhere_to_be_found:factory" in done.stdout
+    assert f"entity '{ENTITY}'" in done.stdout
+    assert "cannot be imported" in done.stdout
+    assert not (tmp_path / "var" / "logs" / "ledger.log").exists()  # nothing was started
+
+
+def test_up_stops_at_start_up_on_a_package_whose_contract_is_invalid(
+    site: Path, tmp_path: Path
+) -> None:
+    broken = install_package(tmp_path, "reniec-bis", "ventanilla_broken", BROKEN_MODULE)
+    done = subprocess.run(
+        [
+            *ventanilla(),
+            *("up", "--data-dir", str(tmp_path / "var"), "--http-port", "0", "--nats-port", "0"),
+        ],
+        capture_output=True,
+        text=True,
+        env=up_env(site, broken),
+        timeout=60,
+    )
+    assert done.returncode == 1
+    out = " ".join(done.stdout.split())
+    assert "entity package 'reniec-bis'" in out
+    assert "takes DniDuplicateRequest" in out
