@@ -1,11 +1,11 @@
 """Runs an entity adapter on FastStream, bound to the durable consumer the bus owner made.
 
-For each request: decode and validate, call the handler, publish the typed result
-(`Nats-Msg-Id` = `result:<attempt id>`; a handler's `Accepted`, a deferred answer, as an
-`accepted` result with `accepted:<attempt id>`), and only then ack (`AckPolicy.MANUAL`:
-FastStream's default, `REJECT_ON_ERROR`, would terminate a request on any exception and lose
-it). Technical failures are retried with growing pauses (nak with delay) and reported as a
-failed attempt after the last delivery; messages that can never be handled go to the dead-letter stream and are acked, so they
+For each request: decode and validate, call the handler, publish the typed result (`Nats-Msg-Id`
+= `result:<attempt id>`; a handler's `Accepted`, a deferred answer, as an `accepted` result with
+`accepted:<attempt id>`), and only then ack (`AckPolicy.MANUAL`: FastStream's default,
+`REJECT_ON_ERROR`, would terminate a request on any exception and lose it). Technical failures
+are retried with growing pauses (nak with delay) and reported as a failed attempt after the last
+delivery; messages that can never be handled go to the dead-letter stream and are acked, so they
 block nothing. The operation id in the request is the same on every attempt: it reaches the back
 office as its idempotency key.
 
