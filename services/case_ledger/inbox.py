@@ -31,12 +31,13 @@ from schemas.messages import StepResult, SubmitCase
 from services.bus.codec import decode
 from services.bus.dead_letters import dead_letter
 from services.bus.fetching import fetch_ready
-from services.bus.tracing import extract_trace_context, tracer
+from services.bus.tracing import current_trace_id, extract_trace_context, tracer
 from services.errors import Unprocessable
 from services.failpoints import failpoint
 
 from .application import CaseBatch, CaseLedger, Outcome
 from .case_traces import CaseTraces
+from .event_traces import stamp_trace
 from .followed_streams import Sample, StreamIdentity, StreamMismatch, check_sample
 from .writer import LedgerThread
 
@@ -294,6 +295,9 @@ class Inbox:
             attributes={"ventanilla.case_id": case_id},
         ):
             outcome = source.apply(batch, message)
+            case = batch.case(message.envelope.case_id)  # type: ignore[attr-defined]
+            if case is not None:
+                stamp_trace(case, current_trace_id())
             self.traces.remember(message.envelope.case_id)  # type: ignore[attr-defined]
             return outcome
 

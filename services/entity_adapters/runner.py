@@ -15,6 +15,7 @@ from uuid import uuid4
 import structlog
 from nats.aio.msg import Msg
 from nats.js import JetStreamContext
+from opentelemetry.trace import SpanKind
 from pydantic import ValidationError
 
 from schemas import subjects
@@ -96,12 +97,17 @@ class AdapterRunner:
             if answer is None:
                 return  # nak'ed for a later retry
             outcome, data, reason = answer
-            await publish(
-                self.js,
-                subjects.result(request.entity, request.service),
-                self._result(request, outcome, data, reason),
-                msg_id=f"result:{request.attempt_id}",
-            )
+            with tracer().start_as_current_span(
+                f"result {request.entity}.{request.service}",
+                kind=SpanKind.PRODUCER,
+                attributes={"ventanilla.outcome": outcome},
+            ):
+                await publish(
+                    self.js,
+                    subjects.result(request.entity, request.service),
+                    self._result(request, outcome, data, reason),
+                    msg_id=f"result:{request.attempt_id}",
+                )
         await msg.ack()
         log.info("step answered", case_id=case_id, service=request.service, outcome=outcome)
 
@@ -128,8 +134,11 @@ class AdapterRunner:
         handler = self.adapter.handlers[request.service]
         try:
             # Answer well before the consumer's ack wait, or the request is delivered twice.
-            async with asyncio.timeout(ADAPTER_ACK_WAIT * 0.8):
-                result = await handler(typed, self.back_office)
+            with tracer().start_as_current_span(
+                f"back-office {request.entity}.{request.service}", kind=SpanKind.CLIENT
+            ):
+                async with asyncio.timeout(ADAPTER_ACK_WAIT * 0.8):
+                    result = await handler(typed, self.back_office)
         except StepRefused as exc:
             return "rejected", {}, exc.reason
         except Exception as exc:
