@@ -2,7 +2,7 @@
 
 import typer
 
-from services.cli import audit, case, citizen, deploy, dlq, ledger_streams, serve, token, up
+from services.cli import audit, case, citizen, deploy, dlq, ledger_streams, serve, sla, token, up
 
 app = typer.Typer(
     name="ventanilla",
@@ -20,3 +20,4 @@ app.add_typer(deploy.app, name="deploy")
 app.add_typer(token.app, name="token")
 app.add_typer(dlq.app, name="dlq")
 app.add_typer(ledger_streams.app, name="ledger")
+app.add_typer(sla.app, name="sla")

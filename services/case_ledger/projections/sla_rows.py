@@ -1,0 +1,252 @@
+# ruff: noqa: S608  (table names are built once in __init__ from the store's own schema name)
+"""Where the ANS projection keeps its rows: tables in the ledger's own database.
+
+One row per step of a case (compensations excluded: they undo a step, they are not a service
+the entity agreed to give), the procedure of each case, and the position in the ledger's
+notification log up to which the rows are complete. Rows and position change in one
+transaction, so the projection never counts an event twice or skips one, whoever catches it up.
+"""
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Protocol
+
+
+@dataclass(frozen=True)
+class StepRow:
+    case_id: str
+    step_id: str
+    procedure: str
+    entity: str
+    service: str
+    dispatched_at: datetime  # the first attempt's dispatch: the entity's clock starts here
+    finished_at: datetime | None  # the last answer; None while an attempt is open
+    outcome: str | None  # completed, rejected or failed (the latest attempt's)
+    attempts: int
+    overdue: bool  # an attempt passed its deadline (StepOverdue)
+
+
+class SlaChanges(Protocol):
+    """What one catch-up writes, inside its transaction."""
+
+    def case_procedure(self, case_id: str) -> str | None: ...
+
+    def add_case(self, case_id: str, procedure: str) -> None: ...
+
+    def step(self, case_id: str, step_id: str) -> StepRow | None: ...
+
+    def put_step(self, row: StepRow) -> None: ...
+
+
+class SlaRows(Protocol):
+    def position(self) -> int: ...
+
+    def changing(self, expected: int, new: int) -> Any:
+        """A context manager yielding `SlaChanges`; commits them with the new position only if
+        the position is still `expected` (another reader may have caught up meanwhile)."""
+        ...
+
+    def steps_between(
+        self, start: datetime, end: datetime, entity: str | None
+    ) -> list[StepRow]: ...
+
+
+def _row(found: Any) -> StepRow:
+    return StepRow(
+        case_id=str(found["case_id"]),
+        step_id=str(found["step_id"]),
+        procedure=str(found["procedure"]),
+        entity=str(found["entity"]),
+        service=str(found["service"]),
+        dispatched_at=datetime.fromisoformat(found["dispatched_at"]),
+        finished_at=(
+            None if found["finished_at"] is None else datetime.fromisoformat(found["finished_at"])
+        ),
+        outcome=found["outcome"],
+        attempts=int(found["attempts"]),
+        overdue=bool(found["overdue"]),
+    )
+
+
+_COLUMNS = (
+    "case_id, step_id, procedure, entity, service, dispatched_at, finished_at, outcome, "
+    "attempts, overdue"
+)
+
+
+class _SqlChanges:
+    def __init__(self, cursor: Any, steps: str, cases: str, p: str) -> None:
+        self.cursor, self.steps, self.cases, self.p = cursor, steps, cases, p
+
+    def case_procedure(self, case_id: str) -> str | None:
+        self.cursor.execute(
+            f"SELECT procedure FROM {self.cases} WHERE case_id = {self.p}", (case_id,)
+        )
+        found = self.cursor.fetchone()
+        return None if found is None else str(found["procedure"])
+
+    def add_case(self, case_id: str, procedure: str) -> None:
+        p = self.p
+        self.cursor.execute(
+            f"INSERT INTO {self.cases} (case_id, procedure) VALUES ({p}, {p}) "
+            "ON CONFLICT (case_id) DO NOTHING",
+            (case_id, procedure),
+        )
+
+    def step(self, case_id: str, step_id: str) -> StepRow | None:
+        p = self.p
+        self.cursor.execute(
+            f"SELECT {_COLUMNS} FROM {self.steps} WHERE case_id = {p} AND step_id = {p}",
+            (case_id, step_id),
+        )
+        found = self.cursor.fetchone()
+        return None if found is None else _row(found)
+
+    def put_step(self, row: StepRow) -> None:
+        p = self.p
+        self.cursor.execute(
+            f"INSERT INTO {self.steps} ({_COLUMNS}) VALUES ({', '.join([p] * 10)}) "
+            "ON CONFLICT (case_id, step_id) DO UPDATE SET finished_at = EXCLUDED.finished_at, "
+            "outcome = EXCLUDED.outcome, attempts = EXCLUDED.attempts, "
+            "overdue = EXCLUDED.overdue",
+            (
+                row.case_id,
+                row.step_id,
+                row.procedure,
+                row.entity,
+                row.service,
+                row.dispatched_at.isoformat(),
+                None if row.finished_at is None else row.finished_at.isoformat(),
+                row.outcome,
+                row.attempts,
+                int(row.overdue),
+            ),
+        )
+
+
+class SqlSlaRows:
+    def __init__(self, datastore: Any, prefix: str, p: str) -> None:
+        self.datastore = datastore
+        self.steps, self.cases, self.positions = (
+            f"{prefix}sla_steps",
+            f"{prefix}sla_cases",
+            f"{prefix}sla_position",
+        )
+        self.p = p
+        with datastore.transaction(commit=True) as cursor:
+            cursor.execute(
+                f"CREATE TABLE IF NOT EXISTS {self.steps} (case_id TEXT NOT NULL, "
+                "step_id TEXT NOT NULL, procedure TEXT NOT NULL, entity TEXT NOT NULL, "
+                "service TEXT NOT NULL, dispatched_at TEXT NOT NULL, finished_at TEXT, "
+                "outcome TEXT, attempts INTEGER NOT NULL, overdue INTEGER NOT NULL, "
+                "PRIMARY KEY (case_id, step_id))"
+            )
+            cursor.execute(
+                f"CREATE INDEX IF NOT EXISTS {self.steps.rsplit('.', 1)[-1].strip(chr(34))}"
+                f"_by_dispatch ON {self.steps} (dispatched_at)"
+            )
+            cursor.execute(
+                f"CREATE TABLE IF NOT EXISTS {self.cases} "
+                "(case_id TEXT PRIMARY KEY, procedure TEXT NOT NULL)"
+            )
+            cursor.execute(
+                f"CREATE TABLE IF NOT EXISTS {self.positions} "
+                "(name TEXT PRIMARY KEY, position INTEGER NOT NULL)"
+            )
+            cursor.execute(
+                f"INSERT INTO {self.positions} (name, position) VALUES ('sla', 0) "
+                "ON CONFLICT (name) DO NOTHING"
+            )
+
+    def position(self) -> int:
+        with self.datastore.transaction(commit=False) as cursor:
+            cursor.execute(f"SELECT position FROM {self.positions} WHERE name = 'sla'")
+            return int(cursor.fetchone()["position"])
+
+    @contextmanager
+    def changing(self, expected: int, new: int) -> Iterator[SlaChanges]:
+        with self.datastore.transaction(commit=True) as cursor:
+            p = self.p
+            cursor.execute(
+                f"UPDATE {self.positions} SET position = {p} WHERE name = 'sla' "
+                f"AND position = {p} RETURNING position",
+                (new, expected),
+            )
+            if cursor.fetchone() is None:
+                raise PositionMoved(expected)
+            yield _SqlChanges(cursor, self.steps, self.cases, p)
+
+    def steps_between(self, start: datetime, end: datetime, entity: str | None) -> list[StepRow]:
+        p = self.p
+        sql = (
+            f"SELECT {_COLUMNS} FROM {self.steps} "
+            f"WHERE dispatched_at >= {p} AND dispatched_at < {p}"
+        )
+        params: list[Any] = [start.isoformat(), end.isoformat()]
+        if entity is not None:
+            sql += f" AND entity = {p}"
+            params.append(entity)
+        with self.datastore.transaction(commit=False) as cursor:
+            cursor.execute(sql, params)
+            return [_row(r) for r in cursor.fetchall()]
+
+
+class PositionMoved(Exception):
+    """Another reader caught the projection up first: this catch-up's changes are dropped."""
+
+
+class _MemoryChanges:
+    def __init__(self, rows: "MemorySlaRows") -> None:
+        self.rows = rows
+
+    def case_procedure(self, case_id: str) -> str | None:
+        return self.rows.cases.get(case_id)
+
+    def add_case(self, case_id: str, procedure: str) -> None:
+        self.rows.cases.setdefault(case_id, procedure)
+
+    def step(self, case_id: str, step_id: str) -> StepRow | None:
+        return self.rows.steps.get((case_id, step_id))
+
+    def put_step(self, row: StepRow) -> None:
+        self.rows.steps[(row.case_id, row.step_id)] = row
+
+
+class MemorySlaRows:
+    """For the in-memory ledger (`memory:`)."""
+
+    def __init__(self) -> None:
+        self.at = 0
+        self.cases: dict[str, str] = {}
+        self.steps: dict[tuple[str, str], StepRow] = {}
+
+    def position(self) -> int:
+        return self.at
+
+    @contextmanager
+    def changing(self, expected: int, new: int) -> Iterator[SlaChanges]:
+        if self.at != expected:
+            raise PositionMoved(expected)
+        yield _MemoryChanges(self)
+        self.at = new
+
+    def steps_between(self, start: datetime, end: datetime, entity: str | None) -> list[StepRow]:
+        return [
+            r
+            for r in self.steps.values()
+            if start <= r.dispatched_at < end and (entity is None or r.entity == entity)
+        ]
+
+
+def sla_rows_for(recorder: Any) -> SlaRows:
+    """The projection's tables in the same database as the recorder's events."""
+    datastore: Any = getattr(recorder, "datastore", None)
+    module = type(datastore).__module__
+    if module == "eventsourcing.sqlite":
+        return SqlSlaRows(datastore, "", "?")
+    if module == "eventsourcing.postgres":
+        schema = '"' + datastore.schema.replace('"', '""') + '".caseledger_'
+        return SqlSlaRows(datastore, schema, "%s")
+    return MemorySlaRows()
