@@ -36,6 +36,7 @@ LEDGER_QUERY_HISTORY = f"{PREFIX}.ledger.query.history"
 # The document number travels in the request body, never in this subject.
 LEDGER_QUERY_ACCESS_LOG = f"{PREFIX}.ledger.query.access-log"
 LEDGER_PING = f"{PREFIX}.ledger.ping"
+LEDGER_QUERY_SLA = f"{PREFIX}.ledger.query.sla"
 
 # Headers of our own, beside the standard Nats-Msg-Id and W3C traceparent.
 HEADER_DEAD_LETTER_REASON = "Ventanilla-Dead-Letter-Reason"

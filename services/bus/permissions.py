@@ -99,6 +99,7 @@ def gateway_user() -> BusUser:
             subjects.LEDGER_QUERY_HISTORY,
             subjects.LEDGER_QUERY_ACCESS_LOG,
             subjects.LEDGER_PING,
+            subjects.LEDGER_QUERY_SLA,
             # The operators' overview: levels and consumer state only, never a message.
             *(f"{JS_API}.STREAM.INFO.{stream}" for stream in subjects.OBSERVED_STREAMS),
             f"{JS_API}.CONSUMER.INFO.{subjects.WORK_STREAM}.*",

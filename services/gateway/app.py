@@ -20,6 +20,7 @@ from .routes.citizens import citizen_routes
 from .routes.health import health_routes
 from .routes.operations import operation_routes
 from .routes.procedures import procedure_routes
+from .routes.sla import sla_routes
 
 TITLE = "Ventanilla gateway"
 VERSION = version("ventanilla")  # pyproject.toml's, as installed: written there only
@@ -48,6 +49,7 @@ def create_app(
     app.include_router(case_routes(bus, authenticate))
     app.include_router(citizen_routes(bus, authenticate))
     app.include_router(operation_routes(bus, authenticate))
+    app.include_router(sla_routes(bus, authenticate))
     app.include_router(procedure_routes(catalog()))
     app.include_router(health_routes(bus))
     error_handlers.install(app)

@@ -10,10 +10,13 @@ import math
 from collections import defaultdict
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 from uuid import UUID
 
+import httpx
 import pytest
+from nats.aio.client import Client
 from nats.js import JetStreamContext
 
 from schemas.catalog import ProcedureSpec, build_catalog
@@ -22,8 +25,13 @@ from services.case_ledger.application import CaseLedger
 from services.case_ledger.projections.sla import catch_up, ledger_sla_report
 from services.case_ledger.projections.sla_rows import sla_rows_for
 from services.case_ledger.store import LedgerStore
+from services.credentials import Principal
+from services.gateway.app import create_app
+from services.gateway.auth import TokenBook
+from services.gateway.nats_case_bus import NatsCaseBus
 from services.stack.natsd import EmbeddedNats
 from tests.factories import submit_command
+from tests.http import auth, write_tokens
 from tests.integration.stack import event_types, local_stack, submit
 
 pytestmark = pytest.mark.integration
@@ -144,3 +152,65 @@ async def test_the_report_equals_what_the_histories_say(
         line.as_dict() for line in lines if line.entity == "reniec"
     ]
     assert earlier == []
+
+
+async def test_operators_read_the_report_over_http_and_channels_may_not(
+    nc: Client, js: JetStreamContext, nats_server: EmbeddedNats, sqlite_store: LedgerStore,
+    tmp_path: Path,
+) -> None:  # fmt: skip
+    tokens = tmp_path / "tokens.json"
+    write_tokens(
+        tokens,
+        {
+            "operator-token": Principal(kind="operator", id="operator"),
+            "counter-token": Principal(kind="channel", id="mac-lima-norte"),
+        },
+    )
+    app = create_app(NatsCaseBus(nc), TokenBook(tokens))
+    started = datetime.now(UTC)
+    async with (
+        local_stack(sqlite_store, nats_server.url) as stack,
+        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://gw") as http,
+    ):
+        cases = [await submit(js, submit_command(dni)) for dni in ("40000001", "40000002")]
+        for case_id in cases:
+            await stack.wait_final(case_id)
+        period = {
+            "from": (started - timedelta(minutes=1)).isoformat(),
+            "to": (datetime.now(UTC) + timedelta(minutes=1)).isoformat(),
+        }
+        answer = await http.get("/v1/sla", params=period, headers=auth("operator-token"))
+        reniec = await http.get(
+            "/v1/sla", params={**period, "entity": "reniec"}, headers=auth("operator-token")
+        )
+        refused = await http.get("/v1/sla", params=period, headers=auth("counter-token"))
+        backwards = await http.get(
+            "/v1/sla",
+            params={"from": period["to"], "to": period["from"]},
+            headers=auth("operator-token"),
+        )
+        with stack.reading() as ledger:
+            direct = ledger_sla_report(
+                ledger,
+                datetime.fromisoformat(period["from"]),
+                datetime.fromisoformat(period["to"]),
+                now=datetime.now(UTC),
+            )
+
+    assert answer.status_code == 200, answer.text
+    report = answer.json()
+    assert report["from"] == period["from"].replace("+00:00", "Z")
+    assert [
+        (line["entity"], line["service"], line["steps"], line["within_deadline"])
+        for line in report["lines"]
+    ] == [(line.entity, line.service, line.steps, line.within) for line in direct]
+    # Both fees and both RENIEC checks, each answered well within its 15 minutes.
+    assert {(line["entity"], line["steps"]) for line in report["lines"]} == {
+        ("banco-nacion", 2),
+        ("reniec", 2),
+    }
+    assert all(line["within_deadline_pct"] == 100 for line in report["lines"])
+    assert {line["entity"] for line in reniec.json()["lines"]} == {"reniec"}
+    assert refused.status_code == 403
+    assert refused.headers["content-type"].startswith("application/problem+json")
+    assert backwards.status_code == 422

@@ -23,6 +23,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from schemas.catalog import ProcedureSpec
+from schemas.sla import SlaQuery, SlaReport
 
 from .sla_rows import PositionMoved, SlaChanges, SlaRows, StepRow
 
@@ -212,3 +213,18 @@ def ledger_sla_report(
     rows = rows or sla_rows_for(ledger.recorder)
     catch_up(ledger, rows)
     return report(rows, ledger.catalog, start, end, now, entity)
+
+
+def sla_report_of(ledger: Any, query: SlaQuery) -> SlaReport:
+    """The report as the bus answers it (see schemas.sla)."""
+    from datetime import UTC
+
+    lines = ledger_sla_report(ledger, query.start, query.end, datetime.now(UTC), query.entity)
+    return SlaReport.model_validate(
+        {
+            "start": query.start,
+            "end": query.end,
+            "entity": query.entity,
+            "lines": [line.as_dict() for line in lines],
+        }
+    )
