@@ -71,5 +71,14 @@ def dead_letter(origin: str) -> str:
     return f"{PREFIX}.dlq.{origin}"
 
 
+# Core NATS, not JetStream: a heartbeat is worth something only while it is fresh.
+HEARTBEATS = f"{PREFIX}.heartbeat.*"
+
+
+def heartbeat(process: str) -> str:
+    """Where a process says it is alive (`ledger`, or an entity id for its adapter)."""
+    return f"{PREFIX}.heartbeat.{process}"
+
+
 def adapter_consumer(entity: str) -> str:
     return f"adapter-{entity}"

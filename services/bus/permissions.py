@@ -64,6 +64,7 @@ def entity_user(entity: str) -> BusUser:
             f"{JS_API}.CONSUMER.INFO.{subjects.WORK_STREAM}.{consumer}",
             f"{JS_API}.CONSUMER.MSG.NEXT.{subjects.WORK_STREAM}.{consumer}",
             f"$JS.ACK.{subjects.WORK_STREAM}.{consumer}.>",
+            subjects.heartbeat(entity),
         ),
         subscribe=(_inbox(entity),),
     )
@@ -76,6 +77,7 @@ def ledger_user() -> BusUser:
             subjects.WORK_SUBJECTS,
             subjects.EVENTS_SUBJECTS,
             subjects.dead_letter(LEDGER),
+            subjects.heartbeat(LEDGER),
             *_read_stream_with_own_consumers(subjects.COMMANDS_STREAM),
             *_read_stream_with_own_consumers(subjects.RESULTS_STREAM),
         ),

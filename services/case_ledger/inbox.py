@@ -31,6 +31,7 @@ from schemas.messages import StepResult, SubmitCase
 from services.bus.codec import decode
 from services.bus.dead_letters import dead_letter
 from services.bus.fetching import fetch_ready
+from services.bus.heartbeats import Activity
 from services.bus.tracing import current_trace_id, extract_trace_context, tracer
 from services.errors import Unprocessable
 from services.failpoints import failpoint
@@ -105,6 +106,7 @@ class Inbox:
         self.on_saved = on_saved
         self.batch = batch
         self.traces = traces or CaseTraces()
+        self.activity = Activity()  # what the ledger's heartbeats report
         self._last_read: dict[str, Sample] = {}
         self._sampled_at: dict[str, float] = {}
 
@@ -283,6 +285,7 @@ class Inbox:
         return len(todo)
 
     def _apply(self, batch: CaseBatch, msg: Msg, source: InboxSource) -> Outcome:
+        self.activity.touch()
         message = decode(source.model, msg.data)
         if msg.subject != source.sender_subject(message):
             raise Unprocessable(

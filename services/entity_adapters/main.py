@@ -7,6 +7,7 @@ import structlog
 
 from schemas.procedures import catalog
 from services.bus.connection import ANONYMOUS, BusLogin, connect
+from services.bus.heartbeats import Activity, send_heartbeats
 from services.bus.tracing import setup_tracing
 from services.datadir import DataDir
 from services.logging import setup_logging
@@ -45,8 +46,10 @@ async def run(
     adapter, back_office = ADAPTERS[entity]
     nc = await connect(nats_url, f"ventanilla-adapter-{entity}", login=login)
     js = nc.jetstream()
-    runner = AdapterRunner(adapter, back_office(effects), js)
+    activity = Activity()
+    runner = AdapterRunner(adapter, back_office(effects), js, activity=activity)
     task = asyncio.create_task(runner.run(stop), name=f"adapter-{entity}")
+    beats = asyncio.create_task(send_heartbeats(nc, entity, activity, stop), name="heartbeats")
     log.info("adapter running", entity=entity)
     await stop.wait()
     # Let the current batch finish (results published, requests acked) before leaving.
@@ -54,5 +57,6 @@ async def run(
     if not done:
         task.cancel()
         await asyncio.gather(task, return_exceptions=True)
+    await asyncio.gather(beats, return_exceptions=True)
     await nc.drain()
     log.info("adapter stopped", entity=entity)

@@ -23,6 +23,7 @@ from schemas.messages import Actor, Envelope, StepOutcome, StepRequest, StepResu
 from services.bus.codec import decode
 from services.bus.dead_letters import dead_letter
 from services.bus.fetching import fetch_ready
+from services.bus.heartbeats import Activity
 from services.bus.publishing import publish
 from services.bus.topology import (
     ADAPTER_ACK_WAIT,
@@ -44,7 +45,9 @@ class AdapterRunner:
         back_office: Any,
         js: JetStreamContext,
         batch: int = 64,
+        activity: Activity | None = None,
     ) -> None:
+        self.activity = activity or Activity()
         self.adapter = adapter
         self.back_office = back_office
         self.js = js
@@ -80,6 +83,7 @@ class AdapterRunner:
             await asyncio.gather(*(self.handle(m) for m in messages))
 
     async def handle(self, msg: Msg) -> None:
+        self.activity.touch()
         try:
             request, typed = self._read(msg)
         except Unprocessable as exc:

@@ -30,7 +30,10 @@ from .sla_rows import PositionMoved, SlaChanges, SlaRows, StepRow
 # The events that move a step's row; every other event only moves the position.
 _FINISHING = {"StepCompleted": "completed", "StepRejected": "rejected"}
 _ATTEMPT_ENDING = {"StepAttemptFailed": "failed", "StepOverdue": "failed"}
-_TOPICS = frozenset({"CaseSubmitted", "StepDispatched", *_FINISHING, *_ATTEMPT_ENDING})
+_CASE_ENDINGS = {"CaseCompleted": "completed", "CaseRejected": "rejected"}
+_TOPICS = frozenset(
+    {"CaseSubmitted", "StepDispatched", *_FINISHING, *_ATTEMPT_ENDING, *_CASE_ENDINGS}
+)
 
 
 def catch_up(ledger: Any, rows: SlaRows, batch: int = 5000) -> int:
@@ -57,7 +60,10 @@ def apply_event(changes: SlaChanges, event: Any) -> None:
     kind = type(event).__name__
     case_id = str(event.originator_id)
     if kind == "CaseSubmitted":
-        changes.add_case(case_id, event.procedure)
+        changes.add_case(case_id, event.procedure, event.channel)
+        return
+    if kind in _CASE_ENDINGS:
+        changes.end_case(case_id, _CASE_ENDINGS[kind])
         return
     row = changes.step(case_id, event.step_id)
     if kind == "StepDispatched":

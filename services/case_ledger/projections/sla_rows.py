@@ -2,8 +2,8 @@
 """Where the ANS projection keeps its rows: tables in the ledger's own database.
 
 One row per step of a case (compensations excluded: they undo a step, they are not a service
-the entity agreed to give), the procedure of each case, and the position in the ledger's
-notification log up to which the rows are complete. Rows and position change in one
+the entity agreed to give), the procedure, channel and status of each case, and the position
+in the ledger's notification log up to which the rows are complete. Rows and position change in one
 transaction, so the projection never counts an event twice or skips one, whoever catches it up.
 """
 
@@ -33,7 +33,9 @@ class SlaChanges(Protocol):
 
     def case_procedure(self, case_id: str) -> str | None: ...
 
-    def add_case(self, case_id: str, procedure: str) -> None: ...
+    def add_case(self, case_id: str, procedure: str, channel: str) -> None: ...
+
+    def end_case(self, case_id: str, status: str) -> None: ...
 
     def step(self, case_id: str, step_id: str) -> StepRow | None: ...
 
@@ -87,12 +89,18 @@ class _SqlChanges:
         found = self.cursor.fetchone()
         return None if found is None else str(found["procedure"])
 
-    def add_case(self, case_id: str, procedure: str) -> None:
+    def add_case(self, case_id: str, procedure: str, channel: str) -> None:
         p = self.p
         self.cursor.execute(
-            f"INSERT INTO {self.cases} (case_id, procedure) VALUES ({p}, {p}) "
-            "ON CONFLICT (case_id) DO NOTHING",
-            (case_id, procedure),
+            f"INSERT INTO {self.cases} (case_id, procedure, channel, status) "
+            f"VALUES ({p}, {p}, {p}, 'open') ON CONFLICT (case_id) DO NOTHING",
+            (case_id, procedure, channel),
+        )
+
+    def end_case(self, case_id: str, status: str) -> None:
+        p = self.p
+        self.cursor.execute(
+            f"UPDATE {self.cases} SET status = {p} WHERE case_id = {p}", (status, case_id)
         )
 
     def step(self, case_id: str, step_id: str) -> StepRow | None:
@@ -148,8 +156,8 @@ class SqlSlaRows:
                 f"_by_dispatch ON {self.steps} (dispatched_at)"
             )
             cursor.execute(
-                f"CREATE TABLE IF NOT EXISTS {self.cases} "
-                "(case_id TEXT PRIMARY KEY, procedure TEXT NOT NULL)"
+                f"CREATE TABLE IF NOT EXISTS {self.cases} (case_id TEXT PRIMARY KEY, "
+                "procedure TEXT NOT NULL, channel TEXT NOT NULL, status TEXT NOT NULL)"
             )
             cursor.execute(
                 f"CREATE TABLE IF NOT EXISTS {self.positions} "
@@ -192,6 +200,22 @@ class SqlSlaRows:
             cursor.execute(sql, params)
             return [_row(r) for r in cursor.fetchall()]
 
+    def all_steps(self) -> list[StepRow]:
+        with self.datastore.transaction(commit=False) as cursor:
+            cursor.execute(f"SELECT {_COLUMNS} FROM {self.steps}")
+            return [_row(r) for r in cursor.fetchall()]
+
+    def case_counts(self) -> list[tuple[str, str, str, int]]:
+        with self.datastore.transaction(commit=False) as cursor:
+            cursor.execute(
+                f"SELECT procedure, channel, status, COUNT(*) AS n FROM {self.cases} "
+                "GROUP BY procedure, channel, status"
+            )
+            return [
+                (str(r["procedure"]), str(r["channel"]), str(r["status"]), int(r["n"]))
+                for r in cursor.fetchall()
+            ]
+
 
 class PositionMoved(Exception):
     """Another reader caught the projection up first: this catch-up's changes are dropped."""
@@ -202,10 +226,16 @@ class _MemoryChanges:
         self.rows = rows
 
     def case_procedure(self, case_id: str) -> str | None:
-        return self.rows.cases.get(case_id)
+        found = self.rows.cases.get(case_id)
+        return None if found is None else found[0]
 
-    def add_case(self, case_id: str, procedure: str) -> None:
-        self.rows.cases.setdefault(case_id, procedure)
+    def add_case(self, case_id: str, procedure: str, channel: str) -> None:
+        self.rows.cases.setdefault(case_id, (procedure, channel, "open"))
+
+    def end_case(self, case_id: str, status: str) -> None:
+        if case_id in self.rows.cases:
+            procedure, channel, _ = self.rows.cases[case_id]
+            self.rows.cases[case_id] = (procedure, channel, status)
 
     def step(self, case_id: str, step_id: str) -> StepRow | None:
         return self.rows.steps.get((case_id, step_id))
@@ -219,7 +249,7 @@ class MemorySlaRows:
 
     def __init__(self) -> None:
         self.at = 0
-        self.cases: dict[str, str] = {}
+        self.cases: dict[str, tuple[str, str, str]] = {}
         self.steps: dict[tuple[str, str], StepRow] = {}
 
     def position(self) -> int:
@@ -238,6 +268,15 @@ class MemorySlaRows:
             for r in self.steps.values()
             if start <= r.dispatched_at < end and (entity is None or r.entity == entity)
         ]
+
+    def all_steps(self) -> list[StepRow]:
+        return list(self.steps.values())
+
+    def case_counts(self) -> list[tuple[str, str, str, int]]:
+        counts: dict[tuple[str, str, str], int] = {}
+        for key in self.cases.values():
+            counts[key] = counts.get(key, 0) + 1
+        return [(*key, n) for key, n in counts.items()]
 
 
 def sla_rows_for(recorder: Any) -> SlaRows:
