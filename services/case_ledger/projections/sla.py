@@ -92,6 +92,15 @@ def apply_event(changes: SlaChanges, event: Any) -> None:
     )
 
 
+def is_breach(row: StepRow, deadline: timedelta, now: datetime) -> bool:
+    """Answered after the deadline, overdue once, or still unanswered past the deadline."""
+    if row.overdue:
+        return True
+    if row.finished_at is None:
+        return now - row.dispatched_at > deadline
+    return row.finished_at - row.dispatched_at > deadline
+
+
 @dataclass(frozen=True)
 class Breach:
     case_id: str
@@ -177,18 +186,17 @@ def _line(
         if row.step_id not in deadlines:
             deadlines[row.step_id] = proc.step(row.step_id).deadline if proc else timedelta(0)
         deadline = deadlines[row.step_id]
-        if row.finished_at is None:
-            if now - row.dispatched_at > deadline or row.overdue:
-                breaches.append(Breach(row.case_id, row.step_id, None))
-            else:
-                open_ += 1
-            continue
-        taken = row.finished_at - row.dispatched_at
-        durations.append(taken.total_seconds())
-        if taken <= deadline and not row.overdue:
-            within += 1
+        taken = None if row.finished_at is None else row.finished_at - row.dispatched_at
+        if taken is not None:
+            durations.append(taken.total_seconds())
+        if is_breach(row, deadline, now):
+            breaches.append(
+                Breach(row.case_id, row.step_id, None if taken is None else taken.total_seconds())
+            )
+        elif taken is None:
+            open_ += 1
         else:
-            breaches.append(Breach(row.case_id, row.step_id, taken.total_seconds()))
+            within += 1
     durations.sort()
     deadline_s = max(deadlines.values()).total_seconds() if deadlines else 0.0
     return SlaLine(

@@ -54,6 +54,12 @@ class SlaRows(Protocol):
         self, start: datetime, end: datetime, entity: str | None
     ) -> list[StepRow]: ...
 
+    def all_steps(self) -> list[StepRow]: ...
+
+    def case_counts(self) -> list[tuple[str, str, str, int]]:
+        """(procedure, channel, status, cases); status `open`, `completed` or `rejected`."""
+        ...
+
 
 def _row(found: Any) -> StepRow:
     return StepRow(
