@@ -2,7 +2,9 @@
 
 import typer
 
-from services.cli import audit, case, citizen, deploy, dlq, ledger_streams, serve, sla, token, up
+from services.cli import audit, case, citizen, deploy, dlq, ledger_streams, serve, token, up
+from services.cli.observe import metrics_app, status
+from services.cli.sla import app as sla_app
 
 app = typer.Typer(
     name="ventanilla",
@@ -20,4 +22,6 @@ app.add_typer(deploy.app, name="deploy")
 app.add_typer(token.app, name="token")
 app.add_typer(dlq.app, name="dlq")
 app.add_typer(ledger_streams.app, name="ledger")
-app.add_typer(sla.app, name="sla")
+app.add_typer(sla_app, name="sla")
+app.add_typer(metrics_app, name="metrics")
+app.command("status")(status)
