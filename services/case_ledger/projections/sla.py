@@ -25,7 +25,15 @@ from typing import Any
 from schemas.catalog import ProcedureSpec
 from schemas.sla import SlaQuery, SlaReport
 
-from .sla_rows import PositionMoved, SlaChanges, SlaRows, StepRow
+from .sla_rows import (
+    AnsweredFigures,
+    Deadlines,
+    Group,
+    PositionMoved,
+    SlaChanges,
+    SlaRows,
+    StepRow,
+)
 
 # The events that move a step's row; every other event only moves the position.
 _FINISHING = {"StepCompleted": "completed", "StepRejected": "rejected"}
@@ -160,55 +168,56 @@ def report(
     now: datetime,
     entity: str | None = None,
 ) -> list[SlaLine]:
-    groups: dict[tuple[str, str, str], list[StepRow]] = defaultdict(list)
-    for row in rows.steps_between(start, end, entity):
-        groups[(row.entity, row.service, row.procedure)].append(row)
+    deadlines = {
+        (proc.code, step.id): step.deadline.total_seconds()
+        for proc in catalog.values()
+        for step in proc.steps
+    }
+    # The deadline a line shows: its service's in that procedure (the longest, if it is asked
+    # twice with different deadlines).
+    group_deadlines: dict[Group, float] = {}
+    for proc in catalog.values():
+        for step in proc.steps:
+            key = (step.entity, step.service, proc.code)
+            seconds = step.deadline.total_seconds()
+            group_deadlines[key] = max(seconds, group_deadlines.get(key, 0.0))
+    answered = rows.answered(start, end, entity, deadlines)
+    unanswered: dict[Group, list[StepRow]] = defaultdict(list)
+    for row in rows.unanswered(start, end, entity):
+        unanswered[(row.entity, row.service, row.procedure)].append(row)
     lines = []
-    for (entity_id, service, procedure), steps in sorted(groups.items()):
-        lines.append(_line(entity_id, service, procedure, steps, catalog, now))
+    for key in sorted({*answered, *unanswered}):
+        line = _line(key, answered.get(key), unanswered.get(key, []), deadlines, now)
+        lines.append(replace(line, deadline_s=group_deadlines.get(key, 0.0)))
     return lines
 
 
 def _line(
-    entity: str,
-    service: str,
-    procedure: str,
-    steps: list[StepRow],
-    catalog: Mapping[str, ProcedureSpec],
+    key: Group,
+    answered: AnsweredFigures | None,
+    unanswered: list[StepRow],
+    deadlines: Deadlines,
     now: datetime,
 ) -> SlaLine:
-    proc = catalog.get(procedure)
-    deadlines: dict[str, timedelta] = {}
-    durations: list[float] = []
-    within = open_ = 0
-    breaches: list[Breach] = []
-    for row in steps:
-        if row.step_id not in deadlines:
-            deadlines[row.step_id] = proc.step(row.step_id).deadline if proc else timedelta(0)
-        deadline = deadlines[row.step_id]
-        taken = None if row.finished_at is None else row.finished_at - row.dispatched_at
-        if taken is not None:
-            durations.append(taken.total_seconds())
+    entity, service, procedure = key
+    breaches = [] if answered is None else [Breach(c, s, d) for c, s, d in answered.late]
+    open_ = 0
+    for row in unanswered:
+        deadline = timedelta(seconds=deadlines.get((row.procedure, row.step_id), 0.0))
         if is_breach(row, deadline, now):
-            breaches.append(
-                Breach(row.case_id, row.step_id, None if taken is None else taken.total_seconds())
-            )
-        elif taken is None:
-            open_ += 1
+            breaches.append(Breach(row.case_id, row.step_id, None))
         else:
-            within += 1
-    durations.sort()
-    deadline_s = max(deadlines.values()).total_seconds() if deadlines else 0.0
+            open_ += 1
     return SlaLine(
         entity=entity,
         service=service,
         procedure=procedure,
-        deadline_s=deadline_s,
-        steps=len(steps) - open_,
-        within=within,
+        deadline_s=0.0,  # set by the caller, which knows the catalog's steps
+        steps=(0 if answered is None else answered.answered) + len(unanswered) - open_,
+        within=0 if answered is None else answered.within,
         open=open_,
-        p50_s=percentile(durations, 0.50),
-        p95_s=percentile(durations, 0.95),
+        p50_s=None if answered is None else answered.p50_s,
+        p95_s=None if answered is None else answered.p95_s,
         breaches=tuple(sorted(breaches, key=lambda b: (b.case_id, b.step_id))),
     )
 

@@ -28,6 +28,57 @@ class StepRow:
     overdue: bool  # an attempt passed its deadline (StepOverdue)
 
 
+Group = tuple[str, str, str]  # entity, service, procedure
+Deadlines = dict[tuple[str, str], float]  # (procedure, step id) -> the ANS deadline, seconds
+
+
+@dataclass(frozen=True)
+class AnsweredFigures:
+    """A group's answered steps of a period: how many, how many in time, the percentiles of
+    their durations (nearest rank), and the late ones (case id, step id, seconds)."""
+
+    answered: int
+    within: int
+    p50_s: float | None
+    p95_s: float | None
+    late: tuple[tuple[str, str, float], ...]
+
+
+def nearest_rank(n: int, q_percent: int) -> int:
+    """The 1-based rank of the q-th percentile among n sorted values (ceil(q n / 100))."""
+    return max(1, (q_percent * n + 99) // 100)
+
+
+def answered_figures(rows: list[StepRow], deadlines: Deadlines) -> dict[Group, AnsweredFigures]:
+    """The figures computed row by row: the in-memory ledger's way, and the SQL's reference."""
+    durations: dict[Group, list[float]] = {}
+    within: dict[Group, int] = {}
+    late: dict[Group, list[tuple[str, str, float]]] = {}
+    for row in rows:
+        if row.finished_at is None:
+            continue
+        key = (row.entity, row.service, row.procedure)
+        taken = (row.finished_at - row.dispatched_at).total_seconds()
+        durations.setdefault(key, []).append(taken)
+        deadline = deadlines.get((row.procedure, row.step_id), 0.0)
+        if taken <= deadline and not row.overdue:
+            within[key] = within.get(key, 0) + 1
+        else:
+            late.setdefault(key, []).append((row.case_id, row.step_id, taken))
+    figures = {}
+    for key, values in durations.items():
+        values.sort()
+        n = len(values)
+        figures[key] = AnsweredFigures(
+            n,
+            within.get(key, 0),
+            values[nearest_rank(n, 50) - 1],
+            values[nearest_rank(n, 95) - 1],
+            tuple(late.get(key, [])),
+        )
+    return figures
+
+
 class SlaChanges(Protocol):
     """What one catch-up writes, inside its transaction."""
 
@@ -60,6 +111,12 @@ class SlaRows(Protocol):
         """(procedure, channel, status, cases); status `open`, `completed` or `rejected`."""
         ...
 
+    def answered(
+        self, start: datetime, end: datetime, entity: str | None, deadlines: Deadlines
+    ) -> dict[Group, AnsweredFigures]: ...
+
+    def unanswered(self, start: datetime, end: datetime, entity: str | None) -> list[StepRow]: ...
+
 
 def _row(found: Any) -> StepRow:
     return StepRow(
@@ -82,6 +139,8 @@ _COLUMNS = (
     "case_id, step_id, procedure, entity, service, dispatched_at, finished_at, outcome, "
     "attempts, overdue"
 )
+# Kept beside the two moments so the report's aggregates run in the database.
+_STORED = _COLUMNS + ", duration_s"
 
 
 class _SqlChanges:
@@ -121,10 +180,10 @@ class _SqlChanges:
     def put_step(self, row: StepRow) -> None:
         p = self.p
         self.cursor.execute(
-            f"INSERT INTO {self.steps} ({_COLUMNS}) VALUES ({', '.join([p] * 10)}) "
+            f"INSERT INTO {self.steps} ({_STORED}) VALUES ({', '.join([p] * 11)}) "
             "ON CONFLICT (case_id, step_id) DO UPDATE SET finished_at = EXCLUDED.finished_at, "
             "outcome = EXCLUDED.outcome, attempts = EXCLUDED.attempts, "
-            "overdue = EXCLUDED.overdue",
+            "overdue = EXCLUDED.overdue, duration_s = EXCLUDED.duration_s",
             (
                 row.case_id,
                 row.step_id,
@@ -136,6 +195,9 @@ class _SqlChanges:
                 row.outcome,
                 row.attempts,
                 int(row.overdue),
+                None
+                if row.finished_at is None
+                else (row.finished_at - row.dispatched_at).total_seconds(),
             ),
         )
 
@@ -155,7 +217,7 @@ class SqlSlaRows:
                 "step_id TEXT NOT NULL, procedure TEXT NOT NULL, entity TEXT NOT NULL, "
                 "service TEXT NOT NULL, dispatched_at TEXT NOT NULL, finished_at TEXT, "
                 "outcome TEXT, attempts INTEGER NOT NULL, overdue INTEGER NOT NULL, "
-                "PRIMARY KEY (case_id, step_id))"
+                "duration_s DOUBLE PRECISION, PRIMARY KEY (case_id, step_id))"
             )
             cursor.execute(
                 f"CREATE INDEX IF NOT EXISTS {self.steps.rsplit('.', 1)[-1].strip(chr(34))}"
@@ -204,6 +266,88 @@ class SqlSlaRows:
             params.append(entity)
         with self.datastore.transaction(commit=False) as cursor:
             cursor.execute(sql, params)
+            return [_row(r) for r in cursor.fetchall()]
+
+    def _period(self, start: datetime, end: datetime, entity: str | None) -> tuple[str, list[Any]]:
+        p = self.p
+        where = f"s.dispatched_at >= {p} AND s.dispatched_at < {p}"
+        params: list[Any] = [start.isoformat(), end.isoformat()]
+        if entity is not None:
+            where += f" AND s.entity = {p}"
+            params.append(entity)
+        return where, params
+
+    def answered(
+        self, start: datetime, end: datetime, entity: str | None, deadlines: Deadlines
+    ) -> dict[Group, AnsweredFigures]:
+        if not deadlines:
+            return {}
+        p = self.p
+        where, params = self._period(start, end, entity)
+        where += " AND s.duration_s IS NOT NULL"
+        values = ", ".join(f"({p}, {p}, CAST({p} AS DOUBLE PRECISION))" for _ in deadlines)
+        known = [x for (procedure, step), seconds in deadlines.items()
+                 for x in (procedure, step, seconds)]  # fmt: skip
+        # Steps of a procedure the catalog no longer has get a deadline of 0: all late.
+        joined = (
+            f"WITH d (procedure, step_id, deadline_s) AS (VALUES {values}) "
+            "SELECT s.case_id, s.step_id, s.entity, s.service, s.procedure, s.duration_s, "
+            "CASE WHEN s.duration_s <= COALESCE(d.deadline_s, 0) AND s.overdue = 0 "
+            "THEN 1 ELSE 0 END AS within "
+            f"FROM {self.steps} s LEFT JOIN d "
+            f"ON d.procedure = s.procedure AND d.step_id = s.step_id WHERE {where}"
+        )
+        group = "entity, service, procedure"
+        with self.datastore.transaction(commit=False) as cursor:
+            cursor.execute(
+                f"SELECT {group}, COUNT(*) AS n, SUM(within) AS within FROM ({joined}) j "
+                f"GROUP BY {group}",
+                known + params,
+            )
+            counts = {(r["entity"], r["service"], r["procedure"]): (int(r["n"]), int(r["within"]))
+                      for r in cursor.fetchall()}  # fmt: skip
+            cursor.execute(
+                f"SELECT {group}, case_id, step_id, duration_s FROM ({joined}) j WHERE within = 0",
+                known + params,
+            )
+            late: dict[Group, list[tuple[str, str, float]]] = {}
+            for r in cursor.fetchall():
+                key = (r["entity"], r["service"], r["procedure"])
+                late.setdefault(key, []).append(
+                    (str(r["case_id"]), str(r["step_id"]), float(r["duration_s"]))
+                )
+            cursor.execute(
+                f"SELECT {group}, duration_s, rn, n FROM (SELECT s.entity, s.service, "
+                "s.procedure, s.duration_s, ROW_NUMBER() OVER (PARTITION BY s.entity, "
+                "s.service, s.procedure ORDER BY s.duration_s) AS rn, COUNT(*) OVER "
+                f"(PARTITION BY s.entity, s.service, s.procedure) AS n FROM {self.steps} s "
+                f"WHERE {where}) r WHERE rn = (n * 50 + 99) / 100 OR rn = (n * 95 + 99) / 100",
+                params,
+            )
+            ranked: dict[Group, dict[int, float]] = {}
+            for r in cursor.fetchall():
+                key = (r["entity"], r["service"], r["procedure"])
+                ranked.setdefault(key, {})[int(r["rn"])] = float(r["duration_s"])
+        figures = {}
+        for key, (n, within) in counts.items():
+            at = ranked.get(key, {})
+            figures[key] = AnsweredFigures(
+                n,
+                within,
+                at.get(nearest_rank(n, 50)),
+                at.get(nearest_rank(n, 95)),
+                tuple(late.get(key, [])),
+            )
+        return figures
+
+    def unanswered(self, start: datetime, end: datetime, entity: str | None) -> list[StepRow]:
+        where, params = self._period(start, end, entity)
+        columns = ", ".join(f"s.{c.strip()}" for c in _COLUMNS.split(","))
+        with self.datastore.transaction(commit=False) as cursor:
+            cursor.execute(
+                f"SELECT {columns} FROM {self.steps} s WHERE {where} AND s.finished_at IS NULL",
+                params,
+            )
             return [_row(r) for r in cursor.fetchall()]
 
     def all_steps(self) -> list[StepRow]:
@@ -277,6 +421,14 @@ class MemorySlaRows:
 
     def all_steps(self) -> list[StepRow]:
         return list(self.steps.values())
+
+    def answered(
+        self, start: datetime, end: datetime, entity: str | None, deadlines: Deadlines
+    ) -> dict[Group, AnsweredFigures]:
+        return answered_figures(self.steps_between(start, end, entity), deadlines)
+
+    def unanswered(self, start: datetime, end: datetime, entity: str | None) -> list[StepRow]:
+        return [r for r in self.steps_between(start, end, entity) if r.finished_at is None]
 
     def case_counts(self) -> list[tuple[str, str, str, int]]:
         counts: dict[tuple[str, str, str], int] = {}
