@@ -17,7 +17,7 @@ from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
-from bench import appends, e2e, raw
+from bench import appends, e2e, raw, sla
 from bench import ledger as audit_bench
 from services.case_ledger.store import LedgerStore
 from services.stack.natsd import nats_server_binary
@@ -116,6 +116,7 @@ ROWS = (
     ("ledger replay of a 1,000-event case, ms", "replay_1000_ms", ".1f"),
     ("… ratio to raw replay", "replay_ratio_to_raw", ".2f"),
     ("audit verify, events/s", "verify_events_per_s", ",.0f"),
+    ("ANS report over its projection, ms (cases in `sla_report_cases`)", "sla_report_ms", ",.1f"),
 )
 
 
@@ -149,7 +150,7 @@ def write_docs(r: dict[str, Any], command: str) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m bench")
     parser.add_argument("--quick", action="store_true", help="shorter runs (under a minute)")
-    parser.add_argument("--only", default="raw,ledger,e2e", help="comma-separated parts")
+    parser.add_argument("--only", default="raw,ledger,sla,e2e", help="comma-separated parts")
     parser.add_argument("--latency-rate", type=float, default=500.0)
     parser.add_argument("--docs", action="store_true", help="write the table to docs/")
     parser.add_argument("--out", type=Path, default=RESULTS / "latest.json")
@@ -170,6 +171,9 @@ def main() -> None:
         if "ledger" in parts:
             print("ledger: appends, replay, verify", flush=True)
             results.update(run_ledger(folder, args.quick))
+        if "sla" in parts:
+            print("sla: the ANS report over its projection", flush=True)
+            results.update(sla.measure(folder, 10_000 if args.quick else 100_000))
         if "e2e" in parts:
             results.update(e2e.run(folder, args.quick, args.latency_rate))
     results["seconds"] = round(time.perf_counter() - started, 1)
