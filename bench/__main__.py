@@ -17,7 +17,7 @@ from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
-from bench import access_log, appends, e2e, raw, sites, sse
+from bench import access_log, appends, e2e, raw, sites, sla, sse
 from bench import ledger as audit_bench
 from services.case_ledger.store import LedgerStore
 from services.stack.natsd import nats_server_binary
@@ -155,6 +155,7 @@ ROWS = (
     ("MAC Express site backlog forwarded after a reconnect, cases", "site_backlog_cases", ",.0f"),
     ("… forwarded to the hub's ledger, cases/s", "site_forward_cases_per_s", ",.1f"),
     ("… until every final status is back at the site, s", "site_catchup_s", ",.1f"),
+    ("ANS report over its projection, ms (cases in `sla_report_cases`)", "sla_report_ms", ",.1f"),
 )
 
 
@@ -192,7 +193,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m bench")
     parser.add_argument("--quick", action="store_true", help="shorter runs (under a minute)")
     parser.add_argument(
-        "--only", default="raw,ledger,access,e2e,sse", help="comma-separated parts (also: sites)"
+        "--only",
+        default="raw,ledger,access,sla,e2e,sse",
+        help="comma-separated parts (also: sites)",
     )
     parser.add_argument("--latency-rate", type=float, default=500.0)
     parser.add_argument("--sse-rate", type=float, default=sse.RATE, help="cases/s beside SSE")
@@ -221,6 +224,9 @@ def main() -> None:
         if "access" in parts:
             print("access: the citizen's access log at two ledger sizes", flush=True)
             results.update(access_log.measure(folder, args.quick))
+        if "sla" in parts:
+            print("sla: the ANS report over its projection", flush=True)
+            results.update(sla.measure(folder, 10_000 if args.quick else 100_000))
         if "e2e" in parts:
             results.update(e2e.run(folder, args.quick, args.latency_rate))
         if "sse" in parts:

@@ -43,6 +43,7 @@ LEDGER_QUERY_HISTORY = f"{PREFIX}.ledger.query.history"
 # The document number travels in the request body, never in this subject.
 LEDGER_QUERY_ACCESS_LOG = f"{PREFIX}.ledger.query.access-log"
 LEDGER_PING = f"{PREFIX}.ledger.ping"
+LEDGER_QUERY_SLA = f"{PREFIX}.ledger.query.sla"
 
 # Headers of our own, beside the standard Nats-Msg-Id and W3C traceparent.
 HEADER_DEAD_LETTER_REASON = "Ventanilla-Dead-Letter-Reason"
@@ -75,6 +76,15 @@ def event(event_type: str) -> str:
 def dead_letter(origin: str) -> str:
     """Dead letters are filed under who gave up on them (an entity id or `ledger`)."""
     return f"{PREFIX}.dlq.{origin}"
+
+
+# Core NATS, not JetStream: a heartbeat is worth something only while it is fresh.
+HEARTBEATS = f"{PREFIX}.heartbeat.*"
+
+
+def heartbeat(process: str) -> str:
+    """Where a process says it is alive (`ledger`, or an entity id for its adapter)."""
+    return f"{PREFIX}.heartbeat.{process}"
 
 
 def adapter_consumer(entity: str) -> str:

@@ -54,6 +54,8 @@ class HistoryEntry(BaseModel):
     occurred_at: datetime
     actor: dict[str, str]
     data: dict[str, Any]
+    # The W3C trace the event was written under (none for events older than the field).
+    trace_id: str | None = None
 
 
 class Delivery(BaseModel):

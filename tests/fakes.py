@@ -18,6 +18,7 @@ from fastapi.testclient import TestClient
 from schemas.cases import submit_msg_id
 from schemas.messages import SubmitCase
 from schemas.queries import ReadContext
+from schemas.sla import SlaQuery, SlaReport
 from schemas.views import (
     BusOverview,
     CaseHistory,
@@ -126,6 +127,11 @@ class FakeCaseBus:
     async def overview(self) -> BusOverview:
         self._answer_or_fail()
         return self.bus_overview
+
+    async def sla(self, query: SlaQuery) -> SlaReport:
+        """The ledger's report; this fake has no ledger, so every period is empty."""
+        self._answer_or_fail()
+        return SlaReport(start=query.start, end=query.end, entity=query.entity, lines=[])
 
     async def ping(self) -> None:
         self._answer_or_fail()

@@ -89,6 +89,7 @@ def entity_user(entity: str) -> BusUser:
             f"{JS_API}.CONSUMER.INFO.{subjects.WORK_STREAM}.{consumer}",
             f"{JS_API}.CONSUMER.MSG.NEXT.{subjects.WORK_STREAM}.{consumer}",
             f"$JS.ACK.{subjects.WORK_STREAM}.{consumer}.>",
+            subjects.heartbeat(entity),
         ),
         subscribe=(_inbox(entity),),
     )
@@ -101,6 +102,7 @@ def ledger_user() -> BusUser:
             subjects.WORK_SUBJECTS,
             subjects.EVENTS_SUBJECTS,
             subjects.dead_letter(LEDGER),
+            subjects.heartbeat(LEDGER),
             *_read_stream_with_own_consumers(subjects.COMMANDS_STREAM),
             *_read_stream_with_own_consumers(subjects.RESULTS_STREAM),
             # The status read model: written (KV put with a revision check) and read back.
@@ -135,6 +137,7 @@ def gateway_user(site_ids: tuple[str, ...] = ()) -> BusUser:
             subjects.LEDGER_QUERY_HISTORY,
             subjects.LEDGER_QUERY_ACCESS_LOG,
             subjects.LEDGER_PING,
+            subjects.LEDGER_QUERY_SLA,
             # The operators' overview: levels and consumer state only, never a message.
             *(f"{JS_API}.STREAM.INFO.{stream}" for stream in subjects.OBSERVED_STREAMS),
             f"{JS_API}.CONSUMER.INFO.{subjects.WORK_STREAM}.*",

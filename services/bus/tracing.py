@@ -1,14 +1,27 @@
-"""W3C trace context across hops: injected into NATS headers, extracted when handling."""
+"""W3C trace context across hops: injected into NATS headers, extracted when handling.
 
+Spans leave the process only when the operator configures the standard OTLP exporter through
+its own environment variables (`OTEL_EXPORTER_OTLP_ENDPOINT` or
+`OTEL_EXPORTER_OTLP_TRACES_ENDPOINT`, with `OTEL_EXPORTER_OTLP_HEADERS`, `_TIMEOUT`, ... and
+`OTEL_BSP_*` read by the SDK itself). Nothing is exported by default: a deployment that did not
+ask for a collector must not try to reach one.
+"""
+
+import os
 from collections.abc import Mapping
 
 from opentelemetry import context, trace
 from opentelemetry.propagate import extract, inject
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
-from opentelemetry.sdk.trace.export import ConsoleSpanExporter, SimpleSpanProcessor
+from opentelemetry.sdk.trace.export import (
+    BatchSpanProcessor,
+    ConsoleSpanExporter,
+    SimpleSpanProcessor,
+)
 
 TRACER_NAME = "ventanilla"
+OTLP_ENDPOINT_VARIABLES = ("OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT")
 
 # A provider handed in explicitly (tests, an embedding host) wins over the process-wide one,
 # which OpenTelemetry lets a process set only once.
@@ -20,11 +33,28 @@ def use_tracer_provider(provider: trace.TracerProvider | None) -> None:
     _explicit_provider = provider
 
 
+def otlp_requested(env: Mapping[str, str]) -> bool:
+    """Whether the operator asked for OTLP export, in the OpenTelemetry spec's own terms."""
+    if env.get("OTEL_SDK_DISABLED", "").strip().lower() == "true":
+        return False
+    if env.get("OTEL_TRACES_EXPORTER", "otlp").strip().lower() in ("none", ""):
+        return False
+    return any(env.get(name, "").strip() for name in OTLP_ENDPOINT_VARIABLES)
+
+
 def setup_tracing(service_name: str, *, console: bool = False) -> TracerProvider:
-    """Install a tracer provider for this process (spans printed only when asked)."""
+    """Install a tracer provider for this process (spans printed only when asked, exported
+    over OTLP/HTTP only when the OTEL_* variables ask for it)."""
     provider = TracerProvider(resource=Resource.create({"service.name": service_name}))
     if console:
         provider.add_span_processor(SimpleSpanProcessor(ConsoleSpanExporter()))
+    if otlp_requested(os.environ):
+        # Imported here: a process that exports nothing never loads the exporter.
+        from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+
+        # The exporter reads endpoint, headers, timeout and compression from the environment;
+        # the batch processor flushes on shutdown (the provider registers that at exit).
+        provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter()))
     trace.set_tracer_provider(provider)
     return provider
 
@@ -53,3 +83,11 @@ def inject_trace_context(headers: dict[str, str]) -> None:
 
 def extract_trace_context(headers: Mapping[str, str] | None) -> context.Context:
     return extract(dict(headers or {}))
+
+
+def current_trace_id() -> str | None:
+    """The W3C trace id (32 hex digits) of the span in hand, or None outside a recorded one."""
+    span_context = trace.get_current_span().get_span_context()
+    if not span_context.is_valid:
+        return None
+    return trace.format_trace_id(span_context.trace_id)

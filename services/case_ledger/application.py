@@ -35,6 +35,7 @@ from .access_projection import AccessProjection, access_table_for
 from .audit.chain import ChainedEventStore
 from .audit.records import read_records
 from .domain import ERASED, CaseFile, StepMismatch
+from .event_traces import TRACE_ID, trace_of
 from .followed_streams import (
     Followed,
     StreamIdentity,
@@ -364,6 +365,10 @@ class CaseBatch:
     def changed(self) -> list[CaseFile]:
         return [c for c in self._cases.values() if c is not None]
 
+    def case(self, case_id: UUID) -> CaseFile | None:
+        """The case as this batch has changed it so far (None if the batch has not read it)."""
+        return self._cases.get(case_id)
+
     def _find(self, case_id: UUID) -> CaseFile | None:
         if case_id not in self._cases:
             self._cases[case_id] = self.ledger._find(case_id)
@@ -476,6 +481,7 @@ def _history(case_id: UUID, events: list[Any]) -> CaseHistory:
             occurred_at=e.timestamp,  # every CaseFile event has one
             actor=dict(getattr(e, "actor", {})),
             data=_event_data(e),
+            trace_id=trace_of(e),
         )
         for e in events
     ]
@@ -498,4 +504,4 @@ def _step_view(step_id: str, step: dict[str, Any]) -> StepView:
 
 
 def _event_data(event: Any) -> dict[str, Any]:
-    return {k: v for k, v in event.__dict__.items() if k not in ENVELOPE}
+    return {k: v for k, v in event.__dict__.items() if k not in ENVELOPE and k != TRACE_ID}

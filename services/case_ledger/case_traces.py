@@ -10,7 +10,10 @@ import threading
 from collections import OrderedDict
 from uuid import UUID
 
-from services.bus.tracing import inject_trace_context
+from opentelemetry import trace
+from opentelemetry.trace import Span, SpanKind
+
+from services.bus.tracing import extract_trace_context, inject_trace_context, tracer
 
 
 class CaseTraces:
@@ -35,3 +38,19 @@ class CaseTraces:
     def headers(self, case_id: UUID) -> dict[str, str]:
         with self._lock:
             return dict(self._carriers.get(case_id, {}))
+
+    def start_dispatch(
+        self, case_id: UUID, entity: str, service: str, attempt: int
+    ) -> tuple[Span, dict[str, str]]:
+        """A dispatch span under the case's latest context, and the headers that make the
+        entity's span its child; the caller ends the span once the request is published."""
+        span = tracer().start_span(
+            f"dispatch {entity}.{service}",
+            context=extract_trace_context(self.headers(case_id)),
+            kind=SpanKind.PRODUCER,
+            attributes={"ventanilla.case_id": str(case_id), "ventanilla.attempt": attempt},
+        )
+        carrier: dict[str, str] = {}
+        with trace.use_span(span, end_on_exit=False):
+            inject_trace_context(carrier)
+        return span, carrier

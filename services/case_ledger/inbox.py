@@ -31,12 +31,14 @@ from schemas.messages import StepResult, SubmitCase
 from services.bus.codec import decode
 from services.bus.dead_letters import dead_letter
 from services.bus.fetching import fetch_ready
-from services.bus.tracing import extract_trace_context, tracer
+from services.bus.heartbeats import Activity
+from services.bus.tracing import current_trace_id, extract_trace_context, tracer
 from services.errors import Unprocessable
 from services.failpoints import failpoint
 
 from .application import CaseBatch, CaseLedger, Outcome
 from .case_traces import CaseTraces
+from .event_traces import stamp_trace
 from .followed_streams import Sample, StreamIdentity, StreamMismatch, check_sample
 from .writer import LedgerThread
 
@@ -104,6 +106,7 @@ class Inbox:
         self.on_saved = on_saved
         self.batch = batch
         self.traces = traces or CaseTraces()
+        self.activity = Activity()  # what the ledger's heartbeats report
         self._last_read: dict[str, Sample] = {}
         self._sampled_at: dict[str, float] = {}
 
@@ -282,6 +285,7 @@ class Inbox:
         return len(todo)
 
     def _apply(self, batch: CaseBatch, msg: Msg, source: InboxSource) -> Outcome:
+        self.activity.touch()
         message = decode(source.model, msg.data)
         if msg.subject != source.sender_subject(message):
             raise Unprocessable(
@@ -294,6 +298,9 @@ class Inbox:
             attributes={"ventanilla.case_id": case_id},
         ):
             outcome = source.apply(batch, message)
+            case = batch.case(message.envelope.case_id)  # type: ignore[attr-defined]
+            if case is not None:
+                stamp_trace(case, current_trace_id())
             self.traces.remember(message.envelope.case_id)  # type: ignore[attr-defined]
             return outcome
 

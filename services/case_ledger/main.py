@@ -12,6 +12,8 @@ import structlog
 from schemas.catalog import ProcedureSpec
 from schemas.procedures import catalog
 from services.bus.connection import ANONYMOUS, BusLogin, connect
+from services.bus.heartbeats import send_heartbeats
+from services.bus.permissions import LEDGER
 from services.bus.tracing import setup_tracing
 from services.datadir import DataDir
 from services.logging import setup_logging
@@ -145,6 +147,7 @@ async def _run(
         asyncio.create_task(serve_queries(nc, LedgerQueries(ledger, reader), stop), name="queries"),
         *(asyncio.create_task(inbox.follow(s, stop), name=f"inbox-{s.name}") for s in SOURCES),
         asyncio.create_task(_keep(hold, stop), name="store-hold"),
+        asyncio.create_task(send_heartbeats(nc, LEDGER, inbox.activity, stop), name="heartbeats"),
     ]
     if audit_files is not None:
         watch = CheckpointWatch(LedgerAudit(ledger.recorder, audit_files), reader, checkpoint_every)

@@ -16,6 +16,7 @@ from uuid import UUID, uuid5
 import structlog
 from eventsourcing.persistence import Notification
 from nats.js import JetStreamContext
+from opentelemetry.trace import Span
 
 from schemas import subjects
 from schemas.messages import Actor, Envelope, LedgerEvent, StepRequest
@@ -78,17 +79,40 @@ class OutboxRelay:
         if not notifications:
             return 0
         outgoing = [m for n, event in notifications for m in self._outgoing(n, event)]
-        # Pipelined: each coroutine writes its message before the next one starts, so one
-        # connection keeps the ledger's order; the acks then come back together.
-        await asyncio.gather(
-            *(
-                publish(self.js, s, m, msg_id=i, headers=self.traces.headers(m.envelope.case_id))
-                for s, m, i in outgoing
+        headers, dispatches = self._trace_headers(outgoing)
+        try:
+            # Pipelined: each coroutine writes its message before the next one starts, so one
+            # connection keeps the ledger's order; the acks then come back together.
+            await asyncio.gather(
+                *(
+                    publish(self.js, s, m, msg_id=i, headers=h)
+                    for (s, m, i), h in zip(outgoing, headers, strict=True)
+                )
             )
-        )
+        finally:
+            for span in dispatches:
+                span.end()
         await self.writer.run(self.ledger.advance_position, OUTBOX, notifications[-1][0].id)
         _log_cases(outgoing)
         return len(notifications)
+
+    def _trace_headers(
+        self, outgoing: list[tuple[str, Outgoing, str]]
+    ) -> tuple[list[dict[str, str]], list[Span]]:
+        """Each message's trace headers: a request travels under its own dispatch span."""
+        headers: list[dict[str, str]] = []
+        dispatches: list[Span] = []
+        for _, message, _ in outgoing:
+            case_id = message.envelope.case_id
+            if isinstance(message, StepRequest):
+                span, carrier = self.traces.start_dispatch(
+                    case_id, message.entity, message.service, message.attempt
+                )
+                dispatches.append(span)
+                headers.append(carrier)
+            else:
+                headers.append(self.traces.headers(case_id))
+        return headers, dispatches
 
     def _pending(self) -> list[tuple[Notification, Any]]:
         """What was recorded after the relay's position, with each domain event: one hop to

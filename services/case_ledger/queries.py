@@ -22,11 +22,13 @@ from schemas.queries import (
     HistoryAnswer,
     PingAnswer,
 )
+from schemas.sla import SlaQuery, SlaReport
 from services.bus.codec import decode
 from services.errors import CaseNotFound, Unprocessable
 
 from .access_log import CASE_HISTORY, CASE_REPLAY, citizen_access_log, record_case_read
 from .application import CaseLedger
+from .projections.sla import sla_report_of
 from .writer import LedgerThread
 
 log = structlog.get_logger(__name__)
@@ -79,6 +81,10 @@ class LedgerQueries:
         )
         return AccessLogAnswer(log=log_)
 
+    async def sla(self, query: SlaQuery) -> SlaReport:
+        # On the reader thread: catching the projection up writes only its own tables.
+        return await self.reader.run(sla_report_of, self.ledger, query)
+
     async def ping(self) -> PingAnswer:
         try:
             await self.reader.run(self.ledger.position, "commands")
@@ -102,6 +108,9 @@ class LedgerQueries:
                 cb=self._answering(AccessLogQuery, self.access_log),
             ),
             await nc.subscribe(subjects.LEDGER_PING, queue=QUEUE, cb=self._ping),
+            await nc.subscribe(
+                subjects.LEDGER_QUERY_SLA, queue=QUEUE, cb=self._answering(SlaQuery, self.sla)
+            ),
         ]
 
     def _answering(

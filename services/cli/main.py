@@ -15,6 +15,8 @@ from services.cli import (
     token,
     up,
 )
+from services.cli.observe import metrics_app, status
+from services.cli.sla import app as sla_app
 
 app = typer.Typer(
     name="ventanilla",
@@ -35,3 +37,6 @@ app.add_typer(dlq.app, name="dlq")
 app.add_typer(ledger_streams.app, name="ledger")
 app.add_typer(sites.app, name="site")
 app.command(name="sites")(sites.sites)
+app.add_typer(sla_app, name="sla")
+app.add_typer(metrics_app, name="metrics")
+app.command("status")(status)

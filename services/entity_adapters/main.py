@@ -9,6 +9,7 @@ import structlog
 
 from schemas.procedures import catalog
 from services.bus.connection import ANONYMOUS, BusLogin
+from services.bus.heartbeats import Activity, send_heartbeats
 from services.bus.tracing import setup_tracing
 from services.datadir import DataDir
 from services.logging import setup_logging
@@ -60,10 +61,15 @@ async def run(
     stop = stop or stop_on_signals()
     adapter = entity_packages()[entity].adapter
     broker = adapter_broker(nats_url, entity, login)
-    runner = AdapterRunner(adapter, office, broker, login)
+    activity = Activity()
+    runner = AdapterRunner(adapter, office, broker, login, activity=activity)
     # Connected before the runner starts, which then reuses the connection (connect() does).
-    js = (await broker.connect()).jetstream()
-    tasks = {asyncio.create_task(runner.run(stop), name=f"adapter-{entity}")}
+    nc = await broker.connect()
+    js = nc.jetstream()
+    tasks = {
+        asyncio.create_task(runner.run(stop), name=f"adapter-{entity}"),
+        asyncio.create_task(send_heartbeats(nc, entity, activity, stop), name="heartbeats"),
+    }
     if adapter.answer_due is not None:  # the back office answers some requests later
         answering = keep_answering(adapter.answer_due, office, js, entity, stop)
         tasks.add(asyncio.create_task(answering, name=f"answers-{entity}"))

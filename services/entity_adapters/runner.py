@@ -32,6 +32,7 @@ from nats.errors import NoRespondersError
 from nats.errors import TimeoutError as NatsTimeout
 from nats.js import JetStreamContext
 from nats.js.errors import ServiceUnavailableError
+from opentelemetry.trace import SpanKind
 from pydantic import ValidationError
 
 from schemas import subjects
@@ -39,6 +40,7 @@ from schemas.messages import Actor, Envelope, StepOutcome, StepRequest, StepResu
 from services.bus.codec import decode
 from services.bus.connection import ANONYMOUS, BusLogin
 from services.bus.dead_letters import letter_headers
+from services.bus.heartbeats import Activity
 from services.bus.permissions import inbox_prefix
 from services.bus.publishing import publish
 from services.bus.topology import ADAPTER_ACK_WAIT, ADAPTER_BACKOFF, ADAPTER_MAX_DELIVER
@@ -72,7 +74,9 @@ class AdapterRunner:
         back_office: Any,
         broker: NatsBroker,
         login: BusLogin = ANONYMOUS,
+        activity: Activity | None = None,
     ) -> None:
+        self.activity = activity or Activity()  # what the adapter's heartbeats report
         self.adapter = adapter
         self.back_office = back_office
         self.broker = broker
@@ -131,6 +135,7 @@ class AdapterRunner:
                 pass
 
     async def handle(self, message: NatsMessage) -> None:
+        self.activity.touch()
         raw: Msg = message.raw_message
         try:
             request, bound, typed = self._read(raw.data)
@@ -153,11 +158,16 @@ class AdapterRunner:
             if isinstance(answer, Retry):
                 await message.nack(delay=answer.delay)
                 return
-            await self._publish(
-                subjects.result(request.entity, request.service),
-                answer.model_dump_json().encode(),
-                message_id(request.attempt_id, answer.outcome),
-            )
+            with tracer().start_as_current_span(
+                f"result {request.entity}.{request.service}",
+                kind=SpanKind.PRODUCER,
+                attributes={"ventanilla.outcome": answer.outcome},
+            ):
+                await self._publish(
+                    subjects.result(request.entity, request.service),
+                    answer.model_dump_json().encode(),
+                    message_id(request.attempt_id, answer.outcome),
+                )
         await message.ack()
         log.debug("step answered", service=request.service, outcome=answer.outcome)
 
@@ -183,8 +193,11 @@ class AdapterRunner:
     ) -> StepResult | Retry:
         try:
             # Answer well before the consumer's ack wait, or the request is delivered twice.
-            async with asyncio.timeout(ADAPTER_ACK_WAIT * 0.8):
-                returned = await bound.call(typed, self.back_office)
+            with tracer().start_as_current_span(
+                f"back-office {request.entity}.{request.service}", kind=SpanKind.CLIENT
+            ):
+                async with asyncio.timeout(ADAPTER_ACK_WAIT * 0.8):
+                    returned = await bound.call(typed, self.back_office)
         except StepRefused as exc:
             return self.result(request, "rejected", reason=exc.reason)
         except Exception as exc:

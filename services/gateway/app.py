@@ -23,6 +23,7 @@ from .routes.citizens import citizen_routes
 from .routes.health import health_routes
 from .routes.operations import SiteLinks, operation_routes
 from .routes.procedures import procedure_routes
+from .routes.sla import sla_routes
 from .status_feed import CaseStatusFeed
 from .web.console import WebConsole
 from .web.pages import install_pages
@@ -62,6 +63,7 @@ def create_app(
         app.include_router(case_event_routes(bus, status_feed, authenticate))
     app.include_router(citizen_routes(bus, authenticate))
     app.include_router(operation_routes(bus, authenticate, site_links))
+    app.include_router(sla_routes(bus, authenticate))
     app.include_router(procedure_routes(catalog()))
     app.include_router(health_routes(bus))
     app.include_router(checkpoint_key_routes(checkpoint_keys))

@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict
 
 from schemas.messages import SubmitCase
 from schemas.queries import ReadContext
+from schemas.sla import SlaQuery, SlaReport
 from schemas.views import BusOverview, CaseHistory, CaseView, CitizenAccessLog
 from services.errors import BusUnavailable, VentanillaError
 
@@ -95,6 +96,10 @@ class CaseBus(Protocol):
 
     async def overview(self) -> BusOverview:
         """Queues per entity, stream levels and dead letters, from the NATS server."""
+        ...
+
+    async def sla(self, query: SlaQuery) -> SlaReport:
+        """The ANS report of the period, from the ledger's projection."""
         ...
 
     async def ping(self) -> None:

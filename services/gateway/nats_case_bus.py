@@ -33,6 +33,7 @@ from schemas.queries import (
     PingAnswer,
     ReadContext,
 )
+from schemas.sla import SlaQuery, SlaReport
 from schemas.views import (
     BusOverview,
     CaseHistory,
@@ -222,6 +223,9 @@ class NatsCaseBus:
         return self._buckets[name]
 
     # --- ledger questions ----------------------------------------------------------------
+
+    async def sla(self, query: SlaQuery) -> SlaReport:
+        return await self._ask(subjects.LEDGER_QUERY_SLA, query, SlaReport)
 
     async def _ask(self, subject: str, query: BaseModel, answer: type[A]) -> A:
         self._require_connection()

@@ -22,6 +22,7 @@ from schemas import sites
 from schemas.cases import submit_msg_id
 from schemas.messages import SubmitCase
 from schemas.queries import ReadContext
+from schemas.sla import SlaQuery, SlaReport
 from schemas.views import BusOverview, CaseHistory, CaseView, CitizenAccessLog, StreamLevel
 from services.bus.publishing import publish
 from services.gateway.case_bus import (
@@ -97,6 +98,9 @@ class SiteCaseBus:
         self, document_number: str, *, read: ReadContext | None = None
     ) -> CitizenAccessLog:
         raise DependencyUnavailable("ledger", "the access log is kept at the hub")
+
+    async def sla(self, query: SlaQuery) -> SlaReport:
+        raise DependencyUnavailable("ledger", "the ANS report is kept at the hub")
 
     async def overview(self) -> BusOverview:
         self._require_connection()

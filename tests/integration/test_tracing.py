@@ -34,12 +34,19 @@ async def test_the_w3c_trace_of_a_submission_reaches_every_hop(
         "reniec.duplicado-dni",
     ):
         assert hops[name].context.trace_id == trace_id, name
-    # The entity's span is a child of the ledger's, which is a child of the channel's.
+    # The entity's span is a child of the ledger's dispatch, a child of the ledger's handling of
+    # the command, which is a child of the channel's.
     assert hops["ledger commands"].parent.span_id == root.get_span_context().span_id
-    # Between them, FastStream's telemetry middleware spans the delivery to the adapter.
+    dispatch = hops["dispatch banco-nacion.pago-tasa"]
+    assert dispatch.parent.span_id == hops["ledger commands"].context.span_id
+    # Between the dispatch and the entity's span, FastStream's telemetry middleware spans the
+    # delivery to the adapter.
     by_id = {s.context.span_id: s for s in spans.get_finished_spans()}
     delivery = by_id[hops["banco-nacion.pago-tasa"].parent.span_id]
     assert delivery.name == "ventanilla.work.banco-nacion.pago-tasa process"
-    assert delivery.parent.span_id == hops["ledger commands"].context.span_id
+    assert delivery.parent.span_id == dispatch.context.span_id
+    assert hops["back-office banco-nacion.pago-tasa"].parent.span_id == (
+        hops["banco-nacion.pago-tasa"].context.span_id
+    )
     for span in spans.get_finished_spans():
         assert "40000001" not in repr(dict(span.attributes or {}))

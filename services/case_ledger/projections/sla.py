@@ -1,0 +1,253 @@
+"""The ANS (service-level agreement) projection and report.
+
+The projection follows the ledger's notification log from its own tracked position and keeps
+one row per step: when its first attempt was dispatched, when and how its last attempt ended,
+how many attempts it took, and whether an attempt passed its deadline. The report reads only
+the rows of the period asked, never the ledger's events.
+
+The rules, stated once:
+- a step belongs to the period in which its first attempt was dispatched;
+- its duration runs from that dispatch to its final answer (completed or rejected by the entity,
+  or its last attempt failed), across retries: the citizen waits the whole time;
+- it is within the ANS when it was answered within its deadline (the catalog's, for that step
+  of that procedure) and no attempt was overdue;
+- a step still unanswered past its deadline is a breach already; one unanswered within its
+  deadline is not counted yet (it is `open`).
+"""
+
+import math
+from collections import defaultdict
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+from typing import Any
+
+from schemas.catalog import ProcedureSpec
+from schemas.sla import SlaQuery, SlaReport
+
+from .sla_rows import (
+    AnsweredFigures,
+    Deadlines,
+    Group,
+    PositionMoved,
+    SlaChanges,
+    SlaRows,
+    StepRow,
+)
+
+# The events that move a step's row; every other event only moves the position.
+_FINISHING = {"StepCompleted": "completed", "StepRejected": "rejected"}
+_ATTEMPT_ENDING = {"StepAttemptFailed": "failed", "StepOverdue": "failed"}
+_CASE_ENDINGS = {"CaseCompleted": "completed", "CaseRejected": "rejected"}
+_TOPICS = frozenset(
+    {"CaseSubmitted", "StepDispatched", *_FINISHING, *_ATTEMPT_ENDING, *_CASE_ENDINGS}
+)
+
+
+def catch_up(ledger: Any, rows: SlaRows, batch: int = 5000) -> int:
+    """Apply what the ledger recorded after the projection's position; events applied."""
+    applied = 0
+    while True:
+        position = rows.position()
+        notifications = ledger.notifications_after(position, batch)
+        if not notifications:
+            return applied
+        try:
+            with rows.changing(position, notifications[-1].id) as changes:
+                for notification in notifications:
+                    if notification.topic.rsplit(".", 1)[-1] in _TOPICS:
+                        apply_event(changes, ledger.mapper.to_domain_event(notification))
+        except PositionMoved:
+            continue  # another reader applied these: read on from where it got
+        applied += len(notifications)
+        if len(notifications) < batch:
+            return applied
+
+
+def apply_event(changes: SlaChanges, event: Any) -> None:
+    kind = type(event).__name__
+    case_id = str(event.originator_id)
+    if kind == "CaseSubmitted":
+        changes.add_case(case_id, event.procedure, event.channel)
+        return
+    if kind in _CASE_ENDINGS:
+        changes.end_case(case_id, _CASE_ENDINGS[kind])
+        return
+    row = changes.step(case_id, event.step_id)
+    if kind == "StepDispatched":
+        if row is None:
+            procedure = changes.case_procedure(case_id)
+            if procedure is None:
+                return  # a case whose opening the projection never saw (cannot happen in order)
+            row = StepRow(
+                case_id, event.step_id, procedure, event.entity, event.service,
+                event.timestamp, None, None, event.attempt, False,
+            )  # fmt: skip
+        else:
+            row = replace(row, finished_at=None, outcome=None, attempts=event.attempt)
+        changes.put_step(row)
+        return
+    if row is None:
+        return  # a compensation's answer: not part of the ANS
+    outcome = _FINISHING.get(kind) or _ATTEMPT_ENDING[kind]
+    changes.put_step(
+        replace(
+            row,
+            finished_at=event.timestamp,
+            outcome=outcome,
+            overdue=row.overdue or kind == "StepOverdue",
+        )
+    )
+
+
+def is_breach(row: StepRow, deadline: timedelta, now: datetime) -> bool:
+    """Answered after the deadline, overdue once, or still unanswered past the deadline."""
+    if row.overdue:
+        return True
+    if row.finished_at is None:
+        return now - row.dispatched_at > deadline
+    return row.finished_at - row.dispatched_at > deadline
+
+
+@dataclass(frozen=True)
+class Breach:
+    case_id: str
+    step_id: str
+    duration_s: float | None  # None: still unanswered
+
+
+@dataclass(frozen=True)
+class SlaLine:
+    entity: str
+    service: str
+    procedure: str
+    deadline_s: float
+    steps: int
+    within: int
+    open: int
+    p50_s: float | None
+    p95_s: float | None
+    breaches: tuple[Breach, ...]
+
+    @property
+    def within_pct(self) -> float | None:
+        return None if self.steps == 0 else round(100.0 * self.within / self.steps, 2)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "entity": self.entity,
+            "service": self.service,
+            "procedure": self.procedure,
+            "deadline_s": self.deadline_s,
+            "steps": self.steps,
+            "within_deadline": self.within,
+            "within_deadline_pct": self.within_pct,
+            "open": self.open,
+            "p50_s": self.p50_s,
+            "p95_s": self.p95_s,
+            "breaches": [
+                {"case_id": b.case_id, "step_id": b.step_id, "duration_s": b.duration_s}
+                for b in self.breaches
+            ],
+        }
+
+
+def percentile(sorted_values: list[float], q: float) -> float | None:
+    """Nearest rank: the smallest value with at least q of the values at or below it."""
+    if not sorted_values:
+        return None
+    rank = max(1, math.ceil(q * len(sorted_values)))
+    return sorted_values[rank - 1]
+
+
+def report(
+    rows: SlaRows,
+    catalog: Mapping[str, ProcedureSpec],
+    start: datetime,
+    end: datetime,
+    now: datetime,
+    entity: str | None = None,
+) -> list[SlaLine]:
+    deadlines = {
+        (proc.code, step.id): step.deadline.total_seconds()
+        for proc in catalog.values()
+        for step in proc.steps
+    }
+    # The deadline a line shows: its service's in that procedure (the longest, if it is asked
+    # twice with different deadlines).
+    group_deadlines: dict[Group, float] = {}
+    for proc in catalog.values():
+        for step in proc.steps:
+            key = (step.entity, step.service, proc.code)
+            seconds = step.deadline.total_seconds()
+            group_deadlines[key] = max(seconds, group_deadlines.get(key, 0.0))
+    answered = rows.answered(start, end, entity, deadlines)
+    unanswered: dict[Group, list[StepRow]] = defaultdict(list)
+    for row in rows.unanswered(start, end, entity):
+        unanswered[(row.entity, row.service, row.procedure)].append(row)
+    lines = []
+    for key in sorted({*answered, *unanswered}):
+        line = _line(key, answered.get(key), unanswered.get(key, []), deadlines, now)
+        lines.append(replace(line, deadline_s=group_deadlines.get(key, 0.0)))
+    return lines
+
+
+def _line(
+    key: Group,
+    answered: AnsweredFigures | None,
+    unanswered: list[StepRow],
+    deadlines: Deadlines,
+    now: datetime,
+) -> SlaLine:
+    entity, service, procedure = key
+    breaches = [] if answered is None else [Breach(c, s, d) for c, s, d in answered.late]
+    open_ = 0
+    for row in unanswered:
+        deadline = timedelta(seconds=deadlines.get((row.procedure, row.step_id), 0.0))
+        if is_breach(row, deadline, now):
+            breaches.append(Breach(row.case_id, row.step_id, None))
+        else:
+            open_ += 1
+    return SlaLine(
+        entity=entity,
+        service=service,
+        procedure=procedure,
+        deadline_s=0.0,  # set by the caller, which knows the catalog's steps
+        steps=(0 if answered is None else answered.answered) + len(unanswered) - open_,
+        within=0 if answered is None else answered.within,
+        open=open_,
+        p50_s=None if answered is None else answered.p50_s,
+        p95_s=None if answered is None else answered.p95_s,
+        breaches=tuple(sorted(breaches, key=lambda b: (b.case_id, b.step_id))),
+    )
+
+
+def ledger_sla_report(
+    ledger: Any,
+    start: datetime,
+    end: datetime,
+    now: datetime,
+    entity: str | None = None,
+    rows: SlaRows | None = None,
+) -> list[SlaLine]:
+    """The report over a ledger: its projection caught up first, then read for the period."""
+    from .sla_rows import sla_rows_for
+
+    rows = rows or sla_rows_for(ledger.recorder)
+    catch_up(ledger, rows)
+    return report(rows, ledger.catalog, start, end, now, entity)
+
+
+def sla_report_of(ledger: Any, query: SlaQuery) -> SlaReport:
+    """The report as the bus answers it (see schemas.sla)."""
+    from datetime import UTC
+
+    lines = ledger_sla_report(ledger, query.start, query.end, datetime.now(UTC), query.entity)
+    return SlaReport.model_validate(
+        {
+            "start": query.start,
+            "end": query.end,
+            "entity": query.entity,
+            "lines": [line.as_dict() for line in lines],
+        }
+    )

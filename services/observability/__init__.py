@@ -1,0 +1,1 @@
+"""What operators scrape and ask: metrics of the whole bus, the processes ' heartbeats."""
