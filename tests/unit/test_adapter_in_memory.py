@@ -29,6 +29,7 @@ def identity_check(dni: str, payload: dict[str, object] | None = None) -> StepRe
         payload=payload
         or {
             "case_id": str(case_id),
+            "step_id": "verificacion-identidad",
             "operation_id": str(uuid4()),
             "attempt_id": str(attempt_id),
             "citizen": {"document_type": "DNI", "document_number": dni},

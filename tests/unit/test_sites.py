@@ -53,7 +53,7 @@ def test_the_hub_config_opens_a_leafnode_port_that_never_advertises(tmp_path: Pa
     tls = TlsFiles(tmp_path / "c.pem", tmp_path / "k.pem", tmp_path / "ca.pem")
     text = render([], None, Leafnodes("10.0.0.5", 7422, "hub", tls))
     leafnodes = text[text.index("leafnodes {") :]
-    assert 'jetstream { domain: "hub" }' in text
+    assert 'jetstream {\n  domain: "hub"\n}' in text
     assert 'listen: "10.0.0.5:7422"' in leafnodes
     assert "no_advertise: true" in leafnodes
     assert str(tls.ca.resolve()) in leafnodes
