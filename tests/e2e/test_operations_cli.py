@@ -15,7 +15,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from services.credentials import DevCredentials
 from services.datadir import DataDir
-from services.entity_adapters.main import ENTITY_IDS
+from services.entity_adapters.registry import entity_ids
 from tests.processes import eventually, ventanilla
 
 pytestmark = pytest.mark.e2e
@@ -94,7 +94,7 @@ def test_status_report_and_metrics_agree_with_the_cases_run(
     status = cli("status", "--data-dir", str(data_dir))
     assert status.returncode == 0, status.stderr
     rows = [line for line in status.stdout.splitlines() if "s ago" in line]
-    for process in ("ledger", *ENTITY_IDS):
+    for process in ("ledger", *entity_ids()):
         [row] = [r for r in rows if f" {process} " in r]
         assert " up " in row, row
     assert "DOWN" not in status.stdout
@@ -133,7 +133,7 @@ def test_status_report_and_metrics_agree_with_the_cases_run(
                 for s in family.samples:
                     found[(s.name, tuple(sorted(s.labels.items())))] = s.value
             beats = [k for k in found if k[0] == "ventanilla_process_up"]
-            return found if len(beats) >= 1 + len(ENTITY_IDS) else None
+            return found if len(beats) >= 1 + len(entity_ids()) else None
 
         found = eventually(scraped, 20, "every process's heartbeat at the exporter")
     finally:
@@ -143,6 +143,6 @@ def test_status_report_and_metrics_agree_with_the_cases_run(
     assert found[("ventanilla_cases_submitted_total", labels)] == 3
     assert found[("ventanilla_cases_completed_total", labels)] == 2
     assert found[("ventanilla_cases_rejected_total", labels)] == 1
-    for process in ("ledger", *ENTITY_IDS):
+    for process in ("ledger", *entity_ids()):
         assert found[("ventanilla_process_up", (("process", process),))] == 1
     assert exporter.returncode == 0

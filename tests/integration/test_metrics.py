@@ -13,7 +13,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from schemas import subjects
 from services.case_ledger.store import LedgerStore
-from services.entity_adapters.registry import ADAPTERS
+from services.entity_adapters.registry import entity_ids
 from services.observability.exporter import serving_metrics
 from services.stack.natsd import EmbeddedNats
 from tests.factories import submit_command
@@ -68,7 +68,7 @@ async def test_the_metrics_count_the_cases_that_ran(
                 while True:  # heartbeats every 5 s, and the dead letter on its way
                     found = samples((await http.get(endpoint.url)).text)
                     up = {ls["process"] for ls, v in found.get("ventanilla_process_up", [])}
-                    if {"ledger", *ADAPTERS} <= up and found.get("ventanilla_dead_letters"):
+                    if {"ledger", *entity_ids()} <= up and found.get("ventanilla_dead_letters"):
                         break
                     await asyncio.sleep(0.5)
 
@@ -109,11 +109,11 @@ async def test_the_metrics_count_the_cases_that_ran(
     ) == 1  # fmt: skip
 
     # The bus: nothing left waiting, the dead letter under who filed it, everyone alive.
-    for entity in ADAPTERS:
+    for entity in entity_ids():
         assert value(found, "ventanilla_consumer_lag_messages", entity=entity) == 0
         assert value(found, "ventanilla_consumer_oldest_pending_age_seconds", entity=entity) == 0
     assert value(found, "ventanilla_dead_letters", source="sat") == 1
-    for process in ("ledger", *ADAPTERS):
+    for process in ("ledger", *entity_ids()):
         assert value(found, "ventanilla_process_up", process=process) == 1
         assert value(found, "ventanilla_process_last_heartbeat_timestamp_seconds", process=process)
     assert value(found, "ventanilla_process_last_activity_timestamp_seconds", process="sat") > 0
