@@ -173,14 +173,17 @@ def test_a_transfer_is_one_trace_from_the_channel_through_the_ledger_to_each_ent
     assert len(adapters) >= 3, services
     assert {"adapter-reniec", "adapter-sat", "adapter-sunarp", "adapter-banco-nacion"} <= adapters
 
-    # Parent and child follow the steps: dispatch -> the entity's handling -> its back-office
-    # call and its result -> the ledger taking the result.
+    # Parent and child follow the steps: dispatch -> FastStream's delivery to the adapter -> the
+    # entity's handling -> its back-office call and its result -> the ledger taking the result.
     by_id = {s.span_id: s for s in spans}
     roots = [s for s in spans if s.parent_id == "" or s.parent_id not in by_id]
     assert [r.service for r in roots] == ["gateway"], roots
     handling = next(s for s in spans if s.name == "sat.certificado-no-adeudo")
-    assert by_id[handling.parent_id].name == "dispatch sat.certificado-no-adeudo"
-    assert by_id[by_id[handling.parent_id].parent_id].service == "ledger"
+    delivery = by_id[handling.parent_id]
+    assert delivery.name == "ventanilla.work.sat.certificado-no-adeudo process"
+    dispatch = by_id[delivery.parent_id]
+    assert dispatch.name == "dispatch sat.certificado-no-adeudo"
+    assert by_id[dispatch.parent_id].service == "ledger"
     children = {s.name for s in spans if s.parent_id == handling.span_id}
     assert children == {"back-office sat.certificado-no-adeudo", "result sat.certificado-no-adeudo"}
     result = next(s for s in spans if s.name == "result sat.certificado-no-adeudo")
