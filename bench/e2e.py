@@ -25,6 +25,7 @@ from nats.aio.msg import Msg
 from bench import console
 from schemas import subjects
 from schemas.cases import case_id_for, submit_msg_id
+from schemas.event_types import EventType
 from services.bus.connection import BusLogin, connect
 from services.bus.permissions import ADMIN
 from services.credentials import Principal
@@ -119,7 +120,7 @@ class LoadGenerator:
     async def __aenter__(self) -> "LoadGenerator":
         login = BusLogin.from_seed_file(seed_file(self.info.nats_users, ADMIN))
         self.nc = await connect(self.info.nats_url, "bench-load", login=login)
-        for event_type in ("CaseCompleted", "CaseRejected"):
+        for event_type in (EventType.CASE_COMPLETED, EventType.CASE_REJECTED):
             await self.nc.subscribe(subjects.event(event_type), cb=self.completions.on_event)
         _, self.token = issue_token(
             self.info.data_dir.gateway_tokens,
@@ -240,7 +241,7 @@ class LoadGenerator:
             rate=rate,
             sent=count,
             completed=len(done),
-            rejected=sum(1 for _, kind in done if kind == "CaseRejected"),
+            rejected=sum(1 for _, kind in done if kind == EventType.CASE_REJECTED),
             cases_per_s=len(done) / max(last - start, 1e-9),
             p50_ms=percentile(latencies, 0.50),
             p95_ms=percentile(latencies, 0.95),

@@ -7,6 +7,7 @@ from typing import Any
 from uuid import UUID, uuid4
 
 from schemas.cases import case_id_for, request_fingerprint
+from schemas.event_types import EventType
 from schemas.messages import Actor, Envelope, StepOutcome, StepResult, SubmitCase
 from schemas.procedures import catalog
 from services.case_ledger.application import CaseLedger
@@ -105,13 +106,13 @@ CARD = {"card_serial": "DNI-0001", "pickup_date": "2026-12-07"}
 
 # The history of a duplicado-dni case that went through without a hitch.
 COMPLETED_HISTORY = [
-    "CaseSubmitted",
-    "StepDispatched",
-    "StepCompleted",
-    "DataShared",
-    "StepDispatched",
-    "StepCompleted",
-    "CaseCompleted",
+    EventType.CASE_SUBMITTED,
+    EventType.STEP_DISPATCHED,
+    EventType.STEP_COMPLETED,
+    EventType.DATA_SHARED,
+    EventType.STEP_DISPATCHED,
+    EventType.STEP_COMPLETED,
+    EventType.CASE_COMPLETED,
 ]
 
 
@@ -145,8 +146,8 @@ def run_case(ledger: Any, command: SubmitCase, attempts: int = 4) -> UUID:
             position = notification.id
             event = ledger.mapper.to_domain_event(notification)
             if event.originator_id != case_id or type(event).__name__ not in (
-                "StepDispatched",
-                "CompensationDispatched",
+                EventType.STEP_DISPATCHED,
+                EventType.COMPENSATION_DISPATCHED,
             ):
                 continue
             adapter, office = offices[event.entity]

@@ -16,6 +16,7 @@ from uuid import UUID
 from fastapi.testclient import TestClient
 
 from schemas.cases import submit_msg_id
+from schemas.event_types import EventType
 from schemas.messages import SubmitCase
 from schemas.queries import ReadContext
 from schemas.sla import SlaQuery, SlaReport
@@ -107,7 +108,7 @@ class FakeCaseBus:
             view = self.recorded[case_id]
             entry = HistoryEntry(
                 position=1,
-                type="CaseSubmitted",
+                type=EventType.CASE_SUBMITTED,
                 occurred_at=view.submitted_at,
                 actor={"kind": "channel", "id": view.channel},
                 data={"procedure": view.procedure},

@@ -21,6 +21,7 @@ from typing import Any, Protocol
 from uuid import UUID
 
 from schemas.catalog import citizen_inputs
+from schemas.event_types import EventType
 from schemas.views import DataAccess
 
 _BATCH = 1000
@@ -218,9 +219,9 @@ class AccessProjection:
         shared: list[tuple[int, Any]] = []
         for notification in notifications:
             kind = notification.topic.rsplit(".", 1)[-1]
-            if kind == "CaseSubmitted":
+            if kind == EventType.CASE_SUBMITTED:
                 citizens += self._citizens(self.ledger.mapper.to_domain_event(notification))
-            elif kind == "DataShared":
+            elif kind == EventType.DATA_SHARED:
                 shared.append((notification.id, self.ledger.mapper.to_domain_event(notification)))
         if not shared:
             return citizens, []

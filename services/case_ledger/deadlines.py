@@ -16,14 +16,12 @@ from uuid import UUID
 
 import structlog
 
+from schemas.event_types import FINAL_EVENTS, REQUESTING_EVENTS
+
 from .application import CaseLedger
 from .writer import LedgerThread
 
 log = structlog.get_logger(__name__)
-
-# Events after which a case waits on an entity, and events after which it waits on nothing.
-_WAITING = ("StepDispatched", "CompensationDispatched")
-_FINAL = ("CaseCompleted", "CaseRejected")
 
 
 class DeadlineWatch:
@@ -67,9 +65,9 @@ class DeadlineWatch:
             for notification in notifications:
                 event_type = notification.topic.rsplit(".", 1)[-1]
                 case_id = UUID(str(notification.originator_id))
-                if event_type in _WAITING:
+                if event_type in REQUESTING_EVENTS:  # the case waits on an entity
                     self._look_by(case_id, not_before)
-                elif event_type in _FINAL:
+                elif event_type in FINAL_EVENTS:  # the case waits on nothing
                     self.due.pop(case_id, None)
                 self.position = notification.id
             if len(notifications) < self.batch:

@@ -11,6 +11,7 @@ from uuid import UUID
 from eventsourcing.domain import Aggregate, event
 
 from schemas.catalog import ProcedureSpec
+from schemas.event_types import EventType
 from schemas.messages import StepOutcome
 from schemas.views import CaseStatus
 
@@ -25,9 +26,6 @@ ERASED_REASON = (
     "closed: the citizen's personal data was erased (Ley 29733) while the case was in progress; "
     "no further step or compensation was sent"
 )
-
-# The events that end a case: none of its events can follow them.
-FINAL_EVENTS = frozenset({"CaseCompleted", "CaseRejected"})
 
 
 class StepMismatch(ValueError):
@@ -309,7 +307,7 @@ class CaseFile(Aggregate):
 
     # --- state changes ---------------------------------------------------------------------
 
-    @event("StepDispatched")
+    @event(EventType.STEP_DISPATCHED.value)
     def _step_dispatched(
         self,
         step_id: str,
@@ -322,7 +320,7 @@ class CaseFile(Aggregate):
     ) -> None:
         self._open(step_id, entity, service, attempt, attempt_id, None, request)
 
-    @event("CompensationDispatched")
+    @event(EventType.COMPENSATION_DISPATCHED.value)
     def _compensation_dispatched(
         self,
         step_id: str,
@@ -336,25 +334,25 @@ class CaseFile(Aggregate):
     ) -> None:
         self._open(step_id, entity, service, attempt, attempt_id, compensates, request)
 
-    @event("CompensationCompleted")
+    @event(EventType.COMPENSATION_COMPLETED.value)
     def _compensation_completed(
         self, step_id: str, attempt_id: UUID, result: dict[str, Any], actor: dict[str, str]
     ) -> None:
         self._finish(step_id, "completed", result=dict(result))
 
-    @event("CompensationRejected")
+    @event(EventType.COMPENSATION_REJECTED.value)
     def _compensation_rejected(
         self, step_id: str, attempt_id: UUID, reason: str, actor: dict[str, str]
     ) -> None:
         self._finish(step_id, "rejected", reason=reason)
 
-    @event("CompensationAttemptFailed")
+    @event(EventType.COMPENSATION_ATTEMPT_FAILED.value)
     def _compensation_attempt_failed(
         self, step_id: str, attempt_id: UUID, reason: str, actor: dict[str, str]
     ) -> None:
         self._finish(step_id, "failed", reason=reason)
 
-    @event("DataShared")
+    @event(EventType.DATA_SHARED.value)
     def _data_shared(
         self,
         from_step: str,
@@ -368,26 +366,26 @@ class CaseFile(Aggregate):
     ) -> None:
         pass  # a record for the citizen's access log; it changes nothing in the case
 
-    @event("StepCompleted")
+    @event(EventType.STEP_COMPLETED.value)
     def _step_completed(
         self, step_id: str, attempt_id: UUID, result: dict[str, Any], actor: dict[str, str]
     ) -> None:
         self._finish(step_id, "completed", result=dict(result))
 
-    @event("StepRejected")
+    @event(EventType.STEP_REJECTED.value)
     def _step_rejected(
         self, step_id: str, attempt_id: UUID, reason: str, actor: dict[str, str]
     ) -> None:
         self._finish(step_id, "rejected", reason=reason)
 
-    @event("StepOverdue")
+    @event(EventType.STEP_OVERDUE.value)
     def _step_overdue(
         self, step_id: str, attempt_id: UUID, reason: str, actor: dict[str, str]
     ) -> None:
         # For a step or a compensation alike: the attempt counts as failed, a new one may go.
         self._finish(step_id, "failed", reason=reason, answered=False)
 
-    @event("StepAccepted")
+    @event(EventType.STEP_ACCEPTED.value)
     def _step_accepted(
         self, step_id: str, attempt_id: UUID, expected_by: datetime, actor: dict[str, str]
     ) -> None:
@@ -395,7 +393,7 @@ class CaseFile(Aggregate):
         step = self.steps[step_id]
         step.update(status="accepted", expected_by=expected_by)
 
-    @event("StepAnsweredLate")
+    @event(EventType.STEP_ANSWERED_LATE.value)
     def _step_answered_late(
         self,
         step_id: str,
@@ -408,17 +406,17 @@ class CaseFile(Aggregate):
         # Kept for the record (what the entity did after all); the case goes on as decided.
         self.steps[step_id]["answered"].append(str(attempt_id))
 
-    @event("StepAttemptFailed")
+    @event(EventType.STEP_ATTEMPT_FAILED.value)
     def _step_attempt_failed(
         self, step_id: str, attempt_id: UUID, reason: str, actor: dict[str, str]
     ) -> None:
         self._finish(step_id, "failed", reason=reason)
 
-    @event("CaseCompleted")
+    @event(EventType.CASE_COMPLETED.value)
     def _case_completed(self, actor: dict[str, str]) -> None:
         self.status = "completed"
 
-    @event("CaseRejected")
+    @event(EventType.CASE_REJECTED.value)
     def _case_rejected(self, reason: str, actor: dict[str, str]) -> None:
         self.status = "rejected"
         self.reason = reason

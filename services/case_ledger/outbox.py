@@ -19,6 +19,7 @@ from nats.js import JetStreamContext
 from opentelemetry.trace import Span
 
 from schemas import subjects
+from schemas.event_types import REQUESTING_EVENTS, EventType
 from schemas.messages import Actor, Envelope, LedgerEvent, StepRequest
 from services.bus.publishing import publish
 
@@ -33,12 +34,10 @@ LEDGER = Actor.model_validate(LEDGER_ACTOR)  # as the ledger's own events record
 
 Outgoing = StepRequest | LedgerEvent
 
-# Events that ask an entity to act: a step, or the undoing of a step.
-REQUESTING_EVENTS = frozenset({"StepDispatched", "CompensationDispatched"})
-CASE_MILESTONES = {
-    "CaseSubmitted": "case opened",
-    "CaseCompleted": "case completed",
-    "CaseRejected": "case rejected",
+CASE_MILESTONES: dict[str, str] = {
+    EventType.CASE_SUBMITTED: "case opened",
+    EventType.CASE_COMPLETED: "case completed",
+    EventType.CASE_REJECTED: "case rejected",
 }
 
 

@@ -15,6 +15,7 @@ from rich.console import Group
 from rich.table import Table
 from rich.text import Text
 
+from schemas.event_types import EventType
 from schemas.views import CaseHistory, CaseView, CitizenAccessLog, HistoryEntry
 
 from . import layouts
@@ -250,44 +251,44 @@ def summary(entry: HistoryEntry) -> str:
     """
     d = entry.data
     match entry.type:
-        case "CaseSubmitted":
+        case EventType.CASE_SUBMITTED:
             return f"procedure {d.get('procedure')}, inputs {pairs(d.get('inputs', {}))}" + (
                 attendance(d["attendance"]) if d.get("attendance") else ""
             )
-        case "StepDispatched":
+        case EventType.STEP_DISPATCHED:
             return (
                 f"{d.get('step_id')} → {d.get('entity')}/{d.get('service')}, "
                 f"attempt {d.get('attempt')}"
             )
-        case "DataShared":
+        case EventType.DATA_SHARED:
             return (
                 f"{d.get('from_entity')} ({d.get('from_step')}) → "
                 f"{d.get('to_entity')} ({d.get('to_step')}): {', '.join(d.get('fields', []))}; "
                 f"purpose: {d.get('purpose')}; legal basis: {d.get('legal_basis')}"
             )
-        case "CompensationDispatched":
+        case EventType.COMPENSATION_DISPATCHED:
             return (
                 f"undo {d.get('compensates')} → {d.get('entity')}/{d.get('service')}, "
                 f"attempt {d.get('attempt')}"
             )
-        case "StepCompleted" | "CompensationCompleted":
+        case EventType.STEP_COMPLETED | EventType.COMPENSATION_COMPLETED:
             return f"{d.get('step_id')}: {pairs(d.get('result', {}))}"
         case (
-            "StepRejected"
-            | "StepAttemptFailed"
-            | "StepOverdue"
-            | "CompensationRejected"
-            | "CompensationAttemptFailed"
+            EventType.STEP_REJECTED
+            | EventType.STEP_ATTEMPT_FAILED
+            | EventType.STEP_OVERDUE
+            | EventType.COMPENSATION_REJECTED
+            | EventType.COMPENSATION_ATTEMPT_FAILED
         ):
             return f"{d.get('step_id')}: {d.get('reason', '')}"
-        case "StepAccepted":
+        case EventType.STEP_ACCEPTED:
             return f"{d.get('step_id')}: the entity answers by {d.get('expected_by')}"
-        case "StepAnsweredLate":
+        case EventType.STEP_ANSWERED_LATE:
             detail = d.get("reason") or pairs(d.get("result", {}))
             return f"{d.get('step_id')}: {d.get('outcome')} after it stopped counting; {detail}"
-        case "CaseRejected":
+        case EventType.CASE_REJECTED:
             return str(d.get("reason", ""))
-        case "CaseCompleted":
+        case EventType.CASE_COMPLETED:
             return ""
     return pairs(d)
 

@@ -21,6 +21,7 @@ import nats
 import nats.errors
 import pytest
 
+from schemas.event_types import EventType
 from services.bus.permissions import channel_user_name
 from services.credentials import DEMO_CHANNELS, DevCredentials
 from services.datadir import DataDir
@@ -246,7 +247,7 @@ def test_case_show_reads_the_ledger_in_the_data_dir(stack: Stack) -> None:
         timeout=60,
     )
     assert history.returncode == 0, history.stderr
-    assert "DataShared" in history.stdout
+    assert EventType.DATA_SHARED in history.stdout
     assert "DL 1211" in history.stdout
 
 

@@ -19,15 +19,20 @@ from pathlib import Path
 from typing import Any
 from uuid import UUID
 
+from schemas.event_types import FINAL_EVENTS, EventType
 from schemas.procedures import catalog
 from services.case_ledger.application import CaseLedger
 from services.case_ledger.planner import operation_id
 from services.case_ledger.store import LedgerStore
 
-FINAL_EVENTS = ("CaseCompleted", "CaseRejected")
 # Events that may appear once per step (or compensation) at most.
-ONCE_PER_STEP = ("StepCompleted", "StepRejected", "CompensationCompleted", "CompensationRejected")
-DONE_EVENTS = ("StepCompleted", "CompensationCompleted")
+ONCE_PER_STEP = (
+    EventType.STEP_COMPLETED,
+    EventType.STEP_REJECTED,
+    EventType.COMPENSATION_COMPLETED,
+    EventType.COMPENSATION_REJECTED,
+)
+DONE_EVENTS = (EventType.STEP_COMPLETED, EventType.COMPENSATION_COMPLETED)
 RESULTS_FILE_ENV = "VENTANILLA_FAULTS_RESULTS"
 
 
@@ -121,11 +126,11 @@ def check(
 def _ledger_duplicates(case_id: UUID, events: list[Any], problems: list[str]) -> int:
     duplicates = 0
     types = Counter(type(e).__name__ for e in events)
-    for once in ("CaseSubmitted", *FINAL_EVENTS):
+    for once in (EventType.CASE_SUBMITTED, *FINAL_EVENTS):
         if types[once] > 1:
             duplicates += types[once] - 1
             problems.append(f"{case_id}: {types[once]} × {once}")
-    if types["CaseCompleted"] and types["CaseRejected"]:
+    if types[EventType.CASE_COMPLETED] and types[EventType.CASE_REJECTED]:
         duplicates += 1
         problems.append(f"{case_id}: both completed and rejected")
     per_step = Counter(
@@ -134,7 +139,7 @@ def _ledger_duplicates(case_id: UUID, events: list[Any], problems: list[str]) ->
     dispatched = Counter(
         (e.step_id, e.attempt)
         for e in events
-        if type(e).__name__ in ("StepDispatched", "CompensationDispatched")
+        if type(e).__name__ in (EventType.STEP_DISPATCHED, EventType.COMPENSATION_DISPATCHED)
     )
     for key, count in [*per_step.items(), *dispatched.items()]:
         if count > 1:

@@ -16,6 +16,7 @@ from uuid import UUID
 
 import pytest
 
+from schemas.event_types import EventType
 from schemas.procedures import catalog
 from services.case_ledger.application import CaseLedger
 from services.entity_adapters.backoffices import demo
@@ -105,16 +106,16 @@ async def test_an_accepted_transfer_survives_its_adapter_back_office_and_ledger_
     case_id = order.case_id()
     assert report.accepted == [case_id]
 
-    await wait_for(stack, case_id, "StepAccepted", within=30)
+    await wait_for(stack, case_id, EventType.STEP_ACCEPTED, within=30)
     victims = ("ventanilla adapter sunarp", BACK_OFFICE, "ventanilla ledger")
     killed = {title: stack.kill(title) for title in victims}  # while SUNARP is deciding
     for title, pid in killed.items():
         await stack.wait_restarted(title, pid)
 
-    events = await wait_for(stack, case_id, "StepCompleted", within=90)
+    events = await wait_for(stack, case_id, EventType.STEP_COMPLETED, within=90)
     await asyncio.sleep(2.0)  # room for an answer that would be applied twice
     assert inscription_events(stack, case_id) == events
-    assert events == ["StepDispatched", "StepAccepted", "StepCompleted"]
+    assert events == [EventType.STEP_DISPATCHED, EventType.STEP_ACCEPTED, EventType.STEP_COMPLETED]
     tally = check(
         "accepted transfer, adapter + back office + ledger killed",
         stack.store,

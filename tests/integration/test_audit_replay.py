@@ -7,6 +7,7 @@ from uuid import UUID
 import pytest
 from eventsourcing.persistence import Tracking
 
+from schemas.event_types import EventType
 from schemas.procedures import catalog
 from services.case_ledger.application import CaseLedger
 from services.case_ledger.audit.eventhash import GENESIS, seal, unseal
@@ -41,7 +42,11 @@ def test_a_case_replays_as_of_a_version_and_as_of_a_moment(ledger: CaseLedger) -
 
     at_three = ledger.case_replay(case_id, version=3)
     assert at_three.version == 3
-    assert [e.type for e in at_three.events] == ["CaseSubmitted", "StepDispatched", "StepCompleted"]
+    assert [e.type for e in at_three.events] == [
+        EventType.CASE_SUBMITTED,
+        EventType.STEP_DISPATCHED,
+        EventType.STEP_COMPLETED,
+    ]
     assert at_three.state is not None
     assert at_three.state.status == "in_progress"
     assert [(s.step_id, s.status) for s in at_three.state.steps] == [
@@ -92,7 +97,7 @@ def test_a_history_stored_with_version_1_of_case_submitted_still_replays(
     reader = CaseLedger(catalog(), store.environment())
     try:
         first = reader.case_history(case_id).events[0]
-        assert first.type == "CaseSubmitted"
+        assert first.type == EventType.CASE_SUBMITTED
         assert first.data["causation_id"] is None  # upcast from version 1
         assert first.data["attendance"] is None  # and on to version 3
         replayed = reader.case_replay(case_id, version=2)

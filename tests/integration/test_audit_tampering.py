@@ -12,6 +12,7 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from eventsourcing.persistence import Tracking
 
+from schemas.event_types import EventType
 from schemas.procedures import catalog
 from services.case_ledger.application import CaseLedger
 from services.case_ledger.audit.checkpoints import CheckpointLog
@@ -46,7 +47,7 @@ def attempt(app: CaseLedger, case_id: UUID, step_id: str) -> UUID:
     [event] = [
         e
         for e in app.case_history(case_id).events
-        if e.type == "StepDispatched" and e.data["step_id"] == step_id
+        if e.type == EventType.STEP_DISPATCHED and e.data["step_id"] == step_id
     ]
     return UUID(str(event.data["attempt_id"]))
 

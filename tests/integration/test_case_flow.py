@@ -7,6 +7,7 @@ import pytest
 from nats.js import JetStreamContext
 
 from schemas import subjects
+from schemas.event_types import EventType
 from schemas.messages import StepResult
 from services.bus.publishing import publish
 from services.case_ledger.store import LedgerStore
@@ -32,19 +33,21 @@ async def test_a_case_crosses_two_entities_and_completes(
         ("pago-tasa", "completed", 1),
         ("duplicado-dni", "completed", 1),
     ]
-    [shared] = [e for e in history.events if e.type == "DataShared"]
+    [shared] = [e for e in history.events if e.type == EventType.DATA_SHARED]
     assert shared.data["from_entity"] == "banco-nacion"
     assert shared.data["to_entity"] == "reniec"
     assert shared.data["fields"] == ["receipt_number"]
     assert shared.data["legal_basis"] == "DL 1211"
     # The receipt RENIEC received is the one Banco de la Nación issued.
     [fee_done] = [
-        e for e in history.events if e.type == "StepCompleted" and e.data["step_id"] == "pago-tasa"
+        e
+        for e in history.events
+        if e.type == EventType.STEP_COMPLETED and e.data["step_id"] == "pago-tasa"
     ]
     [card_request] = [
         e
         for e in history.events
-        if e.type == "StepDispatched" and e.data["step_id"] == "duplicado-dni"
+        if e.type == EventType.STEP_DISPATCHED and e.data["step_id"] == "duplicado-dni"
     ]
     assert (
         card_request.data["request"]["payment_receipt"] == fee_done.data["result"]["receipt_number"]
@@ -89,8 +92,8 @@ async def test_the_same_submission_twice_opens_one_case(
         await stack.wait_position("commands", 2)
         with stack.reading() as ledger:
             types = event_types(ledger, case_id)
-    assert types.count("CaseSubmitted") == 1
-    assert types.count("CaseCompleted") == 1
+    assert types.count(EventType.CASE_SUBMITTED) == 1
+    assert types.count(EventType.CASE_COMPLETED) == 1
     assert stack.effects["banco-nacion"].count("fee-charged") == 1
 
 
@@ -157,7 +160,7 @@ async def test_a_message_claiming_another_sender_than_its_subject_is_dead_letter
         [request] = [
             e.data
             for e in history.events
-            if e.type == "StepDispatched" and e.data["step_id"] == "duplicado-dni"
+            if e.type == EventType.STEP_DISPATCHED and e.data["step_id"] == "duplicado-dni"
         ]
         forged = step_result(
             case_id,

@@ -4,6 +4,7 @@ from datetime import UTC, datetime
 
 from eventsourcing.persistence import Tracking
 
+from schemas.event_types import EventType
 from schemas.messages import Consent, CounterAttendance
 from services.case_ledger.application import CaseLedger
 from services.cli.render import summary
@@ -25,7 +26,7 @@ def test_case_submitted_records_the_clerk_the_delegation_and_the_consent(
     assert ledger.submit_case(command, Tracking("commands", 1)) == "recorded"
 
     submitted = ledger.case_history(command.envelope.case_id).events[0]
-    assert submitted.type == "CaseSubmitted"
+    assert submitted.type == EventType.CASE_SUBMITTED
     assert submitted.data["attendance"] == {
         "clerk": "asesor.lima-norte",
         "delegation": "convenio-reniec-014-2025",

@@ -11,6 +11,7 @@ import pytest
 from nats.js import JetStreamContext
 
 from schemas.catalog import ProcedureSpec, build_catalog
+from schemas.event_types import EventType
 from schemas.procedures import DUPLICADO_DNI, catalog
 from services.case_ledger.store import LedgerStore
 from services.stack.natsd import EmbeddedNats
@@ -41,7 +42,7 @@ async def test_a_silent_entity_is_asked_again_and_its_answer_counts_once(
         async with asyncio.timeout(20):
             while True:
                 with stack.reading() as ledger:
-                    if ledger.is_recorded(case_id) and "StepOverdue" in event_types(
+                    if ledger.is_recorded(case_id) and EventType.STEP_OVERDUE in event_types(
                         ledger, case_id
                     ):
                         break
@@ -52,7 +53,7 @@ async def test_a_silent_entity_is_asked_again_and_its_answer_counts_once(
         with stack.reading() as ledger:
             history = ledger.case_history(case_id)
             view = ledger.case_view(case_id)
-    [expired, *_] = [e for e in history.events if e.type == "StepOverdue"]
+    [expired, *_] = [e for e in history.events if e.type == EventType.STEP_OVERDUE]
     assert expired.data["step_id"] == "duplicado-dni"
     assert "deadline" in expired.data["reason"]
     assert expired.actor == {"kind": "ledger", "id": "case-ledger"}
@@ -60,7 +61,7 @@ async def test_a_silent_entity_is_asked_again_and_its_answer_counts_once(
     assert duplicate.attempts >= 2
     # Every attempt reached RENIEC under one idempotency key: one card, whatever answered.
     assert stack.effects["reniec"].count("dni-duplicate-issued") == 1
-    assert [e.type for e in history.events].count("StepCompleted") == 2
+    assert [e.type for e in history.events].count(EventType.STEP_COMPLETED) == 2
 
 
 async def test_an_entity_silent_for_every_attempt_rejects_the_case_and_refunds(

@@ -16,6 +16,7 @@ from nats.js import JetStreamContext
 from schemas import subjects
 from schemas.catalog import ProcedureSpec, build_catalog
 from schemas.entities.sunarp import TransferRegistered
+from schemas.event_types import EventType
 from schemas.procedures import TRANSFERENCIA_VEHICULAR, catalog
 from services.bus.publishing import RETRYABLE, publish
 from services.case_ledger.store import LedgerStore
@@ -65,7 +66,11 @@ async def test_a_transfer_accepted_now_completes_when_sunarp_answers_later(
         with stack.reading() as ledger:
             history = ledger.case_history(case_id)
     inscription = [e for e in history.events if e.data.get("step_id") == "inscripcion"]
-    assert [e.type for e in inscription] == ["StepDispatched", "StepAccepted", "StepCompleted"]
+    assert [e.type for e in inscription] == [
+        EventType.STEP_DISPATCHED,
+        EventType.STEP_ACCEPTED,
+        EventType.STEP_COMPLETED,
+    ]
     accepted, completed = inscription[1], inscription[2]
     assert completed.data["attempt_id"] == accepted.data["attempt_id"]
     assert completed.actor == {"kind": "entity", "id": "sunarp"}
@@ -88,7 +93,7 @@ async def test_a_duplicated_final_answer_is_recognised(
             completed = next(
                 e
                 for e in ledger.case_history(case_id).events
-                if e.type == "StepCompleted" and e.data["step_id"] == "inscripcion"
+                if e.type == EventType.STEP_COMPLETED and e.data["step_id"] == "inscripcion"
             )
         to = AnswerTo(
             case_id=case_id,
@@ -146,15 +151,15 @@ async def test_an_answer_after_the_case_was_compensated_and_closed_is_recorded_o
             while True:
                 with stack.reading() as ledger:
                     history = ledger.case_history(case_id)
-                if any(e.type == "StepAnsweredLate" for e in history.events):
+                if any(e.type == EventType.STEP_ANSWERED_LATE for e in history.events):
                     break
                 await asyncio.sleep(0.2)
-        closed_with = next(e for e in history.events if e.type == "CaseRejected")
-        [late] = [e for e in history.events if e.type == "StepAnsweredLate"]
+        closed_with = next(e for e in history.events if e.type == EventType.CASE_REJECTED)
+        [late] = [e for e in history.events if e.type == EventType.STEP_ANSWERED_LATE]
         last_attempt = [
             e.data["attempt_id"]
             for e in history.events
-            if e.type == "StepDispatched" and e.data["step_id"] == "inscripcion"
+            if e.type == EventType.STEP_DISPATCHED and e.data["step_id"] == "inscripcion"
         ][-1]
 
         # The same answer again, beyond the duplicate window: recognised, nothing recorded.
@@ -175,8 +180,8 @@ async def test_an_answer_after_the_case_was_compensated_and_closed_is_recorded_o
 
     budget = TRANSFERENCIA_VEHICULAR.step("inscripcion").max_attempts
     types = [e.type for e in history.events]
-    assert types.count("StepOverdue") == budget
-    assert types.index("CaseRejected") < types.index("StepAnsweredLate")
+    assert types.count(EventType.STEP_OVERDUE) == budget
+    assert types.index(EventType.CASE_REJECTED) < types.index(EventType.STEP_ANSWERED_LATE)
     # The answer went to the attempt that asked last, and changed nothing: the case stays
     # rejected with its reason, the fee refunded once; the registration is on record.
     assert late.data["attempt_id"] == last_attempt
@@ -205,7 +210,9 @@ async def test_any_process_with_the_entitys_credentials_can_answer_and_no_other(
             await wait_step_status(stack, case_id, "inscripcion", "accepted")
             with stack.reading() as ledger:
                 accepted = next(
-                    e for e in ledger.case_history(case_id).events if e.type == "StepAccepted"
+                    e
+                    for e in ledger.case_history(case_id).events
+                    if e.type == EventType.STEP_ACCEPTED
                 )
             to = AnswerTo(
                 case_id=case_id,
@@ -232,7 +239,7 @@ async def test_any_process_with_the_entitys_credentials_can_answer_and_no_other(
         [done] = [
             e
             for e in history.events
-            if e.type == "StepCompleted" and e.data["step_id"] == "inscripcion"
+            if e.type == EventType.STEP_COMPLETED and e.data["step_id"] == "inscripcion"
         ]
         assert done.data["result"]["registration_number"] == "TIT-FROM-ELSEWHERE"
         assert view.status == "completed"

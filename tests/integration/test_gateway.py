@@ -15,6 +15,7 @@ from nats.js import JetStreamContext
 
 from schemas import subjects
 from schemas.cases import case_id_for
+from schemas.event_types import EventType
 from schemas.queries import CaseAnswer, HistoryAnswer
 from services.bus.topology import ensure_topology
 from services.case_ledger.store import LedgerStore
@@ -92,7 +93,7 @@ async def test_a_case_submitted_over_http_completes_with_both_steps(
     ]
     assert all(s["dispatched_at"] and s["finished_at"] for s in case["steps"])
     assert history.status_code == 200
-    [shared] = [e for e in history.json()["events"] if e["type"] == "DataShared"]
+    [shared] = [e for e in history.json()["events"] if e["type"] == EventType.DATA_SHARED]
     assert shared["data"]["legal_basis"] == "DL 1211"
     assert (shared["data"]["from_entity"], shared["data"]["to_entity"]) == (
         "banco-nacion",
@@ -122,8 +123,8 @@ async def test_the_same_key_and_body_twice_open_one_case_and_another_body_confli
     assert other.headers["content-type"].startswith("application/problem+json")
     assert case["status"] == "completed"
     types = [e["type"] for e in history.json()["events"]]
-    assert types.count("CaseSubmitted") == 1
-    assert types.count("CaseCompleted") == 1
+    assert types.count(EventType.CASE_SUBMITTED) == 1
+    assert types.count(EventType.CASE_COMPLETED) == 1
 
 
 async def test_a_citizen_unknown_to_reniec_ends_rejected_with_the_reason(
@@ -288,7 +289,10 @@ async def test_an_auditor_replays_a_case_over_http_from_the_ledger(
 
     assert by_version.status_code == 200, by_version.text
     replay = by_version.json()
-    assert [e["type"] for e in replay["events"]] == ["CaseSubmitted", "StepDispatched"]
+    assert [e["type"] for e in replay["events"]] == [
+        EventType.CASE_SUBMITTED,
+        EventType.STEP_DISPATCHED,
+    ]
     assert replay["state"]["status"] == "in_progress"
     assert [d["entity"] for d in replay["received"]] == ["banco-nacion"]
     assert full.json()["state"] is None

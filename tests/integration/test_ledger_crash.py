@@ -11,6 +11,7 @@ import pytest
 from nats.js import JetStreamContext
 
 from schemas import subjects
+from schemas.event_types import EventType
 from services.case_ledger.main import REFUSED
 from services.case_ledger.store import LedgerStore
 from services.failpoints import EXIT_CODE
@@ -62,7 +63,7 @@ async def test_a_ledger_killed_between_save_and_publish_resumes_on_restart(
         # It died with the change saved and its announcement not yet published.
         with stack.reading() as ledger:
             saved = event_types(ledger, case_id)
-        assert "CaseSubmitted" in saved
+        assert EventType.CASE_SUBMITTED in saved
         announced = await js.stream_info(subjects.EVENTS_STREAM)
         assert announced.state.messages < len(saved)
 

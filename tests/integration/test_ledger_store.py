@@ -5,6 +5,7 @@ from uuid import UUID
 import pytest
 from eventsourcing.persistence import IntegrityError, Tracking
 
+from schemas.event_types import EventType
 from schemas.procedures import catalog
 from services.case_ledger.application import CaseLedger
 from services.case_ledger.store import LedgerStore
@@ -17,7 +18,9 @@ pytestmark = pytest.mark.integration
 def dispatched_attempt(ledger: CaseLedger, case_id: UUID, step_id: str) -> UUID:
     history = ledger.case_history(case_id)
     [dispatch] = [
-        e for e in history.events if e.type == "StepDispatched" and e.data["step_id"] == step_id
+        e
+        for e in history.events
+        if e.type == EventType.STEP_DISPATCHED and e.data["step_id"] == step_id
     ]
     return UUID(str(dispatch.data["attempt_id"]))
 
@@ -91,7 +94,7 @@ def test_a_redelivered_result_is_recorded_once(ledger: CaseLedger) -> None:
     assert ledger.record_step_result(answer, Tracking("results", 1)) == "recorded"
     assert ledger.record_step_result(answer, Tracking("results", 2)) == "repeat"
     types = [e.type for e in ledger.case_history(case_id).events]
-    assert types.count("StepCompleted") == 1
+    assert types.count(EventType.STEP_COMPLETED) == 1
 
 
 def test_results_that_fit_no_case_are_refused(ledger: CaseLedger) -> None:

@@ -12,6 +12,7 @@ from nats.js import JetStreamContext
 from prometheus_client.parser import text_string_to_metric_families
 
 from schemas import subjects
+from schemas.event_types import EventType
 from services.case_ledger.store import LedgerStore
 from services.entity_adapters.registry import entity_ids
 from services.observability.exporter import serving_metrics
@@ -88,11 +89,11 @@ async def test_the_metrics_count_the_cases_that_ran(
     for history in histories:
         steps = {}
         for e in history.events:
-            if e.type == "StepDispatched":
+            if e.type == EventType.STEP_DISPATCHED:
                 dispatched[(e.data["entity"], e.data["service"])] += 1
                 steps[e.data["step_id"]] = (e.data["entity"], e.data["service"])
-            elif e.type in ("StepCompleted", "StepRejected"):
-                outcome = "completed" if e.type == "StepCompleted" else "rejected"
+            elif e.type in (EventType.STEP_COMPLETED, EventType.STEP_REJECTED):
+                outcome = "completed" if e.type == EventType.STEP_COMPLETED else "rejected"
                 answered[(*steps[e.data["step_id"]], outcome)] += 1
     for (entity, service), n in dispatched.items():
         labels = {"entity": entity, "service": service}

@@ -13,6 +13,7 @@ from uuid import UUID
 import pytest
 from eventsourcing.persistence import Tracking
 
+from schemas.event_types import EventType
 from schemas.procedures import catalog
 from services.case_ledger.application import CaseLedger
 from services.case_ledger.audit.ledger_audit import AuditFiles, LedgerAudit
@@ -110,12 +111,12 @@ def test_stored_events_hold_no_dni_and_no_name_yet_histories_read_them(
     assert "RENIEC-07" in text
 
     events = {(e.type, e.data.get("step_id")): e.data for e in ledger.case_history(case_id).events}
-    submitted = events[("CaseSubmitted", None)]
+    submitted = events[(EventType.CASE_SUBMITTED, None)]
     assert submitted["citizen"]["document_number"] == BUYER
     assert submitted["inputs"]["seller_dni"] == SELLER
-    seller_check = events[("StepCompleted", "identidad-vendedor")]["result"]
+    seller_check = events[(EventType.STEP_COMPLETED, "identidad-vendedor")]["result"]
     assert seller_check["given_names"] == RENIEC_REGISTRY[SELLER].given_names
-    sunarp = events[("StepDispatched", "propiedad")]["request"]
+    sunarp = events[(EventType.STEP_DISPATCHED, "propiedad")]["request"]
     assert sunarp["owner"]["document_number"] == SELLER
 
 
@@ -151,15 +152,18 @@ def test_erasing_a_citizen_erases_their_data_everywhere_and_nothing_else(
     assert [s for s in secrets_of(SELLER) if s in text] == []
     assert all(s in text for s in secrets_of(BUYER))  # the buyer's own data is untouched
     events = {(e.type, e.data.get("step_id")): e.data for e in after.events}
-    assert events[("CaseSubmitted", None)]["inputs"] == {**TRANSFER, "seller_dni": ERASED}
-    assert events[("CaseSubmitted", None)]["citizen"]["document_number"] == BUYER
-    assert events[("StepCompleted", "identidad-vendedor")]["result"] == {
+    assert events[(EventType.CASE_SUBMITTED, None)]["inputs"] == {**TRANSFER, "seller_dni": ERASED}
+    assert events[(EventType.CASE_SUBMITTED, None)]["citizen"]["document_number"] == BUYER
+    assert events[(EventType.STEP_COMPLETED, "identidad-vendedor")]["result"] == {
         "verification_code": "RENIEC-07",
         "given_names": ERASED,
         "surnames": ERASED,
         "birth_date": ERASED,
     }
-    assert events[("StepDispatched", "propiedad")]["request"]["owner"]["document_number"] == ERASED
+    assert (
+        events[(EventType.STEP_DISPATCHED, "propiedad")]["request"]["owner"]["document_number"]
+        == ERASED
+    )
     # Everything else reads exactly as before.
     assert [(e.position, e.type, e.occurred_at) for e in after.events] == [
         (e.position, e.type, e.occurred_at) for e in history_before.events

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from nats.js import JetStreamContext
 
+from schemas.event_types import EventType
 from services.case_ledger.store import LedgerStore
 from services.entity_adapters.backoffices.sunat import ruc_for
 from services.stack.natsd import EmbeddedNats
@@ -157,11 +158,13 @@ async def test_reference_procedure_with_demo_citizen(
     for key, count in scenario.effects.items():
         entity, kind = key.split(":")
         assert stack.effects[entity].count(kind) == count, key
-    assert types.count("CaseSubmitted") == 1
-    assert types.count("CaseCompleted") + types.count("CaseRejected") == 1
+    assert types.count(EventType.CASE_SUBMITTED) == 1
+    assert types.count(EventType.CASE_COMPLETED) + types.count(EventType.CASE_REJECTED) == 1
     if scenario.effects.get("banco-nacion:fee-refunded"):
-        assert types.index("CompensationDispatched") < types.index("CompensationCompleted")
-        assert types.index("CompensationCompleted") < types.index("CaseRejected")
+        assert types.index(EventType.COMPENSATION_DISPATCHED) < types.index(
+            EventType.COMPENSATION_COMPLETED
+        )
+        assert types.index(EventType.COMPENSATION_COMPLETED) < types.index(EventType.CASE_REJECTED)
         [refund] = [s for s in view.steps if s.compensates == "pago-tasa"]
         assert (refund.entity, refund.service, refund.status) == (
             "banco-nacion",
@@ -182,7 +185,7 @@ async def test_independent_steps_of_a_transfer_are_dispatched_together(
             history = ledger.case_history(case_id)
     types = [e.type for e in history.events]
     # The four checks go out in the same change, right after the case opens.
-    assert types[:5] == ["CaseSubmitted"] + ["StepDispatched"] * 4
+    assert types[:5] == [EventType.CASE_SUBMITTED] + [EventType.STEP_DISPATCHED] * 4
     assert {e.data["step_id"] for e in history.events[1:5]} == {
         "identidad-comprador",
         "identidad-vendedor",
@@ -192,10 +195,10 @@ async def test_independent_steps_of_a_transfer_are_dispatched_together(
     seller_check = next(
         e
         for e in history.events
-        if e.type == "StepDispatched" and e.data["step_id"] == "identidad-vendedor"
+        if e.type == EventType.STEP_DISPATCHED and e.data["step_id"] == "identidad-vendedor"
     )
     assert seller_check.data["request"]["citizen"]["document_number"] == "40000007"
-    shared = [e.data for e in history.events if e.type == "DataShared"]
+    shared = [e.data for e in history.events if e.type == EventType.DATA_SHARED]
     assert {(d["from_entity"], d["to_entity"]) for d in shared} == {
         ("sat", "sunarp"),
         ("banco-nacion", "sunarp"),
@@ -219,13 +222,13 @@ async def test_a_registered_taxpayer_gets_the_ruc_sunat_computes(
     [registered] = [
         e.data
         for e in history.events
-        if e.type == "StepCompleted" and e.data["step_id"] == "inscripcion-ruc"
+        if e.type == EventType.STEP_COMPLETED and e.data["step_id"] == "inscripcion-ruc"
     ]
     assert registered["result"]["ruc"] == ruc_for("40000001")
     [request] = [
         e.data["request"]
         for e in history.events
-        if e.type == "StepDispatched" and e.data["step_id"] == "inscripcion-ruc"
+        if e.type == EventType.STEP_DISPATCHED and e.data["step_id"] == "inscripcion-ruc"
     ]
     # SUNAT got the name from RENIEC, not from the citizen.
     assert request["surnames"] == "QUISPE MAMANI"

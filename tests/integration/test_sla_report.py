@@ -20,6 +20,7 @@ from nats.aio.client import Client
 from nats.js import JetStreamContext
 
 from schemas.catalog import ProcedureSpec, build_catalog
+from schemas.event_types import EventType
 from schemas.procedures import DUPLICADO_DNI, catalog
 from services.case_ledger.application import CaseLedger
 from services.case_ledger.projections.sla import catch_up, ledger_sla_report
@@ -38,7 +39,12 @@ pytestmark = pytest.mark.integration
 
 RENIEC_DEADLINE = timedelta(seconds=0.5)
 TRANSFER = {"plate": "ABC-123", "seller_dni": "40000007", "price_pen": 25000}
-FINISHING = {"StepCompleted", "StepRejected", "StepAttemptFailed", "StepOverdue"}
+FINISHING = {
+    EventType.STEP_COMPLETED,
+    EventType.STEP_REJECTED,
+    EventType.STEP_ATTEMPT_FAILED,
+    EventType.STEP_OVERDUE,
+}
 
 
 def impatient_catalog() -> dict[str, ProcedureSpec]:
@@ -67,11 +73,11 @@ def recomputed(
         overdue: set[str] = set()
         for e in events:
             step_id = e.data.get("step_id")
-            if e.type == "StepDispatched":
+            if e.type == EventType.STEP_DISPATCHED:
                 first.setdefault(step_id, e)
             elif e.type in FINISHING and step_id in first:
                 last[step_id] = e.occurred_at
-                if e.type == "StepOverdue":
+                if e.type == EventType.STEP_OVERDUE:
                     overdue.add(step_id)
         for step_id, dispatched in first.items():
             key = (dispatched.data["entity"], dispatched.data["service"], procedure)
@@ -99,7 +105,9 @@ async def test_the_report_equals_what_the_histories_say(
         async with asyncio.timeout(20):
             while True:
                 with stack.reading() as ledger:
-                    if ledger.is_recorded(late) and "StepOverdue" in event_types(ledger, late):
+                    if ledger.is_recorded(late) and EventType.STEP_OVERDUE in event_types(
+                        ledger, late
+                    ):
                         break
                 await asyncio.sleep(0.1)
         stack.start_adapters(["reniec"])

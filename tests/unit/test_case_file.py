@@ -4,6 +4,7 @@ from uuid import UUID
 
 import pytest
 
+from schemas.event_types import EventType
 from schemas.procedures import DUPLICADO_DNI
 from services.case_ledger.domain import ERASED, ERASED_REASON, CaseFile, StepMismatch
 from tests.factories import CARD, RECEIPT, REFUND
@@ -38,7 +39,7 @@ def test_submitting_opens_the_case_and_dispatches_the_fee() -> None:
 
     assert case.id == CASE
     assert case.status == "in_progress"
-    assert event_names(case) == ["CaseSubmitted", "StepDispatched"]
+    assert event_names(case) == [EventType.CASE_SUBMITTED, EventType.STEP_DISPATCHED]
     assert case.steps["pago-tasa"]["status"] == "dispatched"
 
 
@@ -49,12 +50,16 @@ def test_a_case_runs_to_completed_recording_the_data_shared() -> None:
 
     assert case.record_result("pago-tasa", fee, "banco-nacion", "completed", RECEIPT, None)
     case.advance(DUPLICADO_DNI)
-    assert event_names(case) == ["StepCompleted", "DataShared", "StepDispatched"]
+    assert event_names(case) == [
+        EventType.STEP_COMPLETED,
+        EventType.DATA_SHARED,
+        EventType.STEP_DISPATCHED,
+    ]
 
     card = attempt_of(case, "duplicado-dni")
     assert case.record_result("duplicado-dni", card, "reniec", "completed", CARD, None)
     case.advance(DUPLICADO_DNI)
-    assert event_names(case) == ["StepCompleted", "CaseCompleted"]
+    assert event_names(case) == [EventType.STEP_COMPLETED, EventType.CASE_COMPLETED]
     assert case.status == "completed"
 
 
@@ -89,7 +94,7 @@ def test_a_refusal_after_paying_refunds_the_fee_then_rejects_the_case() -> None:
     case.record_result("duplicado-dni", card, "reniec", "rejected", {}, "no record of this DNI")
     case.advance(DUPLICADO_DNI)
 
-    assert event_names(case) == ["StepRejected", "CompensationDispatched"]
+    assert event_names(case) == [EventType.STEP_REJECTED, EventType.COMPENSATION_DISPATCHED]
     assert case.status == "in_progress"
     refund = case.steps["pago-tasa/compensation"]
     assert (refund["entity"], refund["service"], refund["compensates"]) == (
@@ -102,7 +107,7 @@ def test_a_refusal_after_paying_refunds_the_fee_then_rejects_the_case() -> None:
     case.record_result("pago-tasa/compensation", undo, "banco-nacion", "completed", REFUND, None)
     case.advance(DUPLICADO_DNI)
 
-    assert event_names(case) == ["CompensationCompleted", "CaseRejected"]
+    assert event_names(case) == [EventType.COMPENSATION_COMPLETED, EventType.CASE_REJECTED]
     assert case.status == "rejected"
     assert case.reason == "reniec: no record of this DNI"
     # A final case takes no further steps, whatever arrives later.
@@ -117,7 +122,7 @@ def test_a_refusal_before_anything_was_done_rejects_at_once() -> None:
     case.record_result("pago-tasa", fee, "banco-nacion", "rejected", {}, "payment declined")
     case.advance(DUPLICADO_DNI)
 
-    assert event_names(case) == ["StepRejected", "CaseRejected"]
+    assert event_names(case) == [EventType.STEP_REJECTED, EventType.CASE_REJECTED]
     assert case.reason == "banco-nacion: payment declined"
 
 
@@ -153,13 +158,13 @@ def test_a_step_past_its_deadline_is_expired_and_dispatched_again() -> None:
     case.expire("pago-tasa", "no answer within the deadline")
     case.advance(DUPLICADO_DNI)
 
-    assert event_names(case) == ["StepOverdue", "StepDispatched"]
+    assert event_names(case) == [EventType.STEP_OVERDUE, EventType.STEP_DISPATCHED]
     assert case.steps["pago-tasa"]["attempts"] == 2
     case.collect_events()
     # The late answer to the first attempt no longer counts: it is only recorded, once.
     assert case.record_result("pago-tasa", first, "banco-nacion", "completed", RECEIPT, None)
     assert not case.record_result("pago-tasa", first, "banco-nacion", "completed", RECEIPT, None)
-    assert event_names(case) == ["StepAnsweredLate"]
+    assert event_names(case) == [EventType.STEP_ANSWERED_LATE]
     assert case.steps["pago-tasa"]["status"] == "dispatched"
 
 
@@ -173,7 +178,7 @@ def test_a_case_whose_citizen_was_erased_closes_instead_of_sending_requests() ->
     plan = case.advance(DUPLICADO_DNI)
 
     assert plan.dispatches == ()
-    assert event_names(case) == ["StepCompleted", "CaseRejected"]
+    assert event_names(case) == [EventType.STEP_COMPLETED, EventType.CASE_REJECTED]
     assert (case.status, case.reason) == ("rejected", ERASED_REASON)
 
 

@@ -13,6 +13,7 @@ from uuid import UUID
 import pytest
 from typer.testing import CliRunner
 
+from schemas.event_types import EventType
 from services.cli.main import app
 from services.datadir import DataDir
 from tests.factories import data_dir_ledger, submit_command
@@ -164,7 +165,7 @@ def test_replay_prints_the_case_as_it_stood_at_a_version(data_dir: Path, cases: 
     assert result.exit_code == 0, result.output
     assert "replay up to event 1" in result.output
     assert "submitted" in result.output
-    assert "StepDispatched" not in result.output
+    assert EventType.STEP_DISPATCHED not in result.output
     assert "40000001" not in result.output  # no personal data on the terminal
 
     result = runner.invoke(

@@ -7,6 +7,7 @@ from uuid import UUID, uuid4
 import pytest
 from typer.testing import CliRunner
 
+from schemas.event_types import EventType
 from services.case_ledger.application import CaseLedger
 from services.cli.main import app
 from services.datadir import DataDir
@@ -70,7 +71,12 @@ def test_history_shows_the_data_shared_between_entities(data_dir: Path, paid_cas
     result = runner.invoke(app, ["case", "history", str(paid_case), "--data-dir", str(data_dir)])
     assert result.exit_code == 0, result.output
     flat = " ".join(result.output.split())
-    for event in ("CaseSubmitted", "StepDispatched", "StepCompleted", "DataShared"):
+    for event in (
+        EventType.CASE_SUBMITTED,
+        EventType.STEP_DISPATCHED,
+        EventType.STEP_COMPLETED,
+        EventType.DATA_SHARED,
+    ):
         assert event in flat
     assert "banco-nacion (pago-tasa) → reniec (duplicado-dni)" in flat
     assert "receipt_number" in flat

@@ -6,6 +6,7 @@ from uuid import uuid4
 import pytest
 from rich.console import Console
 
+from schemas.event_types import EventType
 from schemas.procedures import catalog
 from schemas.views import CaseHistory, CaseView, HistoryEntry, StepView
 from services.case_ledger.planner import compensation_id
@@ -60,7 +61,7 @@ def transfer_history(view: CaseView) -> CaseHistory:
     entries = [
         HistoryEntry(
             position=1,
-            type="CaseSubmitted",
+            type=EventType.CASE_SUBMITTED,
             occurred_at=SUBMITTED,
             actor={"kind": "channel", "id": view.channel},
             data={
@@ -73,7 +74,9 @@ def transfer_history(view: CaseView) -> CaseHistory:
         entries.append(
             HistoryEntry(
                 position=len(entries) + 1,
-                type="CompensationDispatched" if step.compensates else "StepDispatched",
+                type=EventType.COMPENSATION_DISPATCHED
+                if step.compensates
+                else EventType.STEP_DISPATCHED,
                 occurred_at=step.dispatched_at or SUBMITTED,  # the second ones are past midnight
                 actor={"kind": "ledger", "id": "case-ledger"},
                 data={

@@ -8,6 +8,7 @@ from uuid import UUID
 
 import pytest
 
+from schemas.event_types import EventType
 from schemas.procedures import DUPLICADO_DNI, catalog
 from services.case_ledger.application import CaseLedger
 from services.case_ledger.deadlines import DeadlineWatch
@@ -68,12 +69,12 @@ async def test_a_case_found_at_start_up_is_read_at_once_then_not_before_its_dead
     assert reads(watch) == [case_id]
     await watch.expire_due(now + FEE_DEADLINE - 5 * SECOND)
     assert reads(watch) == []
-    assert events(watch, case_id)[-1] == "StepDispatched"
+    assert events(watch, case_id)[-1] == EventType.STEP_DISPATCHED
 
     await watch.expire_due(now + FEE_DEADLINE + SECOND)
 
     assert reads(watch) == [case_id]
-    assert events(watch, case_id)[-2:] == ["StepOverdue", "StepDispatched"]
+    assert events(watch, case_id)[-2:] == [EventType.STEP_OVERDUE, EventType.STEP_DISPATCHED]
 
 
 async def test_a_case_dispatched_while_watching_waits_for_the_shortest_deadline(
@@ -103,23 +104,25 @@ async def test_an_overdue_step_is_dispatched_again_and_watched_until_its_own_dea
     attempts = [
         e.data["attempt"]
         for e in watch.ledger.case_history(case_id).events
-        if e.type == "StepDispatched"
+        if e.type == EventType.STEP_DISPATCHED
     ]
     assert attempts == [1, 2]
 
     await watch.expire_due(redispatched + FEE_DEADLINE - 5 * SECOND)
-    assert events(watch, case_id).count("StepOverdue") == 1  # the new attempt is not due yet
+    assert (
+        events(watch, case_id).count(EventType.STEP_OVERDUE) == 1
+    )  # the new attempt is not due yet
 
     await watch.expire_due(redispatched + FEE_DEADLINE + SECOND)
-    assert events(watch, case_id).count("StepOverdue") == 2
-    assert events(watch, case_id)[-1] == "StepDispatched"  # the third and last attempt
+    assert events(watch, case_id).count(EventType.STEP_OVERDUE) == 2
+    assert events(watch, case_id)[-1] == EventType.STEP_DISPATCHED  # the third and last attempt
 
 
 async def test_a_finished_case_is_not_read_again(watch: DeadlineWatch) -> None:
     case_id = submit(watch, "40000004")  # the bank declines: rejected at the first answer
     await watch.follow_log()
     case = watch.ledger.case_history(case_id)
-    attempt = next(e for e in case.events if e.type == "StepDispatched").data["attempt_id"]
+    attempt = next(e for e in case.events if e.type == EventType.STEP_DISPATCHED).data["attempt_id"]
     watch.ledger.record_step_result(
         step_result(
             case_id,
@@ -131,7 +134,7 @@ async def test_a_finished_case_is_not_read_again(watch: DeadlineWatch) -> None:
             reason="declined",
         )
     )
-    assert events(watch, case_id)[-1] == "CaseRejected"
+    assert events(watch, case_id)[-1] == EventType.CASE_REJECTED
     await watch.follow_log()
     before = events(watch, case_id)
 

@@ -12,6 +12,7 @@ from uuid import UUID
 import pytest
 from pydantic import ValidationError
 
+from schemas.event_types import EventType
 from schemas.procedures import DUPLICADO_DNI
 from services.case_ledger.domain import CaseFile
 from services.case_ledger.planner import StepProgress, plan_next
@@ -59,7 +60,7 @@ def test_an_accepted_step_stays_open_until_its_final_answer() -> None:
 
     assert accept(case)
     assert case.advance(DUPLICADO_DNI).dispatches == ()
-    assert names(case) == ["StepAccepted"]
+    assert names(case) == [EventType.STEP_ACCEPTED]
     step = case.steps["duplicado-dni"]
     assert (step["status"], step["expected_by"]) == ("accepted", LATER)
     assert case.status == "in_progress"
@@ -68,7 +69,7 @@ def test_an_accepted_step_stays_open_until_its_final_answer() -> None:
     assert case.record_result("duplicado-dni", card, "reniec", "completed", CARD, None)
     case.advance(DUPLICADO_DNI)
 
-    assert names(case) == ["StepCompleted", "CaseCompleted"]
+    assert names(case) == [EventType.STEP_COMPLETED, EventType.CASE_COMPLETED]
     assert case.status == "completed"
 
 
@@ -82,7 +83,7 @@ def test_a_repeated_acceptance_or_final_answer_records_nothing() -> None:
     assert not case.record_result("duplicado-dni", card, "reniec", "completed", CARD, None)
     assert not accept(case)  # an acceptance after the answer changes nothing either
 
-    assert names(case) == ["StepAccepted", "StepCompleted"]
+    assert names(case) == [EventType.STEP_ACCEPTED, EventType.STEP_COMPLETED]
 
 
 def test_the_deadline_covers_the_final_answer_and_a_late_one_is_only_recorded() -> None:
@@ -98,14 +99,19 @@ def test_the_deadline_covers_the_final_answer_and_a_late_one_is_only_recorded() 
     assert case.overdue_steps(DUPLICADO_DNI, due) == ["duplicado-dni"]
     case.expire("duplicado-dni", "no answer within the deadline")
     case.advance(DUPLICADO_DNI)
-    assert names(case) == ["StepAccepted", "StepOverdue", "DataShared", "StepDispatched"]
+    assert names(case) == [
+        EventType.STEP_ACCEPTED,
+        EventType.STEP_OVERDUE,
+        EventType.DATA_SHARED,
+        EventType.STEP_DISPATCHED,
+    ]
 
     # The first attempt's answer arrives now: recorded once, the second attempt still counts.
     assert case.record_result("duplicado-dni", first, "reniec", "completed", CARD, None)
     assert not case.record_result("duplicado-dni", first, "reniec", "completed", CARD, None)
     assert case.advance(DUPLICADO_DNI).dispatches == ()
     [late] = case.collect_events()
-    assert type(late).__name__ == "StepAnsweredLate"
+    assert type(late).__name__ == EventType.STEP_ANSWERED_LATE
     recorded = (late.attempt_id, late.outcome, late.result)  # type: ignore[attr-defined]
     assert recorded == (first, "completed", CARD)
     assert case.steps["duplicado-dni"]["status"] == "dispatched"
@@ -133,7 +139,7 @@ def test_an_answer_after_the_case_was_compensated_and_closed_is_only_recorded() 
     for late in attempts:
         assert not case.record_result("duplicado-dni", late, "reniec", "rejected", {}, "observado")
 
-    assert names(case) == ["StepAnsweredLate"] * budget
+    assert names(case) == [EventType.STEP_ANSWERED_LATE] * budget
     assert case.status == "rejected"
 
 

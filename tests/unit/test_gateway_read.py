@@ -4,6 +4,7 @@ from uuid import UUID, uuid4
 
 import pytest
 
+from schemas.event_types import EventType
 from tests.fakes import COUNTER, Gateway, assert_problem, auth, body
 
 
@@ -32,7 +33,7 @@ def test_the_owner_and_the_auditor_read_a_case_and_its_history(gw: Gateway, toke
     ]
     assert all(s["dispatched_at"] and s["finished_at"] for s in case.json()["steps"])
     assert history.status_code == 200
-    assert [e["type"] for e in history.json()["events"]] == ["CaseSubmitted"]
+    assert [e["type"] for e in history.json()["events"]] == [EventType.CASE_SUBMITTED]
 
 
 def test_another_channel_is_told_the_case_does_not_exist(gw: Gateway) -> None:

@@ -13,7 +13,8 @@ from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from ..domain import FINAL_EVENTS
+from schemas.event_types import FINAL_EVENTS
+
 from .bundle_format import FORMAT
 from .eventhash import unseal
 from .merkle import inclusion_proof, leaf_hash

@@ -23,6 +23,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from schemas.catalog import ProcedureSpec
+from schemas.event_types import EventType
 from schemas.sla import SlaQuery, SlaReport
 
 from .sla_rows import (
@@ -36,11 +37,26 @@ from .sla_rows import (
 )
 
 # The events that move a step's row; every other event only moves the position.
-_FINISHING = {"StepCompleted": "completed", "StepRejected": "rejected"}
-_ATTEMPT_ENDING = {"StepAttemptFailed": "failed", "StepOverdue": "failed"}
-_CASE_ENDINGS = {"CaseCompleted": "completed", "CaseRejected": "rejected"}
+_FINISHING: dict[str, str] = {
+    EventType.STEP_COMPLETED: "completed",
+    EventType.STEP_REJECTED: "rejected",
+}
+_ATTEMPT_ENDING: dict[str, str] = {
+    EventType.STEP_ATTEMPT_FAILED: "failed",
+    EventType.STEP_OVERDUE: "failed",
+}
+_CASE_ENDINGS: dict[str, str] = {
+    EventType.CASE_COMPLETED: "completed",
+    EventType.CASE_REJECTED: "rejected",
+}
 _TOPICS = frozenset(
-    {"CaseSubmitted", "StepDispatched", *_FINISHING, *_ATTEMPT_ENDING, *_CASE_ENDINGS}
+    {
+        EventType.CASE_SUBMITTED,
+        EventType.STEP_DISPATCHED,
+        *_FINISHING,
+        *_ATTEMPT_ENDING,
+        *_CASE_ENDINGS,
+    }
 )
 
 
@@ -67,14 +83,14 @@ def catch_up(ledger: Any, rows: SlaRows, batch: int = 5000) -> int:
 def apply_event(changes: SlaChanges, event: Any) -> None:
     kind = type(event).__name__
     case_id = str(event.originator_id)
-    if kind == "CaseSubmitted":
+    if kind == EventType.CASE_SUBMITTED:
         changes.add_case(case_id, event.procedure, event.channel)
         return
     if kind in _CASE_ENDINGS:
         changes.end_case(case_id, _CASE_ENDINGS[kind])
         return
     row = changes.step(case_id, event.step_id)
-    if kind == "StepDispatched":
+    if kind == EventType.STEP_DISPATCHED:
         if row is None:
             procedure = changes.case_procedure(case_id)
             if procedure is None:
@@ -95,7 +111,7 @@ def apply_event(changes: SlaChanges, event: Any) -> None:
             row,
             finished_at=event.timestamp,
             outcome=outcome,
-            overdue=row.overdue or kind == "StepOverdue",
+            overdue=row.overdue or kind == EventType.STEP_OVERDUE,
         )
     )
 
