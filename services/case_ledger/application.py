@@ -6,10 +6,8 @@ one transaction, so reading the same message again changes nothing.
 """
 
 import contextlib
-from dataclasses import dataclass
 from datetime import datetime
-from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 from uuid import UUID
 
 import structlog
@@ -23,19 +21,17 @@ from eventsourcing.persistence import (
     Recording,
     Tracking,
 )
-from pydantic import ValidationError
 
 from schemas.catalog import ProcedureSpec
-from schemas.entities import SERVICES
 from schemas.messages import StepResult, SubmitCase
-from schemas.views import CaseHistory, CaseView, Delivery, HistoryEntry, StepView
-from services.errors import CaseNotFound, Unprocessable
+from schemas.views import CaseHistory, CaseView
+from services.errors import CaseNotFound
 
 from .access_projection import AccessProjection, access_table_for
 from .audit.chain import ChainedEventStore
-from .audit.records import read_records
-from .domain import ERASED, CaseFile, StepMismatch
-from .event_traces import TRACE_ID, trace_of
+from .case_batch import CaseBatch, Outcome
+from .case_views import case_view_of, delivery_of, history_of
+from .domain import CaseFile
 from .followed_streams import (
     Followed,
     StreamIdentity,
@@ -44,11 +40,11 @@ from .followed_streams import (
     fresh_tracking_name,
 )
 from .personal.citizens import CitizenKeys
-from .personal.fields import ENVELOPE, PREFIX, PersonalFields
-from .personal.keystore import KeyStore, MemoryKeyStore, key_store_for
+from .personal.erasure import Erasure, erase_citizen
+from .personal.fields import PersonalFields
+from .personal.keystore import key_store_for
+from .personal.ledger_master import ledger_master_key
 from .personal.mapper import PersonalDataMapper, step_subjects
-from .personal.master import BadMasterKey, MasterKey, load_master_key
-from .personal.rotation import finish_rotation
 from .reads import ReadLog, read_table_for
 from .store import MASTER_KEY_SETTING
 
@@ -56,20 +52,9 @@ log = structlog.get_logger(__name__)
 
 OUTBOX = "outbox"
 
-Outcome = Literal["recorded", "repeat"]
-
 # Events this process saved and its outbox has not published yet, kept at most: beyond that
 # (the bus away for long) the outbox decodes them from the store, as after a restart.
 UNPUBLISHED_KEPT = 20_000
-
-
-@dataclass(frozen=True)
-class Erasure:
-    """What `erase_citizen` did: the key destroyed and the stored events that quoted it."""
-
-    key_id: str | None
-    events: int
-    cases: int
 
 
 class CaseLedger(Application[UUID]):
@@ -110,33 +95,13 @@ class CaseLedger(Application[UUID]):
     def construct_event_store(self) -> EventStore[UUID]:
         # Here, not in construct_mapper: the key table lives in the recorder's database.
         store = key_store_for(self.recorder)
-        self.citizen_keys = CitizenKeys(store, self._master_key(store))
+        master = ledger_master_key(store, self.env.get(MASTER_KEY_SETTING))
+        self.citizen_keys = CitizenKeys(store, master)
         assert isinstance(self.mapper, PersonalDataMapper)
         self.mapper.fields = PersonalFields(self.citizen_keys)
         self.access = AccessProjection(self, access_table_for(self.recorder))
         self.reads = ReadLog(read_table_for(self.recorder))
         return ChainedEventStore(self.mapper, self.recorder)
-
-    def _master_key(self, store: KeyStore) -> MasterKey:
-        """The configured master key; created only for a ledger that holds no data key yet."""
-        path = self.env.get(MASTER_KEY_SETTING)
-        if not path:
-            if isinstance(store, MemoryKeyStore):
-                return MasterKey.generate()  # an in-memory ledger's keys die with it anyway
-            raise BadMasterKey(
-                f"the ledger needs {MASTER_KEY_SETTING}: the file of the master key that wraps "
-                "the citizens' data keys (kept outside the database)"
-            )
-        existing = store.any_row()
-        master = load_master_key(Path(path), create=existing is None)
-        if existing is not None and existing.master_key_id != master.key_id:
-            if finish_rotation(Path(path), existing.master_key_id):  # a rotation cut short
-                return load_master_key(Path(path), create=False)
-            raise BadMasterKey(
-                f"the ledger's data keys were wrapped by master key {existing.master_key_id}; "
-                f"{path} holds {master.key_id}"
-            )
-        return master
 
     def construct_recorder(self) -> ProcessRecorder:
         # A process recorder stores tracking records atomically with the events.
@@ -158,17 +123,17 @@ class CaseLedger(Application[UUID]):
         self.save_batch(batch, tracking)
         return outcome
 
-    def batch(self) -> "CaseBatch":
+    def batch(self) -> CaseBatch:
         """Changes to many cases, made in memory and saved together by `save_batch`."""
         return CaseBatch(self)
 
-    def save_batch(self, batch: "CaseBatch", tracking: Tracking | None) -> None:
+    def save_batch(self, batch: CaseBatch, tracking: Tracking | None) -> None:
         """Every change of the batch and the tracking record in one transaction (one fsync)."""
         self._save(tracking, *batch.changed())
 
     def expire_overdue(self, case_id: UUID, now: datetime) -> datetime | None:
         """Fail the attempts whose deadline passed and move the case on; the next deadline."""
-        case = self._find(case_id)
+        case = self.find_case(case_id)
         if case is None or case.is_final:
             return None
         proc = self.catalog[case.procedure]
@@ -222,19 +187,16 @@ class CaseLedger(Application[UUID]):
         self.process_recorder.insert_tracking(Tracking(source, position))
 
     def erase_citizen(self, document_number: str) -> Erasure:
-        """Destroy the citizen's data key: every value encrypted under it now reads `[erased]`.
+        """Destroy the citizen's data key: every value encrypted under it now reads `[erased]`."""
+        return erase_citizen(
+            self.citizen_keys, (self.access, self.reads), self.recorder, document_number
+        )
 
-        No stored byte changes, so every hash chain and checkpoint still verifies.
-        """
-        key_id = self.citizen_keys.erase(document_number)
-        if key_id is None:
-            return Erasure(None, 0, 0)
-        self.access.forget(key_id)
-        self.reads.forget(key_id)
-        quoted = f"{PREFIX}{key_id}.".encode()
-        hits = [r.case_id for r in read_records(self.recorder) if quoted in r.state]
-        return Erasure(key_id, len(hits), len(set(hits)))
-
+    # The one place that uses eventsourcing's private API, checked against eventsourcing 9.5.6:
+    # the public `save()` builds its own ProcessingEvent without a tracking record, while every
+    # change here is saved with the bus position that caused it, many cases in one group commit.
+    # So `_save` drives `_record` and `_notify` itself, as `save()` does, and `_record` is
+    # overridden to tell the personal-data mapper which subject each step's request has.
     def _record(self, processing: ProcessingEvent[UUID]) -> list[Recording[UUID]]:
         cases = processing.aggregates
 
@@ -262,7 +224,8 @@ class CaseLedger(Application[UUID]):
                 self._unpublished[recording.notification.id] = recording.domain_event
         self._notify(recordings)
 
-    def _find(self, case_id: UUID) -> CaseFile | None:
+    def find_case(self, case_id: UUID) -> CaseFile | None:
+        """The case as last saved (from the cache in the writer), or None."""
         try:
             case: object = self.repository.get(case_id)
         except AggregateNotFoundError:
@@ -273,13 +236,13 @@ class CaseLedger(Application[UUID]):
     # --- queries -------------------------------------------------------------------------
 
     def is_recorded(self, case_id: UUID) -> bool:
-        return self._find(case_id) is not None
+        return self.find_case(case_id) is not None
 
     def case_view(self, case_id: UUID) -> CaseView:
-        case = self._find(case_id)
+        case = self.find_case(case_id)
         if case is None:
             raise CaseNotFound(str(case_id))
-        return _view(case, self.catalog[case.procedure])
+        return case_view_of(case, self.catalog[case.procedure])
 
     def recorded_view(self, case_id: UUID, version: int) -> CaseView:
         """The case's view at `version` or later, for a reader on another thread than the
@@ -299,13 +262,13 @@ class CaseLedger(Application[UUID]):
             except AggregateNotFoundError:
                 raise CaseNotFound(str(case_id)) from None
         assert isinstance(case, CaseFile)
-        return _view(case, self.catalog[case.procedure])
+        return case_view_of(case, self.catalog[case.procedure])
 
     def case_history(self, case_id: UUID) -> CaseHistory:
         events = list(self.events.get(case_id))
         if not events:
             raise CaseNotFound(str(case_id))
-        return _history(case_id, events)
+        return history_of(case_id, events)
 
     def case_replay(
         self, case_id: UUID, *, as_of: datetime | None = None, version: int | None = None
@@ -325,12 +288,12 @@ class CaseLedger(Application[UUID]):
             case = event.mutate(case)
         assert isinstance(case, CaseFile)
         last = events[-1].originator_version
-        return _history(case_id, events).model_copy(
+        return history_of(case_id, events).model_copy(
             update={
                 "as_of": as_of,
                 "version": last,
-                "state": _view(case, self.catalog[case.procedure]),
-                "received": [_delivery(e) for e in events if hasattr(e, "request")],
+                "state": case_view_of(case, self.catalog[case.procedure]),
+                "received": [delivery_of(e) for e in events if hasattr(e, "request")],
             }
         )
 
@@ -347,161 +310,3 @@ class CaseLedger(Application[UUID]):
                 start=position, limit=limit, inclusive_of_start=False
             )
         )
-
-
-class CaseBatch:
-    """Consecutive messages of one stream applied to the cases they concern, in memory.
-
-    Each case is read once per batch, however many of the batch's messages concern it, and the
-    ledger saves all the changes with one tracking record (the last position of the batch): a
-    group commit. A message that raises `Unprocessable` has changed nothing: every check comes
-    before the case's first new event.
-    """
-
-    def __init__(self, ledger: CaseLedger) -> None:
-        self.ledger = ledger
-        self._cases: dict[UUID, CaseFile | None] = {}
-
-    def changed(self) -> list[CaseFile]:
-        return [c for c in self._cases.values() if c is not None]
-
-    def case(self, case_id: UUID) -> CaseFile | None:
-        """The case as this batch has changed it so far (None if the batch has not read it)."""
-        return self._cases.get(case_id)
-
-    def _find(self, case_id: UUID) -> CaseFile | None:
-        if case_id not in self._cases:
-            self._cases[case_id] = self.ledger._find(case_id)
-        return self._cases[case_id]
-
-    def submit_case(self, command: SubmitCase) -> Outcome:
-        proc = self.ledger.catalog.get(command.procedure)
-        if proc is None:
-            raise Unprocessable(f"unknown procedure {command.procedure!r}")
-        case_id = command.envelope.case_id
-        existing = self._find(case_id)
-        if existing is not None:
-            if existing.request_fingerprint not in (command.request_fingerprint, ERASED):
-                log.warning("case id reused with another request", case_id=str(case_id))
-            return "repeat"
-        case = CaseFile(
-            case_id=case_id,
-            procedure=command.procedure,
-            channel=command.envelope.actor.id,
-            citizen=command.citizen.model_dump(mode="json"),
-            inputs=dict(command.inputs),
-            request_fingerprint=command.request_fingerprint,
-            actor=command.envelope.actor.model_dump(),
-            causation_id=command.envelope.message_id,
-            attendance=command.attendance.model_dump(mode="json") if command.attendance else None,
-        )
-        case.advance(proc)
-        self._cases[case_id] = case
-        return "recorded"
-
-    def record_step_result(self, result: StepResult) -> Outcome:
-        case = self._find(result.envelope.case_id)
-        if case is None:
-            raise Unprocessable("result for an unknown case")
-        _check_result(case, result)
-        try:
-            fresh = case.record_result(
-                result.step_id,
-                result.attempt_id,
-                result.entity,
-                result.outcome,
-                result.data,
-                result.reason,
-                result.expected_by,
-            )
-        except StepMismatch as exc:
-            raise Unprocessable(str(exc)) from None
-        if fresh:
-            case.advance(self.ledger.catalog[case.procedure])
-        return "recorded" if fresh else "repeat"
-
-
-def _check_result(case: CaseFile, result: StepResult) -> None:
-    """A result must answer the service that was asked, in that service's result model."""
-    step = case.steps.get(result.step_id)
-    if step is not None and step["service"] != result.service:
-        raise Unprocessable(
-            f"step {result.step_id!r} asked for {step['service']}, not {result.service}"
-        )
-    if result.outcome != "completed" or (result.entity, result.service) not in SERVICES:
-        return
-    try:
-        SERVICES[(result.entity, result.service)].result.model_validate(result.data)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(part) for part in first["loc"])
-        raise Unprocessable(f"invalid {result.service} result: {where}: {first['msg']}") from None
-
-
-def _view(case: CaseFile, proc: ProcedureSpec) -> CaseView:
-    pending = {"status": "pending", "attempts": 0}
-    steps = [
-        _step_view(
-            spec.id,
-            case.steps.get(spec.id, {**pending, "entity": spec.entity, "service": spec.service}),
-        )
-        for spec in proc.steps
-    ]
-    # Compensations, in the order they were dispatched, after the steps they undo.
-    steps += [_step_view(i, step) for i, step in case.steps.items() if step.get("compensates")]
-    return CaseView(
-        case_id=case.id,
-        procedure=case.procedure,
-        channel=case.channel,
-        status=case.status,
-        submitted_at=case.created_on,
-        updated_at=case.modified_on,
-        version=case.version,
-        reason=case.reason,
-        steps=steps,
-    )
-
-
-def _delivery(event: Any) -> Delivery:
-    return Delivery(
-        entity=event.entity,
-        step_id=event.step_id,
-        service=event.service,
-        attempt=event.attempt,
-        sent_at=event.timestamp,
-        request=dict(event.request),
-    )
-
-
-def _history(case_id: UUID, events: list[Any]) -> CaseHistory:
-    entries = [
-        HistoryEntry(
-            position=e.originator_version,
-            type=type(e).__name__,
-            occurred_at=e.timestamp,  # every CaseFile event has one
-            actor=dict(getattr(e, "actor", {})),
-            data=_event_data(e),
-            trace_id=trace_of(e),
-        )
-        for e in events
-    ]
-    return CaseHistory(case_id=case_id, channel=events[0].channel, events=entries)
-
-
-def _step_view(step_id: str, step: dict[str, Any]) -> StepView:
-    return StepView(
-        step_id=step_id,
-        entity=step["entity"],
-        service=step["service"],
-        status=step["status"],
-        attempts=step["attempts"],
-        dispatched_at=step.get("dispatched_at"),
-        finished_at=step.get("finished_at"),
-        reason=step.get("reason"),
-        expected_by=step.get("expected_by"),
-        compensates=step.get("compensates"),
-    )
-
-
-def _event_data(event: Any) -> dict[str, Any]:
-    return {k: v for k, v in event.__dict__.items() if k not in ENVELOPE and k != TRACE_ID}

@@ -36,7 +36,8 @@ from services.bus.tracing import current_trace_id, extract_trace_context, tracer
 from services.errors import Unprocessable
 from services.failpoints import failpoint
 
-from .application import CaseBatch, CaseLedger, Outcome
+from .application import CaseLedger
+from .case_batch import CaseBatch, Outcome
 from .case_traces import CaseTraces
 from .event_traces import stamp_trace
 from .followed_streams import Sample, StreamIdentity, StreamMismatch, check_sample
