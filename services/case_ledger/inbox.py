@@ -83,12 +83,19 @@ SOURCES = (
 )
 
 
-class DeadLetters(Exception):
-    """Messages of a batch that can never be applied: (stream sequence, reason) each."""
+@dataclass(frozen=True)
+class BatchSaved:
+    """The batch was saved (or held nothing past the position): how many messages it took."""
 
-    def __init__(self, found: list[tuple[int, str]]) -> None:
-        super().__init__(f"{len(found)} unprocessable message(s)")
-        self.found = found
+    messages: int
+
+
+@dataclass(frozen=True)
+class BatchRefused:
+    """Nothing was saved: these messages can never be applied, (stream sequence, reason) each.
+    Filed as dead letters, the batch is applied again without them."""
+
+    dead: list[tuple[int, str]]
 
 
 class Inbox:
@@ -219,18 +226,12 @@ class Inbox:
         pause = 0.1
         while True:
             try:
-                saved = await self.writer.run(self._save_batch, source, tracking, messages, dead)
-                break
-            except DeadLetters as found:
-                # Kept on the dead-letter stream before the position moves past them.
-                for seq, reason in found.found:
-                    log.warning("dead letter", source=source.name, seq=seq, reason=reason)
-                    await dead_letter(self.js, "ledger", by_seq[seq], reason)
-                    dead[seq] = reason
+                applied = await self.writer.run(self._save_batch, source, tracking, messages, dead)
             except IntegrityError:
                 # Another writer recorded these positions (or one of these cases) first: the
                 # next attempt re-reads the position and the cases and applies what is left.
                 await asyncio.sleep(pause)
+                continue
             except Exception as exc:
                 log.error(
                     "ledger write failed, retrying",
@@ -241,6 +242,15 @@ class Inbox:
                 )
                 await asyncio.sleep(pause)
                 pause = min(pause * 2, 5.0)
+                continue
+            if isinstance(applied, BatchSaved):
+                saved = applied.messages
+                break
+            # Kept on the dead-letter stream before the position moves past them.
+            for seq, reason in applied.dead:
+                log.warning("dead letter", source=source.name, seq=seq, reason=reason)
+                await dead_letter(self.js, "ledger", by_seq[seq], reason)
+                dead[seq] = reason
         log.debug("inbox batch", source=source.name, messages=len(messages), saved=saved)
         if saved:
             self.on_saved()
@@ -258,16 +268,16 @@ class Inbox:
 
     def _save_batch(
         self, source: InboxSource, tracking: str, messages: list[Msg], dead: dict[int, str]
-    ) -> int:
-        """On the writer thread: apply what is past the position and save it; how many saved.
+    ) -> BatchSaved | BatchRefused:
+        """On the writer thread: apply what is past the position and save it.
 
-        Raises `DeadLetters` (saving nothing) when it meets unprocessable messages that are not
-        yet in `dead`; the caller files them and calls again.
+        Saves nothing and answers `BatchRefused` when it meets unprocessable messages that are
+        not yet in `dead`; the caller files them and calls again.
         """
         position = self.ledger.position(tracking)
         todo = [m for m in messages if m.metadata.sequence.stream > position]
         if not todo:
-            return 0
+            return BatchSaved(0)
         batch = self.ledger.batch()
         found: list[tuple[int, str]] = []
         for msg in todo:
@@ -279,11 +289,11 @@ class Inbox:
             except Unprocessable as exc:  # it changed nothing in the batch (see CaseBatch)
                 found.append((seq, str(exc)))
         if found:
-            raise DeadLetters(found)
+            return BatchRefused(found)
         last = max(m.metadata.sequence.stream for m in todo)
         self.ledger.save_batch(batch, Tracking(tracking, last))
         failpoint("ledger.after-save")  # saved, not yet published by the outbox
-        return len(todo)
+        return BatchSaved(len(todo))
 
     def _apply(self, batch: CaseBatch, msg: Msg, source: InboxSource) -> Outcome:
         self.activity.touch()
