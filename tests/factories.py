@@ -87,7 +87,7 @@ def answer(ledger: CaseLedger, case_id: UUID, step: str, **outcome: Any) -> None
     """The step's entity answers its current attempt with `outcome` (a StepResult's fields)."""
     view = ledger.case_view(case_id)
     spec = next(s for s in view.steps if s.step_id == step)
-    attempt_id = UUID(ledger.repository.get(case_id).steps[step]["attempt_id"])
+    attempt_id = ledger.repository.get(case_id).steps[step].attempt_id
     ledger.record_step_result(
         StepResult(
             envelope=envelope(case_id, Actor(kind="entity", id=spec.entity)),

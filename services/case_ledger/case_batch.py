@@ -106,9 +106,9 @@ class CaseBatch:
 def _check_result(case: CaseFile, result: StepResult) -> None:
     """A result must answer the service that was asked, in that service's result model."""
     step = case.steps.get(result.step_id)
-    if step is not None and step["service"] != result.service:
+    if step is not None and step.service != result.service:
         raise Unprocessable(
-            f"step {result.step_id!r} asked for {step['service']}, not {result.service}"
+            f"step {result.step_id!r} asked for {step.service}, not {result.service}"
         )
     if result.outcome != "completed" or (result.entity, result.service) not in SERVICES:
         return

@@ -10,22 +10,23 @@ from uuid import UUID
 from schemas.catalog import ProcedureSpec
 from schemas.views import CaseHistory, CaseView, Delivery, HistoryEntry, StepView
 
+from .case_step import CaseStep
 from .domain import CaseFile
 from .event_traces import TRACE_ID, trace_of
 from .personal.fields import ENVELOPE
 
 
 def case_view_of(case: CaseFile, proc: ProcedureSpec) -> CaseView:
-    pending = {"status": "pending", "attempts": 0}
     steps = [
-        step_view_of(
-            spec.id,
-            case.steps.get(spec.id, {**pending, "entity": spec.entity, "service": spec.service}),
+        step_view_of(spec.id, case.steps[spec.id])
+        if spec.id in case.steps
+        else StepView(
+            step_id=spec.id, entity=spec.entity, service=spec.service, status="pending", attempts=0
         )
         for spec in proc.steps
     ]
     # Compensations, in the order they were dispatched, after the steps they undo.
-    steps += [step_view_of(i, step) for i, step in case.steps.items() if step.get("compensates")]
+    steps += [step_view_of(i, step) for i, step in case.steps.items() if step.compensates]
     return CaseView(
         case_id=case.id,
         procedure=case.procedure,
@@ -65,18 +66,18 @@ def history_of(case_id: UUID, events: list[Any]) -> CaseHistory:
     return CaseHistory(case_id=case_id, channel=events[0].channel, events=entries)
 
 
-def step_view_of(step_id: str, step: dict[str, Any]) -> StepView:
+def step_view_of(step_id: str, step: CaseStep) -> StepView:
     return StepView(
         step_id=step_id,
-        entity=step["entity"],
-        service=step["service"],
-        status=step["status"],
-        attempts=step["attempts"],
-        dispatched_at=step.get("dispatched_at"),
-        finished_at=step.get("finished_at"),
-        reason=step.get("reason"),
-        expected_by=step.get("expected_by"),
-        compensates=step.get("compensates"),
+        entity=step.entity,
+        service=step.service,
+        status=step.status,
+        attempts=step.attempts,
+        dispatched_at=step.dispatched_at,
+        finished_at=step.finished_at,
+        reason=step.reason,
+        expected_by=step.expected_by,
+        compensates=step.compensates,
     )
 
 

@@ -13,9 +13,10 @@ from eventsourcing.domain import Aggregate, event
 from schemas.catalog import ProcedureSpec
 from schemas.event_types import EventType
 from schemas.messages import StepOutcome
-from schemas.views import CaseStatus
+from schemas.views import CaseStatus, StepStatus
 
-from .planner import IN_FLIGHT, Dispatch, Plan, SharedData, StepProgress, plan_next
+from .case_step import CaseStep
+from .planner import Dispatch, Plan, SharedData, StepProgress, plan_next
 from .planner import attempt_id as planned_attempt_id
 
 LEDGER_ACTOR = {"kind": "ledger", "id": "case-ledger"}
@@ -83,7 +84,7 @@ class CaseFile(Aggregate):
         self.attendance = attendance
         self.status: CaseStatus = "submitted"
         self.reason: str | None = None
-        self.steps: dict[str, dict[str, Any]] = {}
+        self.steps: dict[str, CaseStep] = {}
 
     # --- decisions -------------------------------------------------------------------------
 
@@ -94,10 +95,10 @@ class CaseFile(Aggregate):
     def progress(self) -> dict[str, StepProgress]:
         return {
             step_id: StepProgress(
-                status=step["status"],
-                attempts=step["attempts"],
-                result=step.get("result"),
-                reason=step.get("reason"),
+                status=step.status,
+                attempts=step.attempts,
+                result=step.result,
+                reason=step.reason,
             )
             for step_id, step in self.steps.items()
         }
@@ -105,7 +106,7 @@ class CaseFile(Aggregate):
     @property
     def holds_erased_data(self) -> bool:
         """Some personal value this case works with was erased: no request can be built."""
-        results = [step.get("result") or {} for step in self.steps.values()]
+        results = [step.result or {} for step in self.steps.values()]
         return any(
             value == ERASED
             for values in (self.citizen, self.inputs, *results)
@@ -115,7 +116,7 @@ class CaseFile(Aggregate):
     def subject_of(self, step_id: str) -> str | None:
         """The DNI of the citizen a step is about (whose data its result holds)."""
         step = self.steps.get(step_id)
-        subject = step.get("subject") if step else None
+        subject = step.subject if step else None
         return subject or self.citizen.get("document_number")
 
     def advance(self, proc: ProcedureSpec) -> Plan:
@@ -127,7 +128,9 @@ class CaseFile(Aggregate):
         """
         if self.is_final:
             return Plan()
-        finished = all(self.steps.get(s.id, {}).get("status") == "completed" for s in proc.steps)
+        finished = all(
+            s.id in self.steps and self.steps[s.id].status == "completed" for s in proc.steps
+        )
         if self.holds_erased_data and not finished:
             self._case_rejected(reason=ERASED_REASON, actor=LEDGER_ACTOR)
             return Plan(outcome="rejected", reason=ERASED_REASON)
@@ -164,23 +167,19 @@ class CaseFile(Aggregate):
         step = self.steps.get(step_id)
         if step is None:
             raise StepMismatch(f"case has no dispatched step {step_id!r}")
-        if step["entity"] != entity:
-            raise StepMismatch(f"step {step_id!r} belongs to {step['entity']}, not {entity}")
+        if step.entity != entity:
+            raise StepMismatch(f"step {step_id!r} belongs to {step.entity}, not {entity}")
         actor = {"kind": "entity", "id": entity}
-        awaited = (
-            not self.is_final
-            and step["attempt_id"] == str(attempt_id)
-            and step["status"] in IN_FLIGHT
-        )
+        awaited = not self.is_final and step.attempt_id == attempt_id and step.in_flight
         if outcome == "accepted":
-            if not awaited or step["status"] == "accepted" or expected_by is None:
+            if not awaited or step.status == "accepted" or expected_by is None:
                 return False  # a repeat, or too late: only final answers are kept when late
             self._step_accepted(
                 step_id=step_id, attempt_id=attempt_id, expected_by=expected_by, actor=actor
             )
             return True
         if not awaited:
-            if str(attempt_id) in step["answered"] or not self._was_attempt(step_id, attempt_id):
+            if attempt_id in step.answered or not self._was_attempt(step_id, attempt_id):
                 return False  # a redelivered answer, already recorded (or never asked for)
             self._step_answered_late(
                 step_id=step_id,
@@ -191,7 +190,7 @@ class CaseFile(Aggregate):
                 actor=actor,
             )
             return True
-        if step.get("compensates"):
+        if step.compensates:
             self._record_compensation(step_id, attempt_id, outcome, data, reason, actor)
         elif outcome == "completed":
             self._step_completed(step_id=step_id, attempt_id=attempt_id, result=data, actor=actor)
@@ -214,14 +213,12 @@ class CaseFile(Aggregate):
         return [
             step_id
             for step_id, step in self.steps.items()
-            if step["status"] in IN_FLIGHT and now >= self._due(proc, step_id, step)
+            if step.in_flight and now >= self._due(proc, step_id, step)
         ]
 
     def next_deadline(self, proc: ProcedureSpec) -> datetime | None:
         due = [
-            self._due(proc, step_id, step)
-            for step_id, step in self.steps.items()
-            if step["status"] in IN_FLIGHT
+            self._due(proc, step_id, step) for step_id, step in self.steps.items() if step.in_flight
         ]
         return min(due, default=None)
 
@@ -230,23 +227,22 @@ class CaseFile(Aggregate):
         step = self.steps[step_id]
         self._step_overdue(
             step_id=step_id,
-            attempt_id=UUID(step["attempt_id"]),
+            attempt_id=step.attempt_id,
             reason=reason,
             actor=dict(LEDGER_ACTOR),
         )
 
     def deadline_of(self, proc: ProcedureSpec, step_id: str) -> timedelta:
         """The entity's deadline (ANS) for a step; a compensation has its step's."""
-        return proc.step(self.steps[step_id].get("compensates") or step_id).deadline
+        return proc.step(self.steps[step_id].compensates or step_id).deadline
 
     def _was_attempt(self, step_id: str, attempt_id: UUID) -> bool:
         """Whether the ledger ever dispatched this attempt of the step."""
-        attempts = range(1, self.steps[step_id]["attempts"] + 1)
+        attempts = range(1, self.steps[step_id].attempts + 1)
         return any(planned_attempt_id(self.id, step_id, n) == attempt_id for n in attempts)
 
-    def _due(self, proc: ProcedureSpec, step_id: str, step: dict[str, Any]) -> datetime:
-        dispatched_at: datetime = step["dispatched_at"]
-        return dispatched_at + self.deadline_of(proc, step_id)
+    def _due(self, proc: ProcedureSpec, step_id: str, step: CaseStep) -> datetime:
+        return step.dispatched_at + self.deadline_of(proc, step_id)
 
     def _record_compensation(
         self,
@@ -390,8 +386,7 @@ class CaseFile(Aggregate):
         self, step_id: str, attempt_id: UUID, expected_by: datetime, actor: dict[str, str]
     ) -> None:
         # For a step or a compensation alike: still in flight, now waiting for a final answer.
-        step = self.steps[step_id]
-        step.update(status="accepted", expected_by=expected_by)
+        self.steps[step_id].accept(expected_by)
 
     @event(EventType.STEP_ANSWERED_LATE.value)
     def _step_answered_late(
@@ -404,7 +399,7 @@ class CaseFile(Aggregate):
         actor: dict[str, str],
     ) -> None:
         # Kept for the record (what the entity did after all); the case goes on as decided.
-        self.steps[step_id]["answered"].append(str(attempt_id))
+        self.steps[step_id].answered_late(attempt_id)
 
     @event(EventType.STEP_ATTEMPT_FAILED.value)
     def _step_attempt_failed(
@@ -433,34 +428,26 @@ class CaseFile(Aggregate):
     ) -> None:
         self.status = "in_progress"
         citizen = request.get("citizen")
-        earlier = self.steps.get(step_id, {})
-        self.steps[step_id] = {
-            "entity": entity,
-            "service": service,
-            "status": "dispatched",
-            "attempts": attempt,
-            "attempt_id": str(attempt_id),
-            "dispatched_at": self.modified_on,
-            "finished_at": None,
-            "reason": None,
-            "result": None,
-            "compensates": compensates,
-            "subject": citizen.get("document_number") if isinstance(citizen, dict) else None,
-            "expected_by": None,
-            # Attempts of this step that the entity answered (overdue ones were not).
-            "answered": list(earlier.get("answered", ())),
-        }
+        self.steps[step_id] = CaseStep.open(
+            self.steps.get(step_id),
+            entity=entity,
+            service=service,
+            attempt=attempt,
+            attempt_id=attempt_id,
+            at=self.modified_on,
+            compensates=compensates,
+            subject=citizen.get("document_number") if isinstance(citizen, dict) else None,
+        )
 
     def _finish(
         self,
         step_id: str,
-        status: str,
+        status: StepStatus,
         *,
         result: dict[str, Any] | None = None,
         reason: str | None = None,
         answered: bool = True,
     ) -> None:
-        step = self.steps[step_id]
-        step.update(status=status, finished_at=self.modified_on, result=result, reason=reason)
-        if answered:
-            step["answered"].append(step["attempt_id"])
+        self.steps[step_id].finish(
+            status, self.modified_on, result=result, reason=reason, answered=answered
+        )

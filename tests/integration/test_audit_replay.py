@@ -21,7 +21,7 @@ pytestmark = pytest.mark.integration
 
 
 def attempt(app: CaseLedger, case_id: UUID, step_id: str) -> UUID:
-    return UUID(app.repository.get(case_id).steps[step_id]["attempt_id"])
+    return app.repository.get(case_id).steps[step_id].attempt_id
 
 
 def completed_case(app: CaseLedger) -> UUID:

@@ -59,7 +59,7 @@ def ledger(store: LedgerStore) -> Iterator[CaseLedger]:
 
 
 def attempt(app: CaseLedger, case_id: UUID, step_id: str) -> UUID:
-    return UUID(app.repository.get(case_id).steps[step_id]["attempt_id"])
+    return app.repository.get(case_id).steps[step_id].attempt_id
 
 
 def answer(app: CaseLedger, case_id: UUID, step: str, entity: str, service: str, data: Any) -> None:

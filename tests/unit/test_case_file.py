@@ -31,7 +31,7 @@ def event_names(case: CaseFile) -> list[str]:
 
 
 def attempt_of(case: CaseFile, step_id: str) -> UUID:
-    return UUID(case.steps[step_id]["attempt_id"])
+    return case.steps[step_id].attempt_id
 
 
 def test_submitting_opens_the_case_and_dispatches_the_fee() -> None:
@@ -40,7 +40,7 @@ def test_submitting_opens_the_case_and_dispatches_the_fee() -> None:
     assert case.id == CASE
     assert case.status == "in_progress"
     assert event_names(case) == [EventType.CASE_SUBMITTED, EventType.STEP_DISPATCHED]
-    assert case.steps["pago-tasa"]["status"] == "dispatched"
+    assert case.steps["pago-tasa"].status == "dispatched"
 
 
 def test_a_case_runs_to_completed_recording_the_data_shared() -> None:
@@ -97,7 +97,7 @@ def test_a_refusal_after_paying_refunds_the_fee_then_rejects_the_case() -> None:
     assert event_names(case) == [EventType.STEP_REJECTED, EventType.COMPENSATION_DISPATCHED]
     assert case.status == "in_progress"
     refund = case.steps["pago-tasa/compensation"]
-    assert (refund["entity"], refund["service"], refund["compensates"]) == (
+    assert (refund.entity, refund.service, refund.compensates) == (
         "banco-nacion",
         "devolucion-tasa",
         "pago-tasa",
@@ -146,7 +146,7 @@ def test_replaying_the_events_rebuilds_the_same_case() -> None:
 
 def test_a_step_past_its_deadline_is_expired_and_dispatched_again() -> None:
     case = new_case()
-    dispatched_at = case.steps["pago-tasa"]["dispatched_at"]
+    dispatched_at = case.steps["pago-tasa"].dispatched_at
     deadline = DUPLICADO_DNI.step("pago-tasa").deadline
     first = attempt_of(case, "pago-tasa")
 
@@ -159,13 +159,13 @@ def test_a_step_past_its_deadline_is_expired_and_dispatched_again() -> None:
     case.advance(DUPLICADO_DNI)
 
     assert event_names(case) == [EventType.STEP_OVERDUE, EventType.STEP_DISPATCHED]
-    assert case.steps["pago-tasa"]["attempts"] == 2
+    assert case.steps["pago-tasa"].attempts == 2
     case.collect_events()
     # The late answer to the first attempt no longer counts: it is only recorded, once.
     assert case.record_result("pago-tasa", first, "banco-nacion", "completed", RECEIPT, None)
     assert not case.record_result("pago-tasa", first, "banco-nacion", "completed", RECEIPT, None)
     assert event_names(case) == [EventType.STEP_ANSWERED_LATE]
-    assert case.steps["pago-tasa"]["status"] == "dispatched"
+    assert case.steps["pago-tasa"].status == "dispatched"
 
 
 def test_a_case_whose_citizen_was_erased_closes_instead_of_sending_requests() -> None:

@@ -43,7 +43,7 @@ def case_waiting_for_the_card(keep_events: bool = False) -> CaseFile:
 
 
 def attempt(case: CaseFile, step_id: str) -> UUID:
-    return UUID(case.steps[step_id]["attempt_id"])
+    return case.steps[step_id].attempt_id
 
 
 def names(case: CaseFile) -> list[str]:
@@ -62,7 +62,7 @@ def test_an_accepted_step_stays_open_until_its_final_answer() -> None:
     assert case.advance(DUPLICADO_DNI).dispatches == ()
     assert names(case) == [EventType.STEP_ACCEPTED]
     step = case.steps["duplicado-dni"]
-    assert (step["status"], step["expected_by"]) == ("accepted", LATER)
+    assert (step.status, step.expected_by) == ("accepted", LATER)
     assert case.status == "in_progress"
 
     card = attempt(case, "duplicado-dni")
@@ -91,7 +91,7 @@ def test_the_deadline_covers_the_final_answer_and_a_late_one_is_only_recorded() 
     first = attempt(case, "duplicado-dni")
     accept(case)
     deadline = DUPLICADO_DNI.step("duplicado-dni").deadline
-    due = case.steps["duplicado-dni"]["dispatched_at"] + deadline
+    due = case.steps["duplicado-dni"].dispatched_at + deadline
 
     # Accepting moves no deadline: it still counts from the dispatch.
     assert case.next_deadline(DUPLICADO_DNI) == due
@@ -114,8 +114,8 @@ def test_the_deadline_covers_the_final_answer_and_a_late_one_is_only_recorded() 
     assert type(late).__name__ == EventType.STEP_ANSWERED_LATE
     recorded = (late.attempt_id, late.outcome, late.result)  # type: ignore[attr-defined]
     assert recorded == (first, "completed", CARD)
-    assert case.steps["duplicado-dni"]["status"] == "dispatched"
-    assert case.steps["duplicado-dni"]["attempts"] == 2
+    assert case.steps["duplicado-dni"].status == "dispatched"
+    assert case.steps["duplicado-dni"].attempts == 2
 
 
 def test_an_answer_after_the_case_was_compensated_and_closed_is_only_recorded() -> None:
@@ -177,7 +177,7 @@ def test_replaying_the_events_rebuilds_the_accepted_step() -> None:
 
     assert isinstance(rebuilt, CaseFile)
     assert rebuilt.steps == case.steps
-    assert rebuilt.steps["duplicado-dni"]["status"] == "accepted"
+    assert rebuilt.steps["duplicado-dni"].status == "accepted"
 
 
 def test_accepted_must_say_when_and_only_accepted_may() -> None:
