@@ -215,3 +215,56 @@ def test_the_catalog_reads_the_data_dir_and_the_named_folders(
     catalog.cache_clear()
     with pytest.raises(CatalogError, match=r"roto\.yaml:1: procedure: unknown key 'kode'"):
         catalog()
+
+
+def test_unknown_keys_sources_and_models_are_named_where_they_are(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        "mal.yaml",
+        VALID.replace("inputs:\n  model: schemas.inputs:PasaporteInputs", "inputs:\n  model: x:Y")
+        .replace("life_event: negocio", "life_event: negocio\nfee_pen: 12.5\ntitles: {qu: Firma}")
+        .replace("    max_attempts: 5", "    max_attemps: 5")
+        .replace("citizen: {from: citizen}", "citizen: {from: citizen, name: x}")
+        + "  - id: identidad\n"
+        "    entity: reniec\n"
+        "    service: verificacion-identidad\n"
+        "    request: {citizen: {from: everywhere}}\n"
+        "    deadline: {within: 0s, agreement: ANS}\n",
+    )
+
+    faults = faults_of(tmp_path)
+
+    assert faults == [
+        f"{path}:{line}: {text}"
+        for line, text in [
+            (5, 'fee_pen must be a quoted decimal amount, e.g. "23.40"'),
+            (8, "inputs: model 'x:Y': cannot import 'x': No module named 'x'"),
+            (11, "procedure 'legalizacion-firma' declares a step id twice"),
+            (16, "step 'identidad': request field 'citizen': unknown key 'name' (known: from)"),
+            (
+                18,
+                "step 1: unknown key 'max_attemps' (known: after, compensation, deadline, "
+                "entity, id, max_attempts, request, service)",
+            ),
+            (
+                22,
+                "step 'identidad': request field 'citizen': 'from' must be one of citizen, "
+                "input, citizen-from-input, constant, step",
+            ),
+            (23, "step 'identidad': deadline: within: a deadline must be longer than zero"),
+        ]
+    ]
+
+
+def test_a_new_procedure_is_titled_by_its_file_in_the_pages_language(
+    tmp_path: Path, no_data_dirs: None
+) -> None:
+    from services.gateway.web import texts
+    from services.gateway.web.i18n import speaking
+
+    procedures.use_data_dir_catalog(tmp_path)
+    write(tmp_path, "firma.yaml", VALID.replace("title:", "titles: {qu: Firma chaninchay}\ntitle:"))
+
+    assert texts.procedure_title("legalizacion-firma") == "Legalización de firma"
+    with speaking("qu"):
+        assert texts.procedure_title("legalizacion-firma") == "Firma chaninchay"
