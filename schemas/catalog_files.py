@@ -147,7 +147,13 @@ def read_procedure(path: Path, text: str) -> ProcedureFile:
     if root is None:
         reader.fault(1, "the file is empty")
         return ProcedureFile(path, None, reader.faults)
-    proc, check_inputs = _procedure(reader, root)
+    try:
+        proc, check_inputs = _procedure(reader, root)
+    except yaml.YAMLError as exc:  # a tag the safe loader refuses, e.g. !!python/object
+        mark = getattr(exc, "problem_mark", None)
+        problem = getattr(exc, "problem", None) or exc
+        reader.fault(mark.line + 1 if mark is not None else 1, f"cannot be read: {problem}")
+        return ProcedureFile(path, None, reader.faults)
     if proc is not None:
         for fault in procedure_faults(proc, check_inputs=check_inputs):
             reader.fault(reader.line_of(fault.path), fault.message)

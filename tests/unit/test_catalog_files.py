@@ -268,3 +268,23 @@ def test_a_new_procedure_is_titled_by_its_file_in_the_pages_language(
     assert texts.procedure_title("legalizacion-firma") == "Legalización de firma"
     with speaking("qu"):
         assert texts.procedure_title("legalizacion-firma") == "Firma chaninchay"
+
+
+def test_a_file_that_is_not_safe_yaml_or_not_text_is_a_fault(tmp_path: Path) -> None:
+    unsafe = write(
+        tmp_path,
+        "unsafe.yaml",
+        VALID.replace(
+            "citizen: {from: citizen}",
+            'citizen: {from: constant, value: !!python/object/apply:os.system ["true"]}',
+        ),
+    )
+    binary = tmp_path / "binary.yaml"
+    binary.write_bytes(b"\xff\xfe")
+
+    assert faults_of(tmp_path) == [
+        f"{binary}: cannot be read: 'utf-8' codec can't decode byte 0xff in position 0: "
+        "invalid start byte",
+        f"{unsafe}:14: cannot be read: could not determine a constructor for the tag "
+        "'tag:yaml.org,2002:python/object/apply:os.system'",
+    ]
