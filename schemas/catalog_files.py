@@ -33,10 +33,12 @@ from schemas.catalog import (
 from schemas.catalog_checks import procedure_faults
 from schemas.life_events import LIFE_EVENT_GROUPS
 
-PROCEDURE_KEYS = {"code", "title", "titles", "description", "life_event", "fee_pen", "inputs"}
-PROCEDURE_KEYS |= {"steps"}
-STEP_KEYS = {"id", "entity", "service", "after", "request", "deadline", "max_attempts"}
-STEP_KEYS |= {"compensation"}
+PROCEDURE_KEYS = {
+    *("code", "title", "titles", "description", "life_event", "fee_pen", "inputs", "steps"),
+}
+STEP_KEYS = {
+    *("id", "entity", "service", "after", "request", "deadline", "max_attempts", "compensation"),
+}
 SOURCE_KEYS = {
     "citizen": set(),
     "input": {"name"},
