@@ -3,6 +3,7 @@
 import typer
 
 from services.cli import (
+    asyncapi,
     audit,
     case,
     citizen,
@@ -26,6 +27,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 app.command(name="up")(up.up)
+app.command(name="asyncapi")(asyncapi.asyncapi)
 app.add_typer(case.app, name="case")
 app.add_typer(audit.app, name="audit")
 app.add_typer(citizen.app, name="citizen")
