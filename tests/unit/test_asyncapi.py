@@ -83,6 +83,20 @@ def test_every_entity_service_has_its_typed_work_and_result_messages(
                 assert described["description"] == field.description
 
 
+def test_personal_fields_are_marked_as_the_ledger_encrypts_them(document: dict[str, Any]) -> None:
+    schemas = document["components"]["schemas"]
+    marked = {
+        (model, field): prop["x-personal"]
+        for model, schema in schemas.items()
+        for field, prop in schema.get("properties", {}).items()
+        if "x-personal" in prop
+    }
+    assert marked[("CitizenRef", "document_number")] == "identifies"
+    assert marked[("PassportRequest", "given_names")] == "describes"
+    assert ("CitizenRef", "document_type") not in marked  # NotPersonal: stays unmarked
+    assert ("NoDebtRequest", "plate") not in marked
+
+
 def test_faststream_describes_each_adapters_subscription(document: dict[str, Any]) -> None:
     for entity in entity_packages():
         operation = document["operations"][f"adapter-{entity}"]
