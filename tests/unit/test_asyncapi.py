@@ -8,11 +8,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from typer.testing import CliRunner
 
 from schemas import subjects
 from schemas.entities import SERVICES
 from services.asyncapi.document import bus_contract, bus_document, render
 from services.bus.permissions import BusUser, channel_user, entity_user, gateway_user, ledger_user
+from services.cli.main import app
 from services.entity_adapters.registry import entity_packages
 from tests.fakes import Gateway, gateway
 from tests.processes import asyncapi_parser
@@ -30,6 +32,13 @@ def test_the_committed_document_is_current() -> None:
     assert COMMITTED.read_text(encoding="utf-8") == render(bus_document()), (
         f"docs/asyncapi.json is stale: refresh it with `{REFRESH}`"
     )
+
+
+def test_the_command_writes_the_same_document(tmp_path: Path) -> None:
+    out = tmp_path / "docs" / "asyncapi.json"
+    done = CliRunner().invoke(app, ["asyncapi", "--out", str(out)])
+    assert done.exit_code == 0, done.output
+    assert out.read_text(encoding="utf-8") == bus_contract()
 
 
 def test_the_official_parser_accepts_it_and_refuses_a_broken_copy(tmp_path: Path) -> None:
