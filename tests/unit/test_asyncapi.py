@@ -16,6 +16,7 @@ from services.asyncapi.document import bus_contract, bus_document, render
 from services.bus.permissions import BusUser, channel_user, entity_user, gateway_user, ledger_user
 from services.cli.main import app
 from services.entity_adapters.registry import entity_packages
+from services.sites.permissions import site_relay_user
 from tests.fakes import Gateway, gateway
 from tests.processes import asyncapi_parser
 
@@ -192,6 +193,7 @@ ROLES: tuple[tuple[BusUser, tuple[str, ...]], ...] = (
     (ledger_user(), ("role:ledger",)),
     (gateway_user(), ("role:gateway",)),
     (channel_user("mac-lima-norte"), ("role:channel",)),
+    (site_relay_user(("pias-napo",)), ("role:site-relay",)),
     *((entity_user(e), ("role:entity-adapter", f"entity:{e}")) for e in ("reniec", "sat")),
 )
 
