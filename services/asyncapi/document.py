@@ -30,6 +30,7 @@ from schemas.queries import (
 from schemas.sla import SlaQuery, SlaReport
 from schemas.views import CaseView
 from services.bus.permissions import LEDGER
+from services.case_ledger.domain import CaseFile
 from services.entity_adapters.package import EntityPackage
 from services.entity_adapters.registry import entity_packages
 from services.sites.permissions import SITE_RELAY
@@ -204,6 +205,18 @@ def _commands(w: AsyncApiWriter) -> None:
     w.operation("ledger.take-commands", "receive", cmd, LEDGER_ROLE, "Open the case.")
 
 
+def event_types() -> list[str]:
+    """Every event type the ledger records, hence announces: the case file's event classes
+    (eventsourcing's own bases `Event` and `Created` are never recorded as such)."""
+    return sorted(
+        name
+        for name, value in vars(CaseFile).items()
+        if isinstance(value, type)
+        and issubclass(value, CaseFile.Event)
+        and value not in (CaseFile.Event, CaseFile.Created)
+    )
+
+
 def _events(w: AsyncApiWriter) -> None:
     events = w.channel(
         "event",
@@ -222,7 +235,7 @@ def _events(w: AsyncApiWriter) -> None:
         parameters={
             "event_type": {
                 "description": "The event's type, as the ledger records it.",
-                "examples": ["CaseSubmitted", "StepCompleted", "CaseCompleted"],
+                "enum": event_types(),
             }
         },
     )
