@@ -49,7 +49,7 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-unit: $(STAMP)
+unit: $(STAMP) asyncapi-parser
 	$(BIN)/pytest tests/unit
 
 # Benchmarks beside the raw limits measured in the same run (docs/benchmarks.md); not in `test`.
