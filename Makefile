@@ -9,7 +9,8 @@ HTTP_PORT ?= 8000
 NATS_PORT ?= 4222
 HOST ?= 127.0.0.1
 
-.PHONY: up test lint fmt typecheck unit faults clean bench bench-quick catalogs browser-deps bench-sites
+.PHONY: up test lint fmt typecheck unit faults clean bench bench-quick catalogs browser-deps bench-sites \
+	asyncapi-parser
 
 # Re-install whenever pyproject.toml changes (new dependency, new console script).
 $(STAMP): pyproject.toml
@@ -24,12 +25,22 @@ up: $(STAMP)
 	$(BIN)/ventanilla up --data-dir $(DATA_DIR) --http-port $(HTTP_PORT) \
 		--nats-port $(NATS_PORT) --host $(HOST)
 
-test: lint typecheck browser-deps
+test: lint typecheck browser-deps asyncapi-parser
 	$(BIN)/pytest
 
 # The browser tests drive Debian's Chromium (no browser can be downloaded): install it when missing.
 browser-deps:
 	@test -x /usr/bin/chromium || { apt-get update && apt-get install -y chromium; }
+
+# The official AsyncAPI parser (npm, pinned by the lockfile), which the tests run offline to
+# validate docs/asyncapi.json. Installed once; again only when the lockfile changes.
+ASYNCAPI_TOOLS := tools/asyncapi
+ASYNCAPI_STAMP := $(ASYNCAPI_TOOLS)/node_modules/.installed
+asyncapi-parser: $(ASYNCAPI_STAMP)
+
+$(ASYNCAPI_STAMP): $(ASYNCAPI_TOOLS)/package.json $(ASYNCAPI_TOOLS)/package-lock.json
+	npm ci --prefix $(ASYNCAPI_TOOLS) --no-audit --no-fund --ignore-scripts
+	touch $@
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
@@ -38,7 +49,7 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-unit: $(STAMP)
+unit: $(STAMP) asyncapi-parser
 	$(BIN)/pytest tests/unit
 
 # Benchmarks beside the raw limits measured in the same run (docs/benchmarks.md); not in `test`.
@@ -71,5 +82,5 @@ fmt: $(STAMP)
 
 # Removes the virtualenv and caches; the stack's data dir ($(DATA_DIR)) is kept on purpose.
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache *.egg-info build
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache *.egg-info build $(ASYNCAPI_TOOLS)/node_modules
 	find . -name __pycache__ -type d -prune -not -path './$(VENV)/*' -exec rm -rf {} +

@@ -131,3 +131,23 @@ def _models_in(annotation: Any) -> Iterator[type[BaseModel]]:
     if origin is not None or isinstance(annotation, types.UnionType):
         for arg in typing.get_args(annotation):
             yield from _models_in(arg)
+
+
+def personal_fields(model: type[BaseModel]) -> dict[str, Personal]:
+    """The fields of `model` itself (not of the models nested in it) marked personal."""
+    return {
+        name: mark
+        for owner, name, mark in _fields(model)
+        if owner is model and isinstance(mark, Personal)
+    }
+
+
+def models_within(
+    model: type[BaseModel], seen: frozenset[type] = frozenset()
+) -> Iterator[type[BaseModel]]:
+    """`model` and every model nested in its fields, each once per path."""
+    yield model
+    for info in model.model_fields.values():
+        for nested in _models_in(info.annotation):
+            if nested not in seen | {model}:
+                yield from models_within(nested, seen | {model})

@@ -1,5 +1,7 @@
-"""The `ventanilla` command as a user runs it, and its child processes as /proc shows them."""
+"""The `ventanilla` command as a user runs it, its child processes as /proc shows them, and the
+official AsyncAPI parser (tools/asyncapi) run on a document."""
 
+import subprocess
 import sys
 import time
 from collections.abc import Callable
@@ -41,3 +43,19 @@ def children_of(parent: int) -> dict[int, str]:
         if int(ppid) == parent and state != "Z":
             found[int(entry.name)] = cmdline.replace(b"\0", b" ").decode().strip()
     return found
+
+
+ASYNCAPI_TOOLS = Path(__file__).resolve().parent.parent / "tools" / "asyncapi"
+
+
+def asyncapi_parser(document: Path) -> subprocess.CompletedProcess[str]:
+    """`@asyncapi/parser` on `document`, offline; exit status 0 only without an error."""
+    if not (ASYNCAPI_TOOLS / "node_modules" / "@asyncapi" / "parser").is_dir():
+        raise AssertionError("the AsyncAPI parser is not installed: run `make asyncapi-parser`")
+    return subprocess.run(
+        ["node", str(ASYNCAPI_TOOLS / "validate.mjs"), str(document)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=ASYNCAPI_TOOLS,
+    )

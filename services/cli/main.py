@@ -3,6 +3,7 @@
 import typer
 
 from services.cli import (
+    asyncapi,
     audit,
     case,
     catalog,
@@ -27,6 +28,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 app.command(name="up")(up.up)
+app.command(name="asyncapi")(asyncapi.asyncapi)
 app.add_typer(case.app, name="case")
 app.add_typer(catalog.app, name="catalog")
 app.add_typer(audit.app, name="audit")

@@ -20,6 +20,7 @@ from .routes.case_events import case_event_routes
 from .routes.cases import case_routes
 from .routes.checkpoint_keys import checkpoint_key_routes
 from .routes.citizens import citizen_routes
+from .routes.contract import contract_routes
 from .routes.health import health_routes
 from .routes.operations import SiteLinks, operation_routes
 from .routes.procedures import procedure_routes
@@ -67,6 +68,7 @@ def create_app(
     app.include_router(procedure_routes(catalog()))
     app.include_router(health_routes(bus))
     app.include_router(checkpoint_key_routes(checkpoint_keys))
+    app.include_router(contract_routes())
     error_handlers.install(app)
     if pages is not None:  # the counter console and the citizen's status page
         install_pages(app, pages)

@@ -3,8 +3,9 @@
 The package is written to a temporary folder, installed there with pip (`--target`, so the
 project's venv is untouched) and put on PYTHONPATH for `ventanilla up`; its procedure file goes
 into the data dir's catalog/ folder: its adapter runs, its procedure is in the catalog, a case
-through it completes, and its NATS user can reach nothing but its own subjects. A broken
-package, back office or procedure file stops `up` before anything starts.
+through it completes, the gateway's bus contract (`/asyncapi.json`) lists its subjects, and its
+NATS user can reach nothing but its own subjects. A broken package, back office or procedure
+file stops `up` before anything starts.
 """
 
 import asyncio
@@ -25,7 +26,7 @@ import pytest
 from schemas import subjects
 from services.credentials import DevCredentials
 from services.datadir import DataDir
-from tests.processes import eventually, ventanilla
+from tests.processes import asyncapi_parser, eventually, ventanilla
 
 pytestmark = pytest.mark.e2e
 
@@ -237,6 +238,24 @@ def test_a_case_through_the_outside_entitys_procedure_completes(stack: Stack) ->
         view = eventually(final, 60, "the notary's case to finish")
     assert view["status"] == "completed"
     assert [s["entity"] for s in view["steps"]] == [ENTITY]  # type: ignore[union-attr]
+
+
+def test_the_bus_contract_lists_the_outside_entitys_subjects(stack: Stack, tmp_path: Path) -> None:
+    served = httpx.get(f"{stack.credentials.gateway_url}/asyncapi.json", timeout=30.0)
+    assert served.status_code == 200
+    document = served.json()
+    work, result = document["channels"][f"work.{ENTITY}"], document["channels"][f"result.{ENTITY}"]
+    assert work["address"] == subjects.work(ENTITY, "{service}")
+    assert result["address"] == subjects.result(ENTITY, "{service}")
+    assert work["parameters"]["service"]["enum"] == ["legalizacion-firma"]
+    assert document["operations"][f"adapter-{ENTITY}"]["action"] == "receive"
+    assert ENTITY in document["channels"]["dlq"]["parameters"]["origin"]["enum"]
+    request = document["components"]["schemas"]["SignatureRequest"]
+    assert request["properties"]["deed"]["description"] == "Title of the deed the citizen signs."
+    written = tmp_path / "asyncapi.json"
+    written.write_text(served.text, encoding="utf-8")
+    checked = asyncapi_parser(written)
+    assert checked.returncode == 0, checked.stdout + checked.stderr
 
 
 def test_the_outside_entitys_nats_user_reaches_only_its_own_subjects(stack: Stack) -> None:

@@ -1,0 +1,177 @@
+"""The ledger's side of the bus: the commands it records, the events it announces, the
+questions it answers (request/reply) and the status bucket it writes."""
+
+from typing import Any
+
+from schemas import sites, subjects
+from schemas.messages import LedgerEvent, SubmitCase
+from schemas.queries import (
+    AccessLogAnswer,
+    AccessLogQuery,
+    CaseAnswer,
+    CaseQuery,
+    HistoryAnswer,
+    PingAnswer,
+)
+from schemas.sla import SlaQuery, SlaReport
+from schemas.views import CaseView
+from services.bus.permissions import LEDGER
+from services.case_ledger.domain import CaseFile
+
+from .builder import AsyncApiWriter, Message, Reply
+from .headers import HEX_CASE_ID, message_headers
+from .roles import CHANNEL, GATEWAY, LEDGER_ROLE, SITE_RELAY_ROLE
+
+
+def command_channels(w: AsyncApiWriter) -> None:
+    submit = Message(
+        name="SubmitCase",
+        key="SubmitCase",
+        title="Submit a case",
+        payload=w.schema(SubmitCase),
+        headers=message_headers(),
+        summary="Nats-Msg-Id is `submit:<case id>`: a channel's retry is one case.",
+    )
+    cmd = w.channel(
+        "cmd.submit-case",
+        subjects.submit_case("{channel}"),
+        f"Cases the channels submit, in the commands stream {subjects.COMMANDS_STREAM}. The "
+        "ledger checks that a command's actor is the channel of its subject.",
+        (submit,),
+        parameters={
+            "channel": {
+                "description": "The submitting channel's id.",
+                "examples": ["mac-lima-norte", sites.site_channel("pias-napo")],
+            }
+        },
+    )
+    w.operation("gateway.submit-case", "send", cmd, GATEWAY, "Submit an HTTP client's case.")
+    w.operation("channel.submit-case", "send", cmd, CHANNEL, "Submit a case as this channel.")
+    w.operation("site-relay.forward-case", "send", cmd, SITE_RELAY_ROLE, "Forward a site's case.")
+    w.operation("ledger.take-commands", "receive", cmd, LEDGER_ROLE, "Open the case.")
+
+
+def event_types() -> list[str]:
+    """Every event type the ledger records, hence announces: the case file's event classes
+    (eventsourcing's own bases `Event` and `Created` are never recorded as such)."""
+    return sorted(
+        name
+        for name, value in vars(CaseFile).items()
+        if isinstance(value, type)
+        and issubclass(value, CaseFile.Event)
+        and value not in (CaseFile.Event, CaseFile.Created)
+    )
+
+
+def event_channels(w: AsyncApiWriter) -> None:
+    events = w.channel(
+        "event",
+        subjects.event("{event_type}"),
+        f"The ledger's events as announced after they are recorded, in {subjects.EVENTS_STREAM}"
+        ": what happened to a case, without the personal data.",
+        (
+            Message(
+                name="LedgerEvent",
+                key="LedgerEvent",
+                title="Ledger event",
+                payload=w.schema(LedgerEvent),
+                headers=message_headers(),
+            ),
+        ),
+        parameters={
+            "event_type": {
+                "description": "The event's type, as the ledger records it.",
+                "enum": event_types(),
+            }
+        },
+    )
+    w.operation("ledger.announce", "send", events, LEDGER_ROLE, "Announce a recorded event.")
+    w.operation(
+        "site-relay.follow-events",
+        "receive",
+        events,
+        SITE_RELAY_ROLE,
+        f"Follow the events (consumer {sites.RELAY_EVENTS_CONSUMER}) to send a site's cases' "
+        "statuses back to it.",
+    )
+
+
+QUERIES: tuple[tuple[str, str, Any, Any, str], ...] = (
+    ("case", subjects.LEDGER_QUERY_CASE, CaseQuery, CaseAnswer, "A case's status and steps."),
+    (
+        "history",
+        subjects.LEDGER_QUERY_HISTORY,
+        CaseQuery,
+        HistoryAnswer,
+        "A case's ledger history, or a replay as of a moment or version; records the read.",
+    ),
+    (
+        "access-log",
+        subjects.LEDGER_QUERY_ACCESS_LOG,
+        AccessLogQuery,
+        AccessLogAnswer,
+        "Who used a citizen's data; the document number travels in the body, never the subject.",
+    ),
+    ("sla", subjects.LEDGER_QUERY_SLA, SlaQuery, SlaReport, "The ANS report over a period."),
+    ("ping", subjects.LEDGER_PING, None, PingAnswer, "Whether the ledger can read its store."),
+)
+
+
+def query_channels(w: AsyncApiWriter) -> None:
+    for name, address, question, answer, summary in QUERIES:
+        key = address.removeprefix(f"{subjects.PREFIX}.")
+        asked = Message(
+            name=question.__name__ if question else "Ping",
+            key=f"{key}.request",
+            title=f"{name} query",
+            payload=w.schema(question)
+            if question
+            else {"type": "string", "maxLength": 0, "description": "Empty."},
+        )
+        answered = Message(
+            name=answer.__name__,
+            key=f"{key}.reply",
+            title=f"{name} answer",
+            payload=w.schema(answer),
+        )
+        channel = w.channel(
+            key,
+            address,
+            f"{summary} Core NATS request/reply, answered by one ledger of queue group {LEDGER!r}.",
+            (asked,),
+        )
+        reply = w.channel(
+            f"{key}.reply",
+            None,
+            "The asker's own reply inbox (`_INBOX.<user>.…`, the request's reply subject).",
+            (answered,),
+        )
+        answer_to = Reply(reply, (answered.name,))
+        w.operation(
+            f"ledger.answer.{name}", "receive", channel, LEDGER_ROLE, summary, reply=answer_to
+        )
+        w.operation(f"gateway.ask.{name}", "send", channel, GATEWAY, summary, reply=answer_to)
+        if name == "case":
+            w.operation(
+                "site-relay.ask.case", "send", channel, SITE_RELAY_ROLE, summary, reply=answer_to
+            )
+
+
+def status_bucket_channels(w: AsyncApiWriter) -> None:
+    status = w.channel(
+        "kv.case-status",
+        f"$KV.{subjects.STATUS_BUCKET}.{subjects.STATUS_KEY_PREFIX}{{case_id}}",
+        f"The status read model, KV bucket {subjects.STATUS_BUCKET}: the last view of each "
+        "case, written after the ledger commits, read and watched by the gateways.",
+        (
+            Message(
+                name="CaseView",
+                key="CaseView",
+                title="A case's status",
+                payload=w.schema(CaseView),
+            ),
+        ),
+        parameters={"case_id": HEX_CASE_ID},
+    )
+    w.operation("ledger.put-status", "send", status, LEDGER_ROLE, "Put a case's latest view.")
+    w.operation("gateway.watch-status", "receive", status, GATEWAY, "Read and watch statuses.")

@@ -1,0 +1,57 @@
+"""The MAC Express sites' part of the bus: a site's outgoing cases and its cases' statuses."""
+
+from schemas import sites
+from schemas.messages import SubmitCase
+from schemas.views import CaseView
+
+from .builder import AsyncApiWriter, Message
+from .headers import HEX_CASE_ID, message_headers
+from .roles import SITE, SITE_RELAY_ROLE
+
+
+def site_channels(w: AsyncApiWriter) -> None:
+    site = {"description": "The MAC Express site's id.", "examples": ["pias-napo"]}
+    outbox = w.channel(
+        "site.outbox",
+        sites.outbox_submit_case("{site}", "{channel}"),
+        "At a MAC Express site: the cases its advisor took, in the site's own outgoing stream; "
+        "the hub sources them over the leaf link into the site's inbound stream.",
+        (
+            Message(
+                name="SubmitCase",
+                key="SubmitCase",
+                title="Submit a case",
+                payload=w.schema(SubmitCase),
+                headers=message_headers(),
+                summary="Nats-Msg-Id is `submit:<case id>`: a channel's retry is one case.",
+            ),
+        ),
+        parameters={
+            "site": site,
+            "channel": {
+                "description": "The site's channel.",
+                "examples": [sites.site_channel("pias-napo")],
+            },
+        },
+    )
+    w.operation("site.take-case", "send", outbox, SITE, "Keep a case until the link is up.")
+    w.operation(
+        "site-relay.take-site-cases",
+        "receive",
+        outbox,
+        SITE_RELAY_ROLE,
+        "Take a site's case from the hub's inbound copy.",
+    )
+    status = w.channel(
+        "site.status",
+        sites.status_subjects("{site}").removesuffix(">") + "{case_id}",
+        "At the hub: the latest status of each of a site's cases; the site copies it.",
+        (
+            Message(
+                name="CaseView", key="CaseView", title="A case's status", payload=w.schema(CaseView)
+            ),
+        ),
+        parameters={"site": site, "case_id": HEX_CASE_ID},
+    )
+    w.operation("site-relay.send-status", "send", status, SITE_RELAY_ROLE, "Send a status back.")
+    w.operation("site.copy-status", "receive", status, SITE, "Copy its cases' statuses.")
