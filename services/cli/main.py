@@ -3,6 +3,7 @@
 import typer
 
 from services.cli import (
+    adapter,
     audit,
     case,
     citizen,
@@ -27,6 +28,7 @@ app = typer.Typer(
 )
 app.command(name="up")(up.up)
 app.add_typer(case.app, name="case")
+app.add_typer(adapter.app, name="adapter")
 app.add_typer(audit.app, name="audit")
 app.add_typer(citizen.app, name="citizen")
 app.add_typer(serve.app, name="serve")
