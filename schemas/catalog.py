@@ -18,15 +18,16 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from schemas.entities import ENTITIES, SERVICES
-from schemas.entities.base import ENVELOPE_FIELDS
-from schemas.personal import UnmarkedPersonalField, check_marks
-
 DL_1211 = "DL 1211"
 
 
 class CatalogError(ValueError):
-    """The catalog is inconsistent; the message names the procedure, step and field."""
+    """The catalog is inconsistent; the message names every fault, one a line, each with its
+    procedure, step and field (and its file and line when the procedure comes from a file)."""
+
+    def __init__(self, faults: list[str]) -> None:
+        super().__init__("\n".join(faults))
+        self.faults = tuple(faults)
 
 
 @dataclass(frozen=True)
@@ -84,6 +85,8 @@ class StepSpec:
     deadline: timedelta = timedelta(minutes=15)
     max_attempts: int = 3
     compensation: Compensation | None = None
+    # The service-level agreement (ANS) the deadline comes from.
+    agreement: str = ""
 
 
 @dataclass(frozen=True)
@@ -94,6 +97,11 @@ class ProcedureSpec:
     inputs: type[BaseModel]
     steps: tuple[StepSpec, ...]
     fee_pen: str | None = None
+    life_event: str = ""
+    # Titles in other languages than Spanish, by language code (e.g. "qu").
+    titles: dict[str, str] = field(default_factory=dict, compare=False)
+    # Valid inputs a channel, the console or the conformance kit can start from.
+    input_examples: tuple[dict[str, Any], ...] = ()
     _by_id: dict[str, StepSpec] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -101,6 +109,13 @@ class ProcedureSpec:
 
     def step(self, step_id: str) -> StepSpec:
         return self._by_id[step_id]
+
+    def input_schema(self) -> dict[str, Any]:
+        """The JSON Schema of the inputs, with the procedure's examples."""
+        schema = self.inputs.model_json_schema()
+        if self.input_examples:
+            schema["examples"] = [dict(e) for e in self.input_examples]
+        return schema
 
     def ancestors(self, step_id: str) -> set[str]:
         seen: set[str] = set()
@@ -125,122 +140,27 @@ def citizen_inputs(proc: ProcedureSpec) -> frozenset[str]:
 
 
 def validate_procedure(proc: ProcedureSpec) -> None:
-    where = f"procedure {proc.code!r}"
-    ids = [s.id for s in proc.steps]
-    if not ids:
-        raise CatalogError(f"{where} has no steps")
-    if len(set(ids)) != len(ids):
-        raise CatalogError(f"{where} declares a step id twice")
-    try:
-        check_marks(proc.inputs)
-    except UnmarkedPersonalField as exc:
-        raise CatalogError(f"{where}: inputs: {exc}") from None
-    for step in proc.steps:
-        _validate_step(proc, step, f"{where}, step {step.id!r}")
-    _refuse_cycles(proc)
+    """Raises `CatalogError` naming every fault of the procedure."""
+    from schemas.catalog_checks import procedure_faults
 
-
-def _validate_step(proc: ProcedureSpec, step: StepSpec, where: str) -> None:
-    if step.entity not in ENTITIES:
-        raise CatalogError(f"{where}: unknown entity {step.entity!r}")
-    service = SERVICES.get((step.entity, step.service))
-    if service is None:
-        raise CatalogError(f"{where}: entity {step.entity!r} offers no service {step.service!r}")
-    for dep in step.after:
-        if dep not in proc._by_id:
-            raise CatalogError(f"{where}: depends on unknown step {dep!r}")
-    _validate_request_fields(step.request, service.request, step.service, where)
-    readable = _ancestors_or_empty(proc, step.id)
-    for name, source in step.request.items():
-        _validate_source(proc, name, source, readable, where)
-    if step.compensation is not None:
-        _validate_compensation(proc, step, step.compensation, f"{where}, compensation")
-
-
-def _validate_request_fields(
-    request: dict[str, Source], model: type[BaseModel], service: str, where: str
-) -> None:
-    fields = model.model_fields
-    for name in request:
-        if name not in fields or name in ENVELOPE_FIELDS:
-            raise CatalogError(f"{where}: request of {service!r} has no field {name!r}")
-    for name, info in fields.items():
-        if name not in ENVELOPE_FIELDS and info.is_required() and name not in request:
-            raise CatalogError(f"{where}: nothing provides required request field {name!r}")
-
-
-def _validate_compensation(
-    proc: ProcedureSpec, step: StepSpec, compensation: Compensation, where: str
-) -> None:
-    service = SERVICES.get((step.entity, compensation.service))
-    if service is None:
-        raise CatalogError(
-            f"{where}: entity {step.entity!r} offers no service {compensation.service!r}"
-        )
-    _validate_request_fields(compensation.request, service.request, compensation.service, where)
-    # An undo may read the step's own result as well as what the step itself could read.
-    readable = {step.id} | _ancestors_or_empty(proc, step.id)
-    for name, source in compensation.request.items():
-        _validate_source(proc, name, source, readable, where)
-
-
-def _validate_source(
-    proc: ProcedureSpec, name: str, source: Source, readable: set[str], where: str
-) -> None:
-    if (
-        isinstance(source, FromInput | CitizenFromInput)
-        and source.name not in proc.inputs.model_fields
-    ):
-        raise CatalogError(f"{where}: field {name!r} reads unknown input {source.name!r}")
-    if isinstance(source, FromStep):
-        if source.step not in proc._by_id:
-            raise CatalogError(f"{where}: field {name!r} reads unknown step {source.step!r}")
-        if source.step not in readable:
-            raise CatalogError(
-                f"{where}: field {name!r} reads step {source.step!r}, which it does not wait for"
-            )
-        origin = proc.step(source.step)
-        result = SERVICES[(origin.entity, origin.service)].result
-        if source.field not in result.model_fields:
-            raise CatalogError(
-                f"{where}: field {name!r} reads unknown result field "
-                f"{source.field!r} of step {source.step!r}"
-            )
-        if not source.purpose.strip():
-            raise CatalogError(f"{where}: data flow into {name!r} names no purpose")
-
-
-def _ancestors_or_empty(proc: ProcedureSpec, step_id: str) -> set[str]:
-    try:
-        return proc.ancestors(step_id)
-    except (KeyError, RecursionError):
-        return set()
-
-
-def _refuse_cycles(proc: ProcedureSpec) -> None:
-    state: dict[str, str] = {}
-
-    def visit(step_id: str, path: tuple[str, ...]) -> None:
-        if state.get(step_id) == "done":
-            return
-        if state.get(step_id) == "visiting":
-            cycle = " -> ".join((*path, step_id))
-            raise CatalogError(f"procedure {proc.code!r} has a cyclic dependency: {cycle}")
-        state[step_id] = "visiting"
-        for dep in proc.step(step_id).after:
-            visit(dep, (*path, step_id))
-        state[step_id] = "done"
-
-    for step in proc.steps:
-        visit(step.id, ())
+    faults = procedure_faults(proc)
+    if faults:
+        raise CatalogError([f.message for f in faults])
 
 
 def build_catalog(procedures: tuple[ProcedureSpec, ...]) -> dict[str, ProcedureSpec]:
-    """Validate every procedure and index them by code; raises `CatalogError` naming the fault."""
+    """Validate every procedure and index them by code; raises `CatalogError` naming every
+    fault."""
+    from schemas.catalog_checks import procedure_faults
+
     catalog: dict[str, ProcedureSpec] = {}
+    faults: list[str] = []
     for proc in procedures:
         if proc.code in catalog:
-            raise CatalogError(f"procedure {proc.code!r} is declared twice")
-        validate_procedure(proc)
+            faults.append(f"procedure {proc.code!r} is declared twice")
+            continue
+        faults.extend(f.message for f in procedure_faults(proc))
         catalog[proc.code] = proc
+    if faults:
+        raise CatalogError(faults)
     return catalog

@@ -1,250 +1,126 @@
-"""The reference procedures that MAC channels can open cases for.
+"""The procedure catalog: every procedure file of the catalog folders, read and checked at once.
 
+The folders, in order (docs/catalog.md):
+- `schemas/catalog/`, shipped with Ventanilla (the four reference procedures);
+- `<data dir>/catalog/`, where an administrator drops the files of a newly incorporated entity
+  (registered by whoever knows the data dir, see `use_data_dir_catalog`);
+- the folders named in `$VENTANILLA_CATALOG_DIRS`, separated like PATH.
+
+Only the `*.yaml` files directly in each folder are procedures; subfolders are left alone. A
+procedure code given twice, in the same folder or across folders, is a fault like any other.
 The citizen of a case is its applicant (for a vehicle transfer, the buyer). Fees in soles.
 """
 
-from datetime import timedelta
-from decimal import Decimal
+import os
+from collections.abc import Iterable
 from functools import cache
-from typing import Annotated
+from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field
-
-from schemas.catalog import (
-    CitizenFromInput,
-    Compensation,
-    Constant,
-    FromCitizen,
-    FromInput,
-    FromStep,
-    ProcedureSpec,
-    StepSpec,
-    build_catalog,
-)
-from schemas.entities import registered_entities
-from schemas.entities.reniec import DuplicateReason
-from schemas.identifiers import CiiuCode, Dni, Plate
-from schemas.personal import IDENTIFIES
-
-
-def _fee(procedure: str, amount: str, after: tuple[str, ...] = ()) -> StepSpec:
-    """Banco de la Nación collects a procedure's fee, and refunds it if the case fails later."""
-    return StepSpec(
-        id="pago-tasa",
-        entity="banco-nacion",
-        service="pago-tasa",
-        request={
-            "citizen": FromCitizen(),
-            "procedure": Constant(procedure),
-            "amount_pen": Constant(amount),
-        },
-        deadline=timedelta(minutes=5),
-        compensation=Compensation(
-            service="devolucion-tasa",
-            request={
-                "citizen": FromCitizen(),
-                "receipt_number": FromStep(
-                    "pago-tasa", "receipt_number", purpose="Refund of the fee paid"
-                ),
-                "amount_pen": FromStep("pago-tasa", "amount_pen", purpose="Refund of the fee paid"),
-            },
-        ),
-        after=after,
-    )
-
-
-def _identity(step_id: str, citizen: FromCitizen | CitizenFromInput) -> StepSpec:
-    return StepSpec(
-        id=step_id,
-        entity="reniec",
-        service="verificacion-identidad",
-        request={"citizen": citizen},
-        deadline=timedelta(minutes=2),
-    )
-
-
-def _from_identity(field: str, purpose: str) -> FromStep:
-    return FromStep("identidad", field, purpose=purpose)
-
-
-class DuplicadoDniInputs(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    reason: DuplicateReason = Field(
-        description="Why a duplicate is needed: perdida (lost), robo (stolen) or deterioro (worn)."
-    )
-
-
-DUPLICADO_DNI = ProcedureSpec(
-    code="duplicado-dni",
-    title="Duplicado de DNI",
-    description="Pay the fee at Banco de la Nación; RENIEC issues a duplicate DNI card.",
-    inputs=DuplicadoDniInputs,
-    fee_pen="23.40",
-    steps=(
-        _fee("duplicado-dni", "23.40"),
-        StepSpec(
-            id="duplicado-dni",
-            entity="reniec",
-            service="duplicado-dni",
-            after=("pago-tasa",),
-            request={
-                "citizen": FromCitizen(),
-                "reason": FromInput("reason"),
-                "payment_receipt": FromStep(
-                    "pago-tasa",
-                    "receipt_number",
-                    purpose="Proof that the duplicate DNI fee was paid",
-                ),
-            },
-            deadline=timedelta(minutes=30),
-        ),
-    ),
+from schemas.catalog import CatalogError, ProcedureSpec
+from schemas.catalog_files import ProcedureFile, read_procedure
+from schemas.inputs import (
+    DuplicadoDniInputs,
+    InscripcionRucInputs,
+    PasaporteInputs,
+    TransferenciaVehicularInputs,
 )
 
+__all__ = [
+    "CATALOG_DIRS_ENV",
+    "SHIPPED_CATALOG",
+    "DuplicadoDniInputs",
+    "InscripcionRucInputs",
+    "PasaporteInputs",
+    "TransferenciaVehicularInputs",
+    "catalog",
+    "catalog_folders",
+    "load_catalog",
+    "use_data_dir_catalog",
+]
 
-class PasaporteInputs(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+SHIPPED_CATALOG = Path(__file__).parent / "catalog"
+CATALOG_DIRS_ENV = "VENTANILLA_CATALOG_DIRS"
+
+# The data dir catalog folders this process was told of (normally one, its `--data-dir`'s).
+_data_dir_folders: list[Path] = []
+
+# The reference procedures by the names the code and tests have always used for them.
+_REFERENCE = {
+    "DUPLICADO_DNI": "duplicado-dni",
+    "PASAPORTE_ELECTRONICO": "pasaporte-electronico",
+    "TRANSFERENCIA_VEHICULAR": "transferencia-vehicular",
+    "INSCRIPCION_RUC": "inscripcion-ruc",
+}
 
 
-class TransferenciaVehicularInputs(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+def use_data_dir_catalog(folder: Path) -> None:
+    """Read `folder` (a data dir's `catalog/`) too; called before the catalog is first needed.
 
-    plate: Plate
-    seller_dni: Annotated[Dni, IDENTIFIES] = Field(description="DNI of the seller (8 digits).")
-    price_pen: Decimal = Field(gt=0, max_digits=12, decimal_places=2, description="Price in soles.")
-
-
-class InscripcionRucInputs(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    activity_code: CiiuCode = Field(
-        description="CIIU code of the main economic activity, e.g. 4711."
-    )
+    Every command that takes `--data-dir` calls it (services/cli/options.py), so `ventanilla up`
+    checks the folder and each process it starts, given the same data dir, reads it too.
+    """
+    folder = folder.resolve()
+    if folder not in _data_dir_folders:
+        _data_dir_folders.append(folder)
+        catalog.cache_clear()
 
 
-PASAPORTE_ELECTRONICO = ProcedureSpec(
-    code="pasaporte-electronico",
-    title="Pasaporte electrónico",
-    description="RENIEC confirms the identity while the fee is paid at Banco de la Nación; "
-    "Migraciones issues the passport with both, without asking the citizen again.",
-    inputs=PasaporteInputs,
-    fee_pen="120.90",
-    steps=(
-        _identity("identidad", FromCitizen()),
-        _fee("pasaporte-electronico", "120.90"),
-        StepSpec(
-            id="emision-pasaporte",
-            entity="migraciones",
-            service="emision-pasaporte",
-            after=("identidad", "pago-tasa"),
-            request={
-                "citizen": FromCitizen(),
-                "identity_verification": _from_identity(
-                    "verification_code", "Proof of identity for the passport"
-                ),
-                "given_names": _from_identity(
-                    "given_names", "Holder's name printed on the passport"
-                ),
-                "surnames": _from_identity("surnames", "Holder's name printed on the passport"),
-                "birth_date": _from_identity("birth_date", "Holder's birth date on the passport"),
-                "payment_receipt": FromStep(
-                    "pago-tasa", "receipt_number", purpose="Proof that the passport fee was paid"
-                ),
-            },
-            deadline=timedelta(minutes=30),
-        ),
-    ),
-)
-
-TRANSFERENCIA_VEHICULAR = ProcedureSpec(
-    code="transferencia-vehicular",
-    title="Transferencia vehicular",
-    description="RENIEC checks buyer and seller, SAT certifies no vehicle tax debt and SUNARP "
-    "the seller's ownership, all at once; then the fee is paid and SUNARP registers the "
-    "transfer. If SUNARP refuses after the payment, Banco de la Nación refunds the fee.",
-    inputs=TransferenciaVehicularInputs,
-    fee_pen="52.00",
-    steps=(
-        _identity("identidad-comprador", FromCitizen()),
-        _identity("identidad-vendedor", CitizenFromInput("seller_dni")),
-        StepSpec(
-            id="no-adeudo",
-            entity="sat",
-            service="certificado-no-adeudo",
-            request={"citizen": FromCitizen(), "plate": FromInput("plate")},
-            deadline=timedelta(minutes=10),
-        ),
-        StepSpec(
-            id="propiedad",
-            entity="sunarp",
-            service="certificado-propiedad",
-            request={"plate": FromInput("plate"), "owner": CitizenFromInput("seller_dni")},
-            deadline=timedelta(minutes=10),
-        ),
-        _fee(
-            "transferencia-vehicular",
-            "52.00",
-            after=("identidad-comprador", "identidad-vendedor", "no-adeudo", "propiedad"),
-        ),
-        StepSpec(
-            id="inscripcion",
-            entity="sunarp",
-            service="inscripcion-transferencia",
-            after=("pago-tasa",),
-            request={
-                "plate": FromInput("plate"),
-                "seller": CitizenFromInput("seller_dni"),
-                "buyer": FromCitizen(),
-                "price_pen": FromInput("price_pen"),
-                "ownership_certificate": FromStep(
-                    "propiedad", "certificate_number", purpose="Seller's ownership"
-                ),
-                "no_debt_certificate": FromStep(
-                    "no-adeudo",
-                    "certificate_number",
-                    purpose="No pending vehicle tax, required to register a transfer",
-                ),
-                "payment_receipt": FromStep(
-                    "pago-tasa", "receipt_number", purpose="Proof that the registry fee was paid"
-                ),
-            },
-            deadline=timedelta(hours=1),
-        ),
-    ),
-)
-
-INSCRIPCION_RUC = ProcedureSpec(
-    code="inscripcion-ruc",
-    title="Inscripción en el RUC",
-    description="RENIEC confirms the identity; SUNAT registers the citizen as a taxpayer "
-    "with the name RENIEC holds.",
-    inputs=InscripcionRucInputs,
-    steps=(
-        _identity("identidad", FromCitizen()),
-        StepSpec(
-            id="inscripcion-ruc",
-            entity="sunat",
-            service="inscripcion-ruc",
-            after=("identidad",),
-            request={
-                "citizen": FromCitizen(),
-                "activity_code": FromInput("activity_code"),
-                "identity_verification": _from_identity(
-                    "verification_code", "Proof of identity for the taxpayer registry"
-                ),
-                "given_names": _from_identity("given_names", "Taxpayer's registered name"),
-                "surnames": _from_identity("surnames", "Taxpayer's registered name"),
-            },
-            deadline=timedelta(minutes=30),
-        ),
-    ),
-)
+def catalog_folders() -> tuple[Path, ...]:
+    named = [Path(p) for p in os.environ.get(CATALOG_DIRS_ENV, "").split(os.pathsep) if p]
+    return (SHIPPED_CATALOG, *_data_dir_folders, *named)
 
 
 @cache
 def catalog() -> dict[str, ProcedureSpec]:
-    """The validated catalog of every registered entity's procedures (the reference ones among
-    them, offered by their entities' packages); composition roots call this at start-up to fail
-    fast."""
-    return build_catalog(tuple(p for e in registered_entities() for p in e.procedures))
+    """The validated catalog of every catalog folder; composition roots call this at start-up
+    to fail fast, with every fault of every file (`CatalogError`)."""
+    optional = set(_data_dir_folders)  # a data dir need not have a catalog folder
+    return load_catalog(catalog_folders(), optional=optional)
+
+
+def load_catalog(
+    folders: Iterable[Path], optional: set[Path] | None = None
+) -> dict[str, ProcedureSpec]:
+    """Read every procedure file of `folders`; raises `CatalogError` naming every fault, each
+    with its file and line."""
+    faults: list[str] = []
+    files: list[ProcedureFile] = []
+    for folder in folders:
+        if not folder.is_dir():
+            if folder not in (optional or set()):
+                faults.append(f"{folder}: the catalog folder does not exist")
+            continue
+        for path in sorted(folder.glob("*.yaml")):
+            if path.is_file():
+                files.append(read_procedure(path, path.read_text(encoding="utf-8")))
+    found: dict[str, ProcedureSpec] = {}
+    first: dict[str, ProcedureFile] = {}
+    for file in files:
+        faults.extend(file.faults)
+        proc = file.procedure
+        if proc is None:
+            continue
+        if proc.code in first:
+            earlier = first[proc.code]
+            faults.append(
+                f"{file.path}:{file.code_line}: procedure {proc.code!r} is declared twice "
+                f"(first in {earlier.path}:{earlier.code_line})"
+            )
+            continue
+        first[proc.code] = file
+        found[proc.code] = proc
+    if faults:
+        raise CatalogError(faults)
+    return found
+
+
+@cache
+def _shipped() -> dict[str, ProcedureSpec]:
+    return load_catalog((SHIPPED_CATALOG,))
+
+
+def __getattr__(name: str) -> ProcedureSpec:
+    # Read lazily: importing the module reads no file.
+    if name in _REFERENCE:
+        return _shipped()[_REFERENCE[name]]
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

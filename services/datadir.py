@@ -16,6 +16,11 @@ class DataDir:
         return self.root / "nats"
 
     @property
+    def catalog(self) -> Path:
+        """Procedure files of newly incorporated entities, read with the shipped ones."""
+        return self.root / "catalog"
+
+    @property
     def ledger_sqlite(self) -> Path:
         return self.root / "ledger" / "ledger.sqlite"
 

@@ -45,10 +45,6 @@ class EntityDescription(Protocol):
     @property
     def contracts(self) -> tuple[ServiceContract[Any, Any], ...]: ...
 
-    # The procedures this entity offers, until the declarative catalog takes them over.
-    @property
-    def procedures(self) -> tuple[Any, ...]: ...
-
 
 @cache
 def registered_entities() -> tuple[EntityDescription, ...]:
@@ -75,7 +71,7 @@ def load_package(point: EntryPoint) -> EntityDescription:
         package = point.load()
     except Exception as exc:
         raise EntityPackageError(f"{where} cannot be loaded: {type(exc).__name__}: {exc}") from exc
-    for attribute in ("entity", "name", "contracts", "procedures"):
+    for attribute in ("entity", "name", "contracts"):
         if not hasattr(package, attribute):
             raise EntityPackageError(f"{where}: its object has no {attribute!r}")
     for c in package.contracts:

@@ -5,16 +5,27 @@ from typing import Annotated
 
 import typer
 
+from schemas.procedures import use_data_dir_catalog
 from services.bus.connection import BusLogin
 from services.datadir import DEFAULT_DATA_DIR, DataDir
 from services.stack.nats_config import USERS_DIR, TlsFiles, seed_file
+
+
+def _read_its_catalog(data_dir: Path) -> Path:
+    # Every process given a data dir reads the procedure files an administrator put in its
+    # catalog/ folder: `up` checks them, and the ledger, gateway and adapters it starts (each
+    # given the same --data-dir) serve them.
+    use_data_dir_catalog(DataDir(data_dir).catalog)
+    return data_dir
+
 
 DataDirOption = Annotated[
     Path,
     typer.Option(
         "--data-dir",
-        help="Folder of the local stack: NATS store, ledger, credentials, logs.",
+        help="Folder of the local stack: NATS store, ledger, credentials, logs, catalog/.",
         file_okay=False,
+        callback=_read_its_catalog,
     ),
 ]
 DEFAULT_DIR = DEFAULT_DATA_DIR

@@ -5,18 +5,17 @@
 notaria = "ventanilla_notaria:package"
 ```
 
-The object carries the entity's adapter (its handlers, each bound to a service contract), the
+The object carries the entity's adapter (its handlers, each bound to a service contract) and the
 default back office (the demo's fake; `ventanilla serve adapter --back-office module:factory`
-takes another one) and, until the declarative catalog takes them over, the procedures the
-entity offers. The six reference entities register the same way in this project's
-pyproject.toml.
+takes another one). The procedures that use the entity's services are not in the package: they
+are catalog files (docs/catalog.md). The six reference entities register the same way in this
+project's pyproject.toml.
 """
 
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from schemas.catalog import ProcedureSpec
 from schemas.entities import ServiceContract
 
 from .backoffices.effects import EffectLog
@@ -32,7 +31,6 @@ class EntityPackage:
     name: str
     adapter: EntityAdapter[Any]
     back_office: BackOfficeFactory
-    procedures: tuple[ProcedureSpec, ...] = ()
 
     def __post_init__(self) -> None:
         if self.adapter.entity != self.entity:

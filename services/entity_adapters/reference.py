@@ -3,7 +3,6 @@
 Their back offices default to the demo's fakes (services/entity_adapters/backoffices/).
 """
 
-from schemas import procedures
 from schemas.entities import banco_nacion as banco_nacion_contract
 from schemas.entities import migraciones as migraciones_contract
 from schemas.entities import reniec as reniec_contract
@@ -28,7 +27,6 @@ RENIEC = EntityPackage(
     reniec_contract.NAME,
     reniec.adapter,
     FakeReniec,
-    procedures=(procedures.DUPLICADO_DNI,),
 )
 SAT = EntityPackage(sat_contract.ENTITY, sat_contract.NAME, sat.adapter, FakeSat)
 SUNARP = EntityPackage(
@@ -36,19 +34,16 @@ SUNARP = EntityPackage(
     sunarp_contract.NAME,
     sunarp.adapter,
     FakeSunarp,
-    procedures=(procedures.TRANSFERENCIA_VEHICULAR,),
 )
 MIGRACIONES = EntityPackage(
     migraciones_contract.ENTITY,
     migraciones_contract.NAME,
     migraciones.adapter,
     FakeMigraciones,
-    procedures=(procedures.PASAPORTE_ELECTRONICO,),
 )
 SUNAT = EntityPackage(
     sunat_contract.ENTITY,
     sunat_contract.NAME,
     sunat.adapter,
     FakeSunat,
-    procedures=(procedures.INSCRIPCION_RUC,),
 )

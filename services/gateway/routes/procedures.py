@@ -32,7 +32,9 @@ class ProcedureOutline(BaseModel):
     description: str
     fee: Fee | None
     steps: list[StepOutline]
-    inputs_schema: dict[str, Any] = Field(description="JSON Schema of the procedure's `inputs`.")
+    inputs_schema: dict[str, Any] = Field(
+        description="JSON Schema of the procedure's `inputs`, with valid `examples`."
+    )
 
 
 def outline(proc: ProcedureSpec) -> ProcedureOutline:
@@ -45,7 +47,7 @@ def outline(proc: ProcedureSpec) -> ProcedureOutline:
             StepOutline(id=s.id, entity=s.entity, service=s.service, after=list(s.after))
             for s in proc.steps
         ],
-        inputs_schema=proc.inputs.model_json_schema(),
+        inputs_schema=proc.input_schema(),
     )
 
 

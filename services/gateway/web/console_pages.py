@@ -17,7 +17,7 @@ from fastapi.responses import RedirectResponse, Response
 
 from schemas.catalog import ProcedureSpec
 from schemas.delegations import Delegation, delegation_for
-from schemas.life_events import LIFE_EVENTS
+from schemas.life_events import life_events
 from schemas.messages import Consent, CounterAttendance
 from schemas.procedures import catalog
 from services.errors import BusUnavailable
@@ -76,7 +76,7 @@ def console_routes(console: WebConsole) -> APIRouter:
         clerk = console.require_clerk(request)
         query = q.strip().lower()
         groups = []
-        for event in LIFE_EVENTS:
+        for event in life_events(catalog()):
             if grupo and event.code != grupo:
                 continue
             entries = []
@@ -98,7 +98,7 @@ def console_routes(console: WebConsole) -> APIRouter:
             groups=groups,
             q=q,
             grupo=grupo,
-            all_groups=[(e.code, texts.life_event(e.code)) for e in LIFE_EVENTS],
+            all_groups=[(e.code, texts.life_event(e.code)) for e in life_events(catalog())],
         )
 
     @router.api_route("/tramites/{code}", methods=["GET", "POST"])
