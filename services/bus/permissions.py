@@ -17,7 +17,7 @@ configuration); our code only connects as the right user. Every user gets its ow
   `SubmitCase` commands; the ledger checks that a command's actor is the channel of its subject;
 - `check-<entity>` (the conformance kit, `ventanilla adapter check`) may publish step requests
   to that entity's work subjects only and listen, with core subscriptions, to that entity's
-  results and dead letters: what the entity's adapter already reads and writes, nothing more. It
+  results, dead letters and heartbeats: what the entity's adapter already writes, nothing more. It
   has no JetStream API at all (no consumers, no stream reads, no KV), so it cannot read another
   entity's traffic, the ledger's events or any stored message;
 - `admin` (operators, and `ventanilla up` creating the topology) may do anything.
@@ -110,6 +110,7 @@ def check_user(entity: str) -> BusUser:
         subscribe=(
             f"{subjects.PREFIX}.result.{entity}.*",
             subjects.dead_letter(entity),
+            subjects.heartbeat(entity),
             _inbox(name),
         ),
     )

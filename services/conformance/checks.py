@@ -17,6 +17,7 @@ from pydantic import ValidationError
 from schemas import subjects
 from schemas.entities.base import ServiceContract
 from schemas.messages import StepRequest
+from services.bus.heartbeats import HEARTBEAT_EVERY, MISSED_BEFORE_DOWN
 
 from .probe import AdapterProbe, Answer
 from .samples import NoExample, examples_of, step_request, without_a_field
@@ -196,4 +197,14 @@ def checks_for(contracts: tuple[ServiceContract[Any, Any], ...]) -> tuple[list[C
 
 async def run_checks(probe: AdapterProbe, checks: list[Check], wait: float) -> list[Verdict]:
     async with probe.listening():
+        alive_within = HEARTBEAT_EVERY * MISSED_BEFORE_DOWN
+        if not await probe.adapter_alive(alive_within):
+            return [
+                Verdict(
+                    "adapter running",
+                    f"a heartbeat on {subjects.heartbeat(probe.entity)}",
+                    f"none within {alive_within:.0f}s: start the adapter (`ventanilla up`)",
+                    False,
+                )
+            ]
         return list(await asyncio.gather(*(check(probe, wait) for check in checks)))

@@ -2,8 +2,10 @@
 
 It listens with core subscriptions to the entity's result and dead-letter subjects (JetStream
 delivers every stored message to them as well) before it sends anything, so no answer can slip
-past; it reads no stream and makes no consumer. An answer is matched to its request by case and
-attempt id (a result) or by the request's exact bytes (a dead letter keeps the original bytes).
+past; it reads no stream and makes no consumer. It sends nothing before it hears the adapter's
+heartbeat: requests sent to an adapter that is not running would only wait in its queue. An
+answer is matched to its request by case and attempt id (a result) or by the request's exact
+bytes (a dead letter keeps the original bytes).
 """
 
 import asyncio
@@ -38,12 +40,14 @@ class AdapterProbe:
         self.entity = entity
         self._results: dict[tuple[UUID, UUID], asyncio.Future[Answer]] = {}
         self._letters: dict[bytes, asyncio.Future[Answer]] = {}
+        self._beat = asyncio.Event()
 
     @asynccontextmanager
     async def listening(self) -> AsyncIterator["AdapterProbe"]:
         subs = [
             await self.nc.subscribe(f"{subjects.PREFIX}.result.{self.entity}.*", cb=self._result),
             await self.nc.subscribe(subjects.dead_letter(self.entity), cb=self._letter),
+            await self.nc.subscribe(subjects.heartbeat(self.entity), cb=self._heartbeat),
         ]
         await self.nc.flush()  # the server knows the subscriptions before anything is sent
         try:
@@ -51,6 +55,15 @@ class AdapterProbe:
         finally:
             for sub in subs:
                 await sub.unsubscribe()
+
+    async def adapter_alive(self, within: float) -> bool:
+        """True once the adapter's heartbeat is heard (it sends one as it starts consuming)."""
+        try:
+            async with asyncio.timeout(within):
+                await self._beat.wait()
+        except TimeoutError:
+            return False
+        return True
 
     async def send(
         self, subject: str, data: bytes, msg_id: str, key: tuple[UUID, UUID] | None, wait: float
@@ -87,3 +100,6 @@ class AdapterProbe:
         if waiting is not None and not waiting.done():
             reason = (msg.headers or {}).get(subjects.HEADER_DEAD_LETTER_REASON, "")
             waiting.set_result(Answer("dead letter", reason=reason))
+
+    async def _heartbeat(self, msg: Msg) -> None:
+        self._beat.set()
