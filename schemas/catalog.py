@@ -10,6 +10,9 @@ Steps form a DAG: a step waits for the steps in its `after`, and steps that wait
 pending run in parallel. A technical failure is retried up to `max_attempts`; a refusal is final.
 A step whose effect must be undone when the case fails later names a `compensation`: a service
 of the same entity, dispatched with fields of the step's own result.
+
+Procedures are written as YAML files (docs/catalog.md, `schemas/catalog_files.py`) and checked
+by `schemas/catalog_checks.py`; tests build them in Python with the same classes.
 """
 
 from dataclasses import dataclass, field
@@ -141,7 +144,7 @@ def citizen_inputs(proc: ProcedureSpec) -> frozenset[str]:
 
 def validate_procedure(proc: ProcedureSpec) -> None:
     """Raises `CatalogError` naming every fault of the procedure."""
-    from schemas.catalog_checks import procedure_faults
+    from schemas.catalog_checks import procedure_faults  # it reads this module's grammar
 
     faults = procedure_faults(proc)
     if faults:
@@ -151,7 +154,7 @@ def validate_procedure(proc: ProcedureSpec) -> None:
 def build_catalog(procedures: tuple[ProcedureSpec, ...]) -> dict[str, ProcedureSpec]:
     """Validate every procedure and index them by code; raises `CatalogError` naming every
     fault."""
-    from schemas.catalog_checks import procedure_faults
+    from schemas.catalog_checks import procedure_faults  # it reads this module's grammar
 
     catalog: dict[str, ProcedureSpec] = {}
     faults: list[str] = []

@@ -33,10 +33,12 @@ from schemas.catalog import (
 from schemas.catalog_checks import procedure_faults
 from schemas.life_events import LIFE_EVENT_GROUPS
 
-PROCEDURE_KEYS = {"code", "title", "titles", "description", "life_event", "fee_pen", "inputs"}
-PROCEDURE_KEYS |= {"steps"}
-STEP_KEYS = {"id", "entity", "service", "after", "request", "deadline", "max_attempts"}
-STEP_KEYS |= {"compensation"}
+PROCEDURE_KEYS = {
+    *("code", "title", "titles", "description", "life_event", "fee_pen", "inputs", "steps"),
+}
+STEP_KEYS = {
+    *("id", "entity", "service", "after", "request", "deadline", "max_attempts", "compensation"),
+}
 SOURCE_KEYS = {
     "citizen": set(),
     "input": {"name"},
@@ -65,7 +67,7 @@ class ProcedureFile:
 @dataclass
 class _Reader:
     path: Path
-    faults: list[str] = field(default_factory=list)
+    found: list[tuple[int, str]] = field(default_factory=list)
     lines: dict[tuple[str | int, ...], int] = field(default_factory=dict)
     # The file's position of each step the procedure got (a step that cannot be read is left
     # out of the procedure, which shifts the later ones).
@@ -73,7 +75,12 @@ class _Reader:
 
     def fault(self, node: Node | int, text: str) -> None:
         line = node if isinstance(node, int) else node.start_mark.line + 1
-        self.faults.append(f"{self.path}:{line}: {text}")
+        self.found.append((line, f"{self.path}:{line}: {text}"))
+
+    @property
+    def faults(self) -> list[str]:
+        """In the order of the file's lines."""
+        return [text for _, text in sorted(self.found, key=lambda f: f[0])]
 
     def line_of(self, path: tuple[str | int, ...]) -> int:
         """The line of the deepest part of `path` the file holds."""
@@ -142,7 +149,13 @@ def read_procedure(path: Path, text: str) -> ProcedureFile:
     if root is None:
         reader.fault(1, "the file is empty")
         return ProcedureFile(path, None, reader.faults)
-    proc, check_inputs = _procedure(reader, root)
+    try:
+        proc, check_inputs = _procedure(reader, root)
+    except yaml.YAMLError as exc:  # a tag the safe loader refuses, e.g. !!python/object
+        mark = getattr(exc, "problem_mark", None)
+        problem = getattr(exc, "problem", None) or exc
+        reader.fault(mark.line + 1 if mark is not None else 1, f"cannot be read: {problem}")
+        return ProcedureFile(path, None, reader.faults)
     if proc is not None:
         for fault in procedure_faults(proc, check_inputs=check_inputs):
             reader.fault(reader.line_of(fault.path), fault.message)
@@ -414,9 +427,12 @@ def _source(r: _Reader, node: Node, what: str) -> Source | None:
     if kind not in SOURCE_KEYS:
         r.fault(kind_node or node, f"{what}: 'from' must be one of {kinds}")
         return None
-    fields = SOURCE_KEYS[kind]
-    keys = r.mapping(node, what, fields | {"from"}, fields | {"from"}, at=None)
-    if keys is None or set(keys) != fields | {"from"}:
+    fields = SOURCE_KEYS[kind] | {"from"}
+    # A data flow without a legal basis is still read, so that the checks name that fault
+    # along with any other of the flow.
+    required = fields - {"legal_basis"}
+    keys = r.mapping(node, what, fields, required, at=None)
+    if keys is None or not required <= set(keys):
         return None
     if kind == "citizen":
         return FromCitizen()
@@ -430,7 +446,8 @@ def _source(r: _Reader, node: Node, what: str) -> Source | None:
     step = r.text(keys["step"], f"{what}: step")
     field_name = r.text(keys["field"], f"{what}: field")
     purpose = r.text(keys["purpose"], f"{what}: purpose")
-    legal_basis = r.text(keys["legal_basis"], f"{what}: legal_basis")
+    basis = keys.get("legal_basis")
+    legal_basis = "" if basis is None else r.text(basis, f"{what}: legal_basis")
     if step is None or field_name is None or purpose is None or legal_basis is None:
         return None
     return FromStep(step, field_name, purpose=purpose, legal_basis=legal_basis)

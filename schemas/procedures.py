@@ -91,8 +91,14 @@ def load_catalog(
                 faults.append(f"{folder}: the catalog folder does not exist")
             continue
         for path in sorted(folder.glob("*.yaml")):
-            if path.is_file():
-                files.append(read_procedure(path, path.read_text(encoding="utf-8")))
+            if not path.is_file():
+                continue
+            try:
+                text = path.read_text(encoding="utf-8")
+            except (OSError, UnicodeDecodeError) as exc:
+                faults.append(f"{path}: cannot be read: {exc}")
+                continue
+            files.append(read_procedure(path, text))
     found: dict[str, ProcedureSpec] = {}
     first: dict[str, ProcedureFile] = {}
     for file in files:

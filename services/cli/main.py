@@ -6,6 +6,7 @@ from services.cli import (
     adapter,
     audit,
     case,
+    catalog,
     citizen,
     clerk,
     deploy,
@@ -29,6 +30,7 @@ app = typer.Typer(
 app.command(name="up")(up.up)
 app.add_typer(case.app, name="case")
 app.add_typer(adapter.app, name="adapter")
+app.add_typer(catalog.app, name="catalog")
 app.add_typer(audit.app, name="audit")
 app.add_typer(citizen.app, name="citizen")
 app.add_typer(serve.app, name="serve")

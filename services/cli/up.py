@@ -11,6 +11,7 @@ from urllib.parse import urlsplit
 import typer
 from nats.errors import Error as NatsError
 from rich.console import Console
+from rich.markup import escape
 
 from schemas.catalog import CatalogError
 from schemas.entities import EntityPackageError
@@ -85,7 +86,15 @@ def up(
     console.print(f"starting Ventanilla in [bold]{data_dir}[/] …")
     try:
         info = stack.start()
-    except (EntityPackageError, BackOfficeFactoryError, CatalogError) as exc:
+    except CatalogError as exc:
+        console.print(
+            f"[bold red]could not start the stack: the procedure catalog has "
+            f"{len(exc.faults)} fault(s) (docs/catalog.md):[/]"
+        )
+        for fault in exc.faults:
+            console.print(f"  {escape(fault)}", style="red")
+        raise typer.Exit(1) from None
+    except (EntityPackageError, BackOfficeFactoryError) as exc:
         console.print(f"[bold red]could not start the stack: {exc}[/]")
         raise typer.Exit(1) from None
     except (StackAlreadyRunning, NatsServerError, NatsError, OSError) as exc:

@@ -1,9 +1,10 @@
 """An entity package written outside this repository plugs in through its entry point.
 
 The package is written to a temporary folder, installed there with pip (`--target`, so the
-project's venv is untouched) and put on PYTHONPATH for `ventanilla up`: its adapter runs, its
-procedure is in the catalog, a case through it completes, and its NATS user can reach nothing
-but its own subjects. A broken package or back office stops `up` before anything starts.
+project's venv is untouched) and put on PYTHONPATH for `ventanilla up`; its procedure file goes
+into the data dir's catalog/ folder: its adapter runs, its procedure is in the catalog, a case
+through it completes, and its NATS user can reach nothing but its own subjects. A broken
+package, back office or procedure file stops `up` before anything starts.
 """
 
 import asyncio
@@ -31,11 +32,8 @@ PACKAGE = "ventanilla_notaria"
 MODULE = '''
 """Notaría de Lima: certifies a citizen's signature on a deed (an example entity package)."""
 
-from datetime import timedelta
-
 from pydantic import BaseModel, ConfigDict, Field
 
-from schemas.catalog import FromCitizen, FromInput, ProcedureSpec, StepSpec
 from schemas.citizens import CitizenRef
 from schemas.entities.base import ServiceContract, ServiceRequest, ServiceResult
 from services.entity_adapters.package import EntityPackage
@@ -77,30 +75,33 @@ class Inputs(BaseModel):
     deed: str = Field(description="Title of the deed.")
 
 
-PROCEDURE = ProcedureSpec(
-    code="legalizacion-firma",
-    title="Legalización de firma",
-    description="A notary certifies the citizen's signature on a deed.",
-    inputs=Inputs,
-    steps=(
-        StepSpec(
-            id="legalizacion-firma",
-            entity=ENTITY,
-            service="legalizacion-firma",
-            request={"citizen": FromCitizen(), "deed": FromInput("deed")},
-            deadline=timedelta(minutes=10),
-        ),
-    ),
-)
-
 package = EntityPackage(
     ENTITY,
     "Notaría de Lima",
     EntityAdapter(ENTITY, handlers=(handle(LEGALIZACION_FIRMA, legalizacion_firma),)),
     FakeNotary,
-    procedures=(PROCEDURE,),
 )
 '''
+
+# The notary's procedure, as the administrator drops it into the data dir's catalog/ folder.
+PROCEDURE = """\
+code: legalizacion-firma
+title: Legalización de firma
+description: A notary certifies the citizen's signature on a deed.
+life_event: negocio
+inputs:
+  model: ventanilla_notaria:Inputs
+  examples:
+    - {deed: Compraventa de terreno}
+steps:
+  - id: legalizacion-firma
+    entity: notaria-lima
+    service: legalizacion-firma
+    request:
+      citizen: {from: citizen}
+      deed: {from: input, name: deed}
+    deadline: {within: 10m, agreement: ANS MAC-Notaría de Lima 2026}
+"""
 
 BROKEN_MODULE = """
 from schemas.entities.reniec import VERIFICACION_IDENTIDAD
@@ -167,6 +168,8 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def stack(site: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     root = tmp_path_factory.mktemp("up")
     data_dir = root / "var"
+    DataDir(data_dir).catalog.mkdir(parents=True)
+    (DataDir(data_dir).catalog / "legalizacion-firma.yaml").write_text(PROCEDURE)
     with running_up(data_dir, root / "up.out", up_env(site)) as process:
         credentials = DevCredentials.model_validate_json(
             DataDir(data_dir).dev_credentials.read_text()
@@ -285,3 +288,44 @@ def test_up_stops_at_start_up_on_a_package_whose_contract_is_invalid(
     out = " ".join(done.stdout.split())
     assert "entity package 'reniec-bis'" in out
     assert "takes DniDuplicateRequest" in out
+
+
+def test_up_stops_at_start_up_on_a_broken_procedure_file_naming_every_fault(
+    site: Path, tmp_path: Path
+) -> None:
+    catalog = DataDir(tmp_path / "var").catalog
+    catalog.mkdir(parents=True)
+    broken = (
+        PROCEDURE.replace("service: legalizacion-firma", "service: legalizar")
+        .replace("within: 10m", "within: ten minutes")
+        .replace("life_event: negocio", "life_event: negocio\nfees: 1")
+    )
+    (catalog / "legalizacion-firma.yaml").write_text(broken)
+    (catalog / "otra.yaml").write_text(
+        PROCEDURE.replace("code: legalizacion-firma", "code: otra").replace(
+            "name: deed", "name: escritura"
+        )
+    )
+    done = subprocess.run(
+        [
+            *ventanilla(),
+            *("up", "--data-dir", str(tmp_path / "var"), "--http-port", "0", "--nats-port", "0"),
+        ],
+        capture_output=True,
+        text=True,
+        env=up_env(site),
+        timeout=60,
+    )
+    assert done.returncode == 1
+    lines = done.stdout.splitlines()
+    for fault in (
+        f"{catalog / 'legalizacion-firma.yaml'}:5: procedure: unknown key 'fees'",
+        f"{catalog / 'legalizacion-firma.yaml'}:13: procedure 'legalizacion-firma', step "
+        f"'legalizacion-firma': entity '{ENTITY}' offers no service 'legalizar'",
+        f"{catalog / 'legalizacion-firma.yaml'}:17: step 'legalizacion-firma': deadline: within: "
+        "'ten minutes' is not a duration",
+        f"{catalog / 'otra.yaml'}:15: procedure 'otra', step 'legalizacion-firma': field 'deed' "
+        "reads unknown input 'escritura'",
+    ):
+        assert any(line.strip().startswith(fault) for line in lines), (fault, done.stdout)
+    assert not DataDir(tmp_path / "var").nats_store.exists()  # the bus never started

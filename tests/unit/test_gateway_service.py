@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from structlog.testing import capture_logs
 
+from schemas.procedures import catalog
 from services.credentials import Principal
 from services.gateway.app import create_app
 from services.gateway.auth import TokenBook
@@ -199,3 +200,13 @@ def test_openapi_documents_every_route_and_its_problems(gw: Gateway) -> None:
     assert set(paths["/v1/cases/{case_id}"]["get"]["responses"]) >= {"200", "401", "403", "404"}
     assert set(paths["/v1/sla"]["get"]["responses"]) >= {"200", "401", "403", "422", "503"}
     assert "HTTPValidationError" not in document["components"]["schemas"]
+
+
+def test_every_procedure_schema_carries_examples_its_inputs_model_accepts(gw: Gateway) -> None:
+    served = {p["code"]: p["inputs_schema"] for p in gw.client.get("/v1/procedures").json()}
+
+    assert set(served) == set(catalog())
+    for code, schema in served.items():
+        assert schema["examples"], code
+        for example in schema["examples"]:
+            catalog()[code].inputs.model_validate(example)  # raises when the example is wrong

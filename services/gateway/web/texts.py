@@ -7,7 +7,9 @@ here reads as the catalog has it, so a new procedure shows up before its texts a
 
 from dataclasses import dataclass
 
-from .i18n import N_, gettext
+from schemas.procedures import catalog
+
+from .i18n import N_, current, gettext
 
 
 @dataclass(frozen=True)
@@ -140,7 +142,13 @@ def field_text(name: str) -> FieldText:
 
 
 def procedure_title(code: str) -> str:
-    return gettext(PROCEDURES.get(code, code))
+    if code in PROCEDURES:
+        return gettext(PROCEDURES[code])
+    # A procedure incorporated by a catalog file: its file's titles, in the page's language.
+    proc = catalog().get(code)
+    if proc is None:
+        return code
+    return proc.titles.get(current(), proc.title)
 
 
 def life_event(code: str) -> str:

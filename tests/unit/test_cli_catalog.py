@@ -1,0 +1,56 @@
+"""`ventanilla catalog check` reads the data dir's catalog/ folder with the shipped files."""
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from schemas import procedures
+from schemas.procedures import CATALOG_DIRS_ENV, catalog
+from services.cli.main import app
+from tests.unit.test_catalog_files import VALID
+
+runner = CliRunner(env={"COLUMNS": "250"})
+
+
+@pytest.fixture(autouse=True)
+def no_data_dirs(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    monkeypatch.setattr(procedures, "_data_dir_folders", [])
+    monkeypatch.delenv(CATALOG_DIRS_ENV, raising=False)
+    catalog.cache_clear()
+    yield
+    catalog.cache_clear()
+
+
+def test_check_lists_the_procedures_of_every_folder(tmp_path: Path) -> None:
+    (tmp_path / "catalog").mkdir()
+    (tmp_path / "catalog" / "firma.yaml").write_text(VALID)
+
+    done = runner.invoke(app, ["catalog", "check", "--data-dir", str(tmp_path)])
+
+    assert done.exit_code == 0, done.output
+    assert "legalizacion-firma  Legalización de firma  (1 steps)" in done.output
+    assert "5 procedures, no fault" in done.output
+
+
+def test_check_names_every_fault_and_exits_1(tmp_path: Path) -> None:
+    (tmp_path / "catalog").mkdir()
+    broken = tmp_path / "catalog" / "firma.yaml"
+    broken.write_text(
+        VALID.replace("service: verificacion-identidad", "service: x").replace("1h30m", "1")
+    )
+
+    done = runner.invoke(app, ["catalog", "check", "--data-dir", str(tmp_path)])
+
+    assert done.exit_code == 1
+    lines = [line.strip() for line in done.output.splitlines()]
+    assert lines[0] == "the procedure catalog has 2 fault(s):"
+    assert lines[1] == (
+        f"{broken}:12: procedure 'legalizacion-firma', step 'identidad': "
+        "entity 'reniec' offers no service 'x'"
+    )
+    assert lines[2] == (
+        f"{broken}:15: step 'identidad': deadline: within: '1' is not a duration such as "
+        "90s, 30m, 1h30m or 2d"
+    )
