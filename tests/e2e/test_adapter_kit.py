@@ -125,6 +125,9 @@ def test_the_check_passes_for_the_generated_adapter_and_names_what_a_broken_one_
     assert good.returncode == 0, good.stdout + good.stderr
     assert "all 6 checks passed" in good.stdout
 
+    reference = adapter_check(stack, "reniec")  # the reference entities carry examples too
+    assert reference.returncode == 0, reference.stdout + reference.stderr
+
     broken = adapter_check(stack, BROKEN)
     assert broken.returncode == 1, broken.stdout
     out = " ".join(broken.stdout.split())
@@ -133,11 +136,11 @@ def test_the_check_passes_for_the_generated_adapter_and_names_what_a_broken_one_
 
     # The ledger read every result the checks caused and recorded none of them.
     results, letters = bus_state(stack)
-    assert results == 6  # each run: one valid request, the same operation twice
+    assert results == 3 + 6 + 3  # a run: each service's valid request, the same operation twice
     eventually(lambda: results_read(stack) >= results or None, 30, "the ledger to read the results")
     assert ledger_events(stack) == 0
     # The adapters filed what they could not handle; the ledger filed nothing.
-    assert sorted(letters) == sorted([GOOD] * 4 + [BROKEN] * 4)
+    assert sorted(letters) == sorted([GOOD] * 4 + ["reniec"] * 5 + [BROKEN] * 4)
 
 
 def test_a_case_through_the_generated_procedure_completes(stack: Stack) -> None:
