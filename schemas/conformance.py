@@ -9,6 +9,7 @@ what is being checked), so its back office does act on the valid ones: run check
 test or staging back office.
 """
 
+import json
 import secrets
 from uuid import UUID
 
@@ -31,3 +32,13 @@ def is_check_case(case_id: UUID) -> bool:
 def check_user_name(entity: str) -> str:
     """The bus user that checks `entity`'s adapter (services/bus/permissions.py)."""
     return f"check-{entity}"
+
+
+def is_check_message(data: bytes) -> bool:
+    """True for a message body whose envelope names a check case (a dead letter a check caused;
+    the malformed JSON a check sends names nothing, so it is not recognised)."""
+    try:
+        body = json.loads(data)
+        return is_check_case(UUID(str(body["envelope"]["case_id"])))
+    except (ValueError, TypeError, KeyError):
+        return False

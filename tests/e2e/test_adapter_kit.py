@@ -141,6 +141,15 @@ def test_the_check_passes_for_the_generated_adapter_and_names_what_a_broken_one_
     assert ledger_events(stack) == 0
     # The adapters filed what they could not handle; the ledger filed nothing.
     assert sorted(letters) == sorted([GOOD] * 4 + ["reniec"] * 5 + [BROKEN] * 4)
+    listed = subprocess.run(
+        [*ventanilla(), "dlq", "list", "--data-dir", str(stack.data_dir)],
+        capture_output=True,
+        text=True,
+        env=stack.env,
+        timeout=60,
+    )
+    # All but the malformed JSON ones (which name no case) are marked as the check's own.
+    assert listed.stdout.count("(adapter check)") == len(letters) - 3, listed.stdout
 
 
 def test_a_case_through_the_generated_procedure_completes(stack: Stack) -> None:

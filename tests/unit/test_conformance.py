@@ -6,7 +6,7 @@ import pytest
 from pydantic import ConfigDict
 
 from schemas.cases import case_id_for
-from schemas.conformance import check_case_id, is_check_case
+from schemas.conformance import check_case_id, is_check_case, is_check_message
 from schemas.entities.base import ServiceContract, ServiceRequest, ServiceResult
 from services.conformance.checks import checks_for
 from services.conformance.samples import NoExample, examples_of, step_request, without_a_field
@@ -70,3 +70,15 @@ def test_an_entity_gets_every_kind_of_check() -> None:
     checks, faults = checks_for((PERMIT,))
     assert faults == []
     assert len(checks) == 6  # valid, twice, missing field, malformed, schema version, service
+
+
+def test_a_message_of_a_check_is_told_apart_by_its_case_id() -> None:
+    request = step_request(PERMIT, examples_of(PERMIT)[0])
+    assert is_check_message(request.model_dump_json().encode())
+    real = request.model_copy(
+        update={"envelope": request.envelope.model_copy(update={"case_id": uuid4()})}
+    )
+    assert not is_check_message(real.model_dump_json().encode())
+    assert not is_check_message(b'{"not json')
+    assert not is_check_message(b'{"envelope": {"case_id": "nope"}}')
+    assert not is_check_message(b"[]")
