@@ -27,8 +27,9 @@ from services.cli.options import (
     TlsCaOption,
     bus_login,
 )
-from services.conformance.checks import Verdict, checks_for, run_checks
+from services.conformance.checks import Verdict
 from services.conformance.probe import AdapterProbe
+from services.conformance.suite import checks_for, run_checks
 from services.datadir import DataDir
 from services.entity_adapters.registry import entity_packages
 from services.scaffold.writer import EntityIdError, write_package

@@ -8,8 +8,8 @@ from pydantic import ConfigDict
 from schemas.cases import case_id_for
 from schemas.conformance import check_case_id, is_check_case, is_check_message
 from schemas.entities.base import ServiceContract, ServiceRequest, ServiceResult
-from services.conformance.checks import checks_for
 from services.conformance.samples import NoExample, examples_of, step_request, without_a_field
+from services.conformance.suite import checks_for
 
 
 class PermitRequest(ServiceRequest):
