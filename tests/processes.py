@@ -1,10 +1,13 @@
 """The `ventanilla` command as a user runs it, its child processes as /proc shows them, and the
 official AsyncAPI parser (tools/asyncapi) run on a document."""
 
+import os
+import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TypeVar
 
@@ -59,3 +62,53 @@ def asyncapi_parser(document: Path) -> subprocess.CompletedProcess[str]:
         timeout=60,
         cwd=ASYNCAPI_TOOLS,
     )
+def pip_install(source: Path, target: Path) -> Path:
+    """Install a package into its own folder (`--target`: the project's venv stays untouched)."""
+    subprocess.run(
+        [
+            *(sys.executable, "-m", "pip", "install", "--quiet", "--no-deps"),
+            *("--target", str(target), str(source)),
+        ],
+        check=True,
+        capture_output=True,
+    )
+    return target
+
+
+def env_with(*sites: Path) -> dict[str, str]:
+    """The environment with packages installed by `pip_install` on PYTHONPATH."""
+    path = os.pathsep.join([*map(str, sites), os.environ.get("PYTHONPATH", "")]).strip(os.pathsep)
+    return {**os.environ, "PYTHONPATH": path, "COLUMNS": "200"}
+
+
+@contextmanager
+def running_up(
+    data_dir: Path, output: Path, env: dict[str, str], *extra: str
+) -> Iterator[subprocess.Popen[bytes]]:
+    """`ventanilla up` on free ports until it prints ready; stopped with Ctrl-C at the end."""
+    args = ["--data-dir", str(data_dir), "--http-port", "0", "--nats-port", "0", *extra]
+    with output.open("wb") as out:
+        process = subprocess.Popen(
+            [*ventanilla(), "up", *args],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+            env=env,
+        )
+    try:
+        eventually(
+            lambda: "ready" in output.read_text() or process.poll() is not None or None,
+            90,
+            "`up` to print ready",
+        )
+        assert process.poll() is None, output.read_text()
+        yield process
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGINT)
+            try:
+                process.wait(30)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait()

@@ -6,13 +6,26 @@ from decimal import Decimal
 from pydantic import Field
 
 from schemas.citizens import CitizenRef
-from schemas.entities.base import ServiceContract, ServiceRequest, ServiceResult
+from schemas.entities.base import (
+    ServiceContract,
+    ServiceRequest,
+    ServiceResult,
+    request_examples,
+)
 
 ENTITY = "banco-nacion"
 NAME = "Banco de la Nación"
 
 
 class FeePaymentRequest(ServiceRequest):
+    model_config = request_examples(
+        {
+            "citizen": {"document_type": "DNI", "document_number": "40000001"},
+            "procedure": "duplicado-dni",
+            "amount_pen": "23.40",
+        }
+    )
+
     citizen: CitizenRef
     procedure: str = Field(description="Procedure code the fee is for.")
     amount_pen: Decimal = Field(gt=0, description="Fee in soles.")
@@ -26,6 +39,14 @@ class FeePaymentReceipt(ServiceResult):
 
 class FeeRefundRequest(ServiceRequest):
     """Undo a fee payment when the procedure it paid for was refused."""
+
+    model_config = request_examples(
+        {
+            "citizen": {"document_type": "DNI", "document_number": "40000001"},
+            "receipt_number": "BN-0000000001",
+            "amount_pen": "23.40",
+        }
+    )
 
     citizen: CitizenRef
     receipt_number: str = Field(description="Receipt of the payment to refund.")

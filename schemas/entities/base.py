@@ -1,7 +1,7 @@
 """What every service request and result has in common."""
 
 from dataclasses import dataclass
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -32,6 +32,12 @@ class ServiceResult(BaseModel):
     """Base of every entity service result."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+def request_examples(*payloads: dict[str, Any]) -> ConfigDict:
+    """A request model's `examples` (its own fields; the bus fills the envelope fields): shown
+    in the bus contract and sent by `ventanilla adapter check` (services/conformance/)."""
+    return ConfigDict(json_schema_extra={"examples": list(payloads)})
 
 
 # Filled in by the bus for every request, so a catalog never has to provide them.

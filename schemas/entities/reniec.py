@@ -6,7 +6,12 @@ from typing import Annotated, Literal
 from pydantic import Field
 
 from schemas.citizens import CitizenRef
-from schemas.entities.base import ServiceContract, ServiceRequest, ServiceResult
+from schemas.entities.base import (
+    ServiceContract,
+    ServiceRequest,
+    ServiceResult,
+    request_examples,
+)
 from schemas.personal import PERSONAL
 
 ENTITY = "reniec"
@@ -16,6 +21,14 @@ DuplicateReason = Literal["perdida", "robo", "deterioro"]
 
 
 class DniDuplicateRequest(ServiceRequest):
+    model_config = request_examples(
+        {
+            "citizen": {"document_type": "DNI", "document_number": "40000001"},
+            "reason": "perdida",
+            "payment_receipt": "BN-0000000001",
+        }
+    )
+
     citizen: CitizenRef
     reason: DuplicateReason
     payment_receipt: str = Field(description="Banco de la Nación receipt of the fee.")
@@ -27,6 +40,10 @@ class DniDuplicateIssued(ServiceResult):
 
 
 class IdentityCheckRequest(ServiceRequest):
+    model_config = request_examples(
+        {"citizen": {"document_type": "DNI", "document_number": "40000001"}}
+    )
+
     citizen: CitizenRef
 
 

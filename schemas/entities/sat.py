@@ -5,7 +5,12 @@ from datetime import datetime
 from pydantic import Field
 
 from schemas.citizens import CitizenRef
-from schemas.entities.base import ServiceContract, ServiceRequest, ServiceResult
+from schemas.entities.base import (
+    ServiceContract,
+    ServiceRequest,
+    ServiceResult,
+    request_examples,
+)
 from schemas.identifiers import Plate
 
 ENTITY = "sat"
@@ -13,6 +18,10 @@ NAME = "Servicio de Administración Tributaria de Lima"
 
 
 class NoDebtRequest(ServiceRequest):
+    model_config = request_examples(
+        {"citizen": {"document_type": "DNI", "document_number": "40000001"}, "plate": "ABC-123"}
+    )
+
     citizen: CitizenRef = Field(description="Who asks for the certificate.")
     plate: Plate
 

@@ -6,7 +6,12 @@ from decimal import Decimal
 from pydantic import Field
 
 from schemas.citizens import CitizenRef
-from schemas.entities.base import ServiceContract, ServiceRequest, ServiceResult
+from schemas.entities.base import (
+    ServiceContract,
+    ServiceRequest,
+    ServiceResult,
+    request_examples,
+)
 from schemas.identifiers import Plate
 
 ENTITY = "sunarp"
@@ -14,6 +19,10 @@ NAME = "Superintendencia Nacional de los Registros Públicos"
 
 
 class OwnershipRequest(ServiceRequest):
+    model_config = request_examples(
+        {"plate": "ABC-123", "owner": {"document_type": "DNI", "document_number": "40000007"}}
+    )
+
     plate: Plate
     owner: CitizenRef = Field(description="Who claims to own the vehicle.")
 
@@ -24,6 +33,18 @@ class OwnershipCertificate(ServiceResult):
 
 
 class TransferRequest(ServiceRequest):
+    model_config = request_examples(
+        {
+            "plate": "ABC-123",
+            "seller": {"document_type": "DNI", "document_number": "40000007"},
+            "buyer": {"document_type": "DNI", "document_number": "40000001"},
+            "price_pen": "15000.00",
+            "ownership_certificate": "SUNARP-0001",
+            "no_debt_certificate": "SAT-0001",
+            "payment_receipt": "BN-0000000001",
+        }
+    )
+
     plate: Plate
     seller: CitizenRef
     buyer: CitizenRef

@@ -15,12 +15,18 @@ configuration); our code only connects as the right user. Every user gets its ow
   results or step requests;
 - a channel (a MAC site connecting over NATS, e.g. a kiosk's leaf node) may only publish its own
   `SubmitCase` commands; the ledger checks that a command's actor is the channel of its subject;
+- `check-<entity>` (the conformance kit, `ventanilla adapter check`) may publish step requests
+  to that entity's work subjects only and listen, with core subscriptions, to that entity's
+  results, dead letters and heartbeats: what the entity's adapter already writes, nothing more. It
+  has no JetStream API at all (no consumers, no stream reads, no KV), so it cannot read another
+  entity's traffic, the ledger's events or any stored message;
 - `admin` (operators, and `ventanilla up` creating the topology) may do anything.
 """
 
 from dataclasses import dataclass
 
 from schemas import sites, subjects
+from schemas.conformance import check_user_name
 
 JS_API = "$JS.API"
 ADMIN, LEDGER, GATEWAY = "admin", "ledger", "gateway"
@@ -92,6 +98,21 @@ def entity_user(entity: str) -> BusUser:
             subjects.heartbeat(entity),
         ),
         subscribe=(_inbox(entity),),
+    )
+
+
+def check_user(entity: str) -> BusUser:
+    name = check_user_name(entity)
+    return BusUser(
+        name=name,
+        # JetStream acknowledges each publish on the user's own inbox.
+        publish=(f"{subjects.PREFIX}.work.{entity}.*",),
+        subscribe=(
+            f"{subjects.PREFIX}.result.{entity}.*",
+            subjects.dead_letter(entity),
+            subjects.heartbeat(entity),
+            _inbox(name),
+        ),
     )
 
 
@@ -168,11 +189,13 @@ def admin_user() -> BusUser:
 def bus_users(
     entities: tuple[str, ...], channels: tuple[str, ...] = (), sites: tuple[str, ...] = ()
 ) -> tuple[BusUser, ...]:
-    """Every user of the bus: the owner, the ledger, the gateway, one per entity and channel."""
+    """Every user of the bus: the owner, the ledger, the gateway, one per entity (and one to
+    check its adapter) and one per channel."""
     return (
         admin_user(),
         ledger_user(),
         gateway_user(sites),
         *(entity_user(e) for e in entities),
+        *(check_user(e) for e in entities),
         *(channel_user(c) for c in channels),
     )

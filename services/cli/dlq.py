@@ -16,6 +16,7 @@ from nats.js.errors import NotFoundError
 from rich.console import Console
 from rich.table import Table
 
+from schemas.conformance import is_check_message
 from services.bus import dead_letters
 from services.bus.connection import connect
 from services.bus.permissions import ADMIN
@@ -70,7 +71,7 @@ def list_letters(
             f"{letter.origin_stream}#{letter.origin_sequence}",
             letter.origin_subject,
             str(letter.size),
-            letter.reason,
+            f"(adapter check) {letter.reason}" if is_check_message(letter.data) else letter.reason,
         )
     out.print(table)
     out.print(f"{len(letters)} dead letter(s); `ventanilla dlq retry ID` publishes one again")

@@ -3,6 +3,7 @@
 import typer
 
 from services.cli import (
+    adapter,
     asyncapi,
     audit,
     case,
@@ -30,6 +31,7 @@ app = typer.Typer(
 app.command(name="up")(up.up)
 app.command(name="asyncapi")(asyncapi.asyncapi)
 app.add_typer(case.app, name="case")
+app.add_typer(adapter.app, name="adapter")
 app.add_typer(catalog.app, name="catalog")
 app.add_typer(audit.app, name="audit")
 app.add_typer(citizen.app, name="citizen")

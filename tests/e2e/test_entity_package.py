@@ -9,10 +9,7 @@ file stops `up` before anything starts.
 """
 
 import asyncio
-import os
-import signal
 import subprocess
-import sys
 import textwrap
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -26,7 +23,14 @@ import pytest
 from schemas import subjects
 from services.credentials import DevCredentials
 from services.datadir import DataDir
-from tests.processes import asyncapi_parser, eventually, ventanilla
+from tests.processes import (
+    asyncapi_parser,
+    env_with,
+    eventually,
+    pip_install,
+    running_up,
+    ventanilla,
+)
 
 pytestmark = pytest.mark.e2e
 
@@ -149,20 +153,11 @@ def install_package(root: Path, name: str, module: str, code: str) -> Path:
     source.mkdir()
     (source / "pyproject.toml").write_text(pyproject(name, module))
     (source / f"{module}.py").write_text(code)
-    subprocess.run(
-        [
-            *(sys.executable, "-m", "pip", "install", "--quiet", "--no-deps"),
-            *("--target", str(target), str(source)),
-        ],
-        check=True,
-        capture_output=True,
-    )
-    return target
+    return pip_install(source, target)
 
 
 def up_env(*sites: Path) -> dict[str, str]:
-    path = os.pathsep.join([*map(str, sites), os.environ.get("PYTHONPATH", "")]).strip(os.pathsep)
-    return {**os.environ, "PYTHONPATH": path, "COLUMNS": "200"}
+    return env_with(*sites)
 
 
 @dataclass
@@ -180,38 +175,14 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="module")
 def stack(site: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     root = tmp_path_factory.mktemp("up")
-    data_dir, output = root / "var", root / "up.out"
+    data_dir = root / "var"
     DataDir(data_dir).catalog.mkdir(parents=True)
     (DataDir(data_dir).catalog / "legalizacion-firma.yaml").write_text(PROCEDURE)
-    args = ["--data-dir", str(data_dir), "--http-port", "0", "--nats-port", "0"]
-    with output.open("wb") as out:
-        process = subprocess.Popen(
-            [*ventanilla(), "up", *args],
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-            start_new_session=True,
-            env=up_env(site),
-        )
-    try:
-        eventually(
-            lambda: "ready" in output.read_text() or process.poll() is not None or None,
-            90,
-            "`up` to print ready",
-        )
-        assert process.poll() is None, output.read_text()
+    with running_up(data_dir, root / "up.out", up_env(site)) as process:
         credentials = DevCredentials.model_validate_json(
             DataDir(data_dir).dev_credentials.read_text()
         )
         yield Stack(process, data_dir, credentials)
-    finally:
-        if process.poll() is None:
-            os.killpg(process.pid, signal.SIGINT)
-            try:
-                process.wait(30)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
-                process.wait()
 
 
 def test_a_case_through_the_outside_entitys_procedure_completes(stack: Stack) -> None:

@@ -21,6 +21,7 @@ import nats
 import nats.errors
 import pytest
 
+from schemas.conformance import check_user_name
 from schemas.event_types import EventType
 from services.bus.permissions import channel_user_name
 from services.credentials import DEMO_CHANNELS, DevCredentials
@@ -188,7 +189,9 @@ def test_every_process_has_its_own_nats_user_and_anonymous_clients_are_refused(
     users = DataDir(stack.data_dir).nats_store / "users"
     channels = {channel_user_name(c) for c in DEMO_CHANNELS}
     # site-relay: the hub's relay for MAC Express sites (the demo site pias-napo is always there).
-    expected = {"admin", "ledger", "gateway", SITE_RELAY, *entity_ids(), *channels}
+    # check-<entity>: `ventanilla adapter check`'s user for each entity (docs/entities.md).
+    checks = {check_user_name(e) for e in entity_ids()}
+    expected = {"admin", "ledger", "gateway", SITE_RELAY, *entity_ids(), *channels, *checks}
     assert {seed.stem for seed in users.glob("*.nk")} == expected
     assert {stat.S_IMODE(seed.stat().st_mode) for seed in users.glob("*.nk")} == {0o600}
 

@@ -5,6 +5,7 @@ from uuid import UUID
 import pytest
 from eventsourcing.persistence import IntegrityError, Tracking
 
+from schemas.conformance import check_case_id
 from schemas.event_types import EventType
 from schemas.procedures import catalog
 from services.case_ledger.application import CaseLedger
@@ -148,3 +149,18 @@ def test_a_result_that_does_not_fit_the_service_is_refused(ledger: CaseLedger) -
             step_result(case_id, "pago-tasa", fee, "banco-nacion", "devolucion-tasa")
         )
     assert ledger.case_view(case_id).steps[0].status == "dispatched"
+
+
+def test_a_conformance_checks_result_is_passed_over_and_records_nothing(
+    ledger: CaseLedger,
+) -> None:
+    case_id = check_case_id()
+    answer = step_result(case_id, "pago-tasa", UUID(int=1), "banco-nacion", "pago-tasa")
+    assert ledger.record_step_result(answer, Tracking("results", 1)) == "check"
+    assert ledger.position("results") == 1  # read past, so it is never read again
+    with pytest.raises(CaseNotFound):
+        ledger.case_view(case_id)
+    # A real case's unknown result is still refused: only check ids are passed over.
+    stranger = step_result(UUID(int=7), "pago-tasa", UUID(int=1), "banco-nacion", "pago-tasa")
+    with pytest.raises(Unprocessable, match="unknown case"):
+        ledger.record_step_result(stranger)

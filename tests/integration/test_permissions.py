@@ -19,6 +19,7 @@ import pytest
 from nats.js.api import AckPolicy, ConsumerConfig
 
 from schemas import subjects
+from schemas.conformance import check_user_name
 from schemas.entities import ENTITIES
 from schemas.views import CaseView
 from services.bus.permissions import channel_user_name
@@ -247,3 +248,41 @@ async def test_an_entity_cannot_read_or_watch_the_case_status_bucket(bus: Secure
         await refusals.expect(f'Publish to "$JS.API.STREAM.INFO.{stream}"')
         await nc.subscribe(f"$KV.{subjects.STATUS_BUCKET}.>")
         await refusals.expect(f'Subscription to "$KV.{subjects.STATUS_BUCKET}.>"')
+
+
+async def test_an_entitys_check_user_sends_it_work_and_hears_its_answers_only(
+    bus: SecuredBus,
+) -> None:
+    user = check_user_name("sat")
+    async with bus.client(user) as (nc, refusals):
+        js = nc.jetstream(timeout=2.0)
+        # Its own entity's work it may send (JetStream acks on its own inbox) and answers hear.
+        ack = await js.publish(subjects.work("sat", "certificado-no-adeudo"), b"{}")
+        assert ack.stream == subjects.WORK_STREAM
+        await nc.subscribe(f"{subjects.PREFIX}.result.sat.*")
+        await nc.subscribe(subjects.dead_letter("sat"))
+        # Nothing of another entity, no stream or consumer, no ledger, no bucket, no results.
+        await nc.publish(subjects.work("reniec", "duplicado-dni"), b"{}")
+        await nc.subscribe(f"{subjects.PREFIX}.result.reniec.*")
+        await nc.subscribe(subjects.dead_letter("reniec"))
+        await nc.publish(subjects.result("sat", "certificado-no-adeudo"), b"{}")
+        await nc.subscribe(subjects.EVENTS_SUBJECTS)
+        await nc.publish(f"$JS.API.STREAM.INFO.{subjects.RESULTS_STREAM}", b"")
+        await nc.publish(f"$JS.API.CONSUMER.CREATE.{subjects.WORK_STREAM}", b"{}")
+        await nc.publish(subjects.LEDGER_QUERY_CASE, b"{}")
+        await nc.flush()
+        for refused in (
+            'Publish to "ventanilla.work.reniec.duplicado-dni"',
+            'Subscription to "ventanilla.result.reniec.*"',
+            'Subscription to "ventanilla.dlq.reniec"',
+            'Publish to "ventanilla.result.sat.certificado-no-adeudo"',
+            'Subscription to "ventanilla.event.>"',
+            f'Publish to "$JS.API.STREAM.INFO.{subjects.RESULTS_STREAM}"',
+            f'Publish to "$JS.API.CONSUMER.CREATE.{subjects.WORK_STREAM}"',
+            f'Publish to "{subjects.LEDGER_QUERY_CASE}"',
+        ):
+            await refusals.expect(refused)
+        allowed = ("ventanilla.result.sat.*", "ventanilla.dlq.sat", "ventanilla.work.sat.")
+        assert not [e for e in refusals.errors if any(a in e for a in allowed)], refusals.errors
+    assert await stored(bus, subjects.WORK_STREAM) == 1
+    assert await stored(bus, subjects.RESULTS_STREAM) == 0

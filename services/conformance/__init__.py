@@ -1,0 +1,1 @@
+"""The conformance kit: checks a running entity adapter from the outside, through the bus."""
