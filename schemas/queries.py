@@ -66,6 +66,23 @@ class AccessLogAnswer(BaseModel):
     log: CitizenAccessLog
 
 
+class ReadNotice(BaseModel):
+    """A read of a case's personal data made elsewhere (a clerk's page), for the ledger to
+    record as it records its own history reads."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    case_id: UUID
+    read: ReadContext
+    action: Literal["case-view"] = "case-view"
+
+
+class ReadRecorded(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    citizens: int  # how many citizens of the case the read concerned (one row each)
+
+
 class VerifyQuery(BaseModel):
     """Check the whole ledger: every case's hash chain and every signed checkpoint."""
 

@@ -137,6 +137,11 @@ class FakeCaseBus:
     async def ping(self) -> None:
         self._answer_or_fail()
 
+    async def record_read(self, case_id: UUID, read: ReadContext) -> int:
+        self._answer_or_fail()
+        self.reads.append(read)
+        return 1 if case_id in self.recorded or case_id in self.claims else 0
+
     async def verify(self) -> VerifyAnswer:
         """Intact, unless a test set `damage` (what `audit verify` would find first)."""
         self._answer_or_fail()

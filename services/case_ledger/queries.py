@@ -23,6 +23,8 @@ from schemas.queries import (
     CaseQuery,
     HistoryAnswer,
     PingAnswer,
+    ReadNotice,
+    ReadRecorded,
     VerifyAnswer,
     VerifyFinding,
     VerifyQuery,
@@ -105,6 +107,12 @@ class LedgerQueries:
         # On the reader thread: catching the projection up writes only its own tables.
         return await self.reader.run(sla_report_of, self.ledger, query)
 
+    async def record_read(self, notice: ReadNotice) -> ReadRecorded:
+        citizens = await self.reader.run(
+            record_case_read, self.ledger, notice.case_id, notice.read, notice.action
+        )
+        return ReadRecorded(citizens=citizens)
+
     async def verify(self, query: VerifyQuery) -> VerifyAnswer:
         """The auditor's page asks what `ventanilla audit verify` would say (no personal data)."""
         audit = self.audit
@@ -177,6 +185,11 @@ class LedgerQueries:
             await nc.subscribe(subjects.LEDGER_PING, queue=QUEUE, cb=self._ping),
             await nc.subscribe(
                 subjects.LEDGER_QUERY_SLA, queue=QUEUE, cb=self._answering(SlaQuery, self.sla)
+            ),
+            await nc.subscribe(
+                subjects.LEDGER_RECORD_READ,
+                queue=QUEUE,
+                cb=self._answering(ReadNotice, self.record_read),
             ),
             await nc.subscribe(
                 subjects.LEDGER_QUERY_VERIFY,

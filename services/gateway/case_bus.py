@@ -106,6 +106,11 @@ class CaseBus(Protocol):
         """Return when NATS and the ledger answer; raise `DependencyUnavailable` otherwise."""
         ...
 
+    async def record_read(self, case_id: UUID, read: ReadContext) -> int:
+        """The ledger records a read of the case made outside it (a clerk's case page);
+        how many of the case's citizens it concerned."""
+        ...
+
     async def verify(self) -> VerifyAnswer:
         """The ledger checks every hash chain and signed checkpoint (`audit verify`)."""
         ...

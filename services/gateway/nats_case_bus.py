@@ -34,6 +34,8 @@ from schemas.queries import (
     HistoryAnswer,
     PingAnswer,
     ReadContext,
+    ReadNotice,
+    ReadRecorded,
     VerifyAnswer,
     VerifyQuery,
 )
@@ -232,6 +234,11 @@ class NatsCaseBus:
 
     async def sla(self, query: SlaQuery) -> SlaReport:
         return await self._ask(subjects.LEDGER_QUERY_SLA, query, SlaReport)
+
+    async def record_read(self, case_id: UUID, read: ReadContext) -> int:
+        notice = ReadNotice(case_id=case_id, read=read)
+        answer = await self._ask(subjects.LEDGER_RECORD_READ, notice, ReadRecorded)
+        return answer.citizens
 
     async def verify(self) -> VerifyAnswer:
         return await self._ask(

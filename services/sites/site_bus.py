@@ -102,6 +102,9 @@ class SiteCaseBus:
     async def sla(self, query: SlaQuery) -> SlaReport:
         raise DependencyUnavailable("ledger", "the ANS report is kept at the hub")
 
+    async def record_read(self, case_id: UUID, read: ReadContext) -> int:
+        raise DependencyUnavailable("ledger", "reads are recorded at the hub")
+
     async def verify(self) -> VerifyAnswer:
         raise DependencyUnavailable("ledger", "the ledger is verified at the hub")
 

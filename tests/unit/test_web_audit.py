@@ -157,3 +157,19 @@ def test_the_timeline_filters_and_pages_thousands_of_events() -> None:
     assert sunarp.rows[0].entry.position == 4010
     later = timeline(history, TimelineFilter(), 50, later_than=4950)
     assert [r.later for r in later.rows].count(True) == 50
+
+
+def test_a_clerks_case_page_and_receipt_are_recorded_reads(tmp_path: Path) -> None:
+    web = pages(tmp_path)
+    web.log_in()
+    answer = web.submit("key-audit-1")
+    case_id = answer.headers["location"].removeprefix("/casos/")
+    assert web.client.get(f"/casos/{case_id}").status_code == 200
+    assert web.client.get(f"/casos/{case_id}/constancia").status_code == 200
+    views = [r for r in web.bus.reads if r.reader_kind == "clerk"]
+    assert len(views) == 2
+    assert {(r.reader_id, r.service, r.purpose) for r in views} == {
+        ("asesor.lima-norte", "console", "Atención del caso en la ventanilla")
+    }
+    web.bus.down = "ledger"  # the page still shows; the missed record is logged
+    assert web.client.get(f"/casos/{case_id}").status_code == 200
