@@ -178,6 +178,7 @@ def case_routes(
             except Forbidden:
                 refused = read_context(request, principal, purpose, refused=True)
                 await bus.history(case_id, as_of=as_of, version=version, read=refused)
+                request.state.read_recorded = True  # not again by the refusal's handler
                 raise
         # The ledger records the read, as refused when a channel asks for another's case.
         read = read_context(request, principal, purpose)

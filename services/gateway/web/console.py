@@ -95,6 +95,7 @@ class WebConsole:
         clerk = self.store.session_clerk(token) if token else None
         if clerk is not None:
             request.state.clerk = pseudonym(self.key, clerk.user)  # for the request log line
+            request.state.reader = ("clerk", clerk.user)  # for a refused read's record
         return clerk
 
     def staff(self, request: Request) -> StaffMember | None:
@@ -103,6 +104,7 @@ class WebConsole:
         if member is not None:
             request.state.clerk = pseudonym(self.key, member.user)  # for the request log line
             request.state.staff = member  # for the page header
+            request.state.reader = (member.role, member.user)  # for a refused read's record
         return member
 
     def require_clerk(self, request: Request) -> Clerk:
