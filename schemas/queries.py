@@ -21,6 +21,10 @@ class ReadContext(BaseModel):
     request_id: str | None = Field(default=None, max_length=200)
     service: str = "gateway"
     refused: bool = False  # only record it: the asker was not allowed to read
+    # An auditor's read under an investigation the law lets them keep from the citizen for a
+    # time: the row is marked restricted (DataRead.restricted), hidden from the citizen's own
+    # view, shown to auditors.
+    restricted: bool = False
 
 
 class CaseQuery(BaseModel):

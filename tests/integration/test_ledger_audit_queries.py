@@ -51,6 +51,8 @@ async def test_views_exports_and_verification_as_the_pages_ask_them(
         )
         recorded = await queries.record_read(ReadNotice(case_id=case_id, read=clerk))
         assert recorded.citizens == 2  # buyer and seller
+        secret = auditor("Investigación 2026-9").model_copy(update={"restricted": True})
+        await queries.record_read(ReadNotice(case_id=case_id, read=secret))
 
         exported = await queries.bundle(BundleQuery(case_id=case_id, read=auditor("Reclamo 117")))
         assert exported.bundle is not None
@@ -68,6 +70,8 @@ async def test_views_exports_and_verification_as_the_pages_ask_them(
             assert ("case-view", "clerk:rosa", "Atención", False) in seen
             assert ("bundle-export", "auditor:ana", "Reclamo 117", False) in seen
             assert ("bundle-export", "auditor:ana", "Sin permiso", True) in seen
+            restricted = [r.purpose for r in reads if r.restricted]
+            assert restricted == ["Investigación 2026-9"]
 
         intact = await queries.verify(VerifyQuery())
         assert intact.finding_count == 0

@@ -55,3 +55,31 @@ def test_the_pages_record_reads_refused_to_other_accounts_and_to_no_account(
         ("clerk", LIMA_NORTE, None, "console"),
     ]
     assert all(r.refused for r in web.bus.reads)
+
+
+def test_only_auditors_record_a_read_as_restricted(tmp_path: Path) -> None:
+    gw = gateway(tmp_path)
+    log = "/v1/citizens/40000001/access-log"
+    asked = {"purpose": "Investigación 2026-9", "restricted": "true"}
+    assert gw.client.get(log, params=asked, headers=auth("auditor-token")).status_code == 200
+    assert gw.bus.reads[-1].restricted
+    case = f"/v1/cases/{uuid4()}/history"
+    assert gw.client.get(case, params=asked, headers=auth("counter-token")).status_code == 403
+    assert gw.bus.reads[-1].refused  # the channel's attempt, recorded as refused
+    assert gw.client.get(log, params={"purpose": "Revisión"}, headers=auth("auditor-token"))
+    assert not gw.bus.reads[-1].restricted
+
+
+def test_an_auditor_page_read_can_be_restricted(tmp_path: Path) -> None:
+    web = pages(tmp_path)
+    web.store.add_staff("ana.cgr", "auditor", PASSWORD)
+    web.log_in("ana.cgr", PASSWORD)
+    case_id = uuid4()
+    found = web.client.get(
+        "/auditoria", params={"caso": str(case_id), "proposito": "Investigación", "reservada": "1"}
+    )
+    assert "reservada=1" in found.headers["location"]
+    web.client.get(found.headers["location"])  # no such case: 404, but the read is recorded
+    assert web.bus.reads[-1].restricted
+    web.client.get(f"/auditoria/casos/{case_id}", params={"proposito": "Revisión"})
+    assert not web.bus.reads[-1].restricted

@@ -46,15 +46,19 @@ def audit_routes(console: WebConsole) -> APIRouter:
     Auditor = Annotated[StaffMember, Depends(console.requires("auditor"))]
     CaseId = Annotated[UUID, Path()]
     Purpose = Annotated[str, Query(max_length=500)]
+    Restricted = Annotated[str, Query(max_length=1)]  # "1": a restricted read (ReadContext)
     trace_url = os.environ.get(TRACE_URL_ENV) or None
 
-    def reading(request: Request, auditor: StaffMember, purpose: str) -> ReadContext:
+    def reading(
+        request: Request, auditor: StaffMember, purpose: str, restricted: str = ""
+    ) -> ReadContext:
         return ReadContext(
             reader_kind="auditor",
             reader_id=auditor.user,
             purpose=purpose.strip(),
             request_id=request_id(request),
             service=READ_SERVICE,
+            restricted=restricted == "1",
         )
 
     @router.get("/auditoria")
@@ -63,6 +67,7 @@ def audit_routes(console: WebConsole) -> APIRouter:
         auditor: Auditor,
         caso: Annotated[str, Query(max_length=100)] = "",
         proposito: Purpose = "",
+        reservada: Restricted = "",
     ) -> Response:
         errors: dict[str, str] = {}
         if caso or proposito:
@@ -72,9 +77,9 @@ def audit_routes(console: WebConsole) -> APIRouter:
             if len(proposito.strip()) < 3:
                 errors["proposito"] = _("Diga para qué consulta el caso; queda registrado.")
             if not errors:
+                asked = {"proposito": proposito.strip()} | ({"reservada": "1"} if reservada else {})
                 return RedirectResponse(
-                    f"/auditoria/casos/{case_id}?" + urlencode({"proposito": proposito.strip()}),
-                    status_code=303,
+                    f"/auditoria/casos/{case_id}?" + urlencode(asked), status_code=303
                 )
         return console.render(
             request,
@@ -83,6 +88,7 @@ def audit_routes(console: WebConsole) -> APIRouter:
             errors=errors,
             caso=caso,
             proposito=proposito,
+            reservada=reservada == "1",
         )
 
     @router.get("/auditoria/casos/{case_id}")
@@ -97,6 +103,7 @@ def audit_routes(console: WebConsole) -> APIRouter:
         vista: Annotated[str, Query(pattern="^(compacta|json)$")] = "compacta",
         momento: Annotated[str, Query(max_length=40)] = "",
         pagina: Annotated[int, Query(ge=1, le=100_000)] = 1,
+        reservada: Restricted = "",
     ) -> Response:
         if len(proposito.strip()) < 3:
             # Nothing is read before the auditor says why.
@@ -105,9 +112,10 @@ def audit_routes(console: WebConsole) -> APIRouter:
                 "audit_purpose.html",
                 case_id=case_id,
                 proposito=proposito,
+                reservada=reservada == "1",
                 error=_("Diga para qué consulta el caso; queda registrado.") if proposito else None,
             )
-        read = reading(request, auditor, proposito)
+        read = reading(request, auditor, proposito, reservada)
         moment = moment_in(momento, LIMA) if momento else None
         history = await _history(console, case_id, read)
         replay = None
@@ -123,6 +131,7 @@ def audit_routes(console: WebConsole) -> APIRouter:
             "tipo": tipo,
             "vista": vista,
             "momento": momento,
+            **({"reservada": "1"} if reservada == "1" else {}),
         }
         return console.render(
             request,
@@ -140,11 +149,16 @@ def audit_routes(console: WebConsole) -> APIRouter:
 
     @router.get("/auditoria/casos/{case_id}/paquete")
     async def case_bundle(
-        request: Request, auditor: Auditor, case_id: CaseId, proposito: Purpose = ""
+        request: Request,
+        auditor: Auditor,
+        case_id: CaseId,
+        proposito: Purpose = "",
+        reservada: Restricted = "",
     ) -> Response:
         if len(proposito.strip()) < 3:
             return RedirectResponse(f"/auditoria/casos/{case_id}", status_code=303)
-        answer = await _ledger(console.bus.bundle(case_id, reading(request, auditor, proposito)))
+        read = reading(request, auditor, proposito, reservada)
+        answer = await _ledger(console.bus.bundle(case_id, read))
         if not answer.found:
             raise _no_case()
         if answer.bundle is None:
@@ -175,13 +189,15 @@ def audit_routes(console: WebConsole) -> APIRouter:
             "desde": (today - timedelta(days=ACCESS_LOG_DAYS)).isoformat(),
             "hasta": today.isoformat(),
             "proposito": "",
+            "reservada": "",
         }
         return console.render(request, "audit_access.html", fields=fields, errors={}, rows=None)
 
     @router.post("/auditoria/accesos")
     async def access_log(request: Request, auditor: Auditor) -> Response:
         form = await checked_form(console, request)
-        fields = {k: form.get(k, "").strip() for k in ("dni", "desde", "hasta", "proposito")}
+        names = ("dni", "desde", "hasta", "proposito", "reservada")
+        fields = {k: form.get(k, "").strip() for k in names}
         errors: dict[str, str] = {}
         if not re.fullmatch(DNI_PATTERN, fields["dni"]):
             errors["dni"] = _("Escriba el DNI del ciudadano: 8 dígitos.")
@@ -198,7 +214,8 @@ def audit_routes(console: WebConsole) -> APIRouter:
             )
         log = await _ledger(
             console.bus.access_log(
-                fields["dni"], read=reading(request, auditor, fields["proposito"])
+                fields["dni"],
+                read=reading(request, auditor, fields["proposito"], fields["reservada"]),
             )
         )
         rows = access_rows(log, since, until + timedelta(days=1))
