@@ -34,6 +34,10 @@ class CaseQuery(BaseModel):
     as_of: datetime | None = None  # history only: replay the case as of this moment
     version: int | None = Field(default=None, ge=1)  # history only: or as of this version
     read: ReadContext | None = None  # history only: record this read of personal data
+    # History without a replay, in chunks: the events after position `after`, at most `limit`
+    # (a NATS reply holds 1 MB by default, about 2,000 events).
+    after: int | None = Field(default=None, ge=0)
+    limit: int | None = Field(default=None, ge=1)
 
 
 class CaseAnswer(BaseModel):
@@ -48,6 +52,7 @@ class HistoryAnswer(BaseModel):
 
     found: bool
     history: CaseHistory | None = None
+    more: bool = False  # a chunk (`limit`): there are events after these
 
 
 class PingAnswer(BaseModel):

@@ -95,7 +95,12 @@ class LedgerQueries:
                 # The gateway shows a channel only its own cases: this one it will refuse.
                 read = read.model_copy(update={"refused": True})
             await self.reader.run(record_case_read, self.ledger, query.case_id, read, action)
-        return HistoryAnswer(found=True, history=history)
+        if replay or query.limit is None:
+            return HistoryAnswer(found=True, history=history)
+        after = query.after or 0
+        later = [e for e in history.events if e.position > after]
+        chunk = history.model_copy(update={"events": later[: query.limit]})
+        return HistoryAnswer(found=True, history=chunk, more=len(later) > query.limit)
 
     async def access_log(self, query: AccessLogQuery) -> AccessLogAnswer:
         log_ = await self.reader.run(
