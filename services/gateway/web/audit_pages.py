@@ -32,6 +32,7 @@ from .console import LIMA, PageRefused, WebConsole
 from .counter_store import StaffMember
 from .forms_csrf import checked_form
 from .i18n import _
+from .tasks import CASE_LABELS
 
 READ_SERVICE = "console"
 ACCESS_LOG_DAYS = 365  # the period the access-log form starts with
@@ -144,6 +145,9 @@ def audit_routes(console: WebConsole) -> APIRouter:
             moment=moment,
             moment_error=bool(momento) and moment is None,
             replay=replay,
+            replay_status=_(CASE_LABELS.get(str(replay.state.status), "?"))
+            if replay and replay.state
+            else None,
             trace_url=trace_url,
         )
 
