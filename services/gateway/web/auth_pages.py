@@ -70,7 +70,8 @@ def auth_routes(console: WebConsole) -> APIRouter:
             )
         for key in keys:
             console.login_limit.succeeded(key)
-        request.state.clerk = pseudonym(console.key, account.user)
+        kind = "staff" if isinstance(account, StaffMember) else "clerk"
+        request.state.clerk = pseudonym(console.key, account.user, kind)
         if isinstance(account, StaffMember):
             token = console.store.open_staff_session(account.user)
             home = ROLE_HOMES[account.role]

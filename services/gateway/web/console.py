@@ -102,7 +102,7 @@ class WebConsole:
         token = request.cookies.get(SESSION_COOKIE)
         member = self.store.session_staff(token) if token else None
         if member is not None:
-            request.state.clerk = pseudonym(self.key, member.user)  # for the request log line
+            request.state.clerk = pseudonym(self.key, member.user, "staff")  # for the log line
             request.state.staff = member  # for the page header
             request.state.reader = (member.role, member.user)  # for a refused read's record
         return member
