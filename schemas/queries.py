@@ -1,7 +1,7 @@
 """Questions the gateway asks the ledger over NATS request/reply, and the answers."""
 
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -21,6 +21,10 @@ class ReadContext(BaseModel):
     request_id: str | None = Field(default=None, max_length=200)
     service: str = "gateway"
     refused: bool = False  # only record it: the asker was not allowed to read
+    # An auditor's read under an investigation the law lets them keep from the citizen for a
+    # time: the row is marked restricted (DataRead.restricted), hidden from the citizen's own
+    # view, shown to auditors.
+    restricted: bool = False
 
 
 class CaseQuery(BaseModel):
@@ -30,6 +34,10 @@ class CaseQuery(BaseModel):
     as_of: datetime | None = None  # history only: replay the case as of this moment
     version: int | None = Field(default=None, ge=1)  # history only: or as of this version
     read: ReadContext | None = None  # history only: record this read of personal data
+    # History without a replay, in chunks: the events after position `after`, at most `limit`
+    # (a NATS reply holds 1 MB by default, about 2,000 events).
+    after: int | None = Field(default=None, ge=0)
+    limit: int | None = Field(default=None, ge=1)
 
 
 class CaseAnswer(BaseModel):
@@ -44,6 +52,7 @@ class HistoryAnswer(BaseModel):
 
     found: bool
     history: CaseHistory | None = None
+    more: bool = False  # a chunk (`limit`): there are events after these
 
 
 class PingAnswer(BaseModel):
@@ -64,3 +73,68 @@ class AccessLogAnswer(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     log: CitizenAccessLog
+
+
+class ReadNotice(BaseModel):
+    """A read of a case's personal data made elsewhere (a clerk's page), for the ledger to
+    record as it records its own history reads."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    case_id: UUID
+    read: ReadContext
+    action: Literal["case-view"] = "case-view"
+
+
+class ReadRecorded(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    citizens: int  # how many citizens of the case the read concerned (one row each)
+
+
+class VerifyQuery(BaseModel):
+    """Check the whole ledger: every case's hash chain and every signed checkpoint."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    from_position: int = Field(default=0, ge=0)
+
+
+class VerifyFinding(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    what: str
+    position: int | None = None
+    case_id: str | None = None
+    version: int | None = None
+
+
+class VerifyAnswer(BaseModel):
+    """What `ventanilla audit verify` says, for the auditor's page. `findings` in ledger order
+    (the first is the earliest damage), at most the first ten of `finding_count`."""
+
+    model_config = ConfigDict(frozen=True)
+
+    available: bool = True  # False: this ledger runs without audit files (no signing key)
+    events: int = 0
+    cases: int = 0
+    checkpoints: int = 0
+    finding_count: int = 0
+    findings: list[VerifyFinding] = []
+
+
+class BundleQuery(BaseModel):
+    """Export a case's evidence bundle; the export is a read of personal data, recorded."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    case_id: UUID
+    read: ReadContext
+
+
+class BundleAnswer(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    found: bool
+    bundle: dict[str, Any] | None = None
+    problem: str | None = None  # why there is no bundle although the case exists

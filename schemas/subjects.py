@@ -44,6 +44,9 @@ LEDGER_QUERY_HISTORY = f"{PREFIX}.ledger.query.history"
 LEDGER_QUERY_ACCESS_LOG = f"{PREFIX}.ledger.query.access-log"
 LEDGER_PING = f"{PREFIX}.ledger.ping"
 LEDGER_QUERY_SLA = f"{PREFIX}.ledger.query.sla"
+LEDGER_RECORD_READ = f"{PREFIX}.ledger.query.read"
+LEDGER_QUERY_VERIFY = f"{PREFIX}.ledger.query.verify"
+LEDGER_QUERY_BUNDLE = f"{PREFIX}.ledger.query.bundle"
 
 # Headers of our own, beside the standard Nats-Msg-Id and W3C traceparent.
 HEADER_DEAD_LETTER_REASON = "Ventanilla-Dead-Letter-Reason"

@@ -62,6 +62,8 @@ def asyncapi_parser(document: Path) -> subprocess.CompletedProcess[str]:
         timeout=60,
         cwd=ASYNCAPI_TOOLS,
     )
+
+
 def pip_install(source: Path, target: Path) -> Path:
     """Install a package into its own folder (`--target`: the project's venv stays untouched)."""
     subprocess.run(

@@ -110,6 +110,7 @@ def data_read(
         service=context.service,
         purpose=context.purpose,
         refused=context.refused,
+        restricted=context.restricted,
         case_id=case_id,
         role=role,
     )

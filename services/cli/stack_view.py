@@ -65,6 +65,13 @@ def summary(info: StackInfo, data_dir: Path) -> RenderableType:
     clerks = Table.grid(padding=(0, 2))
     for user, clerk in info.credentials.clerks.items():
         clerks.add_row(user, clerk.password, clerk.channel, ", ".join(clerk.delegations))
+    staff = Table.grid(padding=(0, 2))
+    for role, accounts, home in (
+        ("auditor", info.credentials.auditors, "/auditoria"),
+        ("operator", info.credentials.operators, "/operaciones"),
+    ):
+        for user, account in accounts.items():
+            staff.add_row(user, account.password, role, f"{info.gateway_url}{home}")
 
     channel, token = next(iter(info.credentials.channels.items()))
     where = f" --data-dir {shlex.quote(str(data_dir))}"
@@ -92,6 +99,8 @@ def summary(info: StackInfo, data_dir: Path) -> RenderableType:
             style="bold",
         ),
         clerks,
+        Text("\nstaff pages (demo accounts: user, password, role, home)", style="bold"),
+        staff,
         Text("\ntry", style="bold"),
         *(Text(line, style="dim" if line.startswith("#") else "") for line in examples),
         Text(""),

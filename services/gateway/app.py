@@ -69,7 +69,7 @@ def create_app(
     app.include_router(health_routes(bus))
     app.include_router(checkpoint_key_routes(checkpoint_keys))
     app.include_router(contract_routes())
-    error_handlers.install(app)
+    error_handlers.install(app, bus)
     if pages is not None:  # the counter console and the citizen's status page
         install_pages(app, pages)
     app.add_middleware(BodyLimit, max_bytes=max_body_bytes)

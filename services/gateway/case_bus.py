@@ -10,7 +10,7 @@ from uuid import UUID
 from pydantic import BaseModel, ConfigDict
 
 from schemas.messages import SubmitCase
-from schemas.queries import ReadContext
+from schemas.queries import BundleAnswer, ReadContext, VerifyAnswer
 from schemas.sla import SlaQuery, SlaReport
 from schemas.views import BusOverview, CaseHistory, CaseView, CitizenAccessLog
 from services.errors import BusUnavailable, VentanillaError
@@ -104,6 +104,19 @@ class CaseBus(Protocol):
 
     async def ping(self) -> None:
         """Return when NATS and the ledger answer; raise `DependencyUnavailable` otherwise."""
+        ...
+
+    async def record_read(self, case_id: UUID, read: ReadContext) -> int:
+        """The ledger records a read of the case made outside it (a clerk's case page);
+        how many of the case's citizens it concerned."""
+        ...
+
+    async def verify(self) -> VerifyAnswer:
+        """The ledger checks every hash chain and signed checkpoint (`audit verify`)."""
+        ...
+
+    async def bundle(self, case_id: UUID, read: ReadContext) -> BundleAnswer:
+        """The case's evidence bundle (`audit export`); the ledger records the read."""
         ...
 
 

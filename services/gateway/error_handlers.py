@@ -15,23 +15,33 @@ from schemas.procedures import catalog
 from services.errors import BusUnavailable, CaseNotFound
 
 from .auth import NOT_FOUND_DETAIL
-from .case_bus import DEPENDENCY_NAMES, DependencyUnavailable, IdempotencyConflict
+from .case_bus import DEPENDENCY_NAMES, CaseBus, DependencyUnavailable, IdempotencyConflict
 from .problems import (
     ApiProblem,
     CaseNotVisible,
+    Forbidden,
     IdempotencyKeyReused,
     InvalidRequest,
+    NotAuthenticated,
     Problem,
     ServiceUnavailable,
     problem_response,
 )
+from .refused_reads import record_refused_read
 from .validation import field_problems, summary
 
 RETRY_AFTER_SECONDS = 5
 
 
-def install(app: FastAPI) -> None:
+def install(app: FastAPI, bus: CaseBus) -> None:
+    async def refused(request: Request, exc: ApiProblem) -> Response:
+        """401 and 403: a read of personal data refused here is recorded (refused_reads.py)."""
+        await record_refused_read(bus, request)
+        return await _api_problem(request, exc)
+
     app.add_exception_handler(ApiProblem, _api_problem)  # type: ignore[arg-type]
+    app.add_exception_handler(NotAuthenticated, refused)  # type: ignore[arg-type]
+    app.add_exception_handler(Forbidden, refused)  # type: ignore[arg-type]
     app.add_exception_handler(RequestValidationError, _invalid_request)  # type: ignore[arg-type]
     app.add_exception_handler(IdempotencyConflict, _conflict)  # type: ignore[arg-type]
     app.add_exception_handler(CaseNotFound, _not_found)

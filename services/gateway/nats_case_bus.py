@@ -27,11 +27,17 @@ from schemas.messages import SubmitCase
 from schemas.queries import (
     AccessLogAnswer,
     AccessLogQuery,
+    BundleAnswer,
+    BundleQuery,
     CaseAnswer,
     CaseQuery,
     HistoryAnswer,
     PingAnswer,
     ReadContext,
+    ReadNotice,
+    ReadRecorded,
+    VerifyAnswer,
+    VerifyQuery,
 )
 from schemas.sla import SlaQuery, SlaReport
 from schemas.views import (
@@ -57,6 +63,10 @@ from .case_bus import (
 from .status_kv import read_view
 
 A = TypeVar("A", bound=BaseModel)
+# Verifying reads the whole ledger, an export every event of it: longer than a status query.
+AUDIT_QUERY_TIMEOUT = 30.0
+# Events per history reply: about 450 bytes each, well under NATS's 1 MB reply.
+HISTORY_CHUNK = 1000
 _CLAIM_VALUE = TypeAdapter(dict[str, Any])  # a claim as stored: a JSON object without its case id
 
 
@@ -86,7 +96,9 @@ class NatsCaseBus:
         ping_timeout: float = 1.0,
         publish_timeout: float = 2.0,
         publish_give_up_after: float = 5.0,
+        history_chunk: int = HISTORY_CHUNK,
     ) -> None:
+        self.history_chunk = history_chunk
         self.nc = nc
         self.js = nc.jetstream()
         self.query_timeout = query_timeout
@@ -139,16 +151,38 @@ class NatsCaseBus:
         version: int | None = None,
         read: ReadContext | None = None,
     ) -> CaseHistory | None:
-        query = CaseQuery(case_id=case_id, as_of=as_of, version=version, read=read)
+        replay = as_of is not None or version is not None
+        query = CaseQuery(
+            case_id=case_id,
+            as_of=as_of,
+            version=version,
+            read=read,
+            limit=None if replay else self.history_chunk,
+        )
         answer = await self._ask(subjects.LEDGER_QUERY_HISTORY, query, HistoryAnswer)
         if answer.found and answer.history is not None:
-            return answer.history
+            return await self._rest_of(answer) if answer.more else answer.history
         if read is not None and read.refused:
             return None  # recorded; nothing to show
         if as_of is not None or version is not None:
             return None  # a replay of a case the ledger has not recorded (yet, or then)
         claim = await self._existing_claim(case_id)
         return submitted_history(claim) if claim else None
+
+    async def _rest_of(self, first: HistoryAnswer) -> CaseHistory:
+        """The later chunks of a long history (the read was recorded with the first)."""
+        assert first.history is not None
+        history, events, more = first.history, list(first.history.events), first.more
+        while more and events:
+            query = CaseQuery(
+                case_id=history.case_id, after=events[-1].position, limit=self.history_chunk
+            )
+            answer = await self._ask(subjects.LEDGER_QUERY_HISTORY, query, HistoryAnswer)
+            if answer.history is None:
+                break
+            events += answer.history.events
+            more = answer.more
+        return history.model_copy(update={"events": events})
 
     async def access_log(
         self, document_number: str, *, read: ReadContext | None = None
@@ -227,10 +261,28 @@ class NatsCaseBus:
     async def sla(self, query: SlaQuery) -> SlaReport:
         return await self._ask(subjects.LEDGER_QUERY_SLA, query, SlaReport)
 
-    async def _ask(self, subject: str, query: BaseModel, answer: type[A]) -> A:
+    async def record_read(self, case_id: UUID, read: ReadContext) -> int:
+        notice = ReadNotice(case_id=case_id, read=read)
+        answer = await self._ask(subjects.LEDGER_RECORD_READ, notice, ReadRecorded)
+        return answer.citizens
+
+    async def verify(self) -> VerifyAnswer:
+        return await self._ask(
+            subjects.LEDGER_QUERY_VERIFY, VerifyQuery(), VerifyAnswer, AUDIT_QUERY_TIMEOUT
+        )
+
+    async def bundle(self, case_id: UUID, read: ReadContext) -> BundleAnswer:
+        query = BundleQuery(case_id=case_id, read=read)
+        return await self._ask(
+            subjects.LEDGER_QUERY_BUNDLE, query, BundleAnswer, AUDIT_QUERY_TIMEOUT
+        )
+
+    async def _ask(
+        self, subject: str, query: BaseModel, answer: type[A], wait: float | None = None
+    ) -> A:
         self._require_connection()
         return await self._request(
-            subject, query.model_dump_json().encode(), answer, self.query_timeout
+            subject, query.model_dump_json().encode(), answer, wait or self.query_timeout
         )
 
     async def _request(self, subject: str, data: bytes, answer: type[A], wait: float) -> A:

@@ -13,7 +13,7 @@ from opentelemetry import trace
 from schemas.queries import ReadContext
 from services.credentials import Principal
 
-from .problems import FieldProblem, InvalidRequest
+from .problems import FieldProblem, Forbidden, InvalidRequest
 
 PURPOSE = Query(
     min_length=3,
@@ -21,6 +21,13 @@ PURPOSE = Query(
     description="Why this personal data is read: recorded with the read and shown in the "
     "citizen's access log. Required of auditors.",
     examples=["Control interno: reclamo 2026-117"],
+)
+
+
+RESTRICTED = Query(
+    description="Auditors: this read is part of an investigation the law allows to keep from "
+    "the citizen for a time; it is recorded as restricted (hidden from the citizen's own view, "
+    "shown to auditors).",
 )
 
 
@@ -41,8 +48,18 @@ def request_id(request: Request) -> str:
     return format(context.trace_id, "032x") if context.is_valid else uuid.uuid4().hex
 
 
+def may_restrict(principal: Principal, restricted: bool) -> None:
+    if restricted and principal.kind != "auditor":
+        raise Forbidden("Only auditors may record a read as restricted.")
+
+
 def read_context(
-    request: Request, principal: Principal, purpose: str | None, *, refused: bool = False
+    request: Request,
+    principal: Principal,
+    purpose: str | None,
+    *,
+    refused: bool = False,
+    restricted: bool = False,
 ) -> ReadContext:
     return ReadContext(
         reader_kind=principal.kind,
@@ -51,4 +68,5 @@ def read_context(
         request_id=request_id(request),
         service="gateway",
         refused=refused,
+        restricted=restricted,
     )

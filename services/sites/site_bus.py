@@ -21,7 +21,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 from schemas import sites
 from schemas.cases import submit_msg_id
 from schemas.messages import SubmitCase
-from schemas.queries import ReadContext
+from schemas.queries import BundleAnswer, ReadContext, VerifyAnswer
 from schemas.sla import SlaQuery, SlaReport
 from schemas.views import BusOverview, CaseHistory, CaseView, CitizenAccessLog, StreamLevel
 from services.bus.publishing import publish
@@ -101,6 +101,15 @@ class SiteCaseBus:
 
     async def sla(self, query: SlaQuery) -> SlaReport:
         raise DependencyUnavailable("ledger", "the ANS report is kept at the hub")
+
+    async def record_read(self, case_id: UUID, read: ReadContext) -> int:
+        raise DependencyUnavailable("ledger", "reads are recorded at the hub")
+
+    async def verify(self) -> VerifyAnswer:
+        raise DependencyUnavailable("ledger", "the ledger is verified at the hub")
+
+    async def bundle(self, case_id: UUID, read: ReadContext) -> BundleAnswer:
+        raise DependencyUnavailable("ledger", "evidence bundles are exported at the hub")
 
     async def overview(self) -> BusOverview:
         self._require_connection()

@@ -16,7 +16,7 @@ from nats.js import JetStreamContext
 from schemas import subjects
 from schemas.cases import case_id_for
 from schemas.event_types import EventType
-from schemas.queries import CaseAnswer, HistoryAnswer
+from schemas.queries import CaseAnswer, HistoryAnswer, ReadContext
 from services.bus.topology import ensure_topology
 from services.case_ledger.store import LedgerStore
 from services.credentials import Principal
@@ -345,3 +345,24 @@ async def test_an_auditor_reads_a_citizens_access_log_over_http_from_the_ledger(
     assert reads[0]["case_id"] == case["case_id"]
     assert reads[0]["role"] == "applicant"
     assert (reads[0]["from_entity"], reads[0]["to_entity"]) == ("ventanilla", "auditor")
+
+
+async def test_a_long_history_comes_over_nats_in_chunks_and_is_recorded_once(
+    client: httpx.AsyncClient, nc: Client, nats_server: EmbeddedNats, sqlite_store: LedgerStore
+) -> None:
+    chunked = NatsCaseBus(nc, history_chunk=3)
+    read = ReadContext(reader_kind="auditor", reader_id="ana", purpose="Revisión por partes")
+    async with local_stack(sqlite_store, nats_server.url):
+        await until_ready(client)
+        accepted = await client.post("/v1/cases", json=body(), headers=auth("counter-token", "c"))
+        case_id = UUID(accepted.json()["case_id"])
+        await until_final(client, str(case_id))
+        whole = await NatsCaseBus(nc).history(case_id)
+        in_chunks = await chunked.history(case_id, read=read)
+        log = await chunked.access_log("40000001")
+    assert whole is not None
+    assert in_chunks is not None
+    assert len(whole.events) > 3  # more than one chunk
+    assert in_chunks.events == whole.events
+    mine = [r for r in log.reads if r.reader == "auditor:ana"]
+    assert len(mine) == 1  # the first chunk records the read; the later ones do not

@@ -1,12 +1,14 @@
 """What `ventanilla up` decides and says before and around running its children; no network."""
 
+import dataclasses
 import os
 from pathlib import Path
 
 import pytest
+from rich.console import Console
 
 from services.cli import stack_view
-from services.credentials import DevCredentials
+from services.credentials import DemoStaff, DevCredentials
 from services.datadir import DataDir
 from services.stack.ports import PortChoice
 from services.stack.supervisor import SupervisorEvent
@@ -75,3 +77,19 @@ def test_the_summary_never_says_running_before_the_stack_is_ready() -> None:
     text = " ".join(str(getattr(part, "plain", "")) for part in rendered.renderables)  # type: ignore[attr-defined]
     assert "Ventanilla is starting" in text
     assert "running" not in text
+
+
+def test_the_summary_lists_the_demo_staff_with_their_pages() -> None:
+    stack = info(PortChoice(5000, 0), PortChoice(5001, 0))
+    credentials = stack.credentials.model_copy(
+        update={
+            "auditors": {"auditor.sgp": DemoStaff(password="clave-a")},
+            "operators": {"operador.mac": DemoStaff(password="clave-o")},
+        }
+    )
+    stack = dataclasses.replace(stack, credentials=credentials)
+    out = Console(width=200, record=True)
+    out.print(stack_view.summary(stack, Path("var")))
+    rows = [line.split() for line in out.export_text().splitlines()]
+    assert ["auditor.sgp", "clave-a", "auditor", "http://127.0.0.1:5000/auditoria"] in rows
+    assert ["operador.mac", "clave-o", "operator", "http://127.0.0.1:5000/operaciones"] in rows

@@ -22,7 +22,7 @@ from ..auth import (
 from ..case_bus import CaseBus
 from ..json_body import UniqueKeysRoute
 from ..problems import CaseNotVisible, Forbidden, problem_content
-from ..reads import PURPOSE, read_context, require_purpose
+from ..reads import PURPOSE, RESTRICTED, may_restrict, read_context, require_purpose
 from ..submission import CaseSubmission, submission_body, submit_command
 
 if TYPE_CHECKING:
@@ -162,6 +162,7 @@ def case_routes(
         as_of: Annotated[datetime | None, AS_OF] = None,
         version: Annotated[int | None, VERSION] = None,
         purpose: Annotated[str | None, PURPOSE] = None,
+        restricted: Annotated[bool, RESTRICTED] = False,
     ) -> CaseHistory:
         """Every ledger event of the case in order: position, type, time, actor and data.
 
@@ -171,6 +172,7 @@ def case_routes(
         """
         request.state.case_id = case_id
         require_purpose(principal, purpose)
+        may_restrict(principal, restricted)
         replay = as_of is not None or version is not None
         if replay:
             try:
@@ -178,9 +180,10 @@ def case_routes(
             except Forbidden:
                 refused = read_context(request, principal, purpose, refused=True)
                 await bus.history(case_id, as_of=as_of, version=version, read=refused)
+                request.state.read_recorded = True  # not again by the refusal's handler
                 raise
         # The ledger records the read, as refused when a channel asks for another's case.
-        read = read_context(request, principal, purpose)
+        read = read_context(request, principal, purpose, restricted=restricted)
         history = await bus.history(case_id, as_of=as_of, version=version, read=read)
         if history is None:
             raise CaseNotVisible(NOT_FOUND_DETAIL)

@@ -11,7 +11,7 @@ from services.credentials import Principal
 from ..auth import Authenticate, holding
 from ..case_bus import CaseBus
 from ..problems import problem_content
-from ..reads import PURPOSE, read_context, require_purpose
+from ..reads import PURPOSE, RESTRICTED, may_restrict, read_context, require_purpose
 from .cases import INVALID, UNAUTHENTICATED, UNAVAILABLE
 
 DOCUMENT_NUMBER = Path(
@@ -40,6 +40,7 @@ def citizen_routes(bus: CaseBus, authenticate: Authenticate) -> APIRouter:
         document_number: Annotated[Dni, DOCUMENT_NUMBER],
         principal: Annotated[Principal, Depends(auditor)],
         purpose: Annotated[str | None, PURPOSE] = None,
+        restricted: Annotated[bool, RESTRICTED] = False,
     ) -> CitizenAccessLog:
         """Each `DataShared` in the cases the citizen takes part in (as applicant or named in
         the inputs, e.g. as seller): which entity received which fields from which entity,
@@ -47,6 +48,8 @@ def citizen_routes(bus: CaseBus, authenticate: Authenticate) -> APIRouter:
         each read of the citizen's personal data (`reads`: who, when, what, why), this one
         included. `purpose` is required."""
         require_purpose(principal, purpose)
-        return await bus.access_log(document_number, read=read_context(request, principal, purpose))
+        may_restrict(principal, restricted)
+        read = read_context(request, principal, purpose, restricted=restricted)
+        return await bus.access_log(document_number, read=read)
 
     return router

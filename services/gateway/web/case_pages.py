@@ -1,17 +1,27 @@
-"""A clerk follows a case: its live task list, its printable receipt, and "Mis casos"."""
+"""A clerk follows a case: its live task list, its printable receipt, and "Mis casos".
+
+Opening a case's page or its receipt is a read of the case, recorded by the ledger like the
+API's reads (reader `clerk:<user>`, service `console`, action `case-view`). When the ledger
+cannot take the record, the page is still shown (the clerk is serving the citizen at the
+counter) and the missed record is logged, without personal data.
+"""
 
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Annotated
 from uuid import UUID
 
+import structlog
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import Response
 
 from schemas.catalog import ProcedureSpec
 from schemas.procedures import catalog
+from schemas.queries import ReadContext
 from schemas.views import CaseView
+from services.errors import BusUnavailable
 
+from ..reads import request_id
 from . import texts
 from .console import LIMA, PageRefused, WebConsole
 from .counter_store import Clerk, Receipt
@@ -20,7 +30,10 @@ from .live import case_stream
 from .security import verification_code
 from .tasks import CASE_LABELS, TaskList, task_list
 
+log = structlog.get_logger(__name__)
+
 PAGE_SIZE = 10
+CLERK_PURPOSE = "Atención del caso en la ventanilla"
 STATUS_FILTER_SCAN = 200  # with a status filter, the newest cases looked at
 
 
@@ -60,10 +73,24 @@ def case_routes(console: WebConsole) -> APIRouter:
             )
         return receipt
 
+    async def record_view(request: Request, clerk: Clerk, case_id: UUID) -> None:
+        read = ReadContext(
+            reader_kind="clerk",
+            reader_id=clerk.user,
+            purpose=CLERK_PURPOSE,
+            request_id=request_id(request),
+            service="console",
+        )
+        try:
+            await console.bus.record_read(case_id, read)
+        except BusUnavailable as exc:
+            log.warning("case view not recorded", case_id=str(case_id), reason=str(exc))
+
     @router.get("/casos/{case_id}")
     async def case_page(request: Request, case_id: CaseId) -> Response:
         clerk = console.require_clerk(request)
         receipt = owned(clerk, case_id)
+        await record_view(request, clerk, case_id)
         view = await console.case_view(receipt)
         tasks: TaskList = task_list(catalog().get(view.procedure), view)
         return console.render(
@@ -86,6 +113,7 @@ def case_routes(console: WebConsole) -> APIRouter:
     async def receipt_page(request: Request, case_id: CaseId) -> Response:
         clerk = console.require_clerk(request)
         receipt = owned(clerk, case_id)
+        await record_view(request, clerk, case_id)
         view = await console.case_view(receipt)
         proc = catalog()[receipt.procedure]
         return console.render(

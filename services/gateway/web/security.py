@@ -50,9 +50,11 @@ def verification_matches(key: bytes, case_id: UUID, typed: str) -> bool:
     return hmac.compare_digest(verification_code(key, case_id), plain)
 
 
-def pseudonym(key: bytes, clerk: str) -> str:
-    """How a clerk appears in logs: stable per clerk, not reversible without the console key."""
-    return "clerk-" + hmac.new(key, b"clerk\n" + clerk.encode(), hashlib.sha256).hexdigest()[:12]
+def pseudonym(key: bytes, clerk: str, kind: str = "clerk") -> str:
+    """How an account appears in logs (`clerk-…`, `staff-…`): stable per account, not
+    reversible without the console key. One login name is one account, so the HMAC input is
+    the same for either kind."""
+    return f"{kind}-" + hmac.new(key, b"clerk\n" + clerk.encode(), hashlib.sha256).hexdigest()[:12]
 
 
 class AttemptLimit:
