@@ -44,6 +44,7 @@ LEDGER_QUERY_HISTORY = f"{PREFIX}.ledger.query.history"
 LEDGER_QUERY_ACCESS_LOG = f"{PREFIX}.ledger.query.access-log"
 LEDGER_PING = f"{PREFIX}.ledger.ping"
 LEDGER_QUERY_SLA = f"{PREFIX}.ledger.query.sla"
+LEDGER_QUERY_INDICATORS = f"{PREFIX}.ledger.query.indicators"
 
 # Headers of our own, beside the standard Nats-Msg-Id and W3C traceparent.
 HEADER_DEAD_LETTER_REASON = "Ventanilla-Dead-Letter-Reason"

@@ -16,6 +16,7 @@ from uuid import UUID
 from fastapi.testclient import TestClient
 
 from schemas.cases import submit_msg_id
+from schemas.indicators import IndicatorsQuery, IndicatorsReport
 from schemas.messages import SubmitCase
 from schemas.queries import ReadContext
 from schemas.sla import SlaQuery, SlaReport
@@ -132,6 +133,12 @@ class FakeCaseBus:
         """The ledger's report; this fake has no ledger, so every period is empty."""
         self._answer_or_fail()
         return SlaReport(start=query.start, end=query.end, entity=query.entity, lines=[])
+
+    async def indicators(self, query: IndicatorsQuery) -> IndicatorsReport:
+        """The ledger's indicators; this fake has no ledger, so every period is empty."""
+        self._answer_or_fail()
+        return IndicatorsReport(start=query.start, end=query.end, channel_days=[], procedures=[],
+                                entities=[], rejection_reasons=[])  # fmt: skip
 
     async def ping(self) -> None:
         self._answer_or_fail()

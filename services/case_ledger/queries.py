@@ -14,6 +14,7 @@ from nats.aio.subscription import Subscription
 from pydantic import BaseModel
 
 from schemas import subjects
+from schemas.indicators import IndicatorsQuery, IndicatorsReport
 from schemas.queries import (
     AccessLogAnswer,
     AccessLogQuery,
@@ -28,6 +29,7 @@ from services.errors import CaseNotFound, Unprocessable
 
 from .access_log import CASE_HISTORY, CASE_REPLAY, citizen_access_log, record_case_read
 from .application import CaseLedger
+from .projections.indicators import ledger_indicators
 from .projections.sla import sla_report_of
 from .writer import LedgerThread
 
@@ -85,6 +87,10 @@ class LedgerQueries:
         # On the reader thread: catching the projection up writes only its own tables.
         return await self.reader.run(sla_report_of, self.ledger, query)
 
+    async def indicators(self, query: IndicatorsQuery) -> IndicatorsReport:
+        # On the reader thread, as the ANS report: catching up writes only the projections.
+        return await self.reader.run(ledger_indicators, self.ledger, query.start, query.end)
+
     async def ping(self) -> PingAnswer:
         try:
             await self.reader.run(self.ledger.position, "commands")
@@ -110,6 +116,11 @@ class LedgerQueries:
             await nc.subscribe(subjects.LEDGER_PING, queue=QUEUE, cb=self._ping),
             await nc.subscribe(
                 subjects.LEDGER_QUERY_SLA, queue=QUEUE, cb=self._answering(SlaQuery, self.sla)
+            ),
+            await nc.subscribe(
+                subjects.LEDGER_QUERY_INDICATORS,
+                queue=QUEUE,
+                cb=self._answering(IndicatorsQuery, self.indicators),
             ),
         ]
 

@@ -9,6 +9,7 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict
 
+from schemas.indicators import IndicatorsQuery, IndicatorsReport
 from schemas.messages import SubmitCase
 from schemas.queries import ReadContext
 from schemas.sla import SlaQuery, SlaReport
@@ -100,6 +101,11 @@ class CaseBus(Protocol):
 
     async def sla(self, query: SlaQuery) -> SlaReport:
         """The ANS report of the period, from the ledger's projection."""
+        ...
+
+    async def indicators(self, query: IndicatorsQuery) -> IndicatorsReport:
+        """The management indicators of the period, from the ledger's projections, with each
+        source's dead letters from the NATS server."""
         ...
 
     async def ping(self) -> None:

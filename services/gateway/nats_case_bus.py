@@ -23,6 +23,7 @@ from pydantic import BaseModel, TypeAdapter, ValidationError
 from schemas import subjects
 from schemas.cases import submit_msg_id
 from schemas.entities import ENTITIES
+from schemas.indicators import IndicatorsQuery, IndicatorsReport
 from schemas.messages import SubmitCase
 from schemas.queries import (
     AccessLogAnswer,
@@ -44,6 +45,8 @@ from schemas.views import (
 )
 from services.bus.publishing import publish
 from services.bus.tracing import tracer
+from services.observability.bus_state import dead_letters_by_source
+from services.observability.indicator_views import with_dead_letters
 
 from .case_bus import (
     Claim,
@@ -226,6 +229,12 @@ class NatsCaseBus:
 
     async def sla(self, query: SlaQuery) -> SlaReport:
         return await self._ask(subjects.LEDGER_QUERY_SLA, query, SlaReport)
+
+    async def indicators(self, query: IndicatorsQuery) -> IndicatorsReport:
+        report = await self._ask(subjects.LEDGER_QUERY_INDICATORS, query, IndicatorsReport)
+        with _nats_errors():
+            letters = await dead_letters_by_source(self.js)
+        return with_dead_letters(report, letters)
 
     async def _ask(self, subject: str, query: BaseModel, answer: type[A]) -> A:
         self._require_connection()

@@ -20,6 +20,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from schemas import sites
 from schemas.cases import submit_msg_id
+from schemas.indicators import IndicatorsQuery, IndicatorsReport
 from schemas.messages import SubmitCase
 from schemas.queries import ReadContext
 from schemas.sla import SlaQuery, SlaReport
@@ -101,6 +102,9 @@ class SiteCaseBus:
 
     async def sla(self, query: SlaQuery) -> SlaReport:
         raise DependencyUnavailable("ledger", "the ANS report is kept at the hub")
+
+    async def indicators(self, query: IndicatorsQuery) -> IndicatorsReport:
+        raise DependencyUnavailable("ledger", "the indicators are kept at the hub")
 
     async def overview(self) -> BusOverview:
         self._require_connection()

@@ -1,5 +1,7 @@
 """What an operator runs against a real `ventanilla up`: status, the ANS report, the metrics."""
 
+import csv
+import io
 import json
 import os
 import signal
@@ -114,6 +116,26 @@ def test_status_report_and_metrics_agree_with_the_cases_run(
     )  # fmt: skip
     assert as_csv.stdout.splitlines()[0].startswith("entity,service,procedure,deadline_s,steps")
     assert len(as_csv.stdout.splitlines()) == 1 + len(lines)
+
+    indicators = cli(
+        "indicators", "--data-dir", str(data_dir), "--from", "2000-01-01", "--to", "2100-01-01",
+        "--csv",
+    )  # fmt: skip
+    assert indicators.returncode == 0, indicators.stderr
+    figures = {
+        (r["section"], r["procedure"] or r["entity"] or r["kind"], r["measure"]): r["value"]
+        for r in csv.DictReader(io.StringIO(indicators.stdout))
+    }
+    assert figures[("procedure", "duplicado-dni", "attentions")] == "3"
+    assert figures[("procedure", "duplicado-dni", "rejected")] == "1"
+    assert figures[("entity", "reniec", "attentions")] == "3"
+    assert figures[("entity", "reniec", "dead_letters")] == "0"  # asked the stack's bus
+    assert figures[("rejection", "reniec", "cases")] == "1"
+    tables = cli("indicators", "--data-dir", str(data_dir), "--from", "2000-01-01",
+                 "--to", "2100-01-01")  # fmt: skip
+    assert tables.returncode == 0, tables.stderr
+    assert "Rejection reasons" in tables.stdout
+    assert "refused" in tables.stdout
 
     exporter = subprocess.Popen(
         [*ventanilla(), "metrics", "serve", "--data-dir", str(data_dir), "--port", "0"],
