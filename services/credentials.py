@@ -62,6 +62,12 @@ class DemoClerk(BaseModel):
     delegations: list[str]
 
 
+class DemoStaff(BaseModel):
+    """A demo auditor or operator account of the web console, password in clear (dev only)."""
+
+    password: str
+
+
 class DevCredentials(BaseModel):
     gateway_url: str
     nats_url: str
@@ -69,6 +75,10 @@ class DevCredentials(BaseModel):
     auditor: str
     operator: str
     clerks: dict[str, DemoClerk] = Field(default_factory=dict)
+    # Web console logins of /auditoria and /operaciones (the `auditor` and `operator` above are
+    # the API's bearer tokens).
+    auditors: dict[str, DemoStaff] = Field(default_factory=dict)
+    operators: dict[str, DemoStaff] = Field(default_factory=dict)
     # Where MAC Express sites connect their leaf nodes (docs/sites.md).
     leafnode_url: str | None = None
 
@@ -109,11 +119,12 @@ def issue_dev_credentials(
     if credentials_file.exists():
         previous = DevCredentials.model_validate_json(credentials_file.read_text())
         channels, auditor, operator = previous.channels, previous.auditor, previous.operator
-        clerks = previous.clerks  # kept for `ventanilla up`'s demo clerks (stack/demo_clerks.py)
+        # Kept for `ventanilla up`'s demo accounts (stack/demo_clerks.py).
+        clerks, auditors, operators = previous.clerks, previous.auditors, previous.operators
     else:
         channels = {c: secrets.token_urlsafe(32) for c in DEMO_CHANNELS}
         auditor, operator = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
-        clerks = {}
+        clerks, auditors, operators = {}, {}, {}
     credentials = DevCredentials(
         gateway_url=gateway_url,
         nats_url=nats_url,
@@ -121,6 +132,8 @@ def issue_dev_credentials(
         auditor=auditor,
         operator=operator,
         clerks=clerks,
+        auditors=auditors,
+        operators=operators,
     )
     records = [
         TokenRecord(

@@ -18,7 +18,7 @@ from fastapi.testclient import TestClient
 from schemas.cases import submit_msg_id
 from schemas.indicators import IndicatorsQuery, IndicatorsReport
 from schemas.messages import SubmitCase
-from schemas.queries import ReadContext
+from schemas.queries import BundleAnswer, ReadContext, VerifyAnswer, VerifyFinding
 from schemas.sla import SlaQuery, SlaReport
 from schemas.views import (
     BusOverview,
@@ -65,6 +65,7 @@ class FakeCaseBus:
     replays: list[tuple[UUID, datetime | None, int | None]] = field(default_factory=list)
     access_logs: dict[str, CitizenAccessLog] = field(default_factory=dict)  # by document number
     reads: list[ReadContext] = field(default_factory=list)  # what the ledger was asked to record
+    damage: VerifyFinding | None = None  # what `verify` finds; None: the ledger is intact
     bus_overview: BusOverview = field(
         default_factory=lambda: BusOverview(entities=[], streams=[], dead_letters=0)
     )
@@ -142,6 +143,20 @@ class FakeCaseBus:
 
     async def ping(self) -> None:
         self._answer_or_fail()
+
+    async def verify(self) -> VerifyAnswer:
+        """Intact, unless a test set `damage` (what `audit verify` would find first)."""
+        self._answer_or_fail()
+        if self.damage is None:
+            return VerifyAnswer(events=len(self.recorded), cases=len(self.recorded), checkpoints=1)
+        return VerifyAnswer(finding_count=1, findings=[self.damage])
+
+    async def bundle(self, case_id: UUID, read: ReadContext) -> BundleAnswer:
+        self._answer_or_fail()
+        self.reads.append(read)
+        if read.refused or case_id not in self.recorded:
+            return BundleAnswer(found=False)
+        return BundleAnswer(found=True, bundle={"format": "fake", "case_id": str(case_id)})
 
     def record_completed(self, case_id: UUID) -> CaseView:
         """The ledger processes the submitted command and both steps complete."""

@@ -139,6 +139,8 @@ def gateway_user(site_ids: tuple[str, ...] = ()) -> BusUser:
             subjects.LEDGER_PING,
             subjects.LEDGER_QUERY_SLA,
             subjects.LEDGER_QUERY_INDICATORS,
+            subjects.LEDGER_QUERY_VERIFY,
+            subjects.LEDGER_QUERY_BUNDLE,
             # The operators' overview: levels and consumer state only, never a message.
             *(f"{JS_API}.STREAM.INFO.{stream}" for stream in subjects.OBSERVED_STREAMS),
             f"{JS_API}.CONSUMER.INFO.{subjects.WORK_STREAM}.*",

@@ -139,18 +139,21 @@ async def _run(
         views_reader.close()
         await _close(nc, writer, reader, ledger)
         raise
+    audit = None if audit_files is None else LedgerAudit(ledger.recorder, audit_files)
     tasks = [
         asyncio.create_task(relay.run(stop), name="outbox"),
         asyncio.create_task(views.run(stop), name="status-views"),
         asyncio.create_task(DeadlineWatch(ledger, writer).run(stop), name="deadlines"),
         asyncio.create_task(AccessLogWatch(ledger, reader).run(stop), name="access-log"),
-        asyncio.create_task(serve_queries(nc, LedgerQueries(ledger, reader), stop), name="queries"),
+        asyncio.create_task(
+            serve_queries(nc, LedgerQueries(ledger, reader, audit), stop), name="queries"
+        ),
         *(asyncio.create_task(inbox.follow(s, stop), name=f"inbox-{s.name}") for s in SOURCES),
         asyncio.create_task(_keep(hold, stop), name="store-hold"),
         asyncio.create_task(send_heartbeats(nc, LEDGER, inbox.activity, stop), name="heartbeats"),
     ]
-    if audit_files is not None:
-        watch = CheckpointWatch(LedgerAudit(ledger.recorder, audit_files), reader, checkpoint_every)
+    if audit is not None:
+        watch = CheckpointWatch(audit, reader, checkpoint_every)
         tasks.append(asyncio.create_task(watch.run(stop), name="checkpoints"))
     for task in tasks:
         task.add_done_callback(stop_on_failure)

@@ -18,17 +18,30 @@ from schemas.indicators import IndicatorsQuery, IndicatorsReport
 from schemas.queries import (
     AccessLogAnswer,
     AccessLogQuery,
+    BundleAnswer,
+    BundleQuery,
     CaseAnswer,
     CaseQuery,
     HistoryAnswer,
     PingAnswer,
+    VerifyAnswer,
+    VerifyFinding,
+    VerifyQuery,
 )
 from schemas.sla import SlaQuery, SlaReport
 from services.bus.codec import decode
 from services.errors import CaseNotFound, Unprocessable
 
-from .access_log import CASE_HISTORY, CASE_REPLAY, citizen_access_log, record_case_read
+from .access_log import (
+    BUNDLE_EXPORT,
+    CASE_HISTORY,
+    CASE_REPLAY,
+    citizen_access_log,
+    record_case_read,
+)
 from .application import CaseLedger
+from .audit.bundle import NotCovered
+from .audit.ledger_audit import LedgerAudit
 from .projections.indicators import ledger_indicators
 from .projections.sla import sla_report_of
 from .writer import LedgerThread
@@ -40,10 +53,17 @@ QUEUE = "ledger"
 Q = TypeVar("Q", bound=BaseModel)
 
 
+SHOWN_FINDINGS = 10
+
+
 class LedgerQueries:
-    def __init__(self, ledger: CaseLedger, reader: LedgerThread) -> None:
+    def __init__(
+        self, ledger: CaseLedger, reader: LedgerThread, audit: LedgerAudit | None = None
+    ) -> None:
         self.ledger = ledger
         self.reader = reader
+        # The checkpoint watch's own: on the same reader thread, so one signs at a time.
+        self.audit = audit
 
     async def case(self, query: CaseQuery) -> CaseAnswer:
         try:
@@ -91,6 +111,53 @@ class LedgerQueries:
         # On the reader thread, as the ANS report: catching up writes only the projections.
         return await self.reader.run(ledger_indicators, self.ledger, query.start, query.end)
 
+    async def verify(self, query: VerifyQuery) -> VerifyAnswer:
+        """The auditor's page asks what `ventanilla audit verify` would say (no personal data)."""
+        audit = self.audit
+        if audit is None:
+            return VerifyAnswer(available=False)
+
+        def check() -> VerifyAnswer:
+            report = audit.verify(query.from_position)
+            return VerifyAnswer(
+                events=report.events,
+                cases=report.cases,
+                checkpoints=report.checkpoints,
+                finding_count=len(report.findings),
+                findings=[
+                    VerifyFinding(
+                        what=f.what, position=f.position, case_id=f.case_id, version=f.version
+                    )
+                    for f in report.findings[:SHOWN_FINDINGS]
+                ],
+            )
+
+        return await self.reader.run(check)
+
+    async def bundle(self, query: BundleQuery) -> BundleAnswer:
+        """The case's evidence bundle, as `ventanilla audit export` writes it; the read is
+        recorded (refused ones too)."""
+        if query.read.refused:
+            await self.reader.run(
+                record_case_read, self.ledger, query.case_id, query.read, BUNDLE_EXPORT
+            )
+            return BundleAnswer(found=False)
+        audit = self.audit
+        if audit is None:
+            return BundleAnswer(found=False, problem="this ledger signs no checkpoints")
+
+        def export() -> BundleAnswer:
+            try:
+                bundle = audit.export(str(query.case_id))
+            except NotCovered as exc:
+                return BundleAnswer(found=True, problem=str(exc))
+            except LookupError:
+                return BundleAnswer(found=False)
+            record_case_read(self.ledger, query.case_id, query.read, BUNDLE_EXPORT)
+            return BundleAnswer(found=True, bundle=bundle)
+
+        return await self.reader.run(export)
+
     async def ping(self) -> PingAnswer:
         try:
             await self.reader.run(self.ledger.position, "commands")
@@ -121,6 +188,16 @@ class LedgerQueries:
                 subjects.LEDGER_QUERY_INDICATORS,
                 queue=QUEUE,
                 cb=self._answering(IndicatorsQuery, self.indicators),
+            ),
+            await nc.subscribe(
+                subjects.LEDGER_QUERY_VERIFY,
+                queue=QUEUE,
+                cb=self._answering(VerifyQuery, self.verify),
+            ),
+            await nc.subscribe(
+                subjects.LEDGER_QUERY_BUNDLE,
+                queue=QUEUE,
+                cb=self._answering(BundleQuery, self.bundle),
             ),
         ]
 

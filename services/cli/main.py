@@ -12,6 +12,7 @@ from services.cli import (
     ledger_streams,
     serve,
     sites,
+    staff,
     token,
     up,
 )
@@ -34,6 +35,8 @@ app.add_typer(serve.app, name="serve")
 app.add_typer(deploy.app, name="deploy")
 app.add_typer(token.app, name="token")
 app.add_typer(clerk.app, name="clerk")
+app.add_typer(staff.staff_app("auditor"), name="auditor")
+app.add_typer(staff.staff_app("operator"), name="operator")
 app.add_typer(dlq.app, name="dlq")
 app.add_typer(ledger_streams.app, name="ledger")
 app.add_typer(sites.app, name="site")

@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict
 
 from schemas.indicators import IndicatorsQuery, IndicatorsReport
 from schemas.messages import SubmitCase
-from schemas.queries import ReadContext
+from schemas.queries import BundleAnswer, ReadContext, VerifyAnswer
 from schemas.sla import SlaQuery, SlaReport
 from schemas.views import BusOverview, CaseHistory, CaseView, CitizenAccessLog
 from services.errors import BusUnavailable, VentanillaError
@@ -110,6 +110,14 @@ class CaseBus(Protocol):
 
     async def ping(self) -> None:
         """Return when NATS and the ledger answer; raise `DependencyUnavailable` otherwise."""
+        ...
+
+    async def verify(self) -> VerifyAnswer:
+        """The ledger checks every hash chain and signed checkpoint (`audit verify`)."""
+        ...
+
+    async def bundle(self, case_id: UUID, read: ReadContext) -> BundleAnswer:
+        """The case's evidence bundle (`audit export`); the ledger records the read."""
         ...
 
 

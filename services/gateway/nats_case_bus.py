@@ -28,11 +28,15 @@ from schemas.messages import SubmitCase
 from schemas.queries import (
     AccessLogAnswer,
     AccessLogQuery,
+    BundleAnswer,
+    BundleQuery,
     CaseAnswer,
     CaseQuery,
     HistoryAnswer,
     PingAnswer,
     ReadContext,
+    VerifyAnswer,
+    VerifyQuery,
 )
 from schemas.sla import SlaQuery, SlaReport
 from schemas.views import (
@@ -60,6 +64,8 @@ from .case_bus import (
 from .status_kv import read_view
 
 A = TypeVar("A", bound=BaseModel)
+# Verifying reads the whole ledger, an export every event of it: longer than a status query.
+AUDIT_QUERY_TIMEOUT = 30.0
 _CLAIM_VALUE = TypeAdapter(dict[str, Any])  # a claim as stored: a JSON object without its case id
 
 
@@ -236,10 +242,23 @@ class NatsCaseBus:
             letters = await dead_letters_by_source(self.js)
         return with_dead_letters(report, letters)
 
-    async def _ask(self, subject: str, query: BaseModel, answer: type[A]) -> A:
+    async def verify(self) -> VerifyAnswer:
+        return await self._ask(
+            subjects.LEDGER_QUERY_VERIFY, VerifyQuery(), VerifyAnswer, AUDIT_QUERY_TIMEOUT
+        )
+
+    async def bundle(self, case_id: UUID, read: ReadContext) -> BundleAnswer:
+        query = BundleQuery(case_id=case_id, read=read)
+        return await self._ask(
+            subjects.LEDGER_QUERY_BUNDLE, query, BundleAnswer, AUDIT_QUERY_TIMEOUT
+        )
+
+    async def _ask(
+        self, subject: str, query: BaseModel, answer: type[A], wait: float | None = None
+    ) -> A:
         self._require_connection()
         return await self._request(
-            subject, query.model_dump_json().encode(), answer, self.query_timeout
+            subject, query.model_dump_json().encode(), answer, wait or self.query_timeout
         )
 
     async def _request(self, subject: str, data: bytes, answer: type[A], wait: float) -> A:

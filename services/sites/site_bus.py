@@ -22,7 +22,7 @@ from schemas import sites
 from schemas.cases import submit_msg_id
 from schemas.indicators import IndicatorsQuery, IndicatorsReport
 from schemas.messages import SubmitCase
-from schemas.queries import ReadContext
+from schemas.queries import BundleAnswer, ReadContext, VerifyAnswer
 from schemas.sla import SlaQuery, SlaReport
 from schemas.views import BusOverview, CaseHistory, CaseView, CitizenAccessLog, StreamLevel
 from services.bus.publishing import publish
@@ -105,6 +105,12 @@ class SiteCaseBus:
 
     async def indicators(self, query: IndicatorsQuery) -> IndicatorsReport:
         raise DependencyUnavailable("ledger", "the indicators are kept at the hub")
+
+    async def verify(self) -> VerifyAnswer:
+        raise DependencyUnavailable("ledger", "the ledger is verified at the hub")
+
+    async def bundle(self, case_id: UUID, read: ReadContext) -> BundleAnswer:
+        raise DependencyUnavailable("ledger", "evidence bundles are exported at the hub")
 
     async def overview(self) -> BusOverview:
         self._require_connection()

@@ -10,3 +10,10 @@ class NotDelegated(Forbidden):
         super().__init__(
             f"This clerk has no delegation to take {procedure!r} at channel {channel!r}."
         )
+
+
+class WrongAccount(Forbidden):
+    slug, title = "wrong-account", "Not a page for this account"
+
+    def __init__(self, needs: str) -> None:
+        super().__init__(f"This page is for {needs} accounts only.")

@@ -1,4 +1,8 @@
-"""Clerks log in and out; anyone picks the pages' language."""
+"""Clerks and staff log in and out; anyone picks the pages' language.
+
+One login form for every account: a clerk goes back to the page that sent them to log in (the
+counter's home by default), a staff member to their role's home unless sent from one of its pages.
+"""
 
 import asyncio
 from typing import Annotated
@@ -9,6 +13,7 @@ from fastapi.responses import RedirectResponse, Response
 
 from . import i18n
 from .console import SESSION_COOKIE, WebConsole, is_tls
+from .counter_store import ROLE_HOMES, StaffMember
 from .forms_csrf import checked_form
 from .i18n import _
 from .page_language import LANG_COOKIE
@@ -29,6 +34,9 @@ def auth_routes(console: WebConsole) -> APIRouter:
     async def login_page(request: Request, siguiente: str | None = None) -> Response:
         if console.clerk(request) is not None:
             return RedirectResponse(safe_back(siguiente), status_code=303)
+        member = console.staff(request)
+        if member is not None:
+            return RedirectResponse(safe_back(siguiente, ROLE_HOMES[member.role]), status_code=303)
         return console.render(request, "login.html", back_to=safe_back(siguiente))
 
     @router.post("/ingresar")
@@ -36,7 +44,8 @@ def auth_routes(console: WebConsole) -> APIRouter:
         form = await checked_form(console, request)
         user = form.get("usuario", "").strip()
         password = form.get("contrasena", "")
-        back_to = safe_back(form.get("siguiente"))
+        asked = form.get("siguiente")
+        back_to = safe_back(asked)
         client = request.client.host if request.client else "?"
         keys = (f"user:{user.lower()}", f"client:{client}")
         waits = [w for w in (console.login_limit.wait(k) for k in keys) if w is not None]
@@ -49,8 +58,8 @@ def auth_routes(console: WebConsole) -> APIRouter:
             return console.render(
                 request, "login.html", 429, back_to=back_to, error=message, user=user
             )
-        clerk = await asyncio.to_thread(console.store.check_password, user, password)
-        if clerk is None:
+        account = await asyncio.to_thread(console.store.check_login, user, password)
+        if account is None:
             for key in keys:
                 console.login_limit.failed(key)
             message = _(
@@ -61,8 +70,13 @@ def auth_routes(console: WebConsole) -> APIRouter:
             )
         for key in keys:
             console.login_limit.succeeded(key)
-        request.state.clerk = pseudonym(console.key, clerk.user)
-        token = console.store.open_session(clerk.user)
+        request.state.clerk = pseudonym(console.key, account.user)
+        if isinstance(account, StaffMember):
+            token = console.store.open_staff_session(account.user)
+            home = ROLE_HOMES[account.role]
+            back_to = safe_back(asked, home) if asked and asked != "/" else home
+        else:
+            token = console.store.open_session(account.user)
         response = RedirectResponse(back_to, status_code=303)
         response.set_cookie(
             SESSION_COOKIE,

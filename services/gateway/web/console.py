@@ -3,6 +3,7 @@
 `WebConsole` is built once by the gateway's composition root; the page routers take it.
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
@@ -18,7 +19,9 @@ from services.errors import BusUnavailable
 from ..case_bus import CaseBus
 from ..status_feed import CaseStatusFeed
 from . import i18n
-from .counter_store import Clerk, CounterStore, Receipt
+from .api_refusals import WrongAccount
+from .counter_store import Clerk, CounterStore, Receipt, Role, StaffMember
+from .i18n import _
 from .security import CSRF_COOKIE, AttemptLimit, csrf_token, new_csrf_cookie, pseudonym
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
@@ -94,11 +97,37 @@ class WebConsole:
             request.state.clerk = pseudonym(self.key, clerk.user)  # for the request log line
         return clerk
 
+    def staff(self, request: Request) -> StaffMember | None:
+        token = request.cookies.get(SESSION_COOKIE)
+        member = self.store.session_staff(token) if token else None
+        if member is not None:
+            request.state.clerk = pseudonym(self.key, member.user)  # for the request log line
+            request.state.staff = member  # for the page header
+        return member
+
     def require_clerk(self, request: Request) -> Clerk:
         clerk = self.clerk(request)
         if clerk is None:
+            if self.staff(request) is not None:
+                raise not_for_this_account(request, "clerk")
             raise LoginRequired(request.url.path)
         return clerk
+
+    def require_staff(self, request: Request, role: Role) -> StaffMember:
+        member = self.staff(request)
+        if member is not None and member.role == role:
+            return member
+        if member is not None or self.clerk(request) is not None:
+            raise not_for_this_account(request, role)
+        raise LoginRequired(request.url.path)
+
+    def requires(self, role: Role) -> Callable[[Request], StaffMember]:
+        """A route dependency: the staff member of `role`, or a 403 (another account) or login."""
+
+        def dependency(request: Request) -> StaffMember:
+            return self.require_staff(request, role)
+
+        return dependency
 
     def csrf_cookie(self, request: Request) -> str:
         """The visitor's CSRF cookie value, made on the first page it sees."""
@@ -137,6 +166,7 @@ class WebConsole:
         **context: Any,
     ) -> HTMLResponse:
         language = i18n.current()
+        context.setdefault("staff", getattr(request.state, "staff", None))
         body = self.env.get_template(template).render(
             lang=language,
             languages=i18n.LANGUAGES,
@@ -161,6 +191,26 @@ class WebConsole:
                 secure=is_tls(request),
                 path="/",
             )
+
+
+def wants_problem(request: Request) -> bool:
+    """An API client (not a browser) asks for a problem document rather than a page."""
+    accept = request.headers.get("accept", "")
+    return "json" in accept and "text/html" not in accept
+
+
+def not_for_this_account(request: Request, needs: str) -> Exception:
+    """A logged-in account opens a page of another kind (a clerk /auditoria, an auditor /)."""
+    if wants_problem(request):
+        return WrongAccount(needs)
+    return PageRefused(
+        403,
+        _("Página no disponible para su cuenta"),
+        _(
+            "Su cuenta no tiene permiso para ver esta página. Vuelva al inicio de su cuenta o "
+            "ingrese con una cuenta que sí lo tenga."
+        ),
+    )
 
 
 def is_tls(request: Request) -> bool:

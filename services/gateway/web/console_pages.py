@@ -26,20 +26,14 @@ from ..case_bus import IdempotencyConflict
 from ..submission import CaseSubmission, submit_command
 from . import forms, texts
 from .api_refusals import NotDelegated
-from .console import PageRefused, WebConsole
-from .counter_store import Clerk, Receipt, case_code_of
+from .console import PageRefused, WebConsole, wants_problem
+from .counter_store import ROLE_HOMES, Clerk, Receipt, case_code_of
 from .forms_csrf import checked_form
 from .i18n import _, gettext
 from .preview import flow_texts, flows
 
 KEY_FIELD = "clave"
 _KEY = re.compile(r"^[\x21-\x7e]{1,200}$")
-
-
-def wants_problem(request: Request) -> bool:
-    """An API client (not a browser) asks for a problem document rather than a page."""
-    accept = request.headers.get("accept", "")
-    return "json" in accept and "text/html" not in accept
 
 
 def console_routes(console: WebConsole) -> APIRouter:
@@ -73,6 +67,9 @@ def console_routes(console: WebConsole) -> APIRouter:
 
     @router.get("/")
     async def home(request: Request, q: str = "", grupo: str = "") -> Response:
+        member = console.staff(request)
+        if member is not None:
+            return RedirectResponse(ROLE_HOMES[member.role], status_code=303)
         clerk = console.require_clerk(request)
         query = q.strip().lower()
         groups = []

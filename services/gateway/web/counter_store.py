@@ -1,9 +1,13 @@
-"""What the counter console keeps: clerk accounts, their sessions and the receipts they printed.
+"""What the console keeps: clerk and staff accounts, their sessions and the clerks' receipts.
 
 One SQLite file in the gateway's data dir (mode 0600), shared by the gateway and by
 `ventanilla clerk …`. Passwords are argon2id hashes; session cookies are random and only their
 SHA-256 is stored, so a copy of the file opens no session. The file also holds the console's
 secret key, from which CSRF tokens and the citizens' verification codes are derived.
+
+Staff accounts (auditors, operators) work at no counter: they have a role instead of a channel
+and delegations, and sessions of their own, so a staff session never opens a clerk's pages. One
+login name belongs to one account only, clerk or staff, so the one login form finds it.
 """
 
 import hashlib
@@ -18,6 +22,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Literal, get_args
 from uuid import UUID
 
 from argon2 import PasswordHasher
@@ -47,6 +52,18 @@ create table if not exists receipts (
     submitted_at text not null
 );
 create index if not exists receipts_by_clerk on receipts(clerk, submitted_at);
+create table if not exists staff (
+    user text primary key,
+    password_hash text not null,
+    role text not null,
+    disabled integer not null default 0,
+    created_at text not null
+);
+create table if not exists staff_sessions (
+    token_sha256 text primary key,
+    user text not null references staff(user),
+    expires_at real not null
+);
 create table if not exists console_key (id integer primary key check (id = 1), key blob not null);
 """
 
@@ -55,8 +72,14 @@ _hasher = PasswordHasher()
 _DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
 
 
+Role = Literal["auditor", "operator"]
+ROLES: tuple[Role, ...] = get_args(Role)
+# Where a staff member lands after logging in, and where "/" sends them.
+ROLE_HOMES: dict[Role, str] = {"auditor": "/auditoria", "operator": "/operaciones"}
+
+
 class ClerkError(ValueError):
-    """A clerk command that cannot be done (unknown or existing user)."""
+    """An account command that cannot be done (unknown or existing user)."""
 
 
 @dataclass(frozen=True)
@@ -65,6 +88,28 @@ class Clerk:
     channel: str
     delegations: tuple[str, ...]
     disabled: bool = False
+
+
+@dataclass(frozen=True)
+class StaffMember:
+    """An auditor or an operator: reads the console's audit or operations pages."""
+
+    user: str
+    role: Role
+    disabled: bool = False
+
+
+@dataclass(frozen=True)
+class _Accounts:
+    """Where one kind of account lives: its table, its sessions' table, its name in messages."""
+
+    table: str
+    sessions: str
+    noun: str
+
+
+_CLERKS = _Accounts("clerks", "sessions", "clerk")
+_STAFF = _Accounts("staff", "staff_sessions", "staff account")
 
 
 @dataclass(frozen=True)
@@ -134,40 +179,20 @@ class CounterStore:
     # --- clerks ----------------------------------------------------------------------------
 
     def add(self, user: str, channel: str, delegations: tuple[str, ...], password: str) -> Clerk:
-        try:
-            with self._db() as db:
-                db.execute(
-                    "insert into clerks (user, password_hash, channel, delegations, created_at) "
-                    "values (?, ?, ?, ?, ?)",
-                    (
-                        user,
-                        _hasher.hash(password),
-                        channel,
-                        json.dumps(list(delegations)),
-                        datetime.now(UTC).isoformat(),
-                    ),
-                )
-        except sqlite3.IntegrityError:
-            raise ClerkError(f"there is already a clerk {user!r}") from None
+        self._add_account(
+            _CLERKS,
+            user,
+            password,
+            {"channel": channel, "delegations": json.dumps(list(delegations))},
+        )
         return Clerk(user, channel, delegations)
 
     def reset(self, user: str, password: str) -> None:
         """A new password; the clerk's open sessions end, and a disabled account is enabled."""
-        with self._db() as db:
-            changed = db.execute(
-                "update clerks set password_hash = ?, disabled = 0 where user = ?",
-                (_hasher.hash(password), user),
-            ).rowcount
-            db.execute("delete from sessions where user = ?", (user,))
-        if not changed:
-            raise ClerkError(f"there is no clerk {user!r}")
+        self._reset_account(_CLERKS, user, password)
 
     def disable(self, user: str) -> None:
-        with self._db() as db:
-            changed = db.execute("update clerks set disabled = 1 where user = ?", (user,)).rowcount
-            db.execute("delete from sessions where user = ?", (user,))
-        if not changed:
-            raise ClerkError(f"there is no clerk {user!r}")
+        self._disable_account(_CLERKS, user)
 
     def clerk(self, user: str) -> Clerk | None:
         with self._db() as db:
@@ -185,31 +210,55 @@ class CounterStore:
 
     def check_password(self, user: str, password: str) -> Clerk | None:
         """The clerk, when the password is theirs and the account is enabled."""
+        return self.clerk(user) if self._password_matches(_CLERKS, user, password) else None
+
+    # --- staff -----------------------------------------------------------------------------
+
+    def add_staff(self, user: str, role: Role, password: str) -> StaffMember:
+        self._add_account(_STAFF, user, password, {"role": role})
+        return StaffMember(user, role)
+
+    def reset_staff(self, user: str, password: str) -> None:
+        """A new password; the member's open sessions end, and a disabled account is enabled."""
+        self._reset_account(_STAFF, user, password)
+
+    def disable_staff(self, user: str) -> None:
+        self._disable_account(_STAFF, user)
+
+    def staff_member(self, user: str) -> StaffMember | None:
         with self._db() as db:
             row = db.execute(
-                "select password_hash, disabled from clerks where user = ?", (user,)
+                "select user, role, disabled from staff where user = ?", (user,)
             ).fetchone()
-        stored = row[0] if row else _DUMMY_HASH
-        try:
-            _hasher.verify(stored, password)
-        except (VerificationError, InvalidHashError):
-            return None
-        if row is None or row[1]:
-            return None
-        return self.clerk(user)
+        return _staff(row) if row else None
+
+    def staff_members(self, role: Role | None = None) -> list[StaffMember]:
+        with self._db() as db:
+            rows = db.execute(
+                "select user, role, disabled from staff where ? is null or role = ? order by user",
+                (role, role),
+            ).fetchall()
+        return [_staff(row) for row in rows]
+
+    def check_staff_password(self, user: str, password: str) -> StaffMember | None:
+        """The member, when the password is theirs and the account is enabled."""
+        return self.staff_member(user) if self._password_matches(_STAFF, user, password) else None
+
+    def check_login(self, user: str, password: str) -> Clerk | StaffMember | None:
+        """Whoever `user` names, clerk or staff, when the password is theirs (one hash check)."""
+        with self._db() as db:
+            is_staff = db.execute("select 1 from staff where user = ?", (user,)).fetchone()
+        if is_staff:
+            return self.check_staff_password(user, password)
+        return self.check_password(user, password)
 
     # --- sessions --------------------------------------------------------------------------
 
     def open_session(self, user: str) -> str:
-        token = secrets.token_urlsafe(32)
-        now = time.time()
-        with self._db() as db:
-            db.execute("delete from sessions where expires_at < ?", (now,))
-            db.execute(
-                "insert into sessions (token_sha256, user, expires_at) values (?, ?, ?)",
-                (_sha256(token), user, now + SESSION_SECONDS),
-            )
-        return token
+        return self._open_session(_CLERKS, user)
+
+    def open_staff_session(self, user: str) -> str:
+        return self._open_session(_STAFF, user)
 
     def session_clerk(self, token: str) -> Clerk | None:
         with self._db() as db:
@@ -221,9 +270,97 @@ class CounterStore:
         clerk = _clerk(row) if row else None
         return clerk if clerk and not clerk.disabled else None
 
+    def session_staff(self, token: str) -> StaffMember | None:
+        with self._db() as db:
+            row = db.execute(
+                "select m.user, m.role, m.disabled from staff_sessions s "
+                "join staff m on m.user = s.user where s.token_sha256 = ? and s.expires_at > ?",
+                (_sha256(token), time.time()),
+            ).fetchone()
+        member = _staff(row) if row else None
+        return member if member and not member.disabled else None
+
     def close_session(self, token: str) -> None:
         with self._db() as db:
-            db.execute("delete from sessions where token_sha256 = ?", (_sha256(token),))
+            for accounts in (_CLERKS, _STAFF):
+                db.execute(
+                    f"delete from {accounts.sessions} where token_sha256 = ?",  # noqa: S608
+                    (_sha256(token),),
+                )
+
+    # --- what clerk and staff accounts share -----------------------------------------------
+
+    def _add_account(
+        self, accounts: _Accounts, user: str, password: str, extra: dict[str, str]
+    ) -> None:
+        columns = ["user", "password_hash", *extra, "created_at"]
+        values = [user, _hasher.hash(password), *extra.values(), datetime.now(UTC).isoformat()]
+        other = _STAFF if accounts is _CLERKS else _CLERKS
+        try:
+            with self._db() as db:
+                taken = db.execute(
+                    f"select 1 from {other.table} where user = ?",  # noqa: S608
+                    (user,),
+                ).fetchone()
+                if taken:
+                    raise ClerkError(f"{user!r} is already the name of a {other.noun}")
+                db.execute(
+                    f"insert into {accounts.table} ({', '.join(columns)}) "  # noqa: S608
+                    f"values ({', '.join('?' for _ in columns)})",
+                    values,
+                )
+        except sqlite3.IntegrityError:
+            raise ClerkError(f"there is already a {accounts.noun} {user!r}") from None
+
+    def _reset_account(self, accounts: _Accounts, user: str, password: str) -> None:
+        with self._db() as db:
+            changed = db.execute(
+                f"update {accounts.table} set password_hash = ?, disabled = 0 "  # noqa: S608
+                "where user = ?",
+                (_hasher.hash(password), user),
+            ).rowcount
+            db.execute(f"delete from {accounts.sessions} where user = ?", (user,))  # noqa: S608
+        if not changed:
+            raise ClerkError(f"there is no {accounts.noun} {user!r}")
+
+    def _disable_account(self, accounts: _Accounts, user: str) -> None:
+        with self._db() as db:
+            changed = db.execute(
+                f"update {accounts.table} set disabled = 1 where user = ?",  # noqa: S608
+                (user,),
+            ).rowcount
+            db.execute(f"delete from {accounts.sessions} where user = ?", (user,))  # noqa: S608
+        if not changed:
+            raise ClerkError(f"there is no {accounts.noun} {user!r}")
+
+    def _password_matches(self, accounts: _Accounts, user: str, password: str) -> bool:
+        """True for an enabled account's own password; an unknown user costs as much time."""
+        with self._db() as db:
+            row = db.execute(
+                f"select password_hash, disabled from {accounts.table} where user = ?",  # noqa: S608
+                (user,),
+            ).fetchone()
+        stored = row[0] if row else _DUMMY_HASH
+        try:
+            _hasher.verify(stored, password)
+        except (VerificationError, InvalidHashError):
+            return False
+        return row is not None and not row[1]
+
+    def _open_session(self, accounts: _Accounts, user: str) -> str:
+        token = secrets.token_urlsafe(32)
+        now = time.time()
+        with self._db() as db:
+            db.execute(
+                f"delete from {accounts.sessions} where expires_at < ?",  # noqa: S608
+                (now,),
+            )
+            db.execute(
+                f"insert into {accounts.sessions} "  # noqa: S608
+                "(token_sha256, user, expires_at) values (?, ?, ?)",
+                (_sha256(token), user, now + SESSION_SECONDS),
+            )
+        return token
 
     # --- receipts --------------------------------------------------------------------------
 
@@ -302,6 +439,13 @@ def _sha256(token: str) -> str:
 def _clerk(row: tuple[str, str, str, int]) -> Clerk:
     user, channel, delegations, disabled = row
     return Clerk(user, channel, tuple(json.loads(delegations)), bool(disabled))
+
+
+def _staff(row: tuple[str, str, int]) -> StaffMember:
+    user, role, disabled = row
+    if role not in ROLES:
+        raise ValueError(f"unknown staff role {role!r}")
+    return StaffMember(user, role, bool(disabled))
 
 
 def _receipt(row: tuple[str, str, str, str, str, str]) -> Receipt:

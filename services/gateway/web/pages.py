@@ -4,6 +4,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 
+from .audit_pages import audit_routes
 from .auth_pages import auth_routes, login_url
 from .case_pages import case_routes
 from .citizen_pages import citizen_routes
@@ -17,6 +18,7 @@ def install_pages(app: FastAPI, console: WebConsole) -> None:
     app.include_router(console_routes(console))
     app.include_router(case_routes(console))
     app.include_router(citizen_routes(console))
+    app.include_router(audit_routes(console))
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 
     async def refused(request: Request, exc: Exception) -> Response:
