@@ -23,6 +23,18 @@ class ChannelDay(BaseModel):
     attentions: int = Field(description="Cases submitted through this channel that day.")
 
 
+class StepDay(BaseModel):
+    """The bus's traffic: requests to entities first dispatched on a day, by how they stand."""
+
+    model_config = ConfigDict(frozen=True)
+
+    day: date = Field(description="The UTC day of the step's first dispatch.")
+    entity: str
+    procedure: str
+    outcome: Literal["completed", "rejected", "failed", "open"]
+    steps: int
+
+
 class ProcedureFigures(BaseModel):
     model_config = ConfigDict(frozen=True)
 
@@ -79,6 +91,7 @@ class IndicatorsReport(BaseModel):
     start: datetime = Field(serialization_alias="from")
     end: datetime = Field(serialization_alias="to")
     channel_days: list[ChannelDay]
+    step_days: list[StepDay] = Field(default_factory=list)
     procedures: list[ProcedureFigures]
     entities: list[EntityFigures]
     rejection_reasons: list[RejectionReason] = Field(description="Most frequent first.")

@@ -79,6 +79,8 @@ class DevCredentials(BaseModel):
     # the API's bearer tokens).
     auditors: dict[str, DemoStaff] = Field(default_factory=dict)
     operators: dict[str, DemoStaff] = Field(default_factory=dict)
+    # The Prometheus endpoints `ventanilla up` serves (one covers the bus: docs/operations.md).
+    metrics: list[str] = Field(default_factory=list)
     # Where MAC Express sites connect their leaf nodes (docs/sites.md).
     leafnode_url: str | None = None
 

@@ -146,7 +146,8 @@ def gateway_user(site_ids: tuple[str, ...] = ()) -> BusUser:
             f"{JS_API}.CONSUMER.INFO.{subjects.WORK_STREAM}.*",
             *site_links,
         ),
-        subscribe=(_inbox(GATEWAY),),
+        # Heartbeats for the operators' health cards: process names and times, nothing personal.
+        subscribe=(_inbox(GATEWAY), subjects.HEARTBEATS),
     )
 
 

@@ -18,6 +18,7 @@ from services.bus.connection import ANONYMOUS, BusLogin, connect
 from services.bus.tracing import setup_tracing
 from services.datadir import DataDir
 from services.logging import setup_logging
+from services.observability.bus_state import HeartbeatListener
 from services.runtime import tune_garbage_collection
 from services.shutdown import stop_on_signals
 from services.sites.bundle import registered_sites
@@ -49,7 +50,14 @@ def hub_app(nc: Client, data: DataDir, feed: KvCaseStatusFeed | None) -> FastAPI
             raise DependencyUnavailable("nats", type(exc).__name__) from None
 
     bus = NatsCaseBus(nc)
-    pages = None if feed is None else WebConsole(bus, feed, CounterStore(data.counter_store))
+    heartbeats = HeartbeatListener()
+    # Heard from now on; the operators' cards say "no signal" until a process's first beat.
+    asyncio.get_running_loop().create_task(heartbeats.start(nc), name="heartbeats")
+    pages = (
+        None
+        if feed is None
+        else WebConsole(bus, feed, CounterStore(data.counter_store), heartbeats=heartbeats)
+    )
     return create_app(
         bus,
         TokenBook(data.gateway_tokens),

@@ -49,6 +49,10 @@ def csv_rows(report: IndicatorsReport) -> list[dict[str, object]]:
         rows.append({"section": "channel_day", "channel": day.channel,
                      "day": day.day.isoformat(), "measure": "attentions",
                      "value": day.attentions})  # fmt: skip
+    for sd in report.step_days:
+        rows.append({"section": "step_day", "day": sd.day.isoformat(), "entity": sd.entity,
+                     "procedure": sd.procedure, "kind": sd.outcome, "measure": "steps",
+                     "value": sd.steps})  # fmt: skip
     for proc in report.procedures:
         for measure in PROCEDURE_MEASURES:
             rows.append({"section": "procedure", "procedure": proc.procedure,

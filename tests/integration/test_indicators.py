@@ -198,6 +198,12 @@ async def test_the_indicators_equal_what_the_histories_say(
         ), e.entity  # fmt: skip
         assert e.dead_letters is None  # the ledger does not know them; the bus does
         assert e.oldest_open_since is None  # every case ended
+    traffic: Counter[tuple[str, str]] = Counter()
+    for d in report.step_days:
+        traffic[(d.entity, d.outcome)] += d.steps
+    for entity, w in want["ents"].items():
+        assert sum(n for (e, _), n in traffic.items() if e == entity) == w["steps"], entity
+        assert traffic[(entity, "completed")] == w["completed"], entity
     ranked = [(r.kind, r.entity, r.service, r.cases) for r in report.rejection_reasons]
     assert {(k, e, s): n for k, e, s, n in ranked} == dict(want["reasons"])
     assert [n for *_, n in ranked] == sorted((n for *_, n in ranked), reverse=True)

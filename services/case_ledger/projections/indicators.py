@@ -26,6 +26,7 @@ from schemas.indicators import (
     ProcedureFigures,
     RejectionKind,
     RejectionReason,
+    StepDay,
 )
 
 from ..domain import ERASED_REASON
@@ -153,9 +154,19 @@ def figures(
         )
         for entity, rows in sorted(by_entity.items())
     ]
+    traffic: Counter[tuple[str, str, str, str]] = Counter(
+        (s.dispatched_at.date().isoformat(), s.entity, s.procedure, s.outcome or "open")
+        for s in steps
+    )
     return IndicatorsReport(
         start=start,
         end=end,
+        step_days=[
+            StepDay.model_validate(
+                {"day": day, "entity": entity, "procedure": proc, "outcome": outcome, "steps": n}
+            )
+            for (day, entity, proc, outcome), n in sorted(traffic.items())
+        ],
         channel_days=[
             ChannelDay.model_validate({"channel": ch, "day": day, "attentions": n})
             for (ch, day), n in sorted(per_day.items())
