@@ -85,6 +85,23 @@ class RejectionReason(BaseModel):
     cases: int
 
 
+class SavingsLine(BaseModel):
+    """What the citizens of a channel and procedure were spared in the period (docs/impact.md):
+    counted for completed cases only; rejected ones (erased ones too) are counted apart."""
+
+    model_config = ConfigDict(frozen=True)
+
+    channel: str
+    procedure: str
+    cases: int = Field(description="Completed cases: the ones whose savings count.")
+    not_counted: int = Field(description="Rejected or still open cases: no savings counted.")
+    documents: int = Field(description="Documents not brought (each DataShared replacing one).")
+    entities: int = Field(description="Entity visits avoided (per case, entities summed).")
+    trips: int
+    hours: float
+    soles: float
+
+
 class IndicatorsReport(BaseModel):
     model_config = ConfigDict(frozen=True)
 
@@ -95,6 +112,12 @@ class IndicatorsReport(BaseModel):
     procedures: list[ProcedureFigures]
     entities: list[EntityFigures]
     rejection_reasons: list[RejectionReason] = Field(description="Most frequent first.")
+    savings: list[SavingsLine] = Field(default_factory=list)
+    savings_basis: str = Field(
+        default="demo-assumption",
+        description="The label of the assumptions the savings rest on (demo-assumption: "
+        "illustrative values, not measurements).",
+    )
     ledger_dead_letters: int | None = Field(
         default=None, description="Dead letters the ledger filed (results it could not use)."
     )

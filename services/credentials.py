@@ -115,7 +115,11 @@ def write_private(path: Path, text: str) -> None:
 
 
 def issue_dev_credentials(
-    tokens_file: Path, credentials_file: Path, gateway_url: str, nats_url: str
+    tokens_file: Path,
+    credentials_file: Path,
+    gateway_url: str,
+    nats_url: str,
+    metrics: tuple[str, ...] = (),
 ) -> DevCredentials:
     """Keep the tokens of an earlier run (so clients keep working); create them the first time."""
     if credentials_file.exists():
@@ -136,6 +140,7 @@ def issue_dev_credentials(
         clerks=clerks,
         auditors=auditors,
         operators=operators,
+        metrics=list(metrics),
     )
     records = [
         TokenRecord(

@@ -1,6 +1,8 @@
 """`ventanilla indicators`: the management indicators of a period, as tables or CSV."""
 
 import asyncio
+import csv
+import io
 from datetime import datetime
 from pathlib import Path
 from typing import Annotated
@@ -11,7 +13,7 @@ from rich.console import Console
 from rich.table import Table
 
 from schemas.indicators import IndicatorsReport
-from services.case_ledger.projections.indicators import ledger_indicators
+from services.case_ledger.projections.indicators import ledger_case_savings, ledger_indicators
 from services.cli.dlq import NatsUrlOverride, with_bus
 from services.cli.failures import CliError, expected_failures
 from services.cli.options import DEFAULT_DIR, CredentialsOption, DataDirOption, TlsCaOption
@@ -101,9 +103,48 @@ def as_tables(report: IndicatorsReport, since: datetime, until: datetime) -> lis
     for e in report.entities:
         figures = (e.attentions, e.completed, e.rejected, e.failed, e.retries, e.dead_letters)
         ents.add_row(e.entity, *(_n(v) for v in figures))
+    saved = Table(title=f"Citizens' savings (completed cases; values: {report.savings_basis})")
+    for column in ("channel", "procedure", "cases", "not counted", "documents", "entities",
+                   "trips", "hours", "soles"):  # fmt: skip
+        saved.add_column(column)
+    for s in report.savings:
+        counts = (s.cases, s.not_counted, s.documents, s.entities, s.trips, s.hours, s.soles)
+        saved.add_row(s.channel, s.procedure, *(_n(v) for v in counts))
     reasons = Table(title="Rejection reasons, most frequent first")
     for column in ("kind", "entity", "service", "cases"):
         reasons.add_column(column)
     for r in report.rejection_reasons:
         reasons.add_row(r.kind, r.entity or "-", r.service or "-", str(r.cases))
-    return [days, procs, ents, reasons]
+    return [days, procs, ents, reasons, saved]
+
+
+SAVINGS_COLUMNS = ("case_id", "procedure", "channel", "submitted_at", "status", "counted",
+                   "documents", "entities", "trips", "hours", "soles")  # fmt: skip
+
+
+def savings(
+    start: Annotated[str, typer.Option("--from", help="Start of the period (ISO, inclusive).")],
+    end: Annotated[str, typer.Option("--to", help="End of the period (ISO, exclusive).")],
+    data_dir: DataDirOption = DEFAULT_DIR,
+) -> None:
+    """Per case submitted in the period: the documents, entity visits, trips, hours and soles
+    its citizen was spared (CSV; docs/impact.md states the method)."""
+    from services.cli.ledger import open_ledger
+
+    with expected_failures():
+        since, until = parse_moment(start, "--from"), parse_moment(end, "--to")
+        if until <= since:
+            raise CliError("--to must come after --from")
+        with open_ledger(DataDir(data_dir)) as ledger:
+            cases = ledger_case_savings(ledger, since, until)
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(SAVINGS_COLUMNS)
+    for case, saved in cases:
+        figures = ("", "", "", "", "") if saved is None else (
+            saved.documents, saved.entities, saved.trips, saved.hours, saved.soles
+        )  # fmt: skip
+        writer.writerow([case.case_id, case.procedure, case.channel,
+                         case.submitted_at.isoformat(), case.status,
+                         "yes" if saved is not None else "no", *figures])  # fmt: skip
+    typer.echo(out.getvalue(), nl=False)

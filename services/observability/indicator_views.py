@@ -39,6 +39,7 @@ def with_dead_letters(report: IndicatorsReport, by_source: Mapping[str, int]) ->
 CSV_COLUMNS = ("section", "channel", "day", "procedure", "entity", "service", "kind",
                "measure", "value")  # fmt: skip
 PROCEDURE_MEASURES = ("attentions", "completed", "rejected", "open", "mean_s", "p95_s")
+SAVINGS_MEASURES = ("cases", "not_counted", "documents", "entities", "trips", "hours", "soles")
 ENTITY_MEASURES = ("attentions", "completed", "rejected", "failed", "retries", "dead_letters")
 
 
@@ -64,6 +65,11 @@ def csv_rows(report: IndicatorsReport) -> list[dict[str, object]]:
     for reason in report.rejection_reasons:
         rows.append({"section": "rejection", "entity": reason.entity, "service": reason.service,
                      "kind": reason.kind, "measure": "cases", "value": reason.cases})  # fmt: skip
+    for line in report.savings:
+        for measure in SAVINGS_MEASURES:
+            rows.append({"section": "savings", "channel": line.channel,
+                         "procedure": line.procedure, "kind": report.savings_basis,
+                         "measure": measure, "value": getattr(line, measure)})  # fmt: skip
     if report.ledger_dead_letters is not None:
         rows.append({"section": "ledger", "measure": "dead_letters",
                      "value": report.ledger_dead_letters})  # fmt: skip

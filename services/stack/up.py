@@ -159,13 +159,12 @@ class LocalStack:
         gateway_url = f"http://{host}:{http_port.port}"
         metrics_port = choose_port(host, 0).port
         credentials = issue_dev_credentials(
-            d.gateway_tokens, d.dev_credentials, gateway_url, server.url
-        ).model_copy(
-            update={
-                "leafnode_url": hub_sites.leafnode_url,
-                "metrics": [f"http://{host}:{metrics_port}/metrics"],
-            }
-        )
+            d.gateway_tokens,
+            d.dev_credentials,
+            gateway_url,
+            server.url,
+            metrics=(f"http://{host}:{metrics_port}/metrics",),
+        ).model_copy(update={"leafnode_url": hub_sites.leafnode_url})
         credentials = issue_demo_clerks(d, credentials)  # also writes the credentials file
         common: tuple[str, ...] = ("--data-dir", str(d.root), "--nats-url", server.url)
         if tls is not None:

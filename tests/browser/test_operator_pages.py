@@ -1,5 +1,6 @@
-"""The operator's pages under /operaciones against a real `ventanilla up`: the health cards, the
-traffic with its filters, table and CSVs, axe-core with no WCAG 2.2 A/AA violation, the keyboard.
+"""The operator's pages under /operaciones against this module's own `ventanilla up`: the health
+cards, the traffic with its filters, table and CSVs, the savings, axe-core with no WCAG 2.2 A/AA
+violation, the keyboard.
 
 Cases run first over the API (40000001 completes, 40000002 is refused by RENIEC), so the figures
 the pages show are checked against what the API's own indicators say.
@@ -9,6 +10,7 @@ import asyncio
 import csv
 import io
 from collections import Counter
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from uuid import uuid4
 
@@ -17,12 +19,25 @@ import pytest
 from playwright.async_api import Page, expect
 
 from services.credentials import DevCredentials
-from tests.faults.upstack import UpStack
+from tests.faults.upstack import UpStack, ventanilla_up
 from tests.http import body
 
 from .conftest import check_page
 
 pytestmark = pytest.mark.browser
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[UpStack]:
+    """This module's own stack: its figures count only the cases its tests run."""
+    with ventanilla_up(tmp_path_factory.mktemp("operations")) as up:
+        yield up
+
+
+@pytest.fixture(scope="module")
+def credentials(stack: UpStack) -> DevCredentials:
+    return stack.credentials
+
 
 OPERATOR = "operador.mac"
 FOCUSED = "document.activeElement"
@@ -138,6 +153,13 @@ async def test_operator_pages(page: Page, stack: UpStack, credentials: DevCreden
         "table", name="Motivos de rechazo, del más frecuente al menos"
     )
     await expect(rejection_table).to_contain_text("la entidad denegó")
+    # Savings: the two completed duplicates spared the bank's receipt each; the refused one none.
+    savings = page.get_by_role("table", name="Ahorro por canal y trámite")
+    api_savings = [s for s in api.json()["savings"] if s["procedure"] == "duplicado-dni"]
+    assert [(s["cases"], s["not_counted"]) for s in api_savings] == [(2, 1)]
+    cells = await savings.get_by_role("row").nth(1).get_by_role("cell").all_inner_texts()
+    assert cells[2:7] == ["2", "1", str(api_savings[0]["documents"]), "2", "2"]
+    await expect(page.get_by_text("supuestos de demostración")).to_be_visible()
 
 
 async def test_a_clerk_may_not_open_the_operator_pages(

@@ -15,6 +15,7 @@ import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
+from schemas.savings import savings_assumptions
 from services.credentials import DevCredentials
 from services.datadir import DataDir
 from services.entity_adapters.registry import entity_ids
@@ -136,6 +137,19 @@ def test_status_report_and_metrics_agree_with_the_cases_run(
     assert tables.returncode == 0, tables.stderr
     assert "Rejection reasons" in tables.stdout
     assert "refused" in tables.stdout
+    per_case = cli("savings", "--data-dir", str(data_dir), "--from", "2000-01-01",
+                   "--to", "2100-01-01")  # fmt: skip
+    assert per_case.returncode == 0, per_case.stderr
+    cases = list(csv.DictReader(io.StringIO(per_case.stdout)))
+    assert sorted(c["status"] for c in cases) == ["completed", "completed", "rejected"]
+    fee = savings_assumptions().of("banco-nacion", "pago-tasa")
+    assert fee is not None
+    for case in cases:  # a duplicate's one spared document: the bank's receipt
+        if case["status"] == "completed":
+            assert (case["counted"], case["documents"], case["entities"]) == ("yes", "1", "1")
+            assert float(case["soles"]) == fee.soles
+        else:
+            assert (case["counted"], case["documents"]) == ("no", "")
 
     exporter = subprocess.Popen(
         [*ventanilla(), "metrics", "serve", "--data-dir", str(data_dir), "--port", "0"],

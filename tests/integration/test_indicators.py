@@ -24,6 +24,7 @@ from nats.js import JetStreamContext
 from schemas import subjects
 from schemas.catalog import ProcedureSpec, build_catalog
 from schemas.procedures import DUPLICADO_DNI, catalog
+from schemas.savings import savings_assumptions
 from schemas.views import CaseHistory
 from services.case_ledger.projections.indicators import ledger_indicators
 from services.case_ledger.store import LedgerStore
@@ -63,6 +64,8 @@ def recomputed(histories: list[CaseHistory]) -> dict[str, Any]:
     procs: dict[str, dict[str, Any]] = defaultdict(lambda: {"n": 0, "ends": Counter(), "t": []})
     ents: dict[str, Counter[str]] = defaultdict(Counter)
     reasons: Counter[tuple[str, str | None, str | None]] = Counter()
+    costs = {(s.entity, s.service): s for s in savings_assumptions().services}
+    saved: dict[tuple[str, str], Counter[str]] = defaultdict(Counter)
     for history in histories:
         opened, last = history.events[0], history.events[-1]
         procedure = opened.data["procedure"]
@@ -89,12 +92,32 @@ def recomputed(histories: list[CaseHistory]) -> dict[str, Any]:
             ents[data["entity"]]["steps"] += 1
             if step_id in outcome:
                 ents[data["entity"]][outcome[step_id]] += 1
+        line = saved[(history.channel, procedure)]
+        if last.type != "CaseCompleted":
+            line["not_counted"] += 1
+        else:  # docs/impact.md: only a completed case's citizen was spared anything
+            line["cases"] += 1
+            spared = {
+                (
+                    dispatched[e.data["from_step"]]["entity"],
+                    dispatched[e.data["from_step"]]["service"],
+                )
+                for e in history.events
+                if e.type == "DataShared"
+            }
+            spared &= set(costs)
+            line["documents"] += len(spared)
+            line["entities"] += len({entity for entity, _ in spared})
+            for key in spared:
+                line["trips"] += costs[key].trips
+                line["hours"] += costs[key].hours
+                line["soles"] += costs[key].soles
         if last.type == "CaseRejected":
             decided = refused[0] if refused else failed[-1] if failed else None
             kind = "refused" if refused else "no-answer" if failed else "other"
             step = dispatched.get(decided) if decided else None
             reasons[(kind, step and step["entity"], step and step["service"])] += 1
-    return {"days": days, "procs": procs, "ents": ents, "reasons": reasons}
+    return {"days": days, "procs": procs, "ents": ents, "reasons": reasons, "saved": saved}
 
 
 async def test_the_indicators_equal_what_the_histories_say(
@@ -211,6 +234,21 @@ async def test_the_indicators_equal_what_the_histories_say(
     assert {e.entity: e.retries for e in report.entities}["reniec"] >= 1
     assert ("refused", "reniec", "duplicado-dni") in {(k, e, s) for k, e, s, _ in ranked}
     assert again == report
+    assert report.savings_basis == "demo-assumption"
+    assert {(s.channel, s.procedure) for s in report.savings} == set(want["saved"])
+    for s in report.savings:
+        w = want["saved"][(s.channel, s.procedure)]
+        assert (s.cases, s.not_counted, s.documents, s.entities, s.trips) == (
+            w["cases"], w["not_counted"], w["documents"], w["entities"], w["trips"],
+        ), s  # fmt: skip
+        assert s.hours == pytest.approx(w["hours"])
+        assert s.soles == pytest.approx(w["soles"])
+    transfer = next(s for s in report.savings if s.procedure == "transferencia-vehicular")
+    # SAT's no-debt certificate and the bank's receipt, shared with SUNARP (its own ownership
+    # certificate stays inside SUNARP: no document the citizen would have carried).
+    assert (transfer.documents, transfer.entities) == (2, 2)
+    refused_dni = next(s for s in report.savings if s.procedure == "duplicado-dni")
+    assert refused_dni.not_counted == 1  # 40000002's case: rejected, so nothing counted
     assert (earlier.channel_days, earlier.entities, earlier.procedures) == ([], [], [])
 
     assert answer.status_code == 200, answer.text

@@ -27,6 +27,7 @@ class CaseRow:
     rejection: str | None = None  # a RejectionKind, once rejected
     first_refused: str | None = None  # the step id of the first StepRejected
     last_failed: str | None = None  # the step id of the latest failed or overdue attempt
+    shared_from: tuple[str, ...] = ()  # the steps whose data was shared with a later step
 
 
 class IndicatorChanges(Protocol):
@@ -48,7 +49,7 @@ class IndicatorRows(Protocol):
 
 _COLUMNS = (
     "case_id, procedure, channel, submitted_at, ended_at, status, rejection, first_refused, "
-    "last_failed"
+    "last_failed, shared_from"
 )
 
 
@@ -69,6 +70,7 @@ def _row(found: Any) -> CaseRow:
         rejection=found["rejection"],
         first_refused=found["first_refused"],
         last_failed=found["last_failed"],
+        shared_from=tuple(str(found["shared_from"] or "").split()),
     )
 
 
@@ -86,10 +88,11 @@ class _SqlChanges:
     def put_case(self, row: CaseRow) -> None:
         p = self.p
         self.cursor.execute(
-            f"INSERT INTO {self.cases} ({_COLUMNS}) VALUES ({', '.join([p] * 9)}) "
+            f"INSERT INTO {self.cases} ({_COLUMNS}) VALUES ({', '.join([p] * 10)}) "
             "ON CONFLICT (case_id) DO UPDATE SET ended_at = EXCLUDED.ended_at, "
             "status = EXCLUDED.status, rejection = EXCLUDED.rejection, "
-            "first_refused = EXCLUDED.first_refused, last_failed = EXCLUDED.last_failed",
+            "first_refused = EXCLUDED.first_refused, last_failed = EXCLUDED.last_failed, "
+            "shared_from = EXCLUDED.shared_from",
             (
                 row.case_id,
                 row.procedure,
@@ -100,6 +103,7 @@ class _SqlChanges:
                 row.rejection,
                 row.first_refused,
                 row.last_failed,
+                " ".join(row.shared_from),
             ),
         )
 
@@ -114,7 +118,7 @@ class SqlIndicatorRows:
                 f"CREATE TABLE IF NOT EXISTS {self.cases} (case_id TEXT PRIMARY KEY, "
                 "procedure TEXT NOT NULL, channel TEXT NOT NULL, submitted_at TEXT NOT NULL, "
                 "ended_at TEXT, status TEXT NOT NULL, rejection TEXT, first_refused TEXT, "
-                "last_failed TEXT)"
+                "last_failed TEXT, shared_from TEXT NOT NULL DEFAULT '')"
             )
             cursor.execute(f"CREATE INDEX IF NOT EXISTS {index} ON {self.cases} (submitted_at)")
             cursor.execute(

@@ -26,7 +26,15 @@ from schemas.indicators import (
     ProcedureFigures,
     RejectionKind,
     RejectionReason,
+    SavingsLine,
     StepDay,
+)
+from schemas.savings import (
+    CaseSavings,
+    DocumentSpared,
+    SavingsAssumptions,
+    case_savings,
+    savings_assumptions,
 )
 
 from ..domain import ERASED_REASON
@@ -36,7 +44,7 @@ from .sla_rows import PositionMoved, SlaRows, StepRow, sla_rows_for
 
 _TOPICS = frozenset(
     {"CaseSubmitted", "CaseCompleted", "CaseRejected", "StepRejected", "StepAttemptFailed",
-     "StepOverdue"}
+     "StepOverdue", "DataShared"}
 )  # fmt: skip
 
 
@@ -70,7 +78,11 @@ def apply_event(changes: IndicatorChanges, event: Any) -> None:
     row = changes.case(case_id)
     if row is None:
         return  # a case whose opening the projection never saw (cannot happen in order)
-    if kind == "StepRejected":
+    if kind == "DataShared":
+        if event.from_step in row.shared_from:
+            return  # shared with a second step: still one document
+        row = replace(row, shared_from=(*row.shared_from, event.from_step))
+    elif kind == "StepRejected":
         row = replace(row, first_refused=row.first_refused or event.step_id)
     elif kind in ("StepAttemptFailed", "StepOverdue"):
         row = replace(row, last_failed=event.step_id)
@@ -111,8 +123,10 @@ def figures(
     cases: list[CaseRow],
     steps: list[StepRow],
     catalog: Mapping[str, ProcedureSpec],
+    assumptions: SavingsAssumptions | None = None,
 ) -> IndicatorsReport:
     """The indicators of a period from its case rows and step rows (a pure function)."""
+    assumptions = assumptions or savings_assumptions()
     per_day: Counter[tuple[str, str]] = Counter(
         (c.channel, c.submitted_at.date().isoformat()) for c in cases
     )
@@ -174,7 +188,60 @@ def figures(
         procedures=procedures,
         entities=entities,
         rejection_reasons=_ranked(cases, catalog),
+        savings=savings_lines(cases, catalog, assumptions),
+        savings_basis=assumptions.label,
     )
+
+
+def spared_documents(
+    case: CaseRow, catalog: Mapping[str, ProcedureSpec], assumptions: SavingsAssumptions
+) -> list[DocumentSpared]:
+    """The documents a case's citizen did not bring: each step whose data was shared on, when
+    the assumptions say what getting that service's document in person costs."""
+    proc = catalog.get(case.procedure)
+    if proc is None:
+        return []
+    spared = []
+    for step_id in case.shared_from:
+        spec = next((s for s in proc.steps if s.id == step_id), None)
+        cost = None if spec is None else assumptions.of(spec.entity, spec.service)
+        if cost is not None:
+            spared.append(
+                DocumentSpared(
+                    entity=cost.entity,
+                    service=cost.service,
+                    trips=cost.trips,
+                    hours=cost.hours,
+                    soles=cost.soles,
+                )
+            )
+    return spared
+
+
+def savings_lines(
+    cases: list[CaseRow], catalog: Mapping[str, ProcedureSpec], assumptions: SavingsAssumptions
+) -> list[SavingsLine]:
+    groups: dict[tuple[str, str], list[CaseRow]] = defaultdict(list)
+    for case in cases:
+        groups[(case.channel, case.procedure)].append(case)
+    lines = []
+    for (channel, procedure), rows in sorted(groups.items()):
+        counted = [case_savings(spared_documents(c, catalog, assumptions))
+                   for c in rows if c.status == "completed"]  # fmt: skip
+        lines.append(
+            SavingsLine(
+                channel=channel,
+                procedure=procedure,
+                cases=len(counted),
+                not_counted=len(rows) - len(counted),
+                documents=sum(s.documents for s in counted),
+                entities=sum(s.entities for s in counted),
+                trips=sum(s.trips for s in counted),
+                hours=round(sum(s.hours for s in counted), 6),
+                soles=round(sum(s.soles for s in counted), 6),
+            )
+        )
+    return lines
 
 
 def _ranked(cases: list[CaseRow], catalog: Mapping[str, ProcedureSpec]) -> list[RejectionReason]:
@@ -220,3 +287,22 @@ def ledger_indicators(
         step_rows.steps_between(start, end, None),
         ledger.catalog,
     )
+
+
+def ledger_case_savings(
+    ledger: Any, start: datetime, end: datetime, *, rows: IndicatorRows | None = None
+) -> list[tuple[CaseRow, CaseSavings | None]]:
+    """Each case submitted in the period with its savings; None for a case not counted (not
+    completed: docs/impact.md)."""
+    rows = rows or indicator_rows_for(ledger.recorder)
+    catch_up(ledger, rows)
+    assumptions = savings_assumptions()
+    return [
+        (
+            case,
+            case_savings(spared_documents(case, ledger.catalog, assumptions))
+            if case.status == "completed"
+            else None,
+        )
+        for case in sorted(rows.submitted_between(start, end), key=lambda c: c.submitted_at)
+    ]
