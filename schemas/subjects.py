@@ -45,6 +45,8 @@ LEDGER_QUERY_ACCESS_LOG = f"{PREFIX}.ledger.query.access-log"
 LEDGER_PING = f"{PREFIX}.ledger.ping"
 LEDGER_QUERY_SLA = f"{PREFIX}.ledger.query.sla"
 LEDGER_QUERY_INDICATORS = f"{PREFIX}.ledger.query.indicators"
+LEDGER_QUERY_DEAD_LETTERS = f"{PREFIX}.ledger.query.dead-letters"
+LEDGER_REDRIVE = f"{PREFIX}.ledger.redrive"
 LEDGER_QUERY_VERIFY = f"{PREFIX}.ledger.query.verify"
 LEDGER_QUERY_BUNDLE = f"{PREFIX}.ledger.query.bundle"
 

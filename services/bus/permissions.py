@@ -102,6 +102,12 @@ def ledger_user() -> BusUser:
             subjects.WORK_SUBJECTS,
             subjects.EVENTS_SUBJECTS,
             subjects.dead_letter(LEDGER),
+            # The dead-letter desk (case_ledger/dead_letter_desk.py): read the letters, and
+            # republish one on its original subject when an operator redrives it.
+            f"{JS_API}.STREAM.INFO.{subjects.DEAD_LETTERS_STREAM}",
+            f"{JS_API}.STREAM.MSG.GET.{subjects.DEAD_LETTERS_STREAM}",
+            subjects.submit_case("*"),
+            subjects.RESULTS_SUBJECTS,
             subjects.heartbeat(LEDGER),
             *_read_stream_with_own_consumers(subjects.COMMANDS_STREAM),
             *_read_stream_with_own_consumers(subjects.RESULTS_STREAM),
@@ -139,6 +145,8 @@ def gateway_user(site_ids: tuple[str, ...] = ()) -> BusUser:
             subjects.LEDGER_PING,
             subjects.LEDGER_QUERY_SLA,
             subjects.LEDGER_QUERY_INDICATORS,
+            subjects.LEDGER_QUERY_DEAD_LETTERS,
+            subjects.LEDGER_REDRIVE,
             subjects.LEDGER_QUERY_VERIFY,
             subjects.LEDGER_QUERY_BUNDLE,
             # The operators' overview: levels and consumer state only, never a message.

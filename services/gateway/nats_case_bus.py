@@ -22,6 +22,7 @@ from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from schemas import subjects
 from schemas.cases import submit_msg_id
+from schemas.dead_letters import DeadLetterList, DeadLetterQuery, RedriveAnswer, RedriveRequest
 from schemas.entities import ENTITIES
 from schemas.indicators import IndicatorsQuery, IndicatorsReport
 from schemas.messages import SubmitCase
@@ -241,6 +242,13 @@ class NatsCaseBus:
         with _nats_errors():
             letters = await dead_letters_by_source(self.js)
         return with_dead_letters(report, letters)
+
+    async def dead_letters(self, query: DeadLetterQuery) -> DeadLetterList:
+        return await self._ask(subjects.LEDGER_QUERY_DEAD_LETTERS, query, DeadLetterList)
+
+    async def redrive(self, request: RedriveRequest) -> RedriveAnswer:
+        # Each letter is a publish and an acknowledgement: give many of them the time they need.
+        return await self._ask(subjects.LEDGER_REDRIVE, request, RedriveAnswer, 10.0)
 
     async def verify(self) -> VerifyAnswer:
         return await self._ask(

@@ -20,6 +20,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from schemas import sites
 from schemas.cases import submit_msg_id
+from schemas.dead_letters import DeadLetterList, DeadLetterQuery, RedriveAnswer, RedriveRequest
 from schemas.indicators import IndicatorsQuery, IndicatorsReport
 from schemas.messages import SubmitCase
 from schemas.queries import BundleAnswer, ReadContext, VerifyAnswer
@@ -105,6 +106,12 @@ class SiteCaseBus:
 
     async def indicators(self, query: IndicatorsQuery) -> IndicatorsReport:
         raise DependencyUnavailable("ledger", "the indicators are kept at the hub")
+
+    async def dead_letters(self, query: DeadLetterQuery) -> DeadLetterList:
+        raise DependencyUnavailable("ledger", "dead letters are handled at the hub")
+
+    async def redrive(self, request: RedriveRequest) -> RedriveAnswer:
+        raise DependencyUnavailable("ledger", "dead letters are handled at the hub")
 
     async def verify(self) -> VerifyAnswer:
         raise DependencyUnavailable("ledger", "the ledger is verified at the hub")

@@ -9,6 +9,7 @@ the pages show are checked against what the API's own indicators say.
 import asyncio
 import csv
 import io
+import re
 from collections import Counter
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -18,6 +19,10 @@ import httpx
 import pytest
 from playwright.async_api import Page, expect
 
+from schemas import subjects
+from services.bus.connection import connect
+from services.bus.permissions import ADMIN
+from services.cli.options import bus_login
 from services.credentials import DevCredentials
 from tests.faults.upstack import UpStack, ventanilla_up
 from tests.http import body
@@ -160,6 +165,62 @@ async def test_operator_pages(page: Page, stack: UpStack, credentials: DevCreden
     cells = await savings.get_by_role("row").nth(1).get_by_role("cell").all_inner_texts()
     assert cells[2:7] == ["2", "1", str(api_savings[0]["documents"]), "2", "2"]
     await expect(page.get_by_text("supuestos de demostración")).to_be_visible()
+
+
+async def file_a_dead_letter(stack: UpStack, msg_id: str) -> None:
+    """A request SAT's adapter cannot read: it files it as a dead letter and goes on."""
+    login = bus_login(ADMIN, stack.data_dir, None, None)
+    nc = await connect(stack.credentials.nats_url, "test-operator-pages", login=login)
+    try:
+        js = nc.jetstream()
+        before = (await js.stream_info(subjects.DEAD_LETTERS_STREAM)).state.messages
+        await js.publish(
+            subjects.work("sat", "certificado-no-adeudo"),
+            b'{"plate": "ABC-123"',
+            headers={"Nats-Msg-Id": msg_id},
+        )
+        async with asyncio.timeout(30):
+            while (await js.stream_info(subjects.DEAD_LETTERS_STREAM)).state.messages == before:
+                await asyncio.sleep(0.1)
+    finally:
+        await nc.close()
+
+
+async def test_dead_letters_are_redriven_once_behind_a_typed_confirmation(
+    page: Page, stack: UpStack, credentials: DevCredentials
+) -> None:
+    await file_a_dead_letter(stack, f"garbage-{uuid4()}")
+    await log_in_operator(page, credentials, "/operaciones/cartas-muertas?origen=sat")
+    await expect(page.get_by_role("heading", level=1)).to_have_text("Cartas muertas")
+    rows = page.get_by_role("table").get_by_role("row")
+    await expect(rows).to_have_count(2)  # the header and SAT's one letter
+    letter = rows.nth(1)
+    await expect(letter).to_contain_text("[19 bytes, not JSON]")
+    assert "ABC-123" not in await page.content()  # the payload is never shown
+    await check_page(page, "operaciones-cartas-muertas")
+
+    # Without the typed confirmation nothing is sent.
+    await letter.get_by_role("checkbox").check()
+    await page.get_by_label("Motivo del reenvío").fill("se corrigió el adaptador")
+    await page.get_by_label("Escriba REENVIAR para confirmar").fill("reenviar?")
+    await page.get_by_role("button", name="Reenviar las cartas marcadas").click()
+    await expect(page.get_by_role("alert")).to_contain_text("Escriba REENVIAR para confirmar.")
+    await check_page(page, "operaciones-cartas-muertas-error")
+
+    # With it: redriven, recorded with the operator and the reason, and not offered again.
+    await page.get_by_label("Escriba REENVIAR para confirmar").fill("REENVIAR")
+    await page.get_by_role("button", name="Reenviar las cartas marcadas").click()
+    await expect(page.get_by_role("status")).to_contain_text("reenviada")
+    await page.goto("/operaciones/cartas-muertas?origen=sat")
+    redriven = page.get_by_role("row", name=re.compile("se corrigió el adaptador"))
+    await expect(redriven).to_contain_text(OPERATOR)
+    await expect(redriven.get_by_role("checkbox")).to_have_count(0)
+    # SAT still cannot read the same bytes: it files them again, as a new letter.
+    async with asyncio.timeout(30):
+        while await rows.count() < 3:
+            await asyncio.sleep(0.5)
+            await page.reload()
+    await check_page(page, "operaciones-cartas-muertas-reenviada")
 
 
 async def test_a_clerk_may_not_open_the_operator_pages(
