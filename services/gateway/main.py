@@ -38,6 +38,7 @@ log = structlog.get_logger(__name__)
 # MAC Express site builds its own (services/sites), without: its cases' statuses come back
 # through the site's copied status stream.
 AppBuilder = Callable[[Client, DataDir, KvCaseStatusFeed | None], FastAPI]
+_STARTING: set[asyncio.Task[None]] = set()
 
 
 def hub_app(nc: Client, data: DataDir, feed: KvCaseStatusFeed | None) -> FastAPI:
@@ -52,7 +53,10 @@ def hub_app(nc: Client, data: DataDir, feed: KvCaseStatusFeed | None) -> FastAPI
     bus = NatsCaseBus(nc)
     heartbeats = HeartbeatListener()
     # Heard from now on; the operators' cards say "no signal" until a process's first beat.
-    asyncio.get_running_loop().create_task(heartbeats.start(nc), name="heartbeats")
+    # (The task is kept referenced: the loop holds only a weak reference to it.)
+    task = asyncio.get_running_loop().create_task(heartbeats.start(nc), name="heartbeats")
+    _STARTING.add(task)
+    task.add_done_callback(_STARTING.discard)
     pages = (
         None
         if feed is None

@@ -30,6 +30,42 @@ class CaseRow:
     shared_from: tuple[str, ...] = ()  # the steps whose data was shared with a later step
 
 
+@dataclass(frozen=True)
+class CaseGroup:
+    """Cases alike in everything the indicators count: how many there are."""
+
+    channel: str
+    day: str  # the UTC day of submission, ISO
+    procedure: str
+    status: str
+    rejection: str | None
+    first_refused: str | None
+    last_failed: str | None
+    shared_from: tuple[str, ...]
+    cases: int
+
+
+def groups_of(rows: list[CaseRow]) -> list[CaseGroup]:
+    """The groups counted row by row: the in-memory ledger's way, and the SQL's reference."""
+    counts: dict[CaseGroup, int] = {}
+    for r in rows:
+        alike = CaseGroup(
+            r.channel, r.submitted_at.date().isoformat(), r.procedure, r.status, r.rejection,
+            r.first_refused, r.last_failed, r.shared_from, cases=0,
+        )  # fmt: skip
+        counts[alike] = counts.get(alike, 0) + 1
+    return [replace(group, cases=n) for group, n in counts.items()]
+
+
+def durations_of(rows: list[CaseRow]) -> dict[str, list[float]]:
+    """Seconds from submission to end of each ended case, per procedure, sorted."""
+    found: dict[str, list[float]] = {}
+    for r in rows:
+        if r.ended_at is not None:
+            found.setdefault(r.procedure, []).append((r.ended_at - r.submitted_at).total_seconds())
+    return {procedure: sorted(values) for procedure, values in found.items()}
+
+
 class IndicatorChanges(Protocol):
     def case(self, case_id: str) -> CaseRow | None: ...
 
@@ -45,6 +81,12 @@ class IndicatorRows(Protocol):
         ...
 
     def submitted_between(self, start: datetime, end: datetime) -> list[CaseRow]: ...
+
+    def groups(self, start: datetime, end: datetime) -> list[CaseGroup]:
+        """The period's cases grouped and counted in the database."""
+        ...
+
+    def durations(self, start: datetime, end: datetime) -> dict[str, list[float]]: ...
 
 
 _COLUMNS = (
@@ -88,11 +130,11 @@ class _SqlChanges:
     def put_case(self, row: CaseRow) -> None:
         p = self.p
         self.cursor.execute(
-            f"INSERT INTO {self.cases} ({_COLUMNS}) VALUES ({', '.join([p] * 10)}) "
+            f"INSERT INTO {self.cases} ({_COLUMNS}, duration_s) VALUES ({', '.join([p] * 11)}) "
             "ON CONFLICT (case_id) DO UPDATE SET ended_at = EXCLUDED.ended_at, "
             "status = EXCLUDED.status, rejection = EXCLUDED.rejection, "
             "first_refused = EXCLUDED.first_refused, last_failed = EXCLUDED.last_failed, "
-            "shared_from = EXCLUDED.shared_from",
+            "shared_from = EXCLUDED.shared_from, duration_s = EXCLUDED.duration_s",
             (
                 row.case_id,
                 row.procedure,
@@ -104,6 +146,7 @@ class _SqlChanges:
                 row.first_refused,
                 row.last_failed,
                 " ".join(row.shared_from),
+                None if row.ended_at is None else (row.ended_at - row.submitted_at).total_seconds(),
             ),
         )
 
@@ -118,7 +161,8 @@ class SqlIndicatorRows:
                 f"CREATE TABLE IF NOT EXISTS {self.cases} (case_id TEXT PRIMARY KEY, "
                 "procedure TEXT NOT NULL, channel TEXT NOT NULL, submitted_at TEXT NOT NULL, "
                 "ended_at TEXT, status TEXT NOT NULL, rejection TEXT, first_refused TEXT, "
-                "last_failed TEXT, shared_from TEXT NOT NULL DEFAULT '')"
+                "last_failed TEXT, shared_from TEXT NOT NULL DEFAULT '', "
+                "duration_s DOUBLE PRECISION)"
             )
             cursor.execute(f"CREATE INDEX IF NOT EXISTS {index} ON {self.cases} (submitted_at)")
             cursor.execute(
@@ -158,6 +202,46 @@ class SqlIndicatorRows:
             )
             return [_row(r) for r in cursor.fetchall()]
 
+    def groups(self, start: datetime, end: datetime) -> list[CaseGroup]:
+        p = self.p
+        # Moments are stored as UTC ISO strings: their first ten characters are the UTC day.
+        day = "SUBSTR(submitted_at, 1, 10)"
+        rest = "procedure, status, rejection, first_refused, last_failed, shared_from"
+        with self.datastore.transaction(commit=False) as cursor:
+            cursor.execute(
+                f"SELECT channel, {day} AS day, {rest}, COUNT(*) AS n FROM {self.cases} "
+                f"WHERE submitted_at >= {p} AND submitted_at < {p} GROUP BY channel, {day}, {rest}",
+                (start.isoformat(), end.isoformat()),
+            )
+            return [
+                CaseGroup(
+                    str(r["channel"]),
+                    str(r["day"]),
+                    str(r["procedure"]),
+                    str(r["status"]),
+                    r["rejection"],
+                    r["first_refused"],
+                    r["last_failed"],
+                    tuple(str(r["shared_from"] or "").split()),
+                    int(r["n"]),
+                )
+                for r in cursor.fetchall()
+            ]
+
+    def durations(self, start: datetime, end: datetime) -> dict[str, list[float]]:
+        p = self.p
+        found: dict[str, list[float]] = {}
+        with self.datastore.transaction(commit=False) as cursor:
+            cursor.execute(
+                f"SELECT procedure, duration_s FROM {self.cases} "
+                f"WHERE submitted_at >= {p} AND submitted_at < {p} AND duration_s IS NOT NULL "
+                "ORDER BY procedure, duration_s",
+                (start.isoformat(), end.isoformat()),
+            )
+            for r in cursor.fetchall():
+                found.setdefault(str(r["procedure"]), []).append(float(r["duration_s"]))
+        return found
+
 
 class _MemoryChanges:
     def __init__(self, rows: "MemoryIndicatorRows") -> None:
@@ -189,6 +273,12 @@ class MemoryIndicatorRows:
 
     def submitted_between(self, start: datetime, end: datetime) -> list[CaseRow]:
         return [r for r in self.cases.values() if start <= r.submitted_at < end]
+
+    def groups(self, start: datetime, end: datetime) -> list[CaseGroup]:
+        return groups_of(self.submitted_between(start, end))
+
+    def durations(self, start: datetime, end: datetime) -> dict[str, list[float]]:
+        return durations_of(self.submitted_between(start, end))
 
 
 def indicator_rows_for(recorder: Any) -> IndicatorRows:

@@ -38,9 +38,15 @@ from schemas.savings import (
 )
 
 from ..domain import ERASED_REASON
-from .indicator_rows import CaseRow, IndicatorChanges, IndicatorRows, indicator_rows_for
+from .indicator_rows import (
+    CaseGroup,
+    CaseRow,
+    IndicatorChanges,
+    IndicatorRows,
+    indicator_rows_for,
+)
 from .sla import catch_up as catch_up_steps
-from .sla_rows import PositionMoved, SlaRows, StepRow, sla_rows_for
+from .sla_rows import PositionMoved, SlaRows, StepCount, sla_rows_for
 
 _TOPICS = frozenset(
     {"CaseSubmitted", "CaseCompleted", "CaseRejected", "StepRejected", "StepAttemptFailed",
@@ -120,58 +126,55 @@ def nearest_rank(sorted_values: list[float], q: float) -> float | None:
 def figures(
     start: datetime,
     end: datetime,
-    cases: list[CaseRow],
-    steps: list[StepRow],
+    cases: list[CaseGroup],
+    durations: Mapping[str, list[float]],
+    steps: list[StepCount],
     catalog: Mapping[str, ProcedureSpec],
     assumptions: SavingsAssumptions | None = None,
 ) -> IndicatorsReport:
-    """The indicators of a period from its case rows and step rows (a pure function)."""
+    """The indicators of a period from its case groups, their times (sorted, per procedure) and
+    its step counts (a pure function)."""
     assumptions = assumptions or savings_assumptions()
-    per_day: Counter[tuple[str, str]] = Counter(
-        (c.channel, c.submitted_at.date().isoformat()) for c in cases
-    )
-    by_procedure: dict[str, list[CaseRow]] = defaultdict(list)
-    for case in cases:
-        by_procedure[case.procedure].append(case)
+    per_day: Counter[tuple[str, str]] = Counter()
+    by_procedure: dict[str, Counter[str]] = defaultdict(Counter)
+    for group in cases:
+        per_day[(group.channel, group.day)] += group.cases
+        by_procedure[group.procedure][group.status] += group.cases
     procedures = []
     for code in sorted(by_procedure):
-        rows = by_procedure[code]
-        taken = sorted(
-            (c.ended_at - c.submitted_at).total_seconds() for c in rows if c.ended_at is not None
-        )
+        counts, taken = by_procedure[code], durations.get(code, [])
         procedures.append(
             ProcedureFigures(
                 procedure=code,
-                attentions=len(rows),
-                completed=sum(c.status == "completed" for c in rows),
-                rejected=sum(c.status == "rejected" for c in rows),
-                open=sum(c.status == "open" for c in rows),
+                attentions=sum(counts.values()),
+                completed=counts["completed"],
+                rejected=counts["rejected"],
+                open=counts["open"],
                 mean_s=round(sum(taken) / len(taken), 6) if taken else None,
                 p95_s=nearest_rank(taken, 0.95),
             )
         )
-    by_entity: dict[str, list[StepRow]] = defaultdict(list)
-    for step in steps:
-        by_entity[step.entity].append(step)
+    by_entity: dict[str, list[StepCount]] = defaultdict(list)
+    for count in steps:
+        by_entity[count.entity].append(count)
     entities = [
         EntityFigures(
             entity=entity,
-            attentions=len(rows),
-            completed=sum(r.outcome == "completed" for r in rows),
-            rejected=sum(r.outcome == "rejected" for r in rows),
-            failed=sum(r.outcome == "failed" for r in rows),
-            retries=sum(r.attempts - 1 for r in rows),
+            attentions=sum(c.steps for c in counts),
+            completed=sum(c.steps for c in counts if c.outcome == "completed"),
+            rejected=sum(c.steps for c in counts if c.outcome == "rejected"),
+            failed=sum(c.steps for c in counts if c.outcome == "failed"),
+            retries=sum(c.retries for c in counts),
             oldest_open_since=min(
-                (r.dispatched_at for r in rows if r.finished_at is None), default=None
+                (c.oldest_open for c in counts if c.oldest_open is not None), default=None
             ),
             dead_letters=None,  # the bus knows them, not the ledger: see with_dead_letters
         )
-        for entity, rows in sorted(by_entity.items())
+        for entity, counts in sorted(by_entity.items())
     ]
-    traffic: Counter[tuple[str, str, str, str]] = Counter(
-        (s.dispatched_at.date().isoformat(), s.entity, s.procedure, s.outcome or "open")
-        for s in steps
-    )
+    traffic: Counter[tuple[str, str, str, str]] = Counter()
+    for c in steps:
+        traffic[(c.day, c.entity, c.procedure, c.outcome or "open")] += c.steps
     return IndicatorsReport(
         start=start,
         end=end,
@@ -219,32 +222,46 @@ def spared_documents(
 
 
 def savings_lines(
-    cases: list[CaseRow], catalog: Mapping[str, ProcedureSpec], assumptions: SavingsAssumptions
+    cases: list[CaseGroup], catalog: Mapping[str, ProcedureSpec], assumptions: SavingsAssumptions
 ) -> list[SavingsLine]:
-    groups: dict[tuple[str, str], list[CaseRow]] = defaultdict(list)
+    """`case_savings` summed per channel and procedure. Cases with the same shared steps save
+    the same, so each distinct set is priced once (100,000 cases share a handful of sets)."""
+    groups: dict[tuple[str, str], Counter[tuple[str, tuple[str, ...]]]] = defaultdict(Counter)
     for case in cases:
-        groups[(case.channel, case.procedure)].append(case)
+        groups[(case.channel, case.procedure)][(case.status, case.shared_from)] += case.cases
+    priced: dict[tuple[str, tuple[str, ...]], CaseSavings] = {}
     lines = []
-    for (channel, procedure), rows in sorted(groups.items()):
-        counted = [case_savings(spared_documents(c, catalog, assumptions))
-                   for c in rows if c.status == "completed"]  # fmt: skip
+    for (channel, procedure), kinds in sorted(groups.items()):
+        totals = {"cases": 0, "not_counted": 0, "documents": 0, "entities": 0, "trips": 0}
+        hours = soles = 0.0
+        for (status, shared), n in kinds.items():
+            if status != "completed":
+                totals["not_counted"] += n
+                continue
+            key = (procedure, shared)
+            if key not in priced:
+                probe = CaseRow("", procedure, channel, datetime.min, shared_from=shared)
+                priced[key] = case_savings(spared_documents(probe, catalog, assumptions))
+            saved = priced[key]
+            totals["cases"] += n
+            totals["documents"] += n * saved.documents
+            totals["entities"] += n * saved.entities
+            totals["trips"] += n * saved.trips
+            hours += n * saved.hours
+            soles += n * saved.soles
         lines.append(
             SavingsLine(
                 channel=channel,
                 procedure=procedure,
-                cases=len(counted),
-                not_counted=len(rows) - len(counted),
-                documents=sum(s.documents for s in counted),
-                entities=sum(s.entities for s in counted),
-                trips=sum(s.trips for s in counted),
-                hours=round(sum(s.hours for s in counted), 6),
-                soles=round(sum(s.soles for s in counted), 6),
+                hours=round(hours, 6),
+                soles=round(soles, 6),
+                **totals,
             )
         )
     return lines
 
 
-def _ranked(cases: list[CaseRow], catalog: Mapping[str, ProcedureSpec]) -> list[RejectionReason]:
+def _ranked(cases: list[CaseGroup], catalog: Mapping[str, ProcedureSpec]) -> list[RejectionReason]:
     counts: Counter[tuple[str, str | None, str | None]] = Counter()
     for case in cases:
         if case.status != "rejected" or case.rejection is None:
@@ -255,9 +272,9 @@ def _ranked(cases: list[CaseRow], catalog: Mapping[str, ProcedureSpec]) -> list[
         if step_id is not None and proc is not None:
             spec = next((s for s in proc.steps if s.id == step_id), None)
         if spec is None:
-            counts[(case.rejection, None, None)] += 1
+            counts[(case.rejection, None, None)] += case.cases
         else:
-            counts[(case.rejection, spec.entity, spec.service)] += 1
+            counts[(case.rejection, spec.entity, spec.service)] += case.cases
     ranked = sorted(counts.items(), key=lambda item: (-item[1], str(item[0])))
     return [
         RejectionReason.model_validate(
@@ -283,8 +300,9 @@ def ledger_indicators(
     return figures(
         start,
         end,
-        rows.submitted_between(start, end),
-        step_rows.steps_between(start, end, None),
+        rows.groups(start, end),
+        rows.durations(start, end),
+        step_rows.step_counts(start, end),
         ledger.catalog,
     )
 
