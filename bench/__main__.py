@@ -17,7 +17,7 @@ from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
-from bench import access_log, appends, e2e, raw, sites, sla, sse
+from bench import access_log, appends, e2e, indicators, raw, sites, sla, sse
 from bench import ledger as audit_bench
 from services.case_ledger.store import LedgerStore
 from services.stack.natsd import nats_server_binary
@@ -156,6 +156,11 @@ ROWS = (
     ("… forwarded to the hub's ledger, cases/s", "site_forward_cases_per_s", ",.1f"),
     ("… until every final status is back at the site, s", "site_catchup_s", ",.1f"),
     ("ANS report over its projection, ms (cases in `sla_report_cases`)", "sla_report_ms", ",.1f"),
+    (
+        "week's indicators over the projections, ms (cases in `indicators_cases`)",
+        "indicators_ms",
+        ",.1f",
+    ),
 )
 
 
@@ -195,7 +200,7 @@ def main() -> None:
     parser.add_argument(
         "--only",
         default="raw,ledger,access,sla,e2e,sse",
-        help="comma-separated parts (also: sites)",
+        help="comma-separated parts (also: sites, indicators)",
     )
     parser.add_argument("--latency-rate", type=float, default=500.0)
     parser.add_argument("--sse-rate", type=float, default=sse.RATE, help="cases/s beside SSE")
@@ -227,6 +232,9 @@ def main() -> None:
         if "sla" in parts:
             print("sla: the ANS report over its projection", flush=True)
             results.update(sla.measure(folder, 10_000 if args.quick else 100_000))
+        if "indicators" in parts:
+            print("indicators: the week's management indicators over the projections", flush=True)
+            results.update(indicators.measure(folder, 10_000 if args.quick else 100_000))
         if "e2e" in parts:
             results.update(e2e.run(folder, args.quick, args.latency_rate))
         if "sse" in parts:

@@ -79,6 +79,8 @@ class DevCredentials(BaseModel):
     # the API's bearer tokens).
     auditors: dict[str, DemoStaff] = Field(default_factory=dict)
     operators: dict[str, DemoStaff] = Field(default_factory=dict)
+    # The Prometheus endpoints `ventanilla up` serves (one covers the bus: docs/operations.md).
+    metrics: list[str] = Field(default_factory=list)
     # Where MAC Express sites connect their leaf nodes (docs/sites.md).
     leafnode_url: str | None = None
 
@@ -113,7 +115,11 @@ def write_private(path: Path, text: str) -> None:
 
 
 def issue_dev_credentials(
-    tokens_file: Path, credentials_file: Path, gateway_url: str, nats_url: str
+    tokens_file: Path,
+    credentials_file: Path,
+    gateway_url: str,
+    nats_url: str,
+    metrics: tuple[str, ...] = (),
 ) -> DevCredentials:
     """Keep the tokens of an earlier run (so clients keep working); create them the first time."""
     if credentials_file.exists():
@@ -134,6 +140,7 @@ def issue_dev_credentials(
         clerks=clerks,
         auditors=auditors,
         operators=operators,
+        metrics=list(metrics),
     )
     records = [
         TokenRecord(

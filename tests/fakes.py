@@ -16,7 +16,15 @@ from uuid import UUID
 from fastapi.testclient import TestClient
 
 from schemas.cases import submit_msg_id
+from schemas.dead_letters import (
+    DeadLetterList,
+    DeadLetterQuery,
+    RedriveAnswer,
+    RedriveRequest,
+    RedriveResult,
+)
 from schemas.event_types import EventType
+from schemas.indicators import IndicatorsQuery, IndicatorsReport
 from schemas.messages import SubmitCase
 from schemas.queries import BundleAnswer, ReadContext, VerifyAnswer, VerifyFinding
 from schemas.sla import SlaQuery, SlaReport
@@ -134,6 +142,23 @@ class FakeCaseBus:
         """The ledger's report; this fake has no ledger, so every period is empty."""
         self._answer_or_fail()
         return SlaReport(start=query.start, end=query.end, entity=query.entity, lines=[])
+
+    async def dead_letters(self, query: DeadLetterQuery) -> DeadLetterList:
+        """This fake keeps no dead letters."""
+        self._answer_or_fail()
+        return DeadLetterList(letters=[])
+
+    async def redrive(self, request: RedriveRequest) -> RedriveAnswer:
+        self._answer_or_fail()
+        return RedriveAnswer(
+            results=[RedriveResult(id=i, outcome="missing") for i in request.letter_ids]
+        )
+
+    async def indicators(self, query: IndicatorsQuery) -> IndicatorsReport:
+        """The ledger's indicators; this fake has no ledger, so every period is empty."""
+        self._answer_or_fail()
+        return IndicatorsReport(start=query.start, end=query.end, channel_days=[], procedures=[],
+                                entities=[], rejection_reasons=[])  # fmt: skip
 
     async def ping(self) -> None:
         self._answer_or_fail()

@@ -123,6 +123,12 @@ def ledger_user() -> BusUser:
             subjects.WORK_SUBJECTS,
             subjects.EVENTS_SUBJECTS,
             subjects.dead_letter(LEDGER),
+            # The dead-letter desk (case_ledger/dead_letter_desk.py): read the letters, and
+            # republish one on its original subject when an operator redrives it.
+            f"{JS_API}.STREAM.INFO.{subjects.DEAD_LETTERS_STREAM}",
+            f"{JS_API}.STREAM.MSG.GET.{subjects.DEAD_LETTERS_STREAM}",
+            subjects.submit_case("*"),
+            subjects.RESULTS_SUBJECTS,
             subjects.heartbeat(LEDGER),
             *_read_stream_with_own_consumers(subjects.COMMANDS_STREAM),
             *_read_stream_with_own_consumers(subjects.RESULTS_STREAM),
@@ -159,6 +165,9 @@ def gateway_user(site_ids: tuple[str, ...] = ()) -> BusUser:
             subjects.LEDGER_QUERY_ACCESS_LOG,
             subjects.LEDGER_PING,
             subjects.LEDGER_QUERY_SLA,
+            subjects.LEDGER_QUERY_INDICATORS,
+            subjects.LEDGER_QUERY_DEAD_LETTERS,
+            subjects.LEDGER_REDRIVE,
             subjects.LEDGER_QUERY_VERIFY,
             subjects.LEDGER_RECORD_READ,
             subjects.LEDGER_QUERY_BUNDLE,
@@ -167,7 +176,8 @@ def gateway_user(site_ids: tuple[str, ...] = ()) -> BusUser:
             f"{JS_API}.CONSUMER.INFO.{subjects.WORK_STREAM}.*",
             *site_links,
         ),
-        subscribe=(_inbox(GATEWAY),),
+        # Heartbeats for the operators' health cards: process names and times, nothing personal.
+        subscribe=(_inbox(GATEWAY), subjects.HEARTBEATS),
     )
 
 

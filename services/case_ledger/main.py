@@ -25,12 +25,14 @@ from .application import CaseLedger
 from .audit.ledger_audit import AuditFiles, LedgerAudit
 from .audit.periodic import DEFAULT_INTERVAL, CheckpointWatch
 from .case_traces import CaseTraces
+from .dead_letter_desk import DeadLetterDesk
 from .deadlines import DeadlineWatch
 from .followed_streams import StreamMismatch
 from .inbox import SOURCES, Inbox
 from .outbox import OutboxRelay
 from .personal.master import BadMasterKey
 from .queries import LedgerQueries, serve_queries
+from .redrives import redrives_for
 from .single_writer import StoreHold, StoreInUse, hold_store
 from .status_views import StatusViews
 from .store import LedgerStore
@@ -149,6 +151,10 @@ async def _run(
             serve_queries(nc, LedgerQueries(ledger, reader, audit), stop), name="queries"
         ),
         *(asyncio.create_task(inbox.follow(s, stop), name=f"inbox-{s.name}") for s in SOURCES),
+        asyncio.create_task(
+            DeadLetterDesk(js, redrives_for(ledger.recorder), reader).serve(nc, stop),
+            name="dead-letter-desk",
+        ),
         asyncio.create_task(_keep(hold, stop), name="store-hold"),
         asyncio.create_task(send_heartbeats(nc, LEDGER, inbox.activity, stop), name="heartbeats"),
     ]

@@ -14,6 +14,7 @@ from nats.aio.subscription import Subscription
 from pydantic import BaseModel
 
 from schemas import subjects
+from schemas.indicators import IndicatorsQuery, IndicatorsReport
 from schemas.queries import (
     AccessLogAnswer,
     AccessLogQuery,
@@ -43,6 +44,7 @@ from .access_log import (
 from .application import CaseLedger
 from .audit.bundle import NotCovered
 from .audit.ledger_audit import LedgerAudit
+from .projections.indicators import ledger_indicators
 from .projections.sla import sla_report_of
 from .writer import LedgerThread
 
@@ -117,6 +119,10 @@ class LedgerQueries:
             record_case_read, self.ledger, notice.case_id, notice.read, notice.action
         )
         return ReadRecorded(citizens=citizens)
+
+    async def indicators(self, query: IndicatorsQuery) -> IndicatorsReport:
+        # On the reader thread, as the ANS report: catching up writes only the projections.
+        return await self.reader.run(ledger_indicators, self.ledger, query.start, query.end)
 
     async def verify(self, query: VerifyQuery) -> VerifyAnswer:
         """The auditor's page asks what `ventanilla audit verify` would say (no personal data)."""
@@ -195,6 +201,11 @@ class LedgerQueries:
                 subjects.LEDGER_RECORD_READ,
                 queue=QUEUE,
                 cb=self._answering(ReadNotice, self.record_read),
+            ),
+            await nc.subscribe(
+                subjects.LEDGER_QUERY_INDICATORS,
+                queue=QUEUE,
+                cb=self._answering(IndicatorsQuery, self.indicators),
             ),
             await nc.subscribe(
                 subjects.LEDGER_QUERY_VERIFY,

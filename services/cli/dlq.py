@@ -57,7 +57,7 @@ def list_letters(
     """Every dead letter: its id, who gave up on it, why, and where it came from."""
     with expected_failures():
         letters = asyncio.run(
-            _with_bus(data_dir, nats_url, credentials, tls_ca, lambda nc: _list(nc, limit))
+            with_bus(data_dir, nats_url, credentials, tls_ca, lambda nc: _list(nc, limit))
         )
     out = console()
     if not letters:
@@ -100,7 +100,7 @@ def retry_letter(
         return letter, ack.duplicate is True
 
     with expected_failures():
-        letter, duplicate = asyncio.run(_with_bus(data_dir, nats_url, credentials, tls_ca, retry))
+        letter, duplicate = asyncio.run(with_bus(data_dir, nats_url, credentials, tls_ca, retry))
     if duplicate:
         console().print(
             f"[yellow]dead letter {letter.id} was already retried a moment ago; "
@@ -114,7 +114,7 @@ async def _list(nc: Client, limit: int) -> list[dead_letters.DeadLetter]:
     return await dead_letters.dead_letters(nc.jetstream(), limit=limit)
 
 
-async def _with_bus(
+async def with_bus(
     data_dir: Path,
     nats_url: str | None,
     credentials: Path | None,

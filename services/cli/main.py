@@ -19,6 +19,7 @@ from services.cli import (
     token,
     up,
 )
+from services.cli.indicators import indicators, savings
 from services.cli.observe import metrics_app, status
 from services.cli.sla import app as sla_app
 
@@ -49,3 +50,5 @@ app.command(name="sites")(sites.sites)
 app.add_typer(sla_app, name="sla")
 app.add_typer(metrics_app, name="metrics")
 app.command("status")(status)
+app.command("indicators")(indicators)
+app.command("savings")(savings)

@@ -60,6 +60,8 @@ def serve_metrics(
     tls_ca: TlsCaOption = None,
 ) -> None:
     """Serve /metrics in Prometheus text format until SIGTERM or Ctrl-C."""
+    from setproctitle import setproctitle
+
     from services.cli.ledger import open_ledger
     from services.observability.exporter import serving_metrics
 
@@ -74,6 +76,7 @@ def serve_metrics(
         finally:
             await nc.close()
 
+    setproctitle("ventanilla metrics")  # how `ps` and `ventanilla up`'s tests tell it apart
     with expected_failures():
         asyncio.run(run())
 

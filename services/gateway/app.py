@@ -22,6 +22,7 @@ from .routes.checkpoint_keys import checkpoint_key_routes
 from .routes.citizens import citizen_routes
 from .routes.contract import contract_routes
 from .routes.health import health_routes
+from .routes.indicators import indicator_routes
 from .routes.operations import SiteLinks, operation_routes
 from .routes.procedures import procedure_routes
 from .routes.sla import sla_routes
@@ -65,6 +66,7 @@ def create_app(
     app.include_router(citizen_routes(bus, authenticate))
     app.include_router(operation_routes(bus, authenticate, site_links))
     app.include_router(sla_routes(bus, authenticate))
+    app.include_router(indicator_routes(bus, authenticate))
     app.include_router(procedure_routes(catalog()))
     app.include_router(health_routes(bus))
     app.include_router(checkpoint_key_routes(checkpoint_keys))

@@ -9,6 +9,8 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict
 
+from schemas.dead_letters import DeadLetterList, DeadLetterQuery, RedriveAnswer, RedriveRequest
+from schemas.indicators import IndicatorsQuery, IndicatorsReport
 from schemas.messages import SubmitCase
 from schemas.queries import BundleAnswer, ReadContext, VerifyAnswer
 from schemas.sla import SlaQuery, SlaReport
@@ -100,6 +102,19 @@ class CaseBus(Protocol):
 
     async def sla(self, query: SlaQuery) -> SlaReport:
         """The ANS report of the period, from the ledger's projection."""
+        ...
+
+    async def indicators(self, query: IndicatorsQuery) -> IndicatorsReport:
+        """The management indicators of the period, from the ledger's projections, with each
+        source's dead letters from the NATS server."""
+        ...
+
+    async def dead_letters(self, query: DeadLetterQuery) -> DeadLetterList:
+        """The dead letters, payloads redacted, with their redrives, from the ledger's desk."""
+        ...
+
+    async def redrive(self, request: RedriveRequest) -> RedriveAnswer:
+        """Redrive letters through the ledger's desk: each once, recorded with its reason."""
         ...
 
     async def ping(self) -> None:

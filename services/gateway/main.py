@@ -18,6 +18,7 @@ from services.bus.connection import ANONYMOUS, BusLogin, connect
 from services.bus.tracing import setup_tracing
 from services.datadir import DataDir
 from services.logging import setup_logging
+from services.observability.bus_state import HeartbeatListener
 from services.runtime import tune_garbage_collection
 from services.shutdown import stop_on_signals
 from services.sites.bundle import registered_sites
@@ -37,6 +38,7 @@ log = structlog.get_logger(__name__)
 # MAC Express site builds its own (services/sites), without: its cases' statuses come back
 # through the site's copied status stream.
 AppBuilder = Callable[[Client, DataDir, KvCaseStatusFeed | None], FastAPI]
+_STARTING: set[asyncio.Task[None]] = set()
 
 
 def hub_app(nc: Client, data: DataDir, feed: KvCaseStatusFeed | None) -> FastAPI:
@@ -49,7 +51,17 @@ def hub_app(nc: Client, data: DataDir, feed: KvCaseStatusFeed | None) -> FastAPI
             raise DependencyUnavailable("nats", type(exc).__name__) from None
 
     bus = NatsCaseBus(nc)
-    pages = None if feed is None else WebConsole(bus, feed, CounterStore(data.counter_store))
+    heartbeats = HeartbeatListener()
+    # Heard from now on; the operators' cards say "no signal" until a process's first beat.
+    # (The task is kept referenced: the loop holds only a weak reference to it.)
+    task = asyncio.get_running_loop().create_task(heartbeats.start(nc), name="heartbeats")
+    _STARTING.add(task)
+    task.add_done_callback(_STARTING.discard)
+    pages = (
+        None
+        if feed is None
+        else WebConsole(bus, feed, CounterStore(data.counter_store), heartbeats=heartbeats)
+    )
     return create_app(
         bus,
         TokenBook(data.gateway_tokens),

@@ -22,7 +22,9 @@ from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from schemas import subjects
 from schemas.cases import submit_msg_id
+from schemas.dead_letters import DeadLetterList, DeadLetterQuery, RedriveAnswer, RedriveRequest
 from schemas.entities import ENTITIES
+from schemas.indicators import IndicatorsQuery, IndicatorsReport
 from schemas.messages import SubmitCase
 from schemas.queries import (
     AccessLogAnswer,
@@ -50,6 +52,8 @@ from schemas.views import (
 )
 from services.bus.publishing import publish
 from services.bus.tracing import tracer
+from services.observability.bus_state import dead_letters_by_source
+from services.observability.indicator_views import with_dead_letters
 
 from .case_bus import (
     Claim,
@@ -265,6 +269,19 @@ class NatsCaseBus:
         notice = ReadNotice(case_id=case_id, read=read)
         answer = await self._ask(subjects.LEDGER_RECORD_READ, notice, ReadRecorded)
         return answer.citizens
+
+    async def indicators(self, query: IndicatorsQuery) -> IndicatorsReport:
+        report = await self._ask(subjects.LEDGER_QUERY_INDICATORS, query, IndicatorsReport)
+        with _nats_errors():
+            letters = await dead_letters_by_source(self.js)
+        return with_dead_letters(report, letters)
+
+    async def dead_letters(self, query: DeadLetterQuery) -> DeadLetterList:
+        return await self._ask(subjects.LEDGER_QUERY_DEAD_LETTERS, query, DeadLetterList)
+
+    async def redrive(self, request: RedriveRequest) -> RedriveAnswer:
+        # Each letter is a publish and an acknowledgement: give many of them the time they need.
+        return await self._ask(subjects.LEDGER_REDRIVE, request, RedriveAnswer, 10.0)
 
     async def verify(self) -> VerifyAnswer:
         return await self._ask(

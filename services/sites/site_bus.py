@@ -20,6 +20,8 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from schemas import sites
 from schemas.cases import submit_msg_id
+from schemas.dead_letters import DeadLetterList, DeadLetterQuery, RedriveAnswer, RedriveRequest
+from schemas.indicators import IndicatorsQuery, IndicatorsReport
 from schemas.messages import SubmitCase
 from schemas.queries import BundleAnswer, ReadContext, VerifyAnswer
 from schemas.sla import SlaQuery, SlaReport
@@ -104,6 +106,15 @@ class SiteCaseBus:
 
     async def record_read(self, case_id: UUID, read: ReadContext) -> int:
         raise DependencyUnavailable("ledger", "reads are recorded at the hub")
+
+    async def indicators(self, query: IndicatorsQuery) -> IndicatorsReport:
+        raise DependencyUnavailable("ledger", "the indicators are kept at the hub")
+
+    async def dead_letters(self, query: DeadLetterQuery) -> DeadLetterList:
+        raise DependencyUnavailable("ledger", "dead letters are handled at the hub")
+
+    async def redrive(self, request: RedriveRequest) -> RedriveAnswer:
+        raise DependencyUnavailable("ledger", "dead letters are handled at the hub")
 
     async def verify(self) -> VerifyAnswer:
         raise DependencyUnavailable("ledger", "the ledger is verified at the hub")

@@ -81,6 +81,11 @@ class StackInfo:
     leafnode_url: str | None = None
 
 
+def metrics_argv(*args: str) -> list[str]:
+    """The command line of the metrics exporter: `ventanilla metrics serve` in this interpreter."""
+    return [sys.executable, "-m", "services.cli", "metrics", "serve", *args]
+
+
 def child_argv(role: str, *args: str) -> list[str]:
     """The command line of a service child: this interpreter running `ventanilla serve`."""
     return [sys.executable, "-m", "services.cli", "serve", role, *args]
@@ -152,8 +157,13 @@ class LocalStack:
         owner = BusLogin.from_seed_file(config.seed_file(ADMIN), tls.ca if tls else None)
         asyncio.run(create_topology(server.url, owner, hub_sites.site_ids))
         gateway_url = f"http://{host}:{http_port.port}"
+        metrics_port = choose_port(host, 0).port
         credentials = issue_dev_credentials(
-            d.gateway_tokens, d.dev_credentials, gateway_url, server.url
+            d.gateway_tokens,
+            d.dev_credentials,
+            gateway_url,
+            server.url,
+            metrics=(f"http://{host}:{metrics_port}/metrics",),
         ).model_copy(update={"leafnode_url": hub_sites.leafnode_url})
         credentials = issue_demo_clerks(d, credentials)  # also writes the credentials file
         common: tuple[str, ...] = ("--data-dir", str(d.root), "--nats-url", server.url)
@@ -198,6 +208,15 @@ class LocalStack:
                 ]
                 if hub_sites.site_ids
                 else []
+            ),
+            # The one Prometheus endpoint of the bus, with the owner's rights (it reads JetStream's
+            # consumers and the dead letters by source) and the ledger's projections.
+            (
+                self._child(
+                    "metrics",
+                    metrics_argv(*bus_args(ADMIN), "--host", host, "--port", str(metrics_port)),
+                ),
+                EDGE_LAYER,
             ),
             (
                 self._child(

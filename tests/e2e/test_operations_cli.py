@@ -1,5 +1,7 @@
 """What an operator runs against a real `ventanilla up`: status, the ANS report, the metrics."""
 
+import csv
+import io
 import json
 import os
 import signal
@@ -13,6 +15,7 @@ import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
+from schemas.savings import savings_assumptions
 from services.credentials import DevCredentials
 from services.datadir import DataDir
 from services.entity_adapters.registry import entity_ids
@@ -114,6 +117,39 @@ def test_status_report_and_metrics_agree_with_the_cases_run(
     )  # fmt: skip
     assert as_csv.stdout.splitlines()[0].startswith("entity,service,procedure,deadline_s,steps")
     assert len(as_csv.stdout.splitlines()) == 1 + len(lines)
+
+    indicators = cli(
+        "indicators", "--data-dir", str(data_dir), "--from", "2000-01-01", "--to", "2100-01-01",
+        "--csv",
+    )  # fmt: skip
+    assert indicators.returncode == 0, indicators.stderr
+    figures = {
+        (r["section"], r["procedure"] or r["entity"] or r["kind"], r["measure"]): r["value"]
+        for r in csv.DictReader(io.StringIO(indicators.stdout))
+    }
+    assert figures[("procedure", "duplicado-dni", "attentions")] == "3"
+    assert figures[("procedure", "duplicado-dni", "rejected")] == "1"
+    assert figures[("entity", "reniec", "attentions")] == "3"
+    assert figures[("entity", "reniec", "dead_letters")] == "0"  # asked the stack's bus
+    assert figures[("rejection", "reniec", "cases")] == "1"
+    tables = cli("indicators", "--data-dir", str(data_dir), "--from", "2000-01-01",
+                 "--to", "2100-01-01")  # fmt: skip
+    assert tables.returncode == 0, tables.stderr
+    assert "Rejection reasons" in tables.stdout
+    assert "refused" in tables.stdout
+    per_case = cli("savings", "--data-dir", str(data_dir), "--from", "2000-01-01",
+                   "--to", "2100-01-01")  # fmt: skip
+    assert per_case.returncode == 0, per_case.stderr
+    cases = list(csv.DictReader(io.StringIO(per_case.stdout)))
+    assert sorted(c["status"] for c in cases) == ["completed", "completed", "rejected"]
+    fee = savings_assumptions().of("banco-nacion", "pago-tasa")
+    assert fee is not None
+    for case in cases:  # a duplicate's one spared document: the bank's receipt
+        if case["status"] == "completed":
+            assert (case["counted"], case["documents"], case["entities"]) == ("yes", "1", "1")
+            assert float(case["soles"]) == fee.soles
+        else:
+            assert (case["counted"], case["documents"]) == ("no", "")
 
     exporter = subprocess.Popen(
         [*ventanilla(), "metrics", "serve", "--data-dir", str(data_dir), "--port", "0"],

@@ -174,6 +174,23 @@ def test_children_carry_their_role_in_the_command_line(stack: Stack) -> None:
         assert title in titles
     assert "ventanilla adapter banco-nacion" in titles
     assert "ventanilla backoffice sunarp" in titles
+    # The exporter is no part of the readiness check: its title may come a moment later.
+    eventually(
+        lambda: "ventanilla metrics" in children_of(stack.process.pid).values() or None,
+        30,
+        "the metrics exporter's title",
+    )
+    # The one Prometheus endpoint of the bus, listed for the user in dev-credentials.json.
+    [url] = stack.credentials.metrics
+
+    def scrape() -> str | None:
+        try:
+            return httpx.get(url, timeout=5).text
+        except httpx.TransportError:
+            return None  # not listening yet
+
+    scraped = eventually(scrape, 30, "the metrics endpoint")
+    assert "ventanilla_process_up" in scraped
     ps = subprocess.run(
         ["ps", "-o", "args=", "-p", str(stack.child("ventanilla ledger"))],
         capture_output=True,
@@ -280,8 +297,9 @@ def test_a_second_up_on_the_same_data_dir_is_refused(stack: Stack) -> None:
 
 def test_ctrl_c_stops_every_child_and_exits_0(stack: Stack) -> None:
     children = children_of(stack.process.pid)
-    # nats-server, ledger, gateway, the site relay, one adapter per entity, the HTTP back offices
-    assert len(children) == 4 + len(entity_ids()) + len(HTTP_BACK_OFFICES)
+    # nats-server, ledger, gateway, the site relay, the metrics exporter, one adapter per
+    # entity, the HTTP back offices
+    assert len(children) == 5 + len(entity_ids()) + len(HTTP_BACK_OFFICES)
     os.killpg(stack.process.pid, signal.SIGINT)
     assert stack.process.wait(timeout=60) == 0
     for pid, args in children.items():

@@ -8,6 +8,7 @@ message could have leaked, that nothing arrived or was stored.
 import asyncio
 import os
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 from pathlib import Path
 from uuid import UUID, uuid4
 
@@ -21,6 +22,7 @@ from nats.js.api import AckPolicy, ConsumerConfig
 from schemas import subjects
 from schemas.conformance import check_user_name
 from schemas.entities import ENTITIES
+from schemas.heartbeats import Heartbeat
 from schemas.views import CaseView
 from services.bus.permissions import channel_user_name
 from services.case_ledger.store import LedgerStore
@@ -29,6 +31,7 @@ from services.gateway.app import create_app
 from services.gateway.auth import TokenBook
 from services.gateway.nats_case_bus import NatsCaseBus
 from services.gateway.status_kv import KvCaseStatusFeed
+from services.observability.bus_state import HeartbeatListener, dead_letters_by_source
 from tests.factories import submit_command
 from tests.integration.secured_bus import SecuredBus, create_topology, secured_bus
 from tests.integration.stack import local_stack, submit
@@ -201,7 +204,23 @@ async def test_the_gateway_shows_operators_the_queues_under_its_own_user(
         await admin.jetstream().publish(subjects.dead_letter("ledger"), b"{}")
     async with bus.client("gateway") as (nc, refusals):
         overview = await NatsCaseBus(nc).overview()
+        # The indicators' and health cards' view: letters counted by source, heartbeats heard.
+        by_source = await dead_letters_by_source(nc.jetstream())
+        listener = HeartbeatListener()
+        await listener.start(nc)
+        async with bus.client("reniec") as (reniec_nc, _):
+            beat = Heartbeat(process="reniec", sent_at=datetime.now(UTC),
+                             started_at=datetime.now(UTC), last_activity_at=None, handled=0,
+                             interval_s=5.0)  # fmt: skip
+            async with asyncio.timeout(10):
+                while "reniec" not in listener.latest:
+                    await reniec_nc.publish(
+                        subjects.heartbeat("reniec"), beat.model_dump_json().encode()
+                    )
+                    await asyncio.sleep(0.1)
+        await listener.stop()
         assert refusals.errors == []
+    assert by_source == {"ledger": 1}
     reniec = next(q for q in overview.entities if q.entity == "reniec")
     assert (reniec.waiting, reniec.in_hand) == (1, 0)
     assert {q.entity for q in overview.entities} == set(ENTITIES)

@@ -49,6 +49,9 @@ def test_the_credentials_file_has_the_documented_shape_and_is_private(tmp_path: 
         "operator",
         "leafnode_url",
         "clerks",
+        "auditors",
+        "operators",
+        "metrics",
     }
     assert len(document["channels"]) >= 2
     assert stat.S_IMODE(path.stat().st_mode) == 0o600

@@ -28,6 +28,38 @@ class StepRow:
     overdue: bool  # an attempt passed its deadline (StepOverdue)
 
 
+@dataclass(frozen=True)
+class StepCount:
+    """The steps first dispatched on a UTC day, by entity, procedure and how they stand."""
+
+    day: str  # ISO date
+    entity: str
+    procedure: str
+    outcome: str | None  # None: unanswered yet
+    steps: int
+    retries: int  # attempts beyond each step's first
+    oldest_open: datetime | None  # the earliest first dispatch among the unanswered
+
+
+def step_counts_of(rows: list[StepRow]) -> list[StepCount]:
+    """The counts computed row by row: the in-memory ledger's way, and the SQL's reference."""
+    groups: dict[tuple[str, str, str, str | None], list[StepRow]] = {}
+    for row in rows:
+        key = (row.dispatched_at.date().isoformat(), row.entity, row.procedure, row.outcome)
+        groups.setdefault(key, []).append(row)
+    return [
+        StepCount(
+            *key,
+            steps=len(group),
+            retries=sum(r.attempts - 1 for r in group),
+            oldest_open=min(
+                (r.dispatched_at for r in group if r.finished_at is None), default=None
+            ),
+        )
+        for key, group in groups.items()
+    ]
+
+
 Group = tuple[str, str, str]  # entity, service, procedure
 Deadlines = dict[tuple[str, str], float]  # (procedure, step id) -> the ANS deadline, seconds
 
@@ -106,6 +138,10 @@ class SlaRows(Protocol):
     ) -> list[StepRow]: ...
 
     def all_steps(self) -> list[StepRow]: ...
+
+    def step_counts(self, start: datetime, end: datetime) -> list[StepCount]:
+        """The period's steps counted in the database, for the management indicators."""
+        ...
 
     def case_counts(self) -> list[tuple[str, str, str, int]]:
         """(procedure, channel, status, cases); status `open`, `completed` or `rejected`."""
@@ -350,6 +386,31 @@ class SqlSlaRows:
             )
             return [_row(r) for r in cursor.fetchall()]
 
+    def step_counts(self, start: datetime, end: datetime) -> list[StepCount]:
+        where, params = self._period(start, end, None)
+        # Moments are stored as UTC ISO strings, so their first ten characters are the UTC day.
+        with self.datastore.transaction(commit=False) as cursor:
+            cursor.execute(
+                "SELECT SUBSTR(s.dispatched_at, 1, 10) AS day, s.entity, s.procedure, "
+                "s.outcome, COUNT(*) AS n, SUM(s.attempts - 1) AS retries, "
+                "MIN(CASE WHEN s.finished_at IS NULL THEN s.dispatched_at END) AS oldest "
+                f"FROM {self.steps} s WHERE {where} "
+                "GROUP BY SUBSTR(s.dispatched_at, 1, 10), s.entity, s.procedure, s.outcome",
+                params,
+            )
+            return [
+                StepCount(
+                    str(r["day"]),
+                    str(r["entity"]),
+                    str(r["procedure"]),
+                    r["outcome"],
+                    int(r["n"]),
+                    int(r["retries"]),
+                    None if r["oldest"] is None else datetime.fromisoformat(r["oldest"]),
+                )
+                for r in cursor.fetchall()
+            ]
+
     def all_steps(self) -> list[StepRow]:
         with self.datastore.transaction(commit=False) as cursor:
             cursor.execute(f"SELECT {_COLUMNS} FROM {self.steps}")
@@ -421,6 +482,9 @@ class MemorySlaRows:
 
     def all_steps(self) -> list[StepRow]:
         return list(self.steps.values())
+
+    def step_counts(self, start: datetime, end: datetime) -> list[StepCount]:
+        return step_counts_of(self.steps_between(start, end, None))
 
     def answered(
         self, start: datetime, end: datetime, entity: str | None, deadlines: Deadlines

@@ -15,6 +15,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from schemas.views import CaseView
 from services.errors import BusUnavailable
+from services.observability.bus_state import HeartbeatListener
 
 from ..case_bus import CaseBus
 from ..status_feed import CaseStatusFeed
@@ -76,6 +77,8 @@ class WebConsole:
     bus: CaseBus
     feed: CaseStatusFeed
     store: CounterStore
+    # The latest heartbeat of each process, for the operators' health cards (none: not heard).
+    heartbeats: HeartbeatListener | None = None
     key: bytes = field(init=False)
     env: Environment = field(default_factory=_environment)
     login_limit: AttemptLimit = field(

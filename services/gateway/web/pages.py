@@ -11,6 +11,8 @@ from .case_pages import case_routes
 from .citizen_pages import citizen_routes
 from .console import STATIC_DIR, LoginRequired, PageRefused, WebConsole
 from .console_pages import console_routes
+from .operator_letters import letter_routes
+from .operator_pages import operator_routes
 from .page_language import PageLanguage
 
 
@@ -20,6 +22,8 @@ def install_pages(app: FastAPI, console: WebConsole) -> None:
     app.include_router(case_routes(console))
     app.include_router(citizen_routes(console))
     app.include_router(audit_routes(console))
+    app.include_router(operator_routes(console))
+    app.include_router(letter_routes(console))
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 
     async def refused(request: Request, exc: Exception) -> Response:
