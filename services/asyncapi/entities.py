@@ -103,6 +103,14 @@ def entity_channels(w: AsyncApiWriter, package: EntityPackage) -> None:
         extra_tags=extra,
     )
     w.operation(
+        f"ledger.redrive-result.{entity}",
+        "send",
+        results,
+        LEDGER_ROLE,
+        "Republish a dead-lettered answer, as it was, when an operator redrives it.",
+        extra_tags=extra,
+    )
+    w.operation(
         f"ledger.take-results.{entity}",
         "receive",
         results,

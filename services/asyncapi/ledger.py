@@ -4,15 +4,23 @@ questions it answers (request/reply) and the status bucket it writes."""
 from typing import Any
 
 from schemas import sites, subjects
+from schemas.dead_letters import DeadLetterList, DeadLetterQuery, RedriveAnswer, RedriveRequest
 from schemas.event_types import EventType
+from schemas.indicators import IndicatorsQuery, IndicatorsReport
 from schemas.messages import LedgerEvent, SubmitCase
 from schemas.queries import (
     AccessLogAnswer,
     AccessLogQuery,
+    BundleAnswer,
+    BundleQuery,
     CaseAnswer,
     CaseQuery,
     HistoryAnswer,
     PingAnswer,
+    ReadNotice,
+    ReadRecorded,
+    VerifyAnswer,
+    VerifyQuery,
 )
 from schemas.sla import SlaQuery, SlaReport
 from schemas.views import CaseView
@@ -49,6 +57,13 @@ def command_channels(w: AsyncApiWriter) -> None:
     w.operation("channel.submit-case", "send", cmd, CHANNEL, "Submit a case as this channel.")
     w.operation("site-relay.forward-case", "send", cmd, SITE_RELAY_ROLE, "Forward a site's case.")
     w.operation("ledger.take-commands", "receive", cmd, LEDGER_ROLE, "Open the case.")
+    w.operation(
+        "ledger.redrive-case",
+        "send",
+        cmd,
+        LEDGER_ROLE,
+        "Republish a dead-lettered command, as it was, when an operator redrives it.",
+    )
 
 
 def event_types() -> list[str]:
@@ -108,6 +123,48 @@ QUERIES: tuple[tuple[str, str, Any, Any, str], ...] = (
     ),
     ("sla", subjects.LEDGER_QUERY_SLA, SlaQuery, SlaReport, "The ANS report over a period."),
     ("ping", subjects.LEDGER_PING, None, PingAnswer, "Whether the ledger can read its store."),
+    (
+        "read",
+        subjects.LEDGER_RECORD_READ,
+        ReadNotice,
+        ReadRecorded,
+        "Record a read of a case's personal data (a clerk's case page) with its purpose.",
+    ),
+    (
+        "verify",
+        subjects.LEDGER_QUERY_VERIFY,
+        VerifyQuery,
+        VerifyAnswer,
+        "What `ventanilla audit verify` says of the running ledger; no personal data.",
+    ),
+    (
+        "bundle",
+        subjects.LEDGER_QUERY_BUNDLE,
+        BundleQuery,
+        BundleAnswer,
+        "A case's evidence bundle (docs/bundle-format.md); records the read.",
+    ),
+    (
+        "indicators",
+        subjects.LEDGER_QUERY_INDICATORS,
+        IndicatorsQuery,
+        IndicatorsReport,
+        "The management indicators and savings over a period.",
+    ),
+    (
+        "dead-letters",
+        subjects.LEDGER_QUERY_DEAD_LETTERS,
+        DeadLetterQuery,
+        DeadLetterList,
+        "The dead letters, filtered, with redacted payloads.",
+    ),
+    (
+        "redrive",
+        subjects.LEDGER_REDRIVE,
+        RedriveRequest,
+        RedriveAnswer,
+        "Redrive dead letters with the operator's reason; a second redrive does nothing.",
+    ),
 )
 
 
