@@ -32,7 +32,8 @@ from bench.e2e import CHANNEL, CpuSample, LoadGenerator, Stack, percentile
 from schemas import subjects
 from schemas.cases import submit_msg_id
 from schemas.messages import SubmitCase
-from services.gateway.nats_case_bus import ClaimRecord, claim_key
+from services.gateway.case_bus import claim_of
+from services.gateway.claims import claim_key, claim_value
 from services.stack.up import StackInfo
 from tests.factories import submit_command
 
@@ -124,13 +125,7 @@ async def _events(chunks: AsyncIterator[bytes]) -> AsyncIterator[dict[str, str]]
 
 async def claim(kv: KeyValue, command: SubmitCase) -> None:
     """What the gateway records before it publishes the command (services/gateway)."""
-    record = ClaimRecord(
-        channel=CHANNEL,
-        fingerprint=command.request_fingerprint,
-        procedure=command.procedure,
-        claimed_at=command.envelope.occurred_at,
-    )
-    await kv.create(claim_key(command.envelope.case_id), record.model_dump_json().encode())
+    await kv.create(claim_key(command.envelope.case_id), claim_value(claim_of(command)))
 
 
 def _delays_ms(watch: Watch) -> list[float]:

@@ -86,7 +86,8 @@ ADAPTER_BACKOFF = (1.0, 2.0, 5.0, 10.0)
 ADAPTER_ACK_WAIT = 30.0
 
 
-def adapter_consumer(entity: str) -> ConsumerConfig:
+def adapter_consumer_config(entity: str) -> ConsumerConfig:
+    """The config of `entity`'s durable work consumer (named by `subjects.adapter_consumer`)."""
     return ConsumerConfig(
         durable_name=subjects.adapter_consumer(entity),
         filter_subject=subjects.entity_work(entity),
@@ -108,14 +109,16 @@ async def ensure_topology(
     server has 1. Replicas are set when a stream is created; an existing stream is updated.
     """
     for config in STREAMS:
-        await _ensure_stream(js, replace(config, num_replicas=replicas))
+        await ensure_stream(js, replace(config, num_replicas=replicas))
     for bucket in BUCKETS:
         await _ensure_bucket(js, replace(bucket, replicas=replicas))
     for entity in tuple(ENTITIES) if entities is None else entities:
         await ensure_adapter_consumer(js, entity, replicas)
 
 
-async def _ensure_stream(js: JetStreamContext, config: StreamConfig) -> None:
+async def ensure_stream(js: JetStreamContext, config: StreamConfig) -> None:
+    """Create the stream, or update it to `config`; a stream another process created meanwhile
+    is left as that process made it."""
     assert config.name is not None
     try:
         await js.stream_info(config.name)
@@ -150,7 +153,7 @@ async def _ensure_bucket(js: JetStreamContext, config: KeyValueConfig) -> None:
 
 
 async def ensure_adapter_consumer(js: JetStreamContext, entity: str, replicas: int = 1) -> None:
-    config = adapter_consumer(entity)
+    config = adapter_consumer_config(entity)
     if replicas != 1:
         config = replace(config, num_replicas=replicas)
     await js.add_consumer(subjects.WORK_STREAM, config)

@@ -91,16 +91,14 @@ def backoffice(
 ) -> None:
     """An entity's reference back office as an HTTP service (SUNARP), with its own SQLite store."""
     from services.datadir import DataDir
-    from services.entity_adapters.backoffices import sunarp_service
-    from services.entity_adapters.registry import HTTP_BACK_OFFICES, effects_file
+    from services.entity_adapters.registry import effects_file, http_back_offices
 
-    if entity not in HTTP_BACK_OFFICES:
-        raise typer.BadParameter(
-            f"no HTTP back office for {entity!r}; known: {', '.join(HTTP_BACK_OFFICES)}"
-        )
+    offices = http_back_offices()
+    if entity not in offices:
+        raise typer.BadParameter(f"no HTTP back office for {entity!r}; known: {', '.join(offices)}")
     setproctitle(f"ventanilla backoffice {entity}")
     store = effects_file(DataDir(data_dir.resolve()).backoffices, entity)
-    sunarp_service.serve(store, host, port)
+    offices[entity].serve(store, host, port)
 
 
 @app.command()

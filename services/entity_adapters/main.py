@@ -18,7 +18,7 @@ from services.shutdown import stop_on_signals
 
 from .answers import keep_answering
 from .backoffices.effects import EffectLog
-from .registry import HTTP_BACK_OFFICES, back_office_factory, effects_file, entity_packages
+from .registry import back_office_factory, effects_file, entity_packages
 from .runner import AdapterRunner, adapter_broker
 
 log = structlog.get_logger(__name__)
@@ -39,11 +39,12 @@ def serve(
     catalog()  # a bad catalog or entity package stops the process before it takes any work
     factory = back_office_factory(entity, back_office)
     if back_office_url is not None:
-        if entity not in HTTP_BACK_OFFICES:
+        http = entity_packages()[entity].http_back_office
+        if http is None:
             raise SystemExit(f"{entity} has no HTTP back-office client")
         # httpx logs every request at INFO: a line per call, and the call's path.
         logging.getLogger("httpx").setLevel(logging.WARNING)
-        office = HTTP_BACK_OFFICES[entity](back_office_url)
+        office = http.client(back_office_url)
     else:
         office = factory(EffectLog(effects_file(DataDir(data_dir).backoffices, entity)))
     tune_garbage_collection()

@@ -1,7 +1,10 @@
 """The six reference entities as entity packages, registered in pyproject.toml like any other.
 
-Their back offices default to the demo's fakes (services/entity_adapters/backoffices/).
+Their back offices default to the demo's fakes (services/entity_adapters/backoffices/). SUNARP's
+also runs as its own HTTP service, the way most real back offices are reached.
 """
+
+from pathlib import Path
 
 from schemas.entities import banco_nacion as banco_nacion_contract
 from schemas.entities import migraciones as migraciones_contract
@@ -16,8 +19,18 @@ from .backoffices.migraciones import FakeMigraciones
 from .backoffices.reniec import FakeReniec
 from .backoffices.sat import FakeSat
 from .backoffices.sunarp import FakeSunarp
+from .backoffices.sunarp_http import HttpSunarp
 from .backoffices.sunat import FakeSunat
-from .package import EntityPackage
+from .package import EntityPackage, HttpBackOffice
+
+
+def _serve_sunarp(store: Path, host: str, port: int) -> None:
+    # Imported here: uvicorn and the service's app are for `serve backoffice` alone, not for
+    # every process that lists the entity packages.
+    from .backoffices import sunarp_service
+
+    sunarp_service.serve(store, host, port)
+
 
 BANCO_NACION = EntityPackage(
     banco_nacion_contract.ENTITY, banco_nacion_contract.NAME, banco_nacion.adapter, FakeBancoNacion
@@ -34,6 +47,7 @@ SUNARP = EntityPackage(
     sunarp_contract.NAME,
     sunarp.adapter,
     FakeSunarp,
+    http_back_office=HttpBackOffice(serve=_serve_sunarp, client=HttpSunarp),
 )
 MIGRACIONES = EntityPackage(
     migraciones_contract.ENTITY,

@@ -6,14 +6,12 @@ office is the package's default (the demo's fake) unless configuration names a f
 """
 
 import importlib
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from schemas.entities import EntityPackageError, registered_entities
 
-from .backoffices.sunarp_http import HttpSunarp
-from .package import BackOfficeFactory, EntityPackage
+from .package import BackOfficeFactory, EntityPackage, HttpBackOffice
 
 
 class BackOfficeFactoryError(ValueError):
@@ -60,11 +58,13 @@ def back_office_factory(entity: str, configured: str | None = None) -> BackOffic
     return factory  # type: ignore[no-any-return]
 
 
-# Reference back offices that run as their own HTTP service in a local stack (`ventanilla serve
-# backoffice ENTITY`); the adapter then reaches them with this client, given the service's URL.
-HTTP_BACK_OFFICES: dict[str, Callable[[str], Any]] = {
-    "sunarp": HttpSunarp,
-}
+def http_back_offices() -> dict[str, HttpBackOffice]:
+    """The back offices that run as their own HTTP service in a local stack, by entity id."""
+    return {
+        entity: package.http_back_office
+        for entity, package in entity_packages().items()
+        if package.http_back_office is not None
+    }
 
 
 def effects_file(backoffices_dir: Path, entity: str) -> Path:

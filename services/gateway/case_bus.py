@@ -1,6 +1,8 @@
 """What the gateway needs from the bus: submit a case, ask the ledger about it, check it is up.
 
-`NatsCaseBus` is the real one; unit tests use a hand-written fake with the same behaviour.
+`NatsCaseBus` is the hub's (nats_case_bus.py, composed of claims, submitter, ledger client and bus
+overview), `SiteCaseBus` a MAC Express site's (services/sites); unit tests use a hand-written
+fake with the same behaviour.
 """
 
 from datetime import datetime
@@ -46,8 +48,8 @@ class DependencyUnavailable(BusUnavailable):
 class Claim(BaseModel):
     """A channel's claim on a case id, recorded before its SubmitCase command is published.
 
-    NatsCaseBus keeps it in the idempotency bucket under a key that holds the case id, and the
-    rest as the value (no personal data).
+    The hub keeps it in the idempotency bucket, a site in its claims bucket (claims.py), under a
+    key that holds the case id, and the rest as the value (no personal data).
     """
 
     model_config = ConfigDict(frozen=True, extra="ignore")

@@ -1,94 +1,51 @@
-"""The case bus on a real NATS: an idempotency claim in JetStream KV, the SubmitCase command on
-JetStream, a case's status from the ledger's status bucket (KV), and questions to the ledger over
-request/reply.
+"""The case bus on a real NATS: the composition of the gateway's four adapters.
 
-The claim is made with KV `create`, which is atomic: of two concurrent submissions with the same
-Idempotency-Key exactly one wins. The command is published after every successful or repeated
-claim with the same `Nats-Msg-Id`, so a gateway that crashed between claim and publish is
-repaired by the client's retry, and a repeat costs nothing (the server or the ledger drops it).
+- `claims`: a channel's idempotency claims, in JetStream KV (claims.py);
+- `submitter`: the claim, then the SubmitCase command on JetStream (submitter.py);
+- `ledger`: questions to the ledger over request/reply (ledger_client.py), a long history in
+  chunks;
+- the operators' overview, from the server's own state (bus_overview.py).
+
+What is here is only the order in which they are asked: a case's status comes from the ledger's
+status bucket, then from its claim while the ledger has not recorded it, and only then from the
+ledger itself.
 """
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import datetime
-from typing import Any, TypeVar
 from uuid import UUID
 
-import nats.errors
 from nats.aio.client import Client
-from nats.js.errors import KeyNotFoundError, KeyWrongLastSequenceError
-from nats.js.kv import KeyValue
-from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from schemas import subjects
-from schemas.cases import submit_msg_id
 from schemas.dead_letters import DeadLetterList, DeadLetterQuery, RedriveAnswer, RedriveRequest
-from schemas.entities import ENTITIES
 from schemas.indicators import IndicatorsQuery, IndicatorsReport
 from schemas.messages import SubmitCase
 from schemas.queries import (
-    AccessLogAnswer,
     AccessLogQuery,
     BundleAnswer,
     BundleQuery,
-    CaseAnswer,
     CaseQuery,
     HistoryAnswer,
-    PingAnswer,
     ReadContext,
     ReadNotice,
-    ReadRecorded,
     VerifyAnswer,
-    VerifyQuery,
 )
 from schemas.sla import SlaQuery, SlaReport
-from schemas.views import (
-    BusOverview,
-    CaseHistory,
-    CaseView,
-    CitizenAccessLog,
-    EntityQueue,
-    StreamLevel,
-)
-from services.bus.publishing import publish
+from schemas.views import BusOverview, CaseHistory, CaseView, CitizenAccessLog
 from services.bus.tracing import tracer
 from services.observability.bus_state import dead_letters_by_source
 from services.observability.indicator_views import with_dead_letters
 
-from .case_bus import (
-    Claim,
-    DependencyUnavailable,
-    IdempotencyConflict,
-    SubmitOutcome,
-    claim_of,
-    submitted_history,
-    submitted_view,
-)
+from .bus_overview import bus_overview
+from .case_bus import SubmitOutcome, submitted_history, submitted_view
+from .claims import ClaimBucket
+from .ledger_client import LedgerClient
+from .nats_calls import Bucket, nats_errors
 from .status_kv import read_view
+from .submitter import CaseSubmitter
 
-A = TypeVar("A", bound=BaseModel)
-# Verifying reads the whole ledger, an export every event of it: longer than a status query.
-AUDIT_QUERY_TIMEOUT = 30.0
 # Events per history reply: about 450 bytes each, well under NATS's 1 MB reply.
 HISTORY_CHUNK = 1000
-_CLAIM_VALUE = TypeAdapter(dict[str, Any])  # a claim as stored: a JSON object without its case id
-
-
-def claim_value(claim: Claim) -> bytes:
-    """A claim as the idempotency bucket stores it: without its case id, which the key holds."""
-    return claim.model_dump_json(exclude={"case_id"}).encode()
-
-
-def stored_claim(case_id: UUID, value: bytes) -> Claim:
-    """The claim stored under `case_id`'s key; `DependencyUnavailable` when unreadable."""
-    try:
-        return Claim.model_validate({**_CLAIM_VALUE.validate_json(value), "case_id": case_id})
-    except ValidationError:
-        raise DependencyUnavailable("nats", "unreadable idempotency claim") from None
-
-
-def claim_key(case_id: UUID) -> str:
-    return f"case.{case_id.hex}"
 
 
 class NatsCaseBus:
@@ -102,50 +59,43 @@ class NatsCaseBus:
         publish_give_up_after: float = 5.0,
         history_chunk: int = HISTORY_CHUNK,
     ) -> None:
-        self.history_chunk = history_chunk
         self.nc = nc
-        self.js = nc.jetstream()
-        self.query_timeout = query_timeout
-        self.ping_timeout = ping_timeout
-        self.publish_timeout = publish_timeout
-        self.publish_give_up_after = publish_give_up_after
-        self._buckets: dict[str, KeyValue] = {}
+        self.history_chunk = history_chunk
+        self.claims = ClaimBucket(nc, subjects.IDEMPOTENCY_BUCKET)
+        self.submitter = CaseSubmitter(
+            nc.jetstream(),
+            self.claims,
+            subjects.submit_case,
+            publish_timeout=publish_timeout,
+            give_up_after=publish_give_up_after,
+        )
+        self.ledger = LedgerClient(nc, query_timeout=query_timeout, ping_timeout=ping_timeout)
+        self.statuses = Bucket(nc, subjects.STATUS_BUCKET)
 
     async def submit(self, command: SubmitCase) -> SubmitOutcome:
-        claim = claim_of(command)
+        envelope = command.envelope
         with tracer().start_as_current_span(
             "gateway submit-case",
             attributes={
-                "ventanilla.case_id": str(claim.case_id),
-                "ventanilla.channel": claim.channel,
+                "ventanilla.case_id": str(envelope.case_id),
+                "ventanilla.channel": envelope.actor.id,
             },
         ):
-            outcome = await self._claim(claim)
-            with _nats_errors():
-                await publish(
-                    self.js,
-                    subjects.submit_case(claim.channel),
-                    command,
-                    msg_id=submit_msg_id(claim.case_id),
-                    ack_timeout=self.publish_timeout,
-                    give_up_after=self.publish_give_up_after,
-                )
-        return outcome
+            return await self.submitter.submit(command)
 
     async def case(self, case_id: UUID) -> CaseView | None:
         """From the status bucket; while the ledger has not written it yet, the channel's claim
         (`submitted`); the ledger is asked only when neither is there (a case older than the
         bucket or the claim's week, or no such case)."""
-        self._require_connection()
-        with _nats_errors():
-            view = await read_view(await self._bucket(subjects.STATUS_BUCKET), case_id)
+        status = await self.statuses.kv()
+        with nats_errors():
+            view = await read_view(status, case_id)
         if view is not None:
             return view
-        claim = await self._existing_claim(case_id)
+        claim = await self.claims.get(case_id)
         if claim is not None:
             return submitted_view(claim)
-        answer = await self._ask(subjects.LEDGER_QUERY_CASE, CaseQuery(case_id=case_id), CaseAnswer)
-        return answer.case if answer.found else None
+        return await self.ledger.case(CaseQuery(case_id=case_id))
 
     async def history(
         self,
@@ -163,14 +113,14 @@ class NatsCaseBus:
             read=read,
             limit=None if replay else self.history_chunk,
         )
-        answer = await self._ask(subjects.LEDGER_QUERY_HISTORY, query, HistoryAnswer)
+        answer = await self.ledger.history(query)
         if answer.found and answer.history is not None:
             return await self._rest_of(answer) if answer.more else answer.history
         if read is not None and read.refused:
             return None  # recorded; nothing to show
-        if as_of is not None or version is not None:
+        if replay:
             return None  # a replay of a case the ledger has not recorded (yet, or then)
-        claim = await self._existing_claim(case_id)
+        claim = await self.claims.get(case_id)
         return submitted_history(claim) if claim else None
 
     async def _rest_of(self, first: HistoryAnswer) -> CaseHistory:
@@ -181,7 +131,7 @@ class NatsCaseBus:
             query = CaseQuery(
                 case_id=history.case_id, after=events[-1].position, limit=self.history_chunk
             )
-            answer = await self._ask(subjects.LEDGER_QUERY_HISTORY, query, HistoryAnswer)
+            answer = await self.ledger.history(query)
             if answer.history is None:
                 break
             events += answer.history.events
@@ -191,140 +141,36 @@ class NatsCaseBus:
     async def access_log(
         self, document_number: str, *, read: ReadContext | None = None
     ) -> CitizenAccessLog:
-        query = AccessLogQuery(document_number=document_number, read=read)
-        answer = await self._ask(subjects.LEDGER_QUERY_ACCESS_LOG, query, AccessLogAnswer)
-        return answer.log
+        return await self.ledger.access_log(
+            AccessLogQuery(document_number=document_number, read=read)
+        )
 
     async def overview(self) -> BusOverview:
-        self._require_connection()
-        with _nats_errors():
-            entities = []
-            for entity in ENTITIES:
-                info = await self.js.consumer_info(
-                    subjects.WORK_STREAM, subjects.adapter_consumer(entity)
-                )
-                entities.append(
-                    EntityQueue(
-                        entity=entity,
-                        waiting=info.num_pending or 0,
-                        in_hand=info.num_ack_pending or 0,
-                        redelivered=info.num_redelivered or 0,
-                    )
-                )
-            levels = [
-                StreamLevel(stream=name, messages=(await self.js.stream_info(name)).state.messages)
-                for name in subjects.OBSERVED_STREAMS
-            ]
-        dead = {level.stream: level.messages for level in levels}[subjects.DEAD_LETTERS_STREAM]
-        return BusOverview(entities=entities, streams=levels, dead_letters=dead)
-
-    async def ping(self) -> None:
-        self._require_connection()
-        answer = await self._request(subjects.LEDGER_PING, b"", PingAnswer, self.ping_timeout)
-        if answer.status != "ok":
-            raise DependencyUnavailable("ledger", answer.detail or "not ready")
-
-    # --- idempotency claims --------------------------------------------------------------
-
-    async def _claim(self, claim: Claim) -> SubmitOutcome:
-        kv = await self._bucket()
-        # Two attempts: a claim may expire (bucket TTL) between our create and our read.
-        for _ in range(2):
-            with _nats_errors():
-                try:
-                    await kv.create(claim_key(claim.case_id), claim_value(claim))
-                    return "accepted"
-                except KeyWrongLastSequenceError:
-                    pass
-            existing = await self._existing_claim(claim.case_id)
-            if existing is None:
-                continue
-            if existing.fingerprint != claim.fingerprint or existing.channel != claim.channel:
-                raise IdempotencyConflict(claim.case_id)
-            return "repeat"
-        raise DependencyUnavailable("nats", "idempotency claim kept changing")
-
-    async def _existing_claim(self, case_id: UUID) -> Claim | None:
-        kv = await self._bucket()
-        with _nats_errors():
-            try:
-                entry = await kv.get(claim_key(case_id))
-            except KeyNotFoundError:
-                return None
-        return stored_claim(case_id, entry.value or b"")
-
-    async def _bucket(self, name: str = subjects.IDEMPOTENCY_BUCKET) -> KeyValue:
-        self._require_connection()
-        if name not in self._buckets:
-            with _nats_errors():
-                self._buckets[name] = await self.js.key_value(name)
-        return self._buckets[name]
-
-    # --- ledger questions ----------------------------------------------------------------
+        return await bus_overview(self.nc)
 
     async def sla(self, query: SlaQuery) -> SlaReport:
-        return await self._ask(subjects.LEDGER_QUERY_SLA, query, SlaReport)
+        return await self.ledger.sla(query)
+
+    async def ping(self) -> None:
+        await self.ledger.ping()
 
     async def record_read(self, case_id: UUID, read: ReadContext) -> int:
-        notice = ReadNotice(case_id=case_id, read=read)
-        answer = await self._ask(subjects.LEDGER_RECORD_READ, notice, ReadRecorded)
-        return answer.citizens
+        return await self.ledger.record_read(ReadNotice(case_id=case_id, read=read))
 
     async def indicators(self, query: IndicatorsQuery) -> IndicatorsReport:
-        report = await self._ask(subjects.LEDGER_QUERY_INDICATORS, query, IndicatorsReport)
-        with _nats_errors():
-            letters = await dead_letters_by_source(self.js)
+        report = await self.ledger.indicators(query)
+        with nats_errors():
+            letters = await dead_letters_by_source(self.nc.jetstream())
         return with_dead_letters(report, letters)
 
     async def dead_letters(self, query: DeadLetterQuery) -> DeadLetterList:
-        return await self._ask(subjects.LEDGER_QUERY_DEAD_LETTERS, query, DeadLetterList)
+        return await self.ledger.dead_letters(query)
 
     async def redrive(self, request: RedriveRequest) -> RedriveAnswer:
-        # Each letter is a publish and an acknowledgement: give many of them the time they need.
-        return await self._ask(subjects.LEDGER_REDRIVE, request, RedriveAnswer, 10.0)
+        return await self.ledger.redrive(request)
 
     async def verify(self) -> VerifyAnswer:
-        return await self._ask(
-            subjects.LEDGER_QUERY_VERIFY, VerifyQuery(), VerifyAnswer, AUDIT_QUERY_TIMEOUT
-        )
+        return await self.ledger.verify()
 
     async def bundle(self, case_id: UUID, read: ReadContext) -> BundleAnswer:
-        query = BundleQuery(case_id=case_id, read=read)
-        return await self._ask(
-            subjects.LEDGER_QUERY_BUNDLE, query, BundleAnswer, AUDIT_QUERY_TIMEOUT
-        )
-
-    async def _ask(
-        self, subject: str, query: BaseModel, answer: type[A], wait: float | None = None
-    ) -> A:
-        self._require_connection()
-        return await self._request(
-            subject, query.model_dump_json().encode(), answer, wait or self.query_timeout
-        )
-
-    async def _request(self, subject: str, data: bytes, answer: type[A], wait: float) -> A:
-        try:
-            reply = await self.nc.request(subject, data, timeout=wait)
-        except nats.errors.NoRespondersError:
-            raise DependencyUnavailable("ledger", "no ledger is listening") from None
-        except (TimeoutError, nats.errors.TimeoutError):
-            raise DependencyUnavailable("ledger", "the ledger did not answer in time") from None
-        except nats.errors.Error as exc:
-            raise DependencyUnavailable("nats", type(exc).__name__) from None
-        try:
-            return answer.model_validate_json(reply.data)
-        except ValidationError:
-            raise DependencyUnavailable("ledger", "unreadable answer from the ledger") from None
-
-    def _require_connection(self) -> None:
-        # A disconnected client buffers and waits; a caller at a counter should not.
-        if not self.nc.is_connected:
-            raise DependencyUnavailable("nats", "not connected to NATS")
-
-
-@contextmanager
-def _nats_errors() -> Iterator[None]:
-    try:
-        yield
-    except (TimeoutError, nats.errors.Error) as exc:
-        raise DependencyUnavailable("nats", type(exc).__name__) from None
+        return await self.ledger.bundle(BundleQuery(case_id=case_id, read=read))

@@ -23,11 +23,11 @@ from nats.js.api import (
     StreamConfig,
     StreamSource,
 )
-from nats.js.errors import BadRequestError, NotFoundError
+from nats.js.errors import NotFoundError
 
 from schemas import sites, subjects
 from services.bus.permissions import BusUser
-from services.bus.topology import DAY, DUPLICATE_WINDOW
+from services.bus.topology import DAY, DUPLICATE_WINDOW, ensure_stream
 from services.stack.nats_config import Leafnodes, ensure_seed
 
 from .bundle import DEMO_SITE, SiteBundle, public_key, registered_sites, write_bundle
@@ -117,22 +117,8 @@ async def ensure_hub_sites(js: JetStreamContext, site_ids: list[str], replicas: 
     await js.add_consumer(subjects.EVENTS_STREAM, events_consumer_config())
     for site in site_ids:
         for config in (inbound_config(site), status_config(site)):
-            await _ensure_stream(js, replace(config, num_replicas=replicas))
+            await ensure_stream(js, replace(config, num_replicas=replicas))
         await js.add_consumer(sites.inbound_stream(site), relay_consumer_config(site))
-
-
-async def _ensure_stream(js: JetStreamContext, config: StreamConfig) -> None:
-    assert config.name is not None
-    try:
-        await js.stream_info(config.name)
-    except NotFoundError:
-        try:
-            await js.add_stream(config)
-        except BadRequestError as exc:
-            if exc.err_code != 10058:  # created by another process in the meantime
-                raise
-        return
-    await js.update_stream(config)
 
 
 LEAFNODE_PORT = 7422

@@ -7,36 +7,32 @@ hub sent back, copied into the site's status stream; until then, the claim says 
 `submitted` and waiting to be forwarded. Nothing here asks the hub anything.
 """
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import datetime
+from functools import partial
 from uuid import UUID
 
-import nats.errors
 from nats.aio.client import Client
-from nats.js.errors import KeyNotFoundError, KeyWrongLastSequenceError, NotFoundError
-from nats.js.kv import KeyValue
+from nats.js.errors import NotFoundError
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from schemas import sites
-from schemas.cases import submit_msg_id
 from schemas.dead_letters import DeadLetterList, DeadLetterQuery, RedriveAnswer, RedriveRequest
 from schemas.indicators import IndicatorsQuery, IndicatorsReport
 from schemas.messages import SubmitCase
 from schemas.queries import BundleAnswer, ReadContext, VerifyAnswer
 from schemas.sla import SlaQuery, SlaReport
 from schemas.views import BusOverview, CaseHistory, CaseView, CitizenAccessLog, StreamLevel
-from services.bus.publishing import publish
 from services.gateway.case_bus import (
-    Claim,
     DependencyUnavailable,
-    IdempotencyConflict,
     SubmitOutcome,
-    claim_of,
     submitted_history,
     submitted_view,
 )
-from services.gateway.nats_case_bus import claim_key, claim_value, stored_claim
+from services.gateway.claims import ClaimBucket
+from services.gateway.nats_calls import nats_errors, require_connection
+from services.gateway.submitter import CaseSubmitter
+
+SERVER = "the site's NATS"  # how errors name the server: the site's own, not the hub's
 
 
 class SiteCase(BaseModel):
@@ -58,28 +54,22 @@ class SiteCaseBus:
         self.js = nc.jetstream()
         self.site = site
         self.channel = sites.site_channel(site)
-        self.publish_timeout = publish_timeout
-        self._kv: KeyValue | None = None
+        self.claims = ClaimBucket(nc, sites.CLAIMS_BUCKET, server=SERVER)
+        self.submitter = CaseSubmitter(
+            self.js,
+            self.claims,
+            partial(sites.outbox_submit_case, site),
+            publish_timeout=publish_timeout,
+        )
 
     async def submit(self, command: SubmitCase) -> SubmitOutcome:
-        claim = claim_of(command)
-        outcome = await self._claim(claim)
-        with _nats_errors():
-            await publish(
-                self.js,
-                sites.outbox_submit_case(self.site, claim.channel),
-                command,
-                msg_id=submit_msg_id(claim.case_id),
-                ack_timeout=self.publish_timeout,
-                give_up_after=5.0,
-            )
-        return outcome
+        return await self.submitter.submit(command)
 
     async def case(self, case_id: UUID) -> CaseView | None:
         view = await self._status(case_id)
         if view is not None:
             return view
-        claim = await self._existing_claim(case_id)
+        claim = await self.claims.get(case_id)
         return submitted_view(claim) if claim else None
 
     async def history(
@@ -93,7 +83,7 @@ class SiteCaseBus:
         """The ledger is at the hub: a site knows a case's claim, not its events."""
         if as_of is not None or version is not None:
             raise DependencyUnavailable("ledger", "a site cannot replay; ask the hub")
-        claim = await self._existing_claim(case_id)
+        claim = await self.claims.get(case_id)
         return submitted_history(claim) if claim else None
 
     async def access_log(
@@ -123,9 +113,9 @@ class SiteCaseBus:
         raise DependencyUnavailable("ledger", "evidence bundles are exported at the hub")
 
     async def overview(self) -> BusOverview:
-        self._require_connection()
+        require_connection(self.nc, SERVER)
         levels = []
-        with _nats_errors():
+        with nats_errors():
             for name in (sites.outbox_stream(self.site), sites.status_copy_stream(self.site)):
                 info = await self.js.stream_info(name)
                 levels.append(StreamLevel(stream=name, messages=info.state.messages))
@@ -133,22 +123,15 @@ class SiteCaseBus:
 
     async def ping(self) -> None:
         """Ready when the site's own server answers: the link to the hub is not needed."""
-        self._require_connection()
-        with _nats_errors():
+        require_connection(self.nc, SERVER)
+        with nats_errors():
             await self.js.stream_info(sites.outbox_stream(self.site))
 
     async def cases(self) -> list[SiteCase]:
         """Every case the site holds a claim for, oldest first, with the hub's view if back."""
-        self._require_connection()
-        # The bucket's subjects, from the stream's state: nats-py's `kv.keys()` watches the
-        # bucket and was seen (2.16.0) to end before the first key, returning none at all.
-        prefix = f"$KV.{sites.CLAIMS_BUCKET}."
-        with _nats_errors():
-            info = await self.js.stream_info(f"KV_{sites.CLAIMS_BUCKET}", subjects_filter=">")
-        keys = [s.removeprefix(prefix) for s in (info.state.subjects or {})]
         found = []
-        for key in keys:
-            claim = await self._existing_claim(UUID(hex=key.removeprefix("case.")))
+        for case_id in await self.claims.case_ids():
+            claim = await self.claims.get(case_id)
             if claim is None:
                 continue
             view = await self._status(claim.case_id)
@@ -165,8 +148,8 @@ class SiteCaseBus:
         return sorted(found, key=lambda c: c.submitted_at)
 
     async def _status(self, case_id: UUID) -> CaseView | None:
-        self._require_connection()
-        with _nats_errors():
+        require_connection(self.nc, SERVER)
+        with nats_errors():
             try:
                 msg = await self.js.get_last_msg(
                     sites.status_copy_stream(self.site), sites.case_status(self.site, case_id)
@@ -177,48 +160,3 @@ class SiteCaseBus:
             return CaseView.model_validate_json(msg.data or b"")
         except ValidationError:
             raise DependencyUnavailable("nats", "unreadable status from the hub") from None
-
-    # --- idempotency claims, as at the hub ---------------------------------------------------
-
-    async def _claim(self, claim: Claim) -> SubmitOutcome:
-        kv = await self._bucket()
-        with _nats_errors():
-            try:
-                await kv.create(claim_key(claim.case_id), claim_value(claim))
-                return "accepted"
-            except KeyWrongLastSequenceError:
-                pass
-        existing = await self._existing_claim(claim.case_id)
-        if existing is None:
-            raise DependencyUnavailable("nats", "idempotency claim vanished")
-        if existing.fingerprint != claim.fingerprint or existing.channel != claim.channel:
-            raise IdempotencyConflict(claim.case_id)
-        return "repeat"
-
-    async def _existing_claim(self, case_id: UUID) -> Claim | None:
-        kv = await self._bucket()
-        with _nats_errors():
-            try:
-                entry = await kv.get(claim_key(case_id))
-            except KeyNotFoundError:
-                return None
-        return stored_claim(case_id, entry.value or b"")
-
-    async def _bucket(self) -> KeyValue:
-        self._require_connection()
-        if self._kv is None:
-            with _nats_errors():
-                self._kv = await self.js.key_value(sites.CLAIMS_BUCKET)
-        return self._kv
-
-    def _require_connection(self) -> None:
-        if not self.nc.is_connected:
-            raise DependencyUnavailable("nats", "not connected to the site's NATS")
-
-
-@contextmanager
-def _nats_errors() -> Iterator[None]:
-    try:
-        yield
-    except (TimeoutError, nats.errors.Error) as exc:
-        raise DependencyUnavailable("nats", type(exc).__name__) from None

@@ -22,7 +22,7 @@ from nats.js.api import (
 from nats.js.errors import NotFoundError
 
 from schemas import sites
-from services.bus.topology import DAY, DUPLICATE_WINDOW
+from services.bus.topology import DAY, DUPLICATE_WINDOW, ensure_stream
 
 from .bundle import SiteBundle
 
@@ -67,13 +67,7 @@ def status_copy_config(bundle: SiteBundle) -> StreamConfig:
 
 async def ensure_site_topology(js: JetStreamContext, bundle: SiteBundle) -> None:
     for config in (outbox_config(bundle.site), status_copy_config(bundle)):
-        assert config.name is not None
-        try:
-            await js.stream_info(config.name)
-        except NotFoundError:
-            await js.add_stream(config)
-        else:
-            await js.update_stream(config)
+        await ensure_stream(js, config)
     try:
         await js.key_value(sites.CLAIMS_BUCKET)
     except NotFoundError:

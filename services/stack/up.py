@@ -30,9 +30,9 @@ from services.credentials import (
 )
 from services.datadir import DataDir
 from services.entity_adapters.registry import (
-    HTTP_BACK_OFFICES,
     back_office_factory,
     entity_ids,
+    http_back_offices,
 )
 from services.sites.hub import LEAFNODE_PORT, ensure_hub_sites, prepare_hub_sites
 from services.sites.permissions import SITE_RELAY
@@ -175,7 +175,7 @@ class LocalStack:
 
         # Reference back offices reached over HTTP run as children of their own; like the bus,
         # they outlive the adapters that call them.
-        offices = {e: choose_port(host, 0).port for e in HTTP_BACK_OFFICES}
+        offices = {e: choose_port(host, 0).port for e in http_back_offices()}
 
         def office_url(entity: str) -> tuple[str, ...]:
             port = offices.get(entity)

@@ -26,7 +26,7 @@ from schemas.event_types import EventType
 from services.bus.permissions import channel_user_name
 from services.credentials import DEMO_CHANNELS, DevCredentials
 from services.datadir import DataDir
-from services.entity_adapters.registry import HTTP_BACK_OFFICES, entity_ids
+from services.entity_adapters.registry import entity_ids, http_back_offices
 from services.sites.permissions import SITE_RELAY
 from tests.processes import children_of, eventually, ventanilla
 
@@ -299,7 +299,7 @@ def test_ctrl_c_stops_every_child_and_exits_0(stack: Stack) -> None:
     children = children_of(stack.process.pid)
     # nats-server, ledger, gateway, the site relay, the metrics exporter, one adapter per
     # entity, the HTTP back offices
-    assert len(children) == 5 + len(entity_ids()) + len(HTTP_BACK_OFFICES)
+    assert len(children) == 5 + len(entity_ids()) + len(http_back_offices())
     os.killpg(stack.process.pid, signal.SIGINT)
     assert stack.process.wait(timeout=60) == 0
     for pid, args in children.items():
