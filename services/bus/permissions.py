@@ -7,8 +7,8 @@ configuration); our code only connects as the right user. Every user gets its ow
 - an entity takes its requests only through its durable consumer `adapter-<entity>` (created by
   the bus owner with the entity's filter), publishes results of its own services and its own dead
   letters; it cannot see another entity's work, results, consumers, the ledger or the KV bucket;
-- the ledger reads the command and result streams through consumers of its own, deletes each
-  command it has recorded, publishes step requests, events and its dead letters, writes the
+- the ledger reads the command and result streams through consumers of its own, purges the
+  commands it has recorded, publishes step requests, events and its dead letters, writes the
   status bucket, and answers the gateway's questions;
 - the gateway claims idempotency keys in the KV bucket, publishes `SubmitCase` commands and asks
   the ledger; it reads and watches the status bucket but cannot write it; it cannot publish step
@@ -104,9 +104,9 @@ def ledger_user() -> BusUser:
             subjects.dead_letter(LEDGER),
             subjects.heartbeat(LEDGER),
             *_read_stream_with_own_consumers(subjects.COMMANDS_STREAM),
-            # Deletes each command once recorded (case_ledger/retiring.py): one message at a
-            # time on this stream only; no purge, and no delete on any other stream.
-            f"{JS_API}.STREAM.MSG.DELETE.{subjects.COMMANDS_STREAM}",
+            # Purges the commands it has recorded (case_ledger/retiring.py): this stream only,
+            # no message delete, nothing on any other stream.
+            f"{JS_API}.STREAM.PURGE.{subjects.COMMANDS_STREAM}",
             *_read_stream_with_own_consumers(subjects.RESULTS_STREAM),
             # The status read model: written (KV put with a revision check) and read back.
             f"$KV.{subjects.STATUS_BUCKET}.>",

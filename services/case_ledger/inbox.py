@@ -10,7 +10,7 @@ the messages around it. Anything else (the database is down) retries the batch, 
 
 Before each (re)subscription the inbox checks that the stream is the one its position belongs
 to (see followed_streams): a stream made again would otherwise be read from an old position.
-Commands the ledger has recorded are then deleted from the bus (see retiring).
+Commands the ledger has recorded are then purged from the bus (see retiring).
 """
 
 import asyncio
@@ -63,7 +63,7 @@ class InboxSource:
     # The only subject its sender may use: the server lets a channel or an entity publish on
     # its own subjects only, and this ties what a message claims about its sender to that.
     sender_subject: Callable[[Any], str]
-    # Delete its messages once recorded (see retiring): commands carry personal data in clear.
+    # Purge its messages once recorded (see retiring): commands carry personal data in clear.
     retire: bool = False
 
 
@@ -128,7 +128,7 @@ class Inbox:
         if not source.retire:
             return None
         if source.name not in self._retirers:
-            self._retirers[source.name] = Retirer(self.js, source.stream, source.subjects)
+            self._retirers[source.name] = Retirer(self.js, source.stream)
         return self._retirers[source.name]
 
     async def check_stream(self, source: InboxSource) -> str:
@@ -195,8 +195,8 @@ class Inbox:
                 return
             position = await self.writer.run(self.ledger.position, tracking)
             retirer = self._retirer(source)
-            if retirer is not None:  # what was recorded and not yet deleted (a crash between)
-                await retirer.sweep(position)
+            if retirer is not None:  # what was recorded and not yet purged (a crash between)
+                await retirer.retire(position)
             try:
                 sub = await self.js.pull_subscribe(
                     source.subjects,
@@ -272,7 +272,7 @@ class Inbox:
         if retirer is not None:
             # Every message of the batch is at or below the committed position by now (saved,
             # dead-lettered and passed over, or recorded before).
-            await retirer.retire(by_seq, max(by_seq))
+            await retirer.retire(max(by_seq))
         if saved:
             self.on_saved()
             await self._sample(source, messages[-1])

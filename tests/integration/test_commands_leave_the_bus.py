@@ -2,9 +2,10 @@
 
 On a real nats-server (no encryption at rest here, so the store's files show what a command
 leaves behind): commands wait untouched while the ledger is down, survive a ledger that dies
-between its commit and its deletes, and are gone, bytes included, once recorded; a command sent
-again is recorded once, and a server restart with nothing left on the stream is still the
-stream the ledger followed.
+between its commit and its purge, and are gone once recorded (once every command is recorded,
+from the store's files too: the purge drops the blocks it empties); a command sent again is
+recorded once, and a server restart with nothing left on the stream is still the stream the
+ledger followed.
 """
 
 import asyncio
@@ -64,7 +65,7 @@ async def test_a_command_leaves_the_bus_once_recorded_and_never_before(
         assert await stored(js) == 2
         assert on_disk(nats_server) == {b"40000001", b"40000002"}
 
-        # A ledger that dies right after committing, before it deletes anything.
+        # A ledger that dies right after committing, before it purges anything.
         doomed = ledger_process(sqlite_store, nats_server.url, failpoints="ledger.after-save=1")
         async with asyncio.timeout(30):
             while doomed.poll() is None:
@@ -76,7 +77,7 @@ async def test_a_command_leaves_the_bus_once_recorded_and_never_before(
 
     async with local_stack(sqlite_store, nats_server.url, entities=()) as stack:
         await stack.wait_position("commands", 2)
-        await until_stored(js, 0)  # swept at start, then deleted after its batch
+        await until_stored(js, 0)  # purged at start, then after its batch
         # Sent again: under the same Nats-Msg-Id, and under another one past the dedup window.
         await submit(js, first)
         subject = subjects.submit_case(first.envelope.actor.id)
@@ -86,7 +87,7 @@ async def test_a_command_leaves_the_bus_once_recorded_and_never_before(
         await until_stored(js, 0)
         assert opened(stack, first.envelope.case_id) == 1
         assert opened(stack, second.envelope.case_id) == 1
-    assert on_disk(nats_server) == set()  # deleted messages are overwritten, not just unlisted
+    assert on_disk(nats_server) == set()  # not just unlisted: their blocks are gone
 
     # A server restart with an empty stream: still the stream the ledger followed.
     nats_server.stop()
