@@ -44,7 +44,8 @@ def command_channels(w: AsyncApiWriter) -> None:
         "cmd.submit-case",
         subjects.submit_case("{channel}"),
         f"Cases the channels submit, in the commands stream {subjects.COMMANDS_STREAM}. The "
-        "ledger checks that a command's actor is the channel of its subject.",
+        "ledger checks that a command's actor is the channel of its subject, and purges the "
+        "stream up to the last command it has recorded.",
         (submit,),
         parameters={
             "channel": {

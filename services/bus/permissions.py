@@ -7,9 +7,9 @@ configuration); our code only connects as the right user. Every user gets its ow
 - an entity takes its requests only through its durable consumer `adapter-<entity>` (created by
   the bus owner with the entity's filter), publishes results of its own services and its own dead
   letters; it cannot see another entity's work, results, consumers, the ledger or the KV bucket;
-- the ledger reads the command and result streams through consumers of its own, publishes step
-  requests, events and its dead letters, writes the status bucket, and answers the gateway's
-  questions;
+- the ledger reads the command and result streams through consumers of its own, purges the
+  commands it has recorded, publishes step requests, events and its dead letters, writes the
+  status bucket, and answers the gateway's questions;
 - the gateway claims idempotency keys in the KV bucket, publishes `SubmitCase` commands and asks
   the ledger; it reads and watches the status bucket but cannot write it; it cannot publish step
   results or step requests;
@@ -131,6 +131,9 @@ def ledger_user() -> BusUser:
             subjects.RESULTS_SUBJECTS,
             subjects.heartbeat(LEDGER),
             *_read_stream_with_own_consumers(subjects.COMMANDS_STREAM),
+            # Purges the commands it has recorded (case_ledger/retiring.py): this stream only,
+            # no message delete, nothing on any other stream.
+            f"{JS_API}.STREAM.PURGE.{subjects.COMMANDS_STREAM}",
             *_read_stream_with_own_consumers(subjects.RESULTS_STREAM),
             # The status read model: written (KV put with a revision check) and read back.
             f"$KV.{subjects.STATUS_BUCKET}.>",

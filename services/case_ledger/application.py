@@ -32,6 +32,7 @@ from .audit.chain import ChainedEventStore
 from .case_batch import CaseBatch, Outcome
 from .case_views import case_view_of, delivery_of, history_of
 from .domain import CaseFile
+from .event_traces import stamp_trace, trace_of
 from .followed_streams import (
     Followed,
     StreamIdentity,
@@ -144,8 +145,18 @@ class CaseLedger(Application[UUID]):
             log.warning("step deadline passed", case_id=str(case_id), step_id=step_id)
         if overdue:
             case.advance(proc)
+            # No message caused these events: they carry the trace of the case's earlier ones.
+            stamp_trace(case, self.case_trace_id(case_id))
             self._save(None, case)
         return case.next_deadline(proc)
+
+    def case_trace_id(self, case_id: UUID) -> str | None:
+        """The trace id stored with the case's latest event that has one (None: no event has)."""
+        for event in self.events.get(case_id, desc=True):
+            trace_id = trace_of(event)
+            if trace_id is not None:
+                return trace_id
+        return None
 
     def is_tracked(self, tracking: Tracking) -> bool:
         """True when the message at this position was already processed (positions only grow)."""

@@ -19,7 +19,8 @@ A stream restored from an older backup keeps its creation time, and once it has 
 messages it may reach past the ledger's position again. So the ledger also keeps a sample: one
 message it read (its sequence and the time the stream stored it), refreshed on its first batch,
 every few seconds and when it stops. A stream whose message at that sequence is another one is
-not the stream the ledger read.
+not the stream the ledger read. The ledger purges the commands it has recorded (retiring.py),
+so a sampled command is usually gone: a sample no longer on the stream is not compared.
 
 A row: the source (`commands`, `results`), the stream's name, its creation time (NULL: follow
 the next stream found), the tracking name its positions are saved under, the sample, and when

@@ -10,6 +10,7 @@ the messages around it. Anything else (the database is down) retries the batch, 
 
 Before each (re)subscription the inbox checks that the stream is the one its position belongs
 to (see followed_streams): a stream made again would otherwise be read from an old position.
+Commands the ledger has recorded are then purged from the bus (see retiring).
 """
 
 import asyncio
@@ -41,6 +42,7 @@ from .case_batch import CaseBatch, Outcome
 from .case_traces import CaseTraces
 from .event_traces import stamp_trace
 from .followed_streams import Sample, StreamIdentity, StreamMismatch, check_sample
+from .retiring import Retirer
 from .writer import LedgerThread
 
 log = structlog.get_logger(__name__)
@@ -61,6 +63,8 @@ class InboxSource:
     # The only subject its sender may use: the server lets a channel or an entity publish on
     # its own subjects only, and this ties what a message claims about its sender to that.
     sender_subject: Callable[[Any], str]
+    # Purge its messages once recorded (see retiring): commands carry personal data in clear.
+    retire: bool = False
 
 
 SOURCES = (
@@ -71,6 +75,7 @@ SOURCES = (
         SubmitCase,
         lambda batch, command: batch.submit_case(command),
         lambda cmd: subjects.submit_case(cmd.envelope.actor.id),
+        retire=True,
     ),
     InboxSource(
         "results",
@@ -117,6 +122,14 @@ class Inbox:
         self.activity = Activity()  # what the ledger's heartbeats report
         self._last_read: dict[str, Sample] = {}
         self._sampled_at: dict[str, float] = {}
+        self._retirers: dict[str, Retirer] = {}
+
+    def _retirer(self, source: InboxSource) -> Retirer | None:
+        if not source.retire:
+            return None
+        if source.name not in self._retirers:
+            self._retirers[source.name] = Retirer(self.js, source.stream)
+        return self._retirers[source.name]
 
     async def check_stream(self, source: InboxSource) -> str:
         """The tracking name to read the source's stream under; raises `StreamMismatch`."""
@@ -181,6 +194,9 @@ class Inbox:
             if tracking is None:
                 return
             position = await self.writer.run(self.ledger.position, tracking)
+            retirer = self._retirer(source)
+            if retirer is not None:  # what was recorded and not yet purged (a crash between)
+                await retirer.retire(position)
             try:
                 sub = await self.js.pull_subscribe(
                     source.subjects,
@@ -252,6 +268,11 @@ class Inbox:
                 await dead_letter(self.js, "ledger", by_seq[seq], reason)
                 dead[seq] = reason
         log.debug("inbox batch", source=source.name, messages=len(messages), saved=saved)
+        retirer = self._retirer(source)
+        if retirer is not None:
+            # Every message of the batch is at or below the committed position by now (saved,
+            # dead-lettered and passed over, or recorded before).
+            await retirer.retire(max(by_seq))
         if saved:
             self.on_saved()
             await self._sample(source, messages[-1])

@@ -9,10 +9,13 @@ from datetime import timedelta
 
 import pytest
 from nats.js import JetStreamContext
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+from opentelemetry.trace import format_trace_id
 
 from schemas.catalog import ProcedureSpec, build_catalog
 from schemas.event_types import EventType
 from schemas.procedures import DUPLICADO_DNI, catalog
+from services.bus.tracing import tracer
 from services.case_ledger.store import LedgerStore
 from services.stack.natsd import EmbeddedNats
 from tests.factories import submit_command
@@ -65,7 +68,10 @@ async def test_a_silent_entity_is_asked_again_and_its_answer_counts_once(
 
 
 async def test_an_entity_silent_for_every_attempt_rejects_the_case_and_refunds(
-    js: JetStreamContext, nats_server: EmbeddedNats, sqlite_store: LedgerStore
+    spans: InMemorySpanExporter,
+    js: JetStreamContext,
+    nats_server: EmbeddedNats,
+    sqlite_store: LedgerStore,
 ) -> None:
     async with local_stack(
         sqlite_store,
@@ -73,11 +79,20 @@ async def test_an_entity_silent_for_every_attempt_rejects_the_case_and_refunds(
         entities=["banco-nacion"],
         procedures=impatient_catalog(),
     ) as stack:
-        case_id = await submit(js, submit_command("40000001"))
+        with tracer().start_as_current_span("counter submits") as root:
+            case_id = await submit(js, submit_command("40000001"))
 
         assert await stack.wait_final(case_id, within=30) == "rejected"
         with stack.reading() as ledger:
             view = ledger.case_view(case_id)
+            history = ledger.case_history(case_id)
+    # What the deadline watch recorded (each StepOverdue, the new attempts, the refund's
+    # dispatch, the rejection) carries the case's trace, like what the messages caused.
+    trace_id = format_trace_id(root.get_span_context().trace_id)
+    by_watch = [e.type for e in history.events if e.type == EventType.STEP_OVERDUE]
+    assert len(by_watch) == DUPLICADO_DNI.step("duplicado-dni").max_attempts
+    assert EventType.CASE_REJECTED in [e.type for e in history.events]
+    assert {e.type: e.trace_id for e in history.events if e.trace_id != trace_id} == {}
     budget = DUPLICADO_DNI.step("duplicado-dni").max_attempts
     assert view.reason is not None
     assert f"reniec did not answer after {budget} attempts" in view.reason

@@ -60,21 +60,22 @@ async def test_list_shows_why_and_retry_republishes_the_original_bytes(
         assert retried.exit_code == 0, retried.output
         assert f"retried dead letter 1 on {submit_subject}" in retried.output
         # The same bytes, on the same subject, in the same stream: the ledger reads it again
-        # (and, since it is still malformed, files it again under a new origin).
+        # (and, since it is still malformed, files it again under a new origin). It deletes
+        # the commands it has passed, so what it read is seen through the new dead letter.
         commands = await js.stream_info(subjects.COMMANDS_STREAM)
-        again = await js.get_msg(subjects.COMMANDS_STREAM, commands.state.last_seq)
-        assert (again.subject, again.data) == (submit_subject, broken)
-        assert again.headers is not None
-        assert again.headers[subjects.HEADER_RETRY_OF] == "1"
+        assert commands.state.last_seq == 3
         await letters_count(js, 3)
         third = await js.get_msg(subjects.DEAD_LETTERS_STREAM, 3)
         assert third.headers is not None
-        assert third.headers[subjects.HEADER_ORIGIN_SEQUENCE] == str(commands.state.last_seq)
+        assert (third.subject, third.data) == (subjects.dead_letter("ledger"), broken)
+        assert third.headers[subjects.HEADER_ORIGIN_STREAM] == subjects.COMMANDS_STREAM
+        assert third.headers[subjects.HEADER_ORIGIN_SEQUENCE] == "3"
+        assert third.headers[subjects.HEADER_ORIGIN_SUBJECT] == submit_subject
 
         repeated = await ventanilla("dlq", "retry", "1", "--data-dir", str(data_dir))
         assert repeated.exit_code == 0, repeated.output
         assert "already retried" in repeated.output
-        assert (await js.stream_info(subjects.COMMANDS_STREAM)).state.messages == 3
+        assert (await js.stream_info(subjects.COMMANDS_STREAM)).state.last_seq == 3
 
         missing = await ventanilla("dlq", "retry", "99", "--data-dir", str(data_dir))
         assert missing.exit_code == 1

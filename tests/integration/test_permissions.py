@@ -253,10 +253,32 @@ async def test_the_ledger_writes_case_status_the_gateway_only_reads_and_watches_
             await kv.put(subjects.case_status_key(case_id), b'{"status": "completed"}')
         await refusals.expect(f'Publish to "$KV.{subjects.STATUS_BUCKET}.case.{case_id.hex}"')
         assert len(refusals.errors) == 1
-        stored = CaseView.model_validate_json((await kv.get(f"case.{case_id.hex}")).value or b"")
+        kept = CaseView.model_validate_json((await kv.get(f"case.{case_id.hex}")).value or b"")
     assert views[-1].status == "completed"  # written by the ledger under its own user
-    assert stored == views[-1]
+    assert kept == views[-1]
+    # and, under the same user, the recorded command purged from the bus
+    assert await stored(bus, subjects.COMMANDS_STREAM) == 0
     assert len(bus.violations()) == 1  # the gateway's put, and nothing else
+
+
+async def test_the_ledger_may_purge_the_commands_stream_and_nothing_else(bus: SecuredBus) -> None:
+    """It purges what it has recorded (case_ledger/retiring.py): no other stream, no delete."""
+    async with bus.client("admin") as (admin, _):
+        for _ in range(2):
+            await admin.jetstream().publish(subjects.submit_case("mac-lima-norte"), b"{}")
+        await admin.jetstream().publish(subjects.result("reniec", "duplicado-dni"), b"{}")
+    async with bus.client("ledger") as (nc, refusals):
+        js = nc.jetstream(timeout=0.5)
+        with pytest.raises(nats.errors.Error):
+            await js.purge_stream(subjects.RESULTS_STREAM, seq=2)
+        with pytest.raises(nats.errors.Error):
+            await js.delete_msg(subjects.COMMANDS_STREAM, 2)
+        await refusals.expect(f'Publish to "$JS.API.STREAM.PURGE.{subjects.RESULTS_STREAM}"')
+        await refusals.expect(f'Publish to "$JS.API.STREAM.MSG.DELETE.{subjects.COMMANDS_STREAM}"')
+        assert await js.purge_stream(subjects.COMMANDS_STREAM, seq=2)
+        assert len(refusals.errors) == 2
+    assert await stored(bus, subjects.COMMANDS_STREAM) == 1
+    assert await stored(bus, subjects.RESULTS_STREAM) == 1
 
 
 async def test_an_entity_cannot_read_or_watch_the_case_status_bucket(bus: SecuredBus) -> None:
