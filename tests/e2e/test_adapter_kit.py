@@ -14,9 +14,7 @@ import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from uuid import uuid4
 
-import httpx
 import pytest
 
 from schemas import subjects
@@ -24,6 +22,7 @@ from services.bus.connection import BusLogin, connect
 from services.bus.dead_letters import dead_letters
 from services.credentials import DevCredentials
 from services.datadir import DataDir
+from tests.http import case_to_its_end
 from tests.processes import env_with, eventually, pip_install, running_up, ventanilla
 
 pytestmark = pytest.mark.e2e
@@ -154,25 +153,11 @@ def test_the_check_passes_for_the_generated_adapter_and_names_what_a_broken_one_
 
 def test_a_case_through_the_generated_procedure_completes(stack: Stack) -> None:
     token = next(iter(stack.credentials.channels.values()))
-    body = {
-        "procedure": f"constancia-registro-{GOOD}",
-        "citizen": {"document_type": "DNI", "document_number": "40000001"},
-        "inputs": {"purpose": "Trámite en Centro MAC"},
-    }
-    with httpx.Client(
-        base_url=stack.credentials.gateway_url,
-        headers={"Authorization": f"Bearer {token}"},
-        timeout=10.0,
-    ) as client:
-        created = client.post("/v1/cases", json=body, headers={"Idempotency-Key": str(uuid4())})
-        assert created.status_code == 202, created.text
-        case_id = created.json()["case_id"]
-
-        def final() -> dict[str, object] | None:
-            view = client.get(f"/v1/cases/{case_id}")
-            done = view.status_code == 200 and view.json()["status"] in ("completed", "rejected")
-            return view.json() if done else None
-
-        view = eventually(final, 60, "the mtc case to finish")
+    view = case_to_its_end(
+        stack.credentials.gateway_url,
+        token,
+        f"constancia-registro-{GOOD}",
+        {"purpose": "Trámite en Centro MAC"},
+    )
     assert view["status"] == "completed", view
     assert [s["entity"] for s in view["steps"]] == [GOOD]  # type: ignore[union-attr]

@@ -14,7 +14,6 @@ import textwrap
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from uuid import uuid4
 
 import httpx
 import nats
@@ -23,10 +22,10 @@ import pytest
 from schemas import subjects
 from services.credentials import DevCredentials
 from services.datadir import DataDir
+from tests.http import case_to_its_end
 from tests.processes import (
     asyncapi_parser,
     env_with,
-    eventually,
     pip_install,
     running_up,
     ventanilla,
@@ -187,26 +186,12 @@ def stack(site: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stac
 
 def test_a_case_through_the_outside_entitys_procedure_completes(stack: Stack) -> None:
     token = next(iter(stack.credentials.channels.values()))
-    body = {
-        "procedure": "legalizacion-firma",
-        "citizen": {"document_type": "DNI", "document_number": "40000001"},
-        "inputs": {"deed": "Compraventa de terreno"},
-    }
-    with httpx.Client(
-        base_url=stack.credentials.gateway_url,
-        headers={"Authorization": f"Bearer {token}"},
-        timeout=10.0,
-    ) as client:
-        created = client.post("/v1/cases", json=body, headers={"Idempotency-Key": str(uuid4())})
-        assert created.status_code == 202, created.text
-        case_id = created.json()["case_id"]
-
-        def final() -> dict[str, object] | None:
-            view = client.get(f"/v1/cases/{case_id}")
-            done = view.status_code == 200 and view.json()["status"] in ("completed", "rejected")
-            return view.json() if done else None
-
-        view = eventually(final, 60, "the notary's case to finish")
+    view = case_to_its_end(
+        stack.credentials.gateway_url,
+        token,
+        "legalizacion-firma",
+        {"deed": "Compraventa de terreno"},
+    )
     assert view["status"] == "completed"
     assert [s["entity"] for s in view["steps"]] == [ENTITY]  # type: ignore[union-attr]
 

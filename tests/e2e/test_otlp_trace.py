@@ -5,15 +5,12 @@ would; the stack is told where it is only through the standard OTEL_* variables.
 """
 
 import os
-import signal
-import subprocess
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
-from uuid import uuid4
 
 import httpx
 import pytest
@@ -21,7 +18,8 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTrace
 
 from services.credentials import DevCredentials
 from services.datadir import DataDir
-from tests.processes import eventually, ventanilla
+from tests.http import auth, case_to_its_end
+from tests.processes import eventually, running_up
 
 pytestmark = pytest.mark.e2e
 
@@ -73,6 +71,22 @@ class Receiver:
             return [s for s in self.spans if s.trace_id == trace_id]
 
 
+def tree(spans: list[ReceivedSpan]) -> list[str]:
+    """The spans as an indented tree, one line each (`service: name`), children in order."""
+    by_id = {s.span_id: s for s in spans}
+    children: dict[str, list[ReceivedSpan]] = {}
+    for span in spans:
+        parent = span.parent_id if span.parent_id in by_id else ""
+        children.setdefault(parent, []).append(span)
+
+    def lines(parent: str, depth: int) -> Iterator[str]:
+        for span in children.get(parent, []):
+            yield f"{'  ' * depth}{span.service}: {span.name}"
+            yield from lines(span.span_id, depth + 1)
+
+    return list(lines("", 0))
+
+
 @pytest.fixture
 def receiver() -> Iterator[tuple[Receiver, str]]:
     received = Receiver()
@@ -110,49 +124,22 @@ def test_a_transfer_is_one_trace_from_the_channel_through_the_ledger_to_each_ent
         "OTEL_EXPORTER_OTLP_ENDPOINT": endpoint,
         "OTEL_BSP_SCHEDULE_DELAY": "200",
     }
-    args = ["--data-dir", str(data_dir), "--http-port", "0", "--nats-port", "0"]
-    with output.open("wb") as out:
-        up = subprocess.Popen(
-            [*ventanilla(), "up", *args],
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-            start_new_session=True,
-            env=env,
+    with running_up(data_dir, output, env):
+        credentials = DevCredentials.model_validate_json(
+            DataDir(data_dir).dev_credentials.read_text()
         )
-    try:
-        credentials_file = DataDir(data_dir).dev_credentials
-        eventually(lambda: "ready" in output.read_text() or None, 90, "`up` to print ready")
-        credentials = DevCredentials.model_validate_json(credentials_file.read_text())
         token = next(iter(credentials.channels.values()))
-        http = httpx.Client(
-            base_url=credentials.gateway_url,
-            headers={"Authorization": f"Bearer {token}"},
-            timeout=10.0,
+        transfer = {"plate": "ABC-123", "seller_dni": SELLER, "price_pen": 25000}
+        view = case_to_its_end(
+            credentials.gateway_url, token, "transferencia-vehicular", transfer, dni=BUYER
         )
-        with http:
-            response = http.post(
-                "/v1/cases",
-                json={
-                    "procedure": "transferencia-vehicular",
-                    "citizen": {"document_type": "DNI", "document_number": BUYER},
-                    "inputs": {"plate": "ABC-123", "seller_dni": SELLER, "price_pen": 25000},
-                },
-                headers={"Idempotency-Key": str(uuid4())},
-            )
-            assert response.status_code == 202, response.text
-            case_id = response.json()["case_id"]
-
-            def final() -> dict[str, Any] | None:
-                view = http.get(f"/v1/cases/{case_id}")
-                return view.json() if view.json().get("status") == "completed" else None
-
-            eventually(final, 60, "the transfer to complete")
-            history = http.get(f"/v1/cases/{case_id}/history").json()
-    finally:
-        if up.poll() is None:
-            os.killpg(up.pid, signal.SIGINT)  # a clean stop flushes every exporter
-            up.wait(timeout=60)
+        assert view["status"] == "completed", view
+        history = httpx.get(
+            f"{credentials.gateway_url}/v1/cases/{view['case_id']}/history",
+            headers=auth(token),
+            timeout=10.0,
+        ).json()
+    # Leaving `running_up` stopped the stack with Ctrl-C: a clean stop flushes every exporter.
 
     # The history names the trace: every event the ledger wrote from a message carries it.
     trace_ids = {e["trace_id"] for e in history["events"]}
@@ -172,6 +159,8 @@ def test_a_transfer_is_one_trace_from_the_channel_through_the_ledger_to_each_ent
     adapters = {s for s in services if s.startswith("adapter-")}
     assert len(adapters) >= 3, services
     assert {"adapter-reniec", "adapter-sat", "adapter-sunarp", "adapter-banco-nacion"} <= adapters
+
+    print(f"trace {trace_id}\n" + "\n".join(tree(spans)))  # shown with `pytest -s`
 
     # Parent and child follow the steps: dispatch -> FastStream's delivery to the adapter -> the
     # entity's handling -> its back-office call and its result -> the ledger taking the result.
