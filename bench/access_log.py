@@ -12,7 +12,6 @@ each a full `citizen_access_log` call (the catch-up check, the key lookup, the c
 
 import time
 from pathlib import Path
-from uuid import UUID
 
 from schemas.procedures import catalog
 from services.case_ledger.access_log import citizen_access_log
@@ -40,7 +39,7 @@ def _fill(ledger: CaseLedger, dnis: list[str]) -> None:
         ledger.save_batch(submitted, None)
         paid = ledger.batch()
         for case in cases:
-            attempt = UUID(case.steps["pago-tasa"]["attempt_id"])
+            attempt = case.steps["pago-tasa"].attempt_id
             paid.record_step_result(
                 step_result(
                     case.id, "pago-tasa", attempt, "banco-nacion", "pago-tasa", data=RECEIPT

@@ -26,7 +26,7 @@ def _answers(ledger: CaseLedger, case_ids: list[UUID], step: str, entity: str) -
     data = RECEIPT if entity == "banco-nacion" else CARD
     answers: list[StepResult] = []
     for case_id in case_ids:
-        attempt = UUID(ledger.repository.get(case_id).steps[step]["attempt_id"])
+        attempt = ledger.repository.get(case_id).steps[step].attempt_id
         answers.append(step_result(case_id, step, attempt, entity, step, data=data))
     return answers
 
