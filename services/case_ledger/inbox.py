@@ -189,6 +189,14 @@ class Inbox:
         return None
 
     async def follow(self, source: InboxSource, stop: asyncio.Event) -> None:
+        try:
+            await self._follow(source, stop)
+        finally:
+            retirer = self._retirer(source)
+            if retirer is not None:
+                await retirer.close()
+
+    async def _follow(self, source: InboxSource, stop: asyncio.Event) -> None:
         while not stop.is_set():
             tracking = await self.readable(source, stop)
             if tracking is None:
@@ -272,7 +280,7 @@ class Inbox:
         if retirer is not None:
             # Every message of the batch is at or below the committed position by now (saved,
             # dead-lettered and passed over, or recorded before).
-            await retirer.retire(max(by_seq))
+            retirer.retire_soon(max(by_seq))
         if saved:
             self.on_saved()
             await self._sample(source, messages[-1])
