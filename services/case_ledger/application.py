@@ -3,6 +3,10 @@ answers what a case looks like now and what happened to it.
 
 Every change is saved together with a tracking record of the bus position that caused it, in
 one transaction, so reading the same message again changes nothing.
+
+Over 300 lines because it is eventsourcing's Application subclass: the store, crypto and
+projection wiring, the commands and the queries meet here; the batch (case_batch.py), the views
+(case_views.py) and the personal-data rules (personal/) are their own modules.
 """
 
 import contextlib

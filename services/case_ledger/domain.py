@@ -2,6 +2,9 @@
 
 Public methods check the rules and decide; the `@event` methods only change state, so replaying
 the stored events rebuilds exactly the same case.
+
+Over 300 lines because eventsourcing wants every event method on the aggregate class: the
+decisions and the state changes they record stay together; the step's own state is CaseStep.
 """
 
 from datetime import datetime, timedelta

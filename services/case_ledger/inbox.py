@@ -11,6 +11,9 @@ the messages around it. Anything else (the database is down) retries the batch, 
 Before each (re)subscription the inbox checks that the stream is the one its position belongs
 to (see followed_streams): a stream made again would otherwise be read from an old position.
 Commands the ledger has recorded are then purged from the bus (see retiring).
+
+Over 300 lines because reading, group commit, dead letters and stream checks share one loop's
+state (position, batch, dead letters of the batch); what stands alone is in its own module.
 """
 
 import asyncio

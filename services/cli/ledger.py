@@ -19,13 +19,18 @@ def master_key_path(data_dir: DataDir, master_key: Path | None = None) -> Path:
     return master_key or Path(os.environ.get(MASTER_KEY_ENV) or data_dir.master_key)
 
 
+def ledger_exists(data_dir: DataDir) -> bool:
+    """False for a SQLite ledger whose file is not there (yet: the ledger creates it at start)."""
+    parsed = urlparse(data_dir.ledger_store_url())
+    return parsed.scheme != "sqlite" or Path(unquote(parsed.path)).exists()
+
+
 @contextmanager
 def open_ledger(data_dir: DataDir, master_key: Path | None = None) -> Iterator[CaseLedger]:
     """The ledger of a data dir; its master key from `master_key`, $VENTANILLA_MASTER_KEY or
     the data dir."""
     url = data_dir.ledger_store_url()
-    parsed = urlparse(url)
-    if parsed.scheme == "sqlite" and not Path(unquote(parsed.path)).exists():
+    if not ledger_exists(data_dir):
         # Opening would create an empty ledger in a folder that probably is the wrong one.
         raise CliError(
             f"no ledger in {data_dir.root}",

@@ -50,6 +50,9 @@ async def _connect(
         raise CliError(f"cannot reach NATS at {url}", f"{type(exc).__name__}: {exc}") from None
 
 
+LEDGER_WAIT_TICKS = 300  # 60 s in steps of 0.2 s
+
+
 @metrics_app.command("serve")
 def serve_metrics(
     data_dir: DataDirOption = DEFAULT_DIR,
@@ -62,13 +65,19 @@ def serve_metrics(
     """Serve /metrics in Prometheus text format until SIGTERM or Ctrl-C."""
     from setproctitle import setproctitle
 
-    from services.cli.ledger import open_ledger
+    from services.cli.ledger import ledger_exists, open_ledger
     from services.observability.exporter import serving_metrics
 
     async def run() -> None:
         stop = stop_on_signals()
         nc = await _connect(data_dir, nats_url, credentials, tls_ca, "ventanilla-metrics")
         try:
+            # Started beside a new ledger (`ventanilla up` on a fresh data dir), give it the
+            # moment it takes to create its store rather than fail and be restarted.
+            for _ in range(LEDGER_WAIT_TICKS):
+                if ledger_exists(DataDir(data_dir)) or stop.is_set():
+                    break
+                await asyncio.sleep(0.2)
             with open_ledger(DataDir(data_dir)) as ledger:
                 async with serving_metrics(ledger, nc, host, port) as endpoint:
                     typer.echo(f"metrics at {endpoint.url}", err=True)

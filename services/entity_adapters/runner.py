@@ -13,6 +13,10 @@ The adapter never creates or changes a stream or consumer: the stream is `declar
 starts consuming only once `consumer_info` finds its consumer (FastStream would otherwise try to
 create it, which the entity's bus user may not do). W3C trace context is read and written by
 FastStream's telemetry middleware.
+
+Over 300 lines because each guarantee above is a few lines of the same delivery path (decode,
+handle, publish, ack or nak or dead-letter), which reads best in order; the handler registry is
+sdk.py and deferred answers are answers.py.
 """
 
 import asyncio

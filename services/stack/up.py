@@ -3,6 +3,9 @@
 `ventanilla up` builds a `LocalStack`, starts it, and then drives its supervisor until it is
 told to stop. Layers order the stop: the gateway stops taking requests first, then the ledger
 and the adapters, and the bus they all talk to goes last.
+
+Over 300 lines because it is the local stack's composition root: every child process, its
+arguments and its order are written here, and nowhere else.
 """
 
 import asyncio

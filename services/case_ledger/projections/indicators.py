@@ -9,6 +9,9 @@ The rules, stated once (docs/operations.md repeats them for readers of the figur
   first step an entity refused, else the step whose attempts all failed. The entity's own words
   are left out (they may name a plate or a person);
 - dead letters are what each source's dead-letter subject holds now, not a period's.
+
+Over 300 lines because each rule above is one small function here, next to the others it is
+summed with; the rows it reads are in indicator_rows.py.
 """
 
 import math

@@ -5,6 +5,10 @@ One row per step of a case (compensations excluded: they undo a step, they are n
 the entity agreed to give), the procedure, channel and status of each case, and the position
 in the ledger's notification log up to which the rows are complete. Rows and position change in one
 transaction, so the projection never counts an event twice or skips one, whoever catches it up.
+
+Its length (over 300 lines) is the same row store written twice, for SQL (SQLite and
+PostgreSQL) and in memory, with the queries the report needs: kept in one module so the two
+stay the same, which the projection's tests check on each.
 """
 
 from collections.abc import Iterator

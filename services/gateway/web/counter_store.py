@@ -8,6 +8,9 @@ secret key, from which CSRF tokens and the citizens' verification codes are deri
 Staff accounts (auditors, operators) work at no counter: they have a role instead of a channel
 and delegations, and sessions of their own, so a staff session never opens a clerk's pages. One
 login name belongs to one account only, clerk or staff, so the one login form finds it.
+
+Over 300 lines because accounts, sessions, lockout and receipts share one file, one lock and
+one schema migration; split, each part would reopen the same connection and repeat its rules.
 """
 
 import hashlib
