@@ -185,6 +185,7 @@ def test_openapi_documents_every_route_and_its_problems(gw: Gateway) -> None:
         "/v1/citizens/{document_number}/access-log": {"get"},
         "/v1/operations/overview": {"get"},
         "/v1/sla": {"get"},
+        "/v1/indicators": {"get"},
         "/v1/procedures": {"get"},
         "/healthz": {"get"},
         "/readyz": {"get"},
@@ -199,6 +200,8 @@ def test_openapi_documents_every_route_and_its_problems(gw: Gateway) -> None:
     assert "Idempotency-Key" in {p["name"] for p in submit["parameters"]}
     assert set(paths["/v1/cases/{case_id}"]["get"]["responses"]) >= {"200", "401", "403", "404"}
     assert set(paths["/v1/sla"]["get"]["responses"]) >= {"200", "401", "403", "422", "503"}
+    indicators = paths["/v1/indicators"]["get"]["responses"]
+    assert set(indicators) >= {"200", "401", "403", "422", "503"}
     assert "HTTPValidationError" not in document["components"]["schemas"]
 
 
