@@ -5,6 +5,8 @@ from pathlib import Path
 from uuid import UUID, uuid4
 
 import pytest
+from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_dir
+from babel.messages.frontend import parse_mapping_cfg
 from babel.messages.pofile import read_po
 
 from schemas.delegations import delegation_for, delegations, delegations_at
@@ -90,6 +92,24 @@ def test_every_quechua_entry_is_translated_and_marked_for_review() -> None:
     assert untranslated == []
     unmarked = [m.id for m in entries if not any("REVISAR" in c for c in m.user_comments)]
     assert unmarked == []
+
+
+def test_every_page_text_is_in_the_quechua_catalog() -> None:
+    """What `make catalogs` would extract now: a text added to a page without running it would
+    show in Spanish on a Quechua page."""
+    web = i18n.LOCALES_DIR.parent
+    with (web / "babel.cfg").open() as cfg:
+        method_map, options_map = parse_mapping_cfg(cfg)
+    keywords = {**DEFAULT_KEYWORDS, "N_": None}
+    texts = {
+        message if isinstance(message, str) else message[0]
+        for _, _, message, _, _ in extract_from_dir(web, method_map, options_map, keywords)
+    }
+    po = i18n.LOCALES_DIR / "qu" / "LC_MESSAGES" / "messages.po"
+    with po.open("rb") as source:
+        catalogued = {m.id for m in read_po(source) if m.id}
+    assert len(texts) > 300
+    assert sorted(texts - catalogued) == []
 
 
 def test_csrf_tokens_belong_to_their_cookie() -> None:
