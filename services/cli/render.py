@@ -1,9 +1,11 @@
 """How cases, their histories and a running stack look in a terminal.
 
 These views are for the people the CLI serves, who read the ledger with its master key (a clerk
-following a case, an auditor): they show personal values as the ledger holds them, decrypted, or
-`[erased]` once the citizen's key is destroyed. Only the access log leaves the citizen's DNI out,
-since whoever asks for it already named the citizen.
+following a case, an auditor). The scalar values a case recorded are printed as the ledger returns
+them, decrypted, or `[erased]` once the citizen's key is destroyed: personal ones among them (a
+seller's DNI in the inputs, the names RENIEC answered, what a request carried). The applicant's
+own record (`citizen`, in the opening event and in each request) is never printed, only its field
+names in what an entity received; nor is the DNI in the access log, whose reader named it.
 
 Over 300 lines because it holds every view of the CLI, one short function each, so that the
 columns and wording of the terminal stay consistent in one place.

@@ -40,6 +40,7 @@ def test_erase_hides_the_citizen_in_histories_and_verify_still_passes(
     code, out = run("citizen", "erase", SELLER, *where)
     assert code == 0, out
     assert "erased data key" in out
+    assert "personal data as [erased]" in out  # rich markup did not eat the brackets
     # The inputs, RENIEC's check of the seller and SUNARP's of the owner.
     assert "3 stored events in 1 cases" in out
     assert SELLER not in out
@@ -74,3 +75,9 @@ def test_erase_refuses_what_is_not_a_dni_and_a_wrong_master_key(
     assert code == 1
     assert "no personal data master key" in out
     assert not elsewhere.exists()
+
+
+def test_erase_help_says_what_erased_values_read() -> None:
+    code, out = run("citizen", "erase", "--help")
+    assert code == 0, out
+    assert "their personal data in the ledger reads `[erased]`" in out

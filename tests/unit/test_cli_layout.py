@@ -10,7 +10,7 @@ from schemas.event_types import EventType
 from schemas.procedures import catalog
 from schemas.views import CaseHistory, CaseView, HistoryEntry, StepView
 from services.case_ledger.planner import compensation_id
-from services.cli import render
+from services.cli import case, render
 
 SUBMITTED = datetime(2026, 11, 30, 23, 59, 58, 250000, tzinfo=UTC)
 REASON = "the seller's ownership of ABC-123 is disputed at SUNARP; see the registry's notice"
@@ -150,3 +150,22 @@ def test_at_80_columns_the_history_names_each_day_once() -> None:
     lines = printed(render.case_history(history), 80)
 
     assert [line for line in lines if line.startswith("2026-")] == ["2026-11-30", "2026-12-01"]
+
+
+@pytest.mark.parametrize("columns", [80, 160])
+def test_the_cli_console_takes_its_width_from_columns(
+    columns: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`case show` as its command prints it: stacked at COLUMNS=80, a table when wide enough."""
+    monkeypatch.setenv("COLUMNS", str(columns))
+    view = transfer_view()
+    terminal = case.console()
+
+    with terminal.capture() as captured:
+        terminal.print(render.case_view(view))
+    lines = captured.get().splitlines()
+
+    assert all(len(line.rstrip()) <= columns for line in lines), lines
+    first = view.steps[0]
+    [row] = [line for line in lines if line.split()[:1] == [first.step_id]]
+    assert (first.entity in row.split()) is (columns > 80), row
