@@ -79,6 +79,12 @@ async def test_an_auditor_reads_a_case_its_evidence_and_the_citizens_access_log(
     events = final_case["events"]
     await log_in_as_auditor(page, credentials)
     await check_page(page, "audit-01-home")
+    await page.get_by_role("link", name="Runasimi").click()  # the same page, in Quechua
+    await expect(page.get_by_role("heading", level=1)).to_have_text("Auditoría: kasuta maskay")
+    assert await page.locator("html").get_attribute("lang") == "qu"
+    await check_page(page, "audit-01-home-qu")
+    await page.get_by_role("link", name="Español").click()
+    await expect(page.get_by_role("heading", level=1)).to_have_text("Auditoría: buscar un caso")
 
     # A purpose is asked for before anything is read.
     await page.get_by_label("Identificador del caso").fill(case_id)
