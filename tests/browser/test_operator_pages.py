@@ -103,7 +103,18 @@ async def test_operator_pages(page: Page, stack: UpStack, credentials: DevCreden
     assert "Cartas muertas" in card
     assert "ANS esta semana" in card
     assert "100.0 %" in card  # RENIEC answered every step in time this week
+    # RENIEC's adapter handled the cases: its last activity is a time (Lima's), not "ninguna".
+    activity = reniec.locator("dt:text-is('Última actividad') + dd")
+    await expect(activity).to_have_text(re.compile(r"^\d\d/\d\d/\d{4} \d\d:\d\d$"))
     await check_page(page, "operaciones-salud")
+
+    # In Quechua: the same page, its texts from the Quechua catalog.
+    await page.get_by_role("link", name="Runasimi").click()
+    await expect(page.get_by_role("heading", level=1)).to_have_text("Entidadkunaq qhaliyninkuna")
+    assert await page.locator("html").get_attribute("lang") == "qu"
+    await check_page(page, "operaciones-salud-qu")
+    await page.get_by_role("link", name="Español").click()
+    await expect(page.get_by_role("heading", level=1)).to_have_text("Salud de las entidades")
 
     # The API's indicators of the same 7 days, to compare the pages with.
     today = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
