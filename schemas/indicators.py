@@ -15,6 +15,11 @@ class IndicatorsQuery(BaseModel):
     end: datetime
 
 
+# How a step of the bus's traffic stands: its last attempt's outcome (a `StepOutcome` but
+# `accepted`, schemas/messages.py), or `open` while it waits for one.
+StepStanding = Literal["completed", "rejected", "failed", "open"]
+
+
 class ChannelDay(BaseModel):
     model_config = ConfigDict(frozen=True)
 
@@ -31,7 +36,7 @@ class StepDay(BaseModel):
     day: date = Field(description="The UTC day of the step's first dispatch.")
     entity: str
     procedure: str
-    outcome: Literal["completed", "rejected", "failed", "open"]
+    outcome: StepStanding
     steps: int
 
 
