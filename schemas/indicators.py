@@ -7,12 +7,11 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from schemas.periods import PeriodQuery
 
-class IndicatorsQuery(BaseModel):
-    model_config = ConfigDict(frozen=True)
 
-    start: datetime
-    end: datetime
+class IndicatorsQuery(PeriodQuery):
+    """The indicators over the period."""
 
 
 # How a step of the bus's traffic stands: its last attempt's outcome (a `StepOutcome` but
