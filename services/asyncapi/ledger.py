@@ -12,8 +12,9 @@ from .headers import HEX_CASE_ID, message_headers
 from .roles import CHANNEL, GATEWAY, LEDGER_ROLE, SITE_RELAY_ROLE
 
 
-def command_channels(w: AsyncApiWriter) -> None:
-    submit = Message(
+def submit_case_message(w: AsyncApiWriter) -> Message:
+    """A SubmitCase command, as a channel, a site or the hub's relay publishes it."""
+    return Message(
         name="SubmitCase",
         key="SubmitCase",
         title="Submit a case",
@@ -21,6 +22,10 @@ def command_channels(w: AsyncApiWriter) -> None:
         headers=message_headers(),
         summary="Nats-Msg-Id is `submit:<case id>`: a channel's retry is one case.",
     )
+
+
+def command_channels(w: AsyncApiWriter) -> None:
+    submit = submit_case_message(w)
     cmd = w.channel(
         "cmd.submit-case",
         subjects.submit_case("{channel}"),
