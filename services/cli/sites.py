@@ -30,9 +30,10 @@ from services.datadir import DataDir
 from services.sites.bundle import registered_sites
 from services.sites.links import site_links
 from services.sites.site_stack import SiteOptions, SiteStack
+from services.stack.held import StackAlreadyRunning
 from services.stack.natsd import NatsServerError
 from services.stack.supervisor import Supervisor
-from services.stack.up import StackAlreadyRunning, gateway_ready, wait_until
+from services.stack.up import gateway_ready, wait_until
 
 app = typer.Typer(help="A MAC Express site: run it, see its cases.", no_args_is_help=True)
 READY_TIMEOUT = 60.0

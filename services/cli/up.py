@@ -25,15 +25,10 @@ from services.cli.options import (
     tls_files,
 )
 from services.entity_adapters.registry import BackOfficeFactoryError
+from services.stack.held import StackAlreadyRunning
 from services.stack.natsd import NatsServerError
 from services.stack.supervisor import Supervisor
-from services.stack.up import (
-    LocalStack,
-    StackAlreadyRunning,
-    UpOptions,
-    gateway_unready,
-    wait_until,
-)
+from services.stack.up import LocalStack, UpOptions, gateway_unready, wait_until
 
 READY_TIMEOUT = 90.0
 
