@@ -7,12 +7,16 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from schemas.periods import PeriodQuery
 
-class IndicatorsQuery(BaseModel):
-    model_config = ConfigDict(frozen=True)
 
-    start: datetime
-    end: datetime
+class IndicatorsQuery(PeriodQuery):
+    """The indicators over the period."""
+
+
+# How a step of the bus's traffic stands: its last attempt's outcome (a `StepOutcome` but
+# `accepted`, schemas/messages.py), or `open` while it waits for one.
+StepStanding = Literal["completed", "rejected", "failed", "open"]
 
 
 class ChannelDay(BaseModel):
@@ -31,7 +35,7 @@ class StepDay(BaseModel):
     day: date = Field(description="The UTC day of the step's first dispatch.")
     entity: str
     procedure: str
-    outcome: Literal["completed", "rejected", "failed", "open"]
+    outcome: StepStanding
     steps: int
 
 

@@ -1,12 +1,18 @@
-"""Questions the gateway asks the ledger over NATS request/reply, and the answers."""
+"""Questions the gateway and the CLI ask the ledger over NATS request/reply, their answers, and
+the table of them all (`LEDGER_QUESTIONS`)."""
 
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any, Generic, Literal, TypeVar
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from schemas import subjects
+from schemas.dead_letters import DeadLetterList, DeadLetterQuery, RedriveAnswer, RedriveRequest
 from schemas.identifiers import Dni
+from schemas.indicators import IndicatorsQuery, IndicatorsReport
+from schemas.sla import SlaQuery, SlaReport
 from schemas.views import CaseHistory, CaseView, CitizenAccessLog
 
 
@@ -138,3 +144,104 @@ class BundleAnswer(BaseModel):
     found: bool
     bundle: dict[str, Any] | None = None
     problem: str | None = None  # why there is no bundle although the case exists
+
+
+Q = TypeVar("Q", bound=BaseModel | None)
+A = TypeVar("A", bound=BaseModel)
+
+
+@dataclass(frozen=True)
+class LedgerQuestion(Generic[Q, A]):
+    """One question the ledger answers over core NATS request/reply, in one queue group.
+
+    The ledger subscribes to every question of `LEDGER_QUESTIONS`, the gateway's ledger client
+    asks them, and the AsyncAPI contract lists them: all from this table.
+    """
+
+    name: str  # in the contract's operation ids: ledger.answer.<name>, gateway.ask.<name>
+    subject: str
+    question: type[Q] | None  # None: the request's body is empty (ping)
+    answer: type[A]
+    summary: str
+
+
+CASE: LedgerQuestion[CaseQuery, CaseAnswer] = LedgerQuestion(
+    "case", subjects.LEDGER_QUERY_CASE, CaseQuery, CaseAnswer, "A case's status and steps."
+)
+HISTORY: LedgerQuestion[CaseQuery, HistoryAnswer] = LedgerQuestion(
+    "history",
+    subjects.LEDGER_QUERY_HISTORY,
+    CaseQuery,
+    HistoryAnswer,
+    "A case's ledger history, or a replay as of a moment or version; records the read.",
+)
+ACCESS_LOG: LedgerQuestion[AccessLogQuery, AccessLogAnswer] = LedgerQuestion(
+    "access-log",
+    subjects.LEDGER_QUERY_ACCESS_LOG,
+    AccessLogQuery,
+    AccessLogAnswer,
+    "Who used a citizen's data; the document number travels in the body, never the subject.",
+)
+SLA: LedgerQuestion[SlaQuery, SlaReport] = LedgerQuestion(
+    "sla", subjects.LEDGER_QUERY_SLA, SlaQuery, SlaReport, "The ANS report over a period."
+)
+PING: LedgerQuestion[None, PingAnswer] = LedgerQuestion(
+    "ping", subjects.LEDGER_PING, None, PingAnswer, "Whether the ledger can read its store."
+)
+RECORD_READ: LedgerQuestion[ReadNotice, ReadRecorded] = LedgerQuestion(
+    "read",
+    subjects.LEDGER_RECORD_READ,
+    ReadNotice,
+    ReadRecorded,
+    "Record a read of a case's personal data (a clerk's case page) with its purpose.",
+)
+VERIFY: LedgerQuestion[VerifyQuery, VerifyAnswer] = LedgerQuestion(
+    "verify",
+    subjects.LEDGER_QUERY_VERIFY,
+    VerifyQuery,
+    VerifyAnswer,
+    "What `ventanilla audit verify` says of the running ledger; no personal data.",
+)
+BUNDLE: LedgerQuestion[BundleQuery, BundleAnswer] = LedgerQuestion(
+    "bundle",
+    subjects.LEDGER_QUERY_BUNDLE,
+    BundleQuery,
+    BundleAnswer,
+    "A case's evidence bundle (docs/bundle-format.md); records the read.",
+)
+INDICATORS: LedgerQuestion[IndicatorsQuery, IndicatorsReport] = LedgerQuestion(
+    "indicators",
+    subjects.LEDGER_QUERY_INDICATORS,
+    IndicatorsQuery,
+    IndicatorsReport,
+    "The management indicators and savings over a period.",
+)
+DEAD_LETTERS: LedgerQuestion[DeadLetterQuery, DeadLetterList] = LedgerQuestion(
+    "dead-letters",
+    subjects.LEDGER_QUERY_DEAD_LETTERS,
+    DeadLetterQuery,
+    DeadLetterList,
+    "The dead letters, filtered, with redacted payloads.",
+)
+REDRIVE: LedgerQuestion[RedriveRequest, RedriveAnswer] = LedgerQuestion(
+    "redrive",
+    subjects.LEDGER_REDRIVE,
+    RedriveRequest,
+    RedriveAnswer,
+    "Redrive dead letters with the operator's reason; a second redrive does nothing.",
+)
+
+# In the contract's order.
+LEDGER_QUESTIONS: tuple[LedgerQuestion[Any, Any], ...] = (
+    CASE,
+    HISTORY,
+    ACCESS_LOG,
+    SLA,
+    PING,
+    RECORD_READ,
+    VERIFY,
+    BUNDLE,
+    INDICATORS,
+    DEAD_LETTERS,
+    REDRIVE,
+)

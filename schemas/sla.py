@@ -6,6 +6,8 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from schemas.periods import PeriodQuery
+
 
 class SlaBreach(BaseModel):
     model_config = ConfigDict(frozen=True)
@@ -31,11 +33,7 @@ class SlaLineView(BaseModel):
     breaches: list[SlaBreach]
 
 
-class SlaQuery(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
-    start: datetime
-    end: datetime
+class SlaQuery(PeriodQuery):
     entity: str | None = None
 
 

@@ -38,6 +38,8 @@ OBSERVED_STREAMS = (
     DEAD_LETTERS_STREAM,
 )
 
+# The ledger's questions (schemas/queries.py) are answered by one ledger of this queue group.
+LEDGER_QUEUE = "ledger"
 LEDGER_QUERY_CASE = f"{PREFIX}.ledger.query.case"
 LEDGER_QUERY_HISTORY = f"{PREFIX}.ledger.query.history"
 # The document number travels in the request body, never in this subject.

@@ -9,6 +9,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from schemas.sites import SiteLink
 
 CaseStatus = Literal["submitted", "in_progress", "completed", "rejected"]
+# A case in one of these has ended: nothing more will happen to it.
+FINAL_STATUSES: frozenset[CaseStatus] = frozenset({"completed", "rejected"})
 # `accepted`: the entity took the request and answers later (waiting for the entity).
 StepStatus = Literal["pending", "dispatched", "accepted", "completed", "rejected", "failed"]
 

@@ -40,11 +40,11 @@ from services.credentials import Principal
 from services.gateway.app import create_app
 from services.gateway.auth import TokenBook
 from services.gateway.case_bus import (
+    Admission,
     Claim,
     Dependency,
     DependencyUnavailable,
     IdempotencyConflict,
-    SubmitOutcome,
     claim_of,
     submitted_history,
     submitted_view,
@@ -78,11 +78,11 @@ class FakeCaseBus:
         default_factory=lambda: BusOverview(entities=[], streams=[], dead_letters=0)
     )
 
-    async def submit(self, command: SubmitCase) -> SubmitOutcome:
+    async def submit(self, command: SubmitCase) -> Admission:
         self._answer_or_fail()
         claim = claim_of(command)
         existing = self.claims.get(claim.case_id)
-        outcome: SubmitOutcome = "accepted"
+        outcome: Admission = "accepted"
         if existing is not None:
             if existing.fingerprint != claim.fingerprint:
                 raise IdempotencyConflict(claim.case_id)

@@ -1,38 +1,20 @@
 """The ledger's side of the bus: the commands it records, the events it announces, the
 questions it answers (request/reply) and the status bucket it writes."""
 
-from typing import Any
-
 from schemas import sites, subjects
-from schemas.dead_letters import DeadLetterList, DeadLetterQuery, RedriveAnswer, RedriveRequest
 from schemas.event_types import EventType
-from schemas.indicators import IndicatorsQuery, IndicatorsReport
 from schemas.messages import LedgerEvent, SubmitCase
-from schemas.queries import (
-    AccessLogAnswer,
-    AccessLogQuery,
-    BundleAnswer,
-    BundleQuery,
-    CaseAnswer,
-    CaseQuery,
-    HistoryAnswer,
-    PingAnswer,
-    ReadNotice,
-    ReadRecorded,
-    VerifyAnswer,
-    VerifyQuery,
-)
-from schemas.sla import SlaQuery, SlaReport
+from schemas.queries import CASE, LEDGER_QUESTIONS
 from schemas.views import CaseView
-from services.bus.permissions import LEDGER
 
 from .builder import AsyncApiWriter, Message, Reply
 from .headers import HEX_CASE_ID, message_headers
 from .roles import CHANNEL, GATEWAY, LEDGER_ROLE, SITE_RELAY_ROLE
 
 
-def command_channels(w: AsyncApiWriter) -> None:
-    submit = Message(
+def submit_case_message(w: AsyncApiWriter) -> Message:
+    """A SubmitCase command, as a channel, a site or the hub's relay publishes it."""
+    return Message(
         name="SubmitCase",
         key="SubmitCase",
         title="Submit a case",
@@ -40,6 +22,10 @@ def command_channels(w: AsyncApiWriter) -> None:
         headers=message_headers(),
         summary="Nats-Msg-Id is `submit:<case id>`: a channel's retry is one case.",
     )
+
+
+def command_channels(w: AsyncApiWriter) -> None:
+    submit = submit_case_message(w)
     cmd = w.channel(
         "cmd.submit-case",
         subjects.submit_case("{channel}"),
@@ -106,90 +92,28 @@ def event_channels(w: AsyncApiWriter) -> None:
     )
 
 
-QUERIES: tuple[tuple[str, str, Any, Any, str], ...] = (
-    ("case", subjects.LEDGER_QUERY_CASE, CaseQuery, CaseAnswer, "A case's status and steps."),
-    (
-        "history",
-        subjects.LEDGER_QUERY_HISTORY,
-        CaseQuery,
-        HistoryAnswer,
-        "A case's ledger history, or a replay as of a moment or version; records the read.",
-    ),
-    (
-        "access-log",
-        subjects.LEDGER_QUERY_ACCESS_LOG,
-        AccessLogQuery,
-        AccessLogAnswer,
-        "Who used a citizen's data; the document number travels in the body, never the subject.",
-    ),
-    ("sla", subjects.LEDGER_QUERY_SLA, SlaQuery, SlaReport, "The ANS report over a period."),
-    ("ping", subjects.LEDGER_PING, None, PingAnswer, "Whether the ledger can read its store."),
-    (
-        "read",
-        subjects.LEDGER_RECORD_READ,
-        ReadNotice,
-        ReadRecorded,
-        "Record a read of a case's personal data (a clerk's case page) with its purpose.",
-    ),
-    (
-        "verify",
-        subjects.LEDGER_QUERY_VERIFY,
-        VerifyQuery,
-        VerifyAnswer,
-        "What `ventanilla audit verify` says of the running ledger; no personal data.",
-    ),
-    (
-        "bundle",
-        subjects.LEDGER_QUERY_BUNDLE,
-        BundleQuery,
-        BundleAnswer,
-        "A case's evidence bundle (docs/bundle-format.md); records the read.",
-    ),
-    (
-        "indicators",
-        subjects.LEDGER_QUERY_INDICATORS,
-        IndicatorsQuery,
-        IndicatorsReport,
-        "The management indicators and savings over a period.",
-    ),
-    (
-        "dead-letters",
-        subjects.LEDGER_QUERY_DEAD_LETTERS,
-        DeadLetterQuery,
-        DeadLetterList,
-        "The dead letters, filtered, with redacted payloads.",
-    ),
-    (
-        "redrive",
-        subjects.LEDGER_REDRIVE,
-        RedriveRequest,
-        RedriveAnswer,
-        "Redrive dead letters with the operator's reason; a second redrive does nothing.",
-    ),
-)
-
-
 def query_channels(w: AsyncApiWriter) -> None:
-    for name, address, question, answer, summary in QUERIES:
-        key = address.removeprefix(f"{subjects.PREFIX}.")
+    for q in LEDGER_QUESTIONS:
+        key = q.subject.removeprefix(f"{subjects.PREFIX}.")
         asked = Message(
-            name=question.__name__ if question else "Ping",
+            name=q.question.__name__ if q.question else "Ping",
             key=f"{key}.request",
-            title=f"{name} query",
-            payload=w.schema(question)
-            if question
+            title=f"{q.name} query",
+            payload=w.schema(q.question)
+            if q.question
             else {"type": "string", "maxLength": 0, "description": "Empty."},
         )
         answered = Message(
-            name=answer.__name__,
+            name=q.answer.__name__,
             key=f"{key}.reply",
-            title=f"{name} answer",
-            payload=w.schema(answer),
+            title=f"{q.name} answer",
+            payload=w.schema(q.answer),
         )
         channel = w.channel(
             key,
-            address,
-            f"{summary} Core NATS request/reply, answered by one ledger of queue group {LEDGER!r}.",
+            q.subject,
+            f"{q.summary} Core NATS request/reply, answered by one ledger of queue group "
+            f"{subjects.LEDGER_QUEUE!r}.",
             (asked,),
         )
         reply = w.channel(
@@ -199,11 +123,12 @@ def query_channels(w: AsyncApiWriter) -> None:
             (answered,),
         )
         answer_to = Reply(reply, (answered.name,))
+        summary = q.summary
         w.operation(
-            f"ledger.answer.{name}", "receive", channel, LEDGER_ROLE, summary, reply=answer_to
+            f"ledger.answer.{q.name}", "receive", channel, LEDGER_ROLE, summary, reply=answer_to
         )
-        w.operation(f"gateway.ask.{name}", "send", channel, GATEWAY, summary, reply=answer_to)
-        if name == "case":
+        w.operation(f"gateway.ask.{q.name}", "send", channel, GATEWAY, summary, reply=answer_to)
+        if q is CASE:
             w.operation(
                 "site-relay.ask.case", "send", channel, SITE_RELAY_ROLE, summary, reply=answer_to
             )

@@ -1,11 +1,11 @@
 """The MAC Express sites' part of the bus: a site's outgoing cases and its cases' statuses."""
 
 from schemas import sites
-from schemas.messages import SubmitCase
 from schemas.views import CaseView
 
 from .builder import AsyncApiWriter, Message
-from .headers import HEX_CASE_ID, message_headers
+from .headers import HEX_CASE_ID
+from .ledger import submit_case_message
 from .roles import SITE, SITE_RELAY_ROLE
 
 
@@ -16,16 +16,7 @@ def site_channels(w: AsyncApiWriter) -> None:
         sites.outbox_submit_case("{site}", "{channel}"),
         "At a MAC Express site: the cases its advisor took, in the site's own outgoing stream; "
         "the hub sources them over the leaf link into the site's inbound stream.",
-        (
-            Message(
-                name="SubmitCase",
-                key="SubmitCase",
-                title="Submit a case",
-                payload=w.schema(SubmitCase),
-                headers=message_headers(),
-                summary="Nats-Msg-Id is `submit:<case id>`: a channel's retry is one case.",
-            ),
-        ),
+        (submit_case_message(w),),
         parameters={
             "site": site,
             "channel": {

@@ -27,6 +27,7 @@ from dataclasses import dataclass
 
 from schemas import sites, subjects
 from schemas.conformance import check_user_name
+from schemas.queries import LEDGER_QUESTIONS
 
 JS_API = "$JS.API"
 ADMIN, LEDGER, GATEWAY = "admin", "ledger", "gateway"
@@ -163,17 +164,7 @@ def gateway_user(site_ids: tuple[str, ...] = ()) -> BusUser:
             # The status read model: read and watched, never written (no `$KV.` publish).
             *_read_bucket(subjects.STATUS_BUCKET),
             *_watch_bucket(subjects.STATUS_BUCKET),
-            subjects.LEDGER_QUERY_CASE,
-            subjects.LEDGER_QUERY_HISTORY,
-            subjects.LEDGER_QUERY_ACCESS_LOG,
-            subjects.LEDGER_PING,
-            subjects.LEDGER_QUERY_SLA,
-            subjects.LEDGER_QUERY_INDICATORS,
-            subjects.LEDGER_QUERY_DEAD_LETTERS,
-            subjects.LEDGER_REDRIVE,
-            subjects.LEDGER_QUERY_VERIFY,
-            subjects.LEDGER_RECORD_READ,
-            subjects.LEDGER_QUERY_BUNDLE,
+            *(question.subject for question in LEDGER_QUESTIONS),
             # The operators' overview: levels and consumer state only, never a message.
             *(f"{JS_API}.STREAM.INFO.{stream}" for stream in subjects.OBSERVED_STREAMS),
             f"{JS_API}.CONSUMER.INFO.{subjects.WORK_STREAM}.*",

@@ -33,7 +33,7 @@ from services.errors import CaseNotFound
 
 from .access_projection import AccessProjection, access_table_for
 from .audit.chain import ChainedEventStore
-from .case_batch import CaseBatch, Outcome
+from .case_batch import CaseBatch, Filing
 from .case_views import case_view_of, delivery_of, history_of
 from .domain import CaseFile
 from .event_traces import stamp_trace, trace_of
@@ -116,13 +116,13 @@ class CaseLedger(Application[UUID]):
 
     # --- commands ------------------------------------------------------------------------
 
-    def submit_case(self, command: SubmitCase, tracking: Tracking | None = None) -> Outcome:
+    def submit_case(self, command: SubmitCase, tracking: Tracking | None = None) -> Filing:
         batch = self.batch()
         outcome = batch.submit_case(command)
         self.save_batch(batch, tracking)
         return outcome
 
-    def record_step_result(self, result: StepResult, tracking: Tracking | None = None) -> Outcome:
+    def record_step_result(self, result: StepResult, tracking: Tracking | None = None) -> Filing:
         batch = self.batch()
         outcome = batch.record_step_result(result)
         self.save_batch(batch, tracking)

@@ -20,8 +20,9 @@ from .domain import ERASED, CaseFile, StepMismatch
 
 log = structlog.get_logger(__name__)
 
-# "check": a conformance check's result (schemas/conformance.py), passed over unrecorded.
-Outcome = Literal["recorded", "repeat", "check"]
+# How the ledger filed a message: "recorded" as new events; "repeat", one it had recorded before;
+# "check", a conformance check's result (schemas/conformance.py), passed over unrecorded.
+Filing = Literal["recorded", "repeat", "check"]
 
 
 class CaseSource(Protocol):
@@ -58,7 +59,7 @@ class CaseBatch:
             self._cases[case_id] = self.ledger.find_case(case_id)
         return self._cases[case_id]
 
-    def submit_case(self, command: SubmitCase) -> Outcome:
+    def submit_case(self, command: SubmitCase) -> Filing:
         proc = self.ledger.catalog.get(command.procedure)
         if proc is None:
             raise Unprocessable(f"unknown procedure {command.procedure!r}")
@@ -83,7 +84,7 @@ class CaseBatch:
         self._cases[case_id] = case
         return "recorded"
 
-    def record_step_result(self, result: StepResult) -> Outcome:
+    def record_step_result(self, result: StepResult) -> Filing:
         if is_check_case(result.envelope.case_id):
             # `ventanilla adapter check` talking to an adapter: its answers belong to no case,
             # and filing them as dead letters would bury real ones.

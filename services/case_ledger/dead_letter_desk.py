@@ -14,11 +14,10 @@ from typing import Any
 
 import structlog
 from nats.aio.client import Client
-from nats.aio.msg import Msg
 from nats.js import JetStreamContext
 from nats.js.errors import NotFoundError
 
-from schemas import subjects
+from schemas import queries
 from schemas.dead_letters import (
     DeadLetterList,
     DeadLetterQuery,
@@ -28,10 +27,9 @@ from schemas.dead_letters import (
     RedriveRequest,
     RedriveResult,
 )
-from services.bus.codec import decode
 from services.bus.dead_letters import dead_letter_at, dead_letters, retry
-from services.errors import Unprocessable
 
+from .answering import Answering, answering, serve_answers
 from .redrives import Redrives
 from .writer import LedgerThread
 
@@ -106,27 +104,11 @@ class DeadLetterDesk:
         log.info("dead letter redriven", letter=letter_id, origin=letter.origin_subject)
         return RedriveResult(id=letter_id, outcome="redriven")
 
-    async def serve(self, nc: Client, stop: asyncio.Event) -> None:
-        subs = [
-            await nc.subscribe(subjects.LEDGER_QUERY_DEAD_LETTERS, queue="ledger", cb=self._list),
-            await nc.subscribe(subjects.LEDGER_REDRIVE, queue="ledger", cb=self._redrive),
+    def answers(self) -> list[Answering]:
+        return [
+            answering(queries.DEAD_LETTERS, self.letters),
+            answering(queries.REDRIVE, self.redrive),
         ]
-        await stop.wait()
-        for sub in subs:
-            await sub.unsubscribe()
 
-    async def _list(self, msg: Msg) -> None:
-        try:
-            answer = await self.letters(decode(DeadLetterQuery, msg.data))
-        except Unprocessable as exc:
-            log.warning("bad dead-letter query", reason=str(exc))
-            return
-        await msg.respond(answer.model_dump_json().encode())
-
-    async def _redrive(self, msg: Msg) -> None:
-        try:
-            answer = await self.redrive(decode(RedriveRequest, msg.data))
-        except Unprocessable as exc:
-            log.warning("bad redrive request", reason=str(exc))
-            return
-        await msg.respond(answer.model_dump_json().encode())
+    async def serve(self, nc: Client, stop: asyncio.Event) -> None:
+        await serve_answers(nc, self.answers(), stop)

@@ -41,7 +41,7 @@ from services.errors import Unprocessable
 from services.failpoints import failpoint
 
 from .application import CaseLedger
-from .case_batch import CaseBatch, Outcome
+from .case_batch import CaseBatch, Filing
 from .case_traces import CaseTraces
 from .event_traces import stamp_trace
 from .followed_streams import Sample, StreamIdentity, StreamMismatch, check_sample
@@ -62,7 +62,7 @@ class InboxSource:
     stream: str
     subjects: str
     model: type[BaseModel]
-    apply: Callable[[CaseBatch, Any], Outcome]
+    apply: Callable[[CaseBatch, Any], Filing]
     # The only subject its sender may use: the server lets a channel or an entity publish on
     # its own subjects only, and this ties what a message claims about its sender to that.
     sender_subject: Callable[[Any], str]
@@ -327,7 +327,7 @@ class Inbox:
         failpoint("ledger.after-save")  # saved, not yet published by the outbox
         return BatchSaved(len(todo))
 
-    def _apply(self, batch: CaseBatch, msg: Msg, source: InboxSource) -> Outcome:
+    def _apply(self, batch: CaseBatch, msg: Msg, source: InboxSource) -> Filing:
         self.activity.touch()
         message = decode(source.model, msg.data)
         if msg.subject != source.sender_subject(message):
@@ -340,12 +340,12 @@ class Inbox:
             context=extract_trace_context(msg.headers),
             attributes={"ventanilla.case_id": case_id},
         ):
-            outcome = source.apply(batch, message)
+            filing = source.apply(batch, message)
             case = batch.case(message.envelope.case_id)  # type: ignore[attr-defined]
             if case is not None:
                 stamp_trace(case, current_trace_id())
             self.traces.remember(message.envelope.case_id)  # type: ignore[attr-defined]
-            return outcome
+            return filing
 
 
 def _sample_of(msg: Msg) -> Sample:

@@ -9,7 +9,6 @@ beyond that window.
 """
 
 import asyncio
-import contextlib
 from typing import Any
 from uuid import UUID, uuid5
 
@@ -26,6 +25,7 @@ from services.bus.publishing import publish
 from .application import OUTBOX, CaseLedger
 from .case_traces import CaseTraces
 from .domain import LEDGER_ACTOR
+from .rounds import keep_following
 from .writer import LedgerThread
 
 log = structlog.get_logger(__name__)
@@ -61,17 +61,10 @@ class OutboxRelay:
         self.wake.set()
 
     async def run(self, stop: asyncio.Event) -> None:
-        while not stop.is_set():
-            self.wake.clear()  # before reading, so a save during the read wakes the next round
-            try:
-                published = await self.publish_pending()
-            except Exception as exc:  # NATS away: keep the position, try again
-                log.warning("outbox publish failed", error=repr(exc))
-                await asyncio.sleep(1.0)
-                continue
-            if published < self.batch:
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self.wake.wait(), timeout=1.0)
+        def failed(exc: Exception) -> None:
+            log.warning("outbox publish failed", error=repr(exc))
+
+        await keep_following(self.publish_pending, self.batch, self.wake, stop, failed)
 
     async def publish_pending(self) -> int:
         notifications = await self.writer.run(self._pending)

@@ -4,16 +4,11 @@ Reads run on their own thread so a long write batch never delays a status query.
 """
 
 import asyncio
-from collections.abc import Awaitable, Callable
-from typing import TypeVar
 
-import structlog
 from nats.aio.client import Client
-from nats.aio.msg import Msg
 from nats.aio.subscription import Subscription
-from pydantic import BaseModel
 
-from schemas import subjects
+from schemas import queries
 from schemas.indicators import IndicatorsQuery, IndicatorsReport
 from schemas.queries import (
     AccessLogAnswer,
@@ -31,8 +26,7 @@ from schemas.queries import (
     VerifyQuery,
 )
 from schemas.sla import SlaQuery, SlaReport
-from services.bus.codec import decode
-from services.errors import CaseNotFound, Unprocessable
+from services.errors import CaseNotFound
 
 from .access_log import (
     BUNDLE_EXPORT,
@@ -41,19 +35,13 @@ from .access_log import (
     citizen_access_log,
     record_case_read,
 )
+from .answering import Answering, answering, serve_answers, subscribe_answers
 from .application import CaseLedger
 from .audit.bundle import NotCovered
 from .audit.ledger_audit import LedgerAudit
 from .projections.indicators import ledger_indicators
 from .projections.sla import sla_report_of
 from .writer import LedgerThread
-
-log = structlog.get_logger(__name__)
-
-QUEUE = "ledger"
-
-Q = TypeVar("Q", bound=BaseModel)
-
 
 SHOWN_FINDINGS = 10
 
@@ -171,73 +159,30 @@ class LedgerQueries:
 
         return await self.reader.run(export)
 
-    async def ping(self) -> PingAnswer:
+    async def ping(self, _: None = None) -> PingAnswer:
         try:
             await self.reader.run(self.ledger.position, "commands")
         except Exception as exc:
             return PingAnswer(status="unavailable", detail=type(exc).__name__)
         return PingAnswer(status="ok")
 
-    async def subscribe(self, nc: Client) -> list[Subscription]:
+    def answers(self) -> list[Answering]:
+        """How this ledger answers each of its questions but the dead-letter desk's."""
         return [
-            await nc.subscribe(
-                subjects.LEDGER_QUERY_CASE, queue=QUEUE, cb=self._answering(CaseQuery, self.case)
-            ),
-            await nc.subscribe(
-                subjects.LEDGER_QUERY_HISTORY,
-                queue=QUEUE,
-                cb=self._answering(CaseQuery, self.history),
-            ),
-            await nc.subscribe(
-                subjects.LEDGER_QUERY_ACCESS_LOG,
-                queue=QUEUE,
-                cb=self._answering(AccessLogQuery, self.access_log),
-            ),
-            await nc.subscribe(subjects.LEDGER_PING, queue=QUEUE, cb=self._ping),
-            await nc.subscribe(
-                subjects.LEDGER_QUERY_SLA, queue=QUEUE, cb=self._answering(SlaQuery, self.sla)
-            ),
-            await nc.subscribe(
-                subjects.LEDGER_RECORD_READ,
-                queue=QUEUE,
-                cb=self._answering(ReadNotice, self.record_read),
-            ),
-            await nc.subscribe(
-                subjects.LEDGER_QUERY_INDICATORS,
-                queue=QUEUE,
-                cb=self._answering(IndicatorsQuery, self.indicators),
-            ),
-            await nc.subscribe(
-                subjects.LEDGER_QUERY_VERIFY,
-                queue=QUEUE,
-                cb=self._answering(VerifyQuery, self.verify),
-            ),
-            await nc.subscribe(
-                subjects.LEDGER_QUERY_BUNDLE,
-                queue=QUEUE,
-                cb=self._answering(BundleQuery, self.bundle),
-            ),
+            answering(queries.CASE, self.case),
+            answering(queries.HISTORY, self.history),
+            answering(queries.ACCESS_LOG, self.access_log),
+            answering(queries.PING, self.ping),
+            answering(queries.SLA, self.sla),
+            answering(queries.RECORD_READ, self.record_read),
+            answering(queries.INDICATORS, self.indicators),
+            answering(queries.VERIFY, self.verify),
+            answering(queries.BUNDLE, self.bundle),
         ]
 
-    def _answering(
-        self, model: type[Q], answer: Callable[[Q], Awaitable[BaseModel]]
-    ) -> Callable[[Msg], Awaitable[None]]:
-        async def handle(msg: Msg) -> None:
-            try:
-                reply = await answer(decode(model, msg.data))
-            except Unprocessable as exc:
-                log.warning("bad ledger query", reason=str(exc))
-                return  # the asker times out; nothing to answer to garbage
-            await msg.respond(reply.model_dump_json().encode())
-
-        return handle
-
-    async def _ping(self, msg: Msg) -> None:
-        await msg.respond((await self.ping()).model_dump_json().encode())
+    async def subscribe(self, nc: Client) -> list[Subscription]:
+        return await subscribe_answers(nc, self.answers())
 
 
-async def serve_queries(nc: Client, queries: LedgerQueries, stop: asyncio.Event) -> None:
-    subscriptions = await queries.subscribe(nc)
-    await stop.wait()
-    for sub in subscriptions:
-        await sub.unsubscribe()
+async def serve_queries(nc: Client, ledger: LedgerQueries, stop: asyncio.Event) -> None:
+    await serve_answers(nc, ledger.answers(), stop)

@@ -19,7 +19,6 @@ replay costs reads, never a wrong view).
 """
 
 import asyncio
-import contextlib
 import time
 from collections import OrderedDict
 from dataclasses import dataclass
@@ -36,6 +35,7 @@ from schemas.views import CaseView
 from services.errors import CaseNotFound
 
 from .application import CaseLedger
+from .rounds import keep_following
 from .writer import LedgerThread
 
 log = structlog.get_logger(__name__)
@@ -91,19 +91,13 @@ class StatusViews:
         self.wake.set()
 
     async def run(self, stop: asyncio.Event) -> None:
-        while not stop.is_set():
-            self.wake.clear()  # before reading, so a save during the read wakes the next round
-            try:
-                written = await self.catch_up()
-            except Exception as exc:  # NATS away: keep the position, try again
-                log.warning("status views not written", error=repr(exc))
-                await asyncio.sleep(1.0)
-                continue
-            if written == 0:
-                await self.save_position()  # idle: nothing to replay after a restart
-            if written < self.batch:
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self.wake.wait(), timeout=1.0)
+        def failed(exc: Exception) -> None:
+            log.warning("status views not written", error=repr(exc))
+
+        # Idle, the position is saved: nothing to replay after a restart.
+        await keep_following(
+            self.catch_up, self.batch, self.wake, stop, failed, idle=self.save_position
+        )
 
     async def catch_up(self) -> int:
         """One round: the views of the cases changed after the position; how many log entries."""

@@ -9,7 +9,7 @@ import httpx
 import typer
 from rich.console import Console
 
-from schemas.views import CaseView
+from schemas.views import FINAL_STATUSES, CaseView
 from services.cli import render
 from services.cli.failures import CliError, expected_failures
 from services.cli.gateway_client import (
@@ -28,9 +28,6 @@ app = typer.Typer(help="Submit a case and follow it.", no_args_is_help=True)
 def console() -> Console:
     # Made per command, so the terminal's width (COLUMNS) is read when the command runs.
     return Console(highlight=False, soft_wrap=True)
-
-
-FINAL = ("completed", "rejected")
 
 
 def parse_inputs(pairs: list[str]) -> dict[str, str]:
@@ -134,7 +131,7 @@ def read_view(data_dir: DataDir, case_id: UUID, *, wait: bool, timeout: float) -
                 view = ledger.case_view(case_id)
             except CaseNotFound:
                 view = None
-            if view is not None and (not wait or view.status in FINAL):
+            if view is not None and (not wait or view.status in FINAL_STATUSES):
                 return view
             if not wait:
                 raise CliError(f"no case {case_id} in {data_dir.root}")

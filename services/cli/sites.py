@@ -1,11 +1,8 @@
 """`ventanilla site ...` (at a MAC Express site) and `ventanilla sites` (at the hub)."""
 
 import asyncio
-import signal
-import threading
 from datetime import UTC, datetime
 from pathlib import Path
-from types import FrameType
 from typing import Annotated
 
 import httpx
@@ -27,12 +24,14 @@ from services.cli.options import (
     bus_login,
 )
 from services.datadir import DataDir
+from services.shutdown import stop_flag_on_signals
 from services.sites.bundle import registered_sites
 from services.sites.links import site_links
 from services.sites.site_stack import SiteOptions, SiteStack
+from services.stack.held import StackAlreadyRunning
 from services.stack.natsd import NatsServerError
 from services.stack.supervisor import Supervisor
-from services.stack.up import StackAlreadyRunning, gateway_ready, wait_until
+from services.stack.up import gateway_ready, wait_until
 
 app = typer.Typer(help="A MAC Express site: run it, see its cases.", no_args_is_help=True)
 READY_TIMEOUT = 60.0
@@ -58,7 +57,7 @@ def site_up(
 ) -> None:
     """Run the site: its leaf-node nats-server and its gateway; Ctrl-C stops both."""
     out = console()
-    stopping = _stop_on_signals()
+    stopping = stop_flag_on_signals()
     supervisor = Supervisor(on_event=lambda e: out.print(f"[dim]{e.kind} {e.name} {e.pid}[/]"))
     stack = SiteStack(SiteOptions(bundle, hub, data_dir, host, http_port), supervisor)
     try:
@@ -171,14 +170,3 @@ def _ago(moment: datetime | None, now: datetime) -> str:
     if seconds < 7200:
         return f"{seconds // 60}m ago"
     return f"{seconds // 3600}h ago ({moment:%Y-%m-%d %H:%M} UTC)"
-
-
-def _stop_on_signals() -> threading.Event:
-    stopping = threading.Event()
-
-    def request_stop(signum: int, frame: FrameType | None) -> None:
-        stopping.set()
-
-    signal.signal(signal.SIGINT, request_stop)
-    signal.signal(signal.SIGTERM, request_stop)
-    return stopping

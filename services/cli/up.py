@@ -1,10 +1,7 @@
 """`ventanilla up`: the whole stack in the foreground until Ctrl-C or SIGTERM."""
 
-import signal
-import threading
 import time
 from pathlib import Path
-from types import FrameType
 from typing import Annotated
 from urllib.parse import urlsplit
 
@@ -25,15 +22,11 @@ from services.cli.options import (
     tls_files,
 )
 from services.entity_adapters.registry import BackOfficeFactoryError
+from services.shutdown import stop_flag_on_signals
+from services.stack.held import StackAlreadyRunning
 from services.stack.natsd import NatsServerError
 from services.stack.supervisor import Supervisor
-from services.stack.up import (
-    LocalStack,
-    StackAlreadyRunning,
-    UpOptions,
-    gateway_unready,
-    wait_until,
-)
+from services.stack.up import LocalStack, UpOptions, gateway_unready, wait_until
 
 READY_TIMEOUT = 90.0
 
@@ -77,7 +70,7 @@ def up(
         if not sep:
             raise typer.BadParameter(f"{item!r}: write it as entity=module:factory")
         back_offices.append((entity, factory))
-    stopping = _stop_on_signals()
+    stopping = stop_flag_on_signals()
     supervisor = Supervisor(on_event=lambda e: console.print(stack_view.event(e, data_dir)))
     options = UpOptions(
         data_dir, host, http_port, nats_port, tls, store, back_offices=tuple(back_offices)
@@ -140,15 +133,3 @@ def _print_ready(gateway_url: str) -> None:
     console.print(
         f"[bold green]Ventanilla is running[/]: ready at {gateway_url} — Ctrl-C stops everything"
     )
-
-
-def _stop_on_signals() -> threading.Event:
-    """Ctrl-C and SIGTERM ask for an orderly stop; the supervisor's loop notices."""
-    stopping = threading.Event()
-
-    def request_stop(signum: int, frame: FrameType | None) -> None:
-        stopping.set()
-
-    signal.signal(signal.SIGINT, request_stop)
-    signal.signal(signal.SIGTERM, request_stop)
-    return stopping

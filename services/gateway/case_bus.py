@@ -20,7 +20,9 @@ from schemas.views import BusOverview, CaseHistory, CaseView, CitizenAccessLog
 from services.errors import BusUnavailable, VentanillaError
 
 Dependency = Literal["nats", "ledger"]
-SubmitOutcome = Literal["accepted", "repeat"]
+# How the gateway took a submission: "accepted", a new case claimed and its command published;
+# "repeat", the same request as one submitted before (not a step's outcome: schemas/messages.py).
+Admission = Literal["accepted", "repeat"]
 
 DEPENDENCY_NAMES: dict[Dependency, str] = {
     "nats": "The message bus (NATS) is not reachable",
@@ -62,7 +64,7 @@ class Claim(BaseModel):
 
 
 class CaseBus(Protocol):
-    async def submit(self, command: SubmitCase) -> SubmitOutcome:
+    async def submit(self, command: SubmitCase) -> Admission:
         """Claim the case id and publish the command.
 
         `repeat` when the same request was submitted before (the command is published again with

@@ -14,7 +14,7 @@ from nats.aio.client import Client
 from nats.js.errors import KeyNotFoundError, KeyWrongLastSequenceError
 from pydantic import TypeAdapter, ValidationError
 
-from .case_bus import Claim, DependencyUnavailable, IdempotencyConflict, SubmitOutcome
+from .case_bus import Admission, Claim, DependencyUnavailable, IdempotencyConflict
 from .nats_calls import Bucket, nats_errors
 
 _CLAIM_VALUE = TypeAdapter(dict[str, Any])  # a claim as stored: a JSON object without its case id
@@ -46,7 +46,7 @@ class ClaimBucket:
     def __init__(self, nc: Client, bucket: str, *, server: str = "NATS") -> None:
         self.bucket = Bucket(nc, bucket, server=server)
 
-    async def claim(self, claim: Claim) -> SubmitOutcome:
+    async def claim(self, claim: Claim) -> Admission:
         """`accepted` for a new claim, `repeat` for the same request again; else a conflict."""
         kv = await self.bucket.kv()
         # Two attempts: a claim may expire (bucket TTL) between our create and our read.

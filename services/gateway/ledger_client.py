@@ -12,7 +12,7 @@ import nats.errors
 from nats.aio.client import Client
 from pydantic import BaseModel, ValidationError
 
-from schemas import queries, subjects
+from schemas import queries
 from schemas.dead_letters import DeadLetterList, DeadLetterQuery, RedriveAnswer, RedriveRequest
 from schemas.indicators import IndicatorsQuery, IndicatorsReport
 from schemas.sla import SlaQuery, SlaReport
@@ -21,6 +21,7 @@ from schemas.views import CaseView, CitizenAccessLog
 from .case_bus import DependencyUnavailable
 from .nats_calls import require_connection
 
+Q = TypeVar("Q", bound=BaseModel | None)
 A = TypeVar("A", bound=BaseModel)
 # Verifying reads the whole ledger, an export every event of it: longer than a status query.
 AUDIT_QUERY_TIMEOUT = 30.0
@@ -37,59 +38,49 @@ class LedgerClient:
         self.ping_timeout = ping_timeout
 
     async def case(self, query: queries.CaseQuery) -> CaseView | None:
-        answer = await self._ask(subjects.LEDGER_QUERY_CASE, query, queries.CaseAnswer)
+        answer = await self._ask(queries.CASE, query)
         return answer.case if answer.found else None
 
     async def history(self, query: queries.CaseQuery) -> queries.HistoryAnswer:
-        return await self._ask(subjects.LEDGER_QUERY_HISTORY, query, queries.HistoryAnswer)
+        return await self._ask(queries.HISTORY, query)
 
     async def access_log(self, query: queries.AccessLogQuery) -> CitizenAccessLog:
-        answer = await self._ask(subjects.LEDGER_QUERY_ACCESS_LOG, query, queries.AccessLogAnswer)
-        return answer.log
+        return (await self._ask(queries.ACCESS_LOG, query)).log
 
     async def sla(self, query: SlaQuery) -> SlaReport:
-        return await self._ask(subjects.LEDGER_QUERY_SLA, query, SlaReport)
+        return await self._ask(queries.SLA, query)
 
     async def indicators(self, query: IndicatorsQuery) -> IndicatorsReport:
-        return await self._ask(subjects.LEDGER_QUERY_INDICATORS, query, IndicatorsReport)
+        return await self._ask(queries.INDICATORS, query)
 
     async def record_read(self, notice: queries.ReadNotice) -> int:
-        answer = await self._ask(subjects.LEDGER_RECORD_READ, notice, queries.ReadRecorded)
-        return answer.citizens
+        return (await self._ask(queries.RECORD_READ, notice)).citizens
 
     async def dead_letters(self, query: DeadLetterQuery) -> DeadLetterList:
-        return await self._ask(subjects.LEDGER_QUERY_DEAD_LETTERS, query, DeadLetterList)
+        return await self._ask(queries.DEAD_LETTERS, query)
 
     async def redrive(self, request: RedriveRequest) -> RedriveAnswer:
-        return await self._ask(subjects.LEDGER_REDRIVE, request, RedriveAnswer, REDRIVE_TIMEOUT)
+        return await self._ask(queries.REDRIVE, request, REDRIVE_TIMEOUT)
 
     async def verify(self) -> queries.VerifyAnswer:
-        return await self._ask(
-            subjects.LEDGER_QUERY_VERIFY,
-            queries.VerifyQuery(),
-            queries.VerifyAnswer,
-            AUDIT_QUERY_TIMEOUT,
-        )
+        return await self._ask(queries.VERIFY, queries.VerifyQuery(), AUDIT_QUERY_TIMEOUT)
 
     async def bundle(self, query: queries.BundleQuery) -> queries.BundleAnswer:
-        return await self._ask(
-            subjects.LEDGER_QUERY_BUNDLE, query, queries.BundleAnswer, AUDIT_QUERY_TIMEOUT
-        )
+        return await self._ask(queries.BUNDLE, query, AUDIT_QUERY_TIMEOUT)
 
     async def ping(self) -> None:
-        require_connection(self.nc)
-        answer = await self._request(
-            subjects.LEDGER_PING, b"", queries.PingAnswer, self.ping_timeout
-        )
+        answer = await self._ask(queries.PING, None, self.ping_timeout)
         if answer.status != "ok":
             raise DependencyUnavailable("ledger", answer.detail or "not ready")
 
     async def _ask(
-        self, subject: str, query: BaseModel, answer: type[A], wait: float | None = None
+        self, question: queries.LedgerQuestion[Q, A], asked: Q, wait: float | None = None
     ) -> A:
+        """The ledger's answer to `question`, within `wait` seconds (the query timeout)."""
         require_connection(self.nc)
+        data = b"" if asked is None else asked.model_dump_json().encode()
         return await self._request(
-            subject, query.model_dump_json().encode(), answer, wait or self.query_timeout
+            question.subject, data, question.answer, wait or self.query_timeout
         )
 
     async def _request(self, subject: str, data: bytes, answer: type[A], wait: float) -> A:

@@ -37,7 +37,7 @@ from services.observability.bus_state import dead_letters_by_source
 from services.observability.indicator_views import with_dead_letters
 
 from .bus_overview import bus_overview
-from .case_bus import SubmitOutcome, submitted_history, submitted_view
+from .case_bus import Admission, submitted_history, submitted_view
 from .claims import ClaimBucket
 from .ledger_client import LedgerClient
 from .nats_calls import Bucket, nats_errors
@@ -72,7 +72,7 @@ class NatsCaseBus:
         self.ledger = LedgerClient(nc, query_timeout=query_timeout, ping_timeout=ping_timeout)
         self.statuses = Bucket(nc, subjects.STATUS_BUCKET)
 
-    async def submit(self, command: SubmitCase) -> SubmitOutcome:
+    async def submit(self, command: SubmitCase) -> Admission:
         envelope = command.envelope
         with tracer().start_as_current_span(
             "gateway submit-case",

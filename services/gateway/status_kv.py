@@ -31,11 +31,10 @@ from nats.js.kv import KV_DEL, KV_OP, KV_PURGE, KeyValue
 from pydantic import ValidationError
 
 from schemas import subjects
-from schemas.views import CaseView
+from schemas.views import FINAL_STATUSES, CaseView
 
 log = structlog.get_logger(__name__)
 
-FINAL = frozenset({"completed", "rejected"})
 _KEY_SUBJECTS = f"$KV.{subjects.STATUS_BUCKET}.{subjects.STATUS_KEY_PREFIX}"
 
 
@@ -121,7 +120,7 @@ class KvCaseStatusFeed:
             if view is not None:
                 last = view.version
                 yield view
-                if view.status in FINAL:
+                if view.status in FINAL_STATUSES:
                     return
             while not self._closed:
                 await follower.changed.wait()
@@ -131,7 +130,7 @@ class KvCaseStatusFeed:
                     continue
                 last = view.version
                 yield view
-                if view.status in FINAL:
+                if view.status in FINAL_STATUSES:
                     return
         finally:
             followers = self._followers.get(case_id)

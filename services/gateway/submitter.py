@@ -14,7 +14,7 @@ from schemas.cases import submit_msg_id
 from schemas.messages import SubmitCase
 from services.bus.publishing import publish
 
-from .case_bus import SubmitOutcome, claim_of
+from .case_bus import Admission, claim_of
 from .claims import ClaimBucket
 from .nats_calls import nats_errors
 
@@ -29,9 +29,9 @@ class CaseSubmitter:
     publish_timeout: float = 2.0
     give_up_after: float = 5.0
 
-    async def submit(self, command: SubmitCase) -> SubmitOutcome:
+    async def submit(self, command: SubmitCase) -> Admission:
         claim = claim_of(command)
-        outcome = await self.claims.claim(claim)
+        admission = await self.claims.claim(claim)
         with nats_errors():
             await publish(
                 self.js,
@@ -41,4 +41,4 @@ class CaseSubmitter:
                 ack_timeout=self.publish_timeout,
                 give_up_after=self.give_up_after,
             )
-        return outcome
+        return admission

@@ -23,8 +23,8 @@ from schemas.queries import BundleAnswer, ReadContext, VerifyAnswer
 from schemas.sla import SlaQuery, SlaReport
 from schemas.views import BusOverview, CaseHistory, CaseView, CitizenAccessLog, StreamLevel
 from services.gateway.case_bus import (
+    Admission,
     DependencyUnavailable,
-    SubmitOutcome,
     submitted_history,
     submitted_view,
 )
@@ -62,7 +62,7 @@ class SiteCaseBus:
             publish_timeout=publish_timeout,
         )
 
-    async def submit(self, command: SubmitCase) -> SubmitOutcome:
+    async def submit(self, command: SubmitCase) -> Admission:
         return await self.submitter.submit(command)
 
     async def case(self, case_id: UUID) -> CaseView | None:

@@ -23,11 +23,12 @@ from services.credentials import (
     write_private,
 )
 from services.datadir import DataDir
+from services.stack.held import HeldStack
 from services.stack.natsd import EmbeddedNats
 from services.stack.ports import PortChoice, choose_port
 from services.stack.processes import ChildProcess, NatsProcess
 from services.stack.supervisor import Supervisor
-from services.stack.up import BUS_LAYER, EDGE_LAYER, hold_data_dir
+from services.stack.up import BUS_LAYER, EDGE_LAYER
 
 from .bundle import SiteBundle, load_bundle
 from .site_config import write_site_config
@@ -53,22 +54,10 @@ class SiteInfo:
 
 
 @dataclass
-class SiteStack:
+class SiteStack(HeldStack[SiteInfo]):
     options: SiteOptions
     supervisor: Supervisor
     _lock: IO[str] | None = field(default=None, init=False)
-
-    @property
-    def data_dir(self) -> DataDir:
-        return DataDir(self.options.data_dir.resolve())
-
-    def start(self) -> SiteInfo:
-        self._lock = hold_data_dir(self.data_dir)
-        try:
-            return self._start()
-        except BaseException:
-            self.stop()
-            raise
 
     def _start(self) -> SiteInfo:
         d, host = self.data_dir, self.options.host
@@ -96,12 +85,6 @@ class SiteStack:
         gateway = ChildProcess("gateway", argv, d.logs / "gateway.log")
         self.supervisor.launch(gateway, layer=EDGE_LAYER)
         return SiteInfo(bundle, gateway_url, server.url, http_port, d.dev_credentials)
-
-    def stop(self) -> None:
-        self.supervisor.stop()
-        if self._lock is not None:
-            self._lock.close()
-            self._lock = None
 
 
 async def _create_topology(nats_url: str, bundle: SiteBundle) -> None:

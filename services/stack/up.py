@@ -3,14 +3,11 @@
 `ventanilla up` builds a `LocalStack`, starts it, and then drives its supervisor until it is
 told to stop. Layers order the stop: the gateway stops taking requests first, then the ledger
 and the adapters, and the bus they all talk to goes last.
-
-Over 300 lines because it is the local stack's composition root: every child process, its
-arguments and its order are written here, and nowhere else.
+Every child process, its arguments and its order are written here, and nowhere else; holding
+the data dir is services/stack/held.py's.
 """
 
 import asyncio
-import fcntl
-import os
 import sys
 import time
 from collections.abc import Callable
@@ -40,6 +37,7 @@ from services.entity_adapters.registry import (
 from services.sites.hub import LEAFNODE_PORT, ensure_hub_sites, prepare_hub_sites
 from services.sites.permissions import SITE_RELAY
 from services.stack.demo_clerks import issue_demo_clerks
+from services.stack.held import HeldStack
 from services.stack.nats_config import USERS_DIR, Leafnodes, TlsFiles, write_nats_config
 from services.stack.natsd import EmbeddedNats
 from services.stack.ports import PortChoice, choose_port
@@ -47,10 +45,6 @@ from services.stack.processes import ChildProcess, NatsProcess
 from services.stack.supervisor import Supervisor
 
 BUS_LAYER, SERVICE_LAYER, EDGE_LAYER = 0, 1, 2
-
-
-class StackAlreadyRunning(RuntimeError):
-    """Another `ventanilla up` already runs on this data dir."""
 
 
 @dataclass(frozen=True)
@@ -95,23 +89,10 @@ def child_argv(role: str, *args: str) -> list[str]:
 
 
 @dataclass
-class LocalStack:
+class LocalStack(HeldStack[StackInfo]):
     options: UpOptions
     supervisor: Supervisor
     _lock: IO[str] | None = field(default=None, init=False)
-
-    @property
-    def data_dir(self) -> DataDir:
-        return DataDir(self.options.data_dir.resolve())
-
-    def start(self) -> StackInfo:
-        """Start every process; raises (after stopping what it started) when one cannot start."""
-        self._lock = hold_data_dir(self.data_dir)
-        try:
-            return self._start()
-        except BaseException:
-            self.stop()
-            raise
 
     def _start(self) -> StackInfo:
         host, d = self.options.host, self.data_dir
@@ -253,12 +234,6 @@ class LocalStack:
     def _child(self, name: str, argv: list[str]) -> ChildProcess:
         return ChildProcess(name, argv, self.data_dir.logs / f"{name}.log")
 
-    def stop(self) -> None:
-        self.supervisor.stop()
-        if self._lock is not None:
-            self._lock.close()
-            self._lock = None
-
 
 def without_password(url: str) -> str:
     parsed = urlsplit(url)
@@ -276,30 +251,6 @@ async def create_topology(nats_url: str, owner: BusLogin, site_ids: list[str]) -
         await ensure_hub_sites(nc.jetstream(), site_ids)
     finally:
         await nc.close()
-
-
-def hold_data_dir(data_dir: DataDir) -> IO[str]:
-    """Take the data dir for this process: two stacks on one ledger would corrupt each other.
-
-    The lock is the kernel's (flock), so it is released when the holder dies, however it dies.
-    """
-    data_dir.root.mkdir(parents=True, exist_ok=True)
-    path = data_dir.root / "up.lock"
-    lock = path.open("a+")
-    try:
-        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        lock.seek(0)
-        holder = lock.read().strip() or "another process"
-        lock.close()
-        raise StackAlreadyRunning(
-            f"{data_dir.root} is in use by a running `ventanilla up` (pid {holder})"
-        ) from None
-    lock.seek(0)
-    lock.truncate()
-    lock.write(f"{os.getpid()}\n")
-    lock.flush()
-    return lock
 
 
 def gateway_ready(gateway_url: str, timeout: float = 1.0) -> bool:

@@ -10,9 +10,10 @@ from rich.console import Console
 from services.cli import stack_view
 from services.credentials import DemoStaff, DevCredentials
 from services.datadir import DataDir
+from services.stack.held import StackAlreadyRunning, hold_data_dir
 from services.stack.ports import PortChoice
 from services.stack.supervisor import SupervisorEvent
-from services.stack.up import StackAlreadyRunning, StackInfo, hold_data_dir
+from services.stack.up import StackInfo
 
 
 def info(http: PortChoice, nats: PortChoice) -> StackInfo:

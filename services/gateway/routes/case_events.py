@@ -18,7 +18,7 @@ import structlog
 from fastapi import APIRouter, Depends, Header, Path, Request, Response
 from fastapi.responses import StreamingResponse
 
-from schemas.views import CaseView
+from schemas.views import FINAL_STATUSES, CaseView
 from services.credentials import Principal
 
 from ..auth import NOT_FOUND_DETAIL, Authenticate, ensure_visible, may_follow_cases
@@ -28,7 +28,6 @@ from ..status_feed import CaseStatusFeed
 
 log = structlog.get_logger(__name__)
 
-FINAL = ("completed", "rejected")
 KEEPALIVE = 15.0
 RETRY_MS = 2000  # how long a browser waits before it reconnects
 MEDIA_TYPE = "text/event-stream"
@@ -79,7 +78,7 @@ def case_event_routes(
             raise CaseNotVisible(NOT_FOUND_DETAIL)
         ensure_visible(principal, view.channel)
         seen = _version(last_event_id)
-        if view.status in FINAL and seen is not None and seen >= view.version:
+        if view.status in FINAL_STATUSES and seen is not None and seen >= view.version:
             return Response(status_code=204)
         return StreamingResponse(
             _stream(view, feed, keepalive),
@@ -93,7 +92,7 @@ def case_event_routes(
 async def _stream(first: CaseView, feed: CaseStatusFeed, keepalive: float) -> AsyncIterator[str]:
     yield f"retry: {RETRY_MS}\n\n"
     yield event(first)
-    if first.status in FINAL:
+    if first.status in FINAL_STATUSES:
         return
     last = first.version
     updates = aiter(feed.updates(first.case_id))
@@ -111,7 +110,7 @@ async def _stream(first: CaseView, feed: CaseStatusFeed, keepalive: float) -> As
             if view.version > last:
                 last = view.version
                 yield event(view)
-                if view.status in FINAL:
+                if view.status in FINAL_STATUSES:
                     return
             pending = asyncio.ensure_future(anext(updates))
     except Exception as exc:  # the bus went away mid-stream: end it, the client reconnects

@@ -1,6 +1,6 @@
 """The management indicators for operators: attentions, times, rejections, retries, letters."""
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query
@@ -12,8 +12,9 @@ from services.observability.indicator_views import as_csv
 
 from ..auth import Authenticate, holding
 from ..case_bus import CaseBus
-from ..problems import InvalidRequest, problem_content
+from ..problems import problem_content
 from .cases import UNAUTHENTICATED, UNAVAILABLE
+from .periods import utc_period
 
 # A period longer than this is a different question (a yearly export), not an operator's look.
 LONGEST_PERIOD = timedelta(days=366)
@@ -46,11 +47,7 @@ def indicator_routes(bus: CaseBus, authenticate: Authenticate) -> APIRouter:
     ) -> IndicatorsReport | Response:
         """Cases count in the period (and UTC day) they were submitted; steps in the period of
         their first dispatch; dead letters are those kept now. See docs/operations.md."""
-        start, end = _utc(start), _utc(end)
-        if end <= start:
-            raise InvalidRequest("`to` must come after `from`.")
-        if end - start > LONGEST_PERIOD:
-            raise InvalidRequest("The period may span at most 366 days.")
+        start, end = utc_period(start, end, LONGEST_PERIOD)
         report = await bus.indicators(IndicatorsQuery(start=start, end=end))
         if format == "csv":
             return Response(
@@ -61,7 +58,3 @@ def indicator_routes(bus: CaseBus, authenticate: Authenticate) -> APIRouter:
         return report
 
     return router
-
-
-def _utc(moment: datetime) -> datetime:
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)

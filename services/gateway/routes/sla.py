@@ -1,6 +1,6 @@
 """The ANS report for operators: per entity, service and procedure over a period."""
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
@@ -10,8 +10,9 @@ from services.credentials import Principal
 
 from ..auth import Authenticate, holding
 from ..case_bus import CaseBus
-from ..problems import InvalidRequest, problem_content
+from ..problems import problem_content
 from .cases import UNAUTHENTICATED, UNAVAILABLE
+from .periods import utc_period
 
 
 def sla_routes(bus: CaseBus, authenticate: Authenticate) -> APIRouter:
@@ -38,13 +39,7 @@ def sla_routes(bus: CaseBus, authenticate: Authenticate) -> APIRouter:
         """Steps count in the period their first attempt was dispatched; a step is within the
         ANS when its final answer came within the catalog's deadline and no attempt was late.
         Each breach names its case."""
-        start, end = _utc(start), _utc(end)
-        if end <= start:
-            raise InvalidRequest("`to` must come after `from`.")
+        start, end = utc_period(start, end)
         return await bus.sla(SlaQuery(start=start, end=end, entity=entity))
 
     return router
-
-
-def _utc(moment: datetime) -> datetime:
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)

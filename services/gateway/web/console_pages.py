@@ -9,7 +9,7 @@ click of "submit" names the same case, which the bus opens once.
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Annotated
+from typing import Annotated, Any
 from uuid import uuid4
 
 from fastapi import APIRouter, Path, Request
@@ -157,43 +157,36 @@ def console_routes(console: WebConsole) -> APIRouter:
             invalid = _form(request, clerk, proc, answers, key, errors)
         return Checked(clerk, proc, delegation, answers, key, submission, invalid)
 
+    def _answers_page(request: Request, template: str, checked: Checked, **shown: Any) -> Response:
+        """A page over the clerk's checked answers, which it carries on (hidden) to the next."""
+        proc = checked.proc
+        return console.render(
+            request,
+            template,
+            switch_back=f"/tramites/{proc.code}",
+            clerk=checked.clerk,
+            proc=proc,
+            title=texts.procedure_title(proc.code),
+            answers=checked.answers,
+            key=checked.key,
+            **shown,
+        )
+
     @router.post("/tramites/{code}/revisar")
     async def check_answers(request: Request, code: Code) -> Response:
         checked = await _checked(request, code)
         if checked.invalid is not None:
             return checked.invalid
-        clerk, proc, answers, key = checked.clerk, checked.proc, checked.answers, checked.key
-        fields = forms.form_fields(proc)
-        rows = [(f, forms.shown_answer(f, answers.get(f.name, ""))) for f in fields]
-        return console.render(
-            request,
-            "check.html",
-            switch_back=f"/tramites/{proc.code}",
-            clerk=clerk,
-            proc=proc,
-            title=texts.procedure_title(proc.code),
-            rows=rows,
-            answers=answers,
-            key=key,
-        )
+        fields = forms.form_fields(checked.proc)
+        rows = [(f, forms.shown_answer(f, checked.answers.get(f.name, ""))) for f in fields]
+        return _answers_page(request, "check.html", checked, rows=rows)
 
     @router.post("/tramites/{code}/vista-previa")
     async def preview(request: Request, code: Code) -> Response:
         checked = await _checked(request, code)
         if checked.invalid is not None:
             return checked.invalid
-        clerk, proc, answers, key = checked.clerk, checked.proc, checked.answers, checked.key
-        return console.render(
-            request,
-            "preview.html",
-            switch_back=f"/tramites/{proc.code}",
-            clerk=clerk,
-            proc=proc,
-            title=texts.procedure_title(proc.code),
-            flows=flow_texts(proc),
-            answers=answers,
-            key=key,
-        )
+        return _answers_page(request, "preview.html", checked, flows=flow_texts(checked.proc))
 
     @router.post("/tramites/{code}/enviar")
     async def submit(request: Request, code: Code) -> Response:

@@ -16,10 +16,10 @@ from fastapi.responses import StreamingResponse
 from jinja2 import Environment
 
 from schemas.procedures import catalog
-from schemas.views import CaseView
+from schemas.views import FINAL_STATUSES, CaseView
 
 from ..status_feed import CaseStatusFeed
-from .tasks import FINAL, task_list
+from .tasks import task_list
 
 KEEPALIVE_SECONDS = 15.0
 
@@ -81,7 +81,7 @@ def case_stream(
                 continue
             for event, html in fragments(env, view).items():
                 yield sse_message(event, html, view.version)
-            final = view.status in FINAL
+            final = view.status in FINAL_STATUSES
         if final:
             yield sse_message("fin", "")
 

@@ -8,16 +8,17 @@ its dead letters (the indicators), and its ANS percentage this week (the ANS rep
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import get_args
 
 from schemas.heartbeats import Heartbeat
-from schemas.indicators import IndicatorsReport
+from schemas.indicators import IndicatorsReport, StepStanding
 from schemas.sla import SlaReport
 from schemas.views import BusOverview
 from services.bus.heartbeats import is_up
 
 from .console import LIMA
 
-OUTCOMES = ("completed", "rejected", "failed", "open")
+STANDINGS: tuple[StepStanding, ...] = get_args(StepStanding)
 
 
 @dataclass(frozen=True)
@@ -107,7 +108,7 @@ def traffic(
     outcome: str = "",
 ) -> list[TrafficDay]:
     """Steps per day and outcome, filtered; every day of `days` present, empty ones too."""
-    counts: dict[date, dict[str, int]] = {d: dict.fromkeys(OUTCOMES, 0) for d in days}
+    counts: dict[date, dict[str, int]] = {d: dict.fromkeys(STANDINGS, 0) for d in days}
     for row in report.step_days:
         if entity and row.entity != entity:
             continue

@@ -25,7 +25,7 @@ from . import texts
 from .console import PageRefused, WebConsole
 from .counter_store import StaffMember
 from .i18n import _
-from .operator_board import OUTCOMES, health_cards, traffic, week_start
+from .operator_board import STANDINGS, health_cards, traffic, week_start
 
 TRAFFIC_DAYS = 7
 Filter = Annotated[str, Query(max_length=60)]
@@ -77,7 +77,7 @@ def operator_routes(console: WebConsole) -> APIRouter:
         # An unknown filter value is ignored rather than refused: the form offers only known ones.
         entidad = entidad if entidad in entities else ""
         tramite = tramite if tramite in procedures else ""
-        resultado = resultado if resultado in OUTCOMES else ""
+        resultado = resultado if resultado in STANDINGS else ""
         try:
             indicators = await last_days(now)
             week = await week_report(now)
@@ -90,7 +90,7 @@ def operator_routes(console: WebConsole) -> APIRouter:
             "operator_traffic.html",
             rows=rows,
             peak=max((r.total for r in rows), default=0),
-            outcomes=OUTCOMES,
+            outcomes=STANDINGS,
             entities=entities,
             procedures=procedures,
             chosen={"entidad": entidad, "tramite": tramite, "resultado": resultado},

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from schemas.catalog import ProcedureSpec
-from schemas.views import CaseView, StepView
+from schemas.views import FINAL_STATUSES, CaseView, StepView
 
 from . import texts
 from .i18n import N_, gettext
@@ -61,7 +61,6 @@ NEXT_STEPS = {
         "ventanilla para saber cómo seguir."
     ),
 }
-FINAL = frozenset({"completed", "rejected"})
 
 
 @dataclass(frozen=True)
@@ -106,7 +105,7 @@ def task_state(step: StepView | None, compensation: StepView | None, case_final:
 
 def task_list(proc: ProcedureSpec | None, view: CaseView) -> TaskList:
     by_id = {step.step_id: step for step in view.steps}
-    final = view.status in FINAL
+    final = view.status in FINAL_STATUSES
     order = [s.id for s in proc.steps] if proc else [s.step_id for s in view.steps]
     tasks = []
     for step_id in order:
