@@ -1,5 +1,6 @@
 """Who may import whom, read from the source (ast): shared code lives in modules that are not
-test modules, and the benchmarks and the shared harness stand on their own, without tests/."""
+test modules, the benchmarks and the shared harness stand without tests/, and what is shipped
+(schemas, services) imports none of tests/, bench/ or harness/."""
 
 import ast
 from pathlib import Path
@@ -44,13 +45,25 @@ def test_no_module_under_tests_imports_a_test_module() -> None:
     assert not offenders, sorted(offenders)
 
 
-@pytest.mark.parametrize("folder", ["bench", "harness"])
-def test_no_module_there_imports_tests(folder: str) -> None:
+def of(package: str, name: str) -> bool:
+    return name == package or name.startswith(package + ".")
+
+
+@pytest.mark.parametrize(
+    ("folder", "forbidden"),
+    [
+        ("bench", ("tests",)),
+        ("harness", ("tests", "bench")),
+        ("services", ("tests", "bench", "harness")),  # what is shipped needs none of them
+        ("schemas", ("tests", "bench", "harness")),
+    ],
+)
+def test_no_module_there_imports_what_it_must_not(folder: str, forbidden: tuple[str, ...]) -> None:
     offenders = {
         f"{path.relative_to(ROOT)} imports {name}"
         for path in sources(folder)
         for name in imported(path)
-        if name == "tests" or name.startswith("tests.")
+        if any(of(package, name) for package in forbidden)
     }
     assert sources(folder)
     assert not offenders, sorted(offenders)
