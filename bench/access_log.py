@@ -13,12 +13,12 @@ each a full `citizen_access_log` call (the catch-up check, the key lookup, the c
 import time
 from pathlib import Path
 
+from harness.commands import RECEIPT, step_result, submit_command
 from schemas.procedures import catalog
 from services.case_ledger.access_log import citizen_access_log
 from services.case_ledger.application import CaseLedger
 from services.case_ledger.main import CACHED_CASES
 from services.case_ledger.store import LedgerStore
-from tests.factories import RECEIPT, step_result, submit_command
 
 CITIZEN = "40000001"
 OTHERS = 2000

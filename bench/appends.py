@@ -14,12 +14,12 @@ from uuid import UUID
 
 from eventsourcing.persistence import Tracking
 
+from harness.commands import CARD, RECEIPT, step_result, submit_command
 from schemas.messages import StepResult
 from schemas.procedures import catalog
 from services.case_ledger.application import CaseLedger
 from services.case_ledger.main import CACHED_CASES
 from services.case_ledger.store import LedgerStore
-from tests.factories import CARD, RECEIPT, step_result, submit_command
 
 
 def _answers(ledger: CaseLedger, case_ids: list[UUID], step: str, entity: str) -> list[Any]:

@@ -23,6 +23,9 @@ from nats.aio.client import Client
 from nats.aio.msg import Msg
 
 from bench import console
+from harness.commands import submit_command
+from harness.devstack import local_stack
+from harness.procfs import CLOCK_TICKS, children_of, cpu_ticks
 from schemas import subjects
 from schemas.cases import case_id_for, submit_msg_id
 from schemas.event_types import EventType
@@ -30,10 +33,8 @@ from services.bus.connection import BusLogin, connect
 from services.bus.permissions import ADMIN
 from services.credentials import Principal
 from services.stack.nats_config import seed_file
-from services.stack.supervisor import Supervisor
-from services.stack.up import LocalStack, StackInfo, UpOptions, gateway_ready
+from services.stack.up import StackInfo
 from services.tokens import issue_token
-from tests.factories import submit_command
 
 CHANNEL = "mac-lima-norte"
 PROCEDURES: dict[str, dict[str, Any]] = {
@@ -41,32 +42,6 @@ PROCEDURES: dict[str, dict[str, Any]] = {
     "transferencia-vehicular": {"plate": "ABC-123", "seller_dni": "40000007", "price_pen": 25000},
 }
 BUYER = "40000001"  # completes everywhere (see README, demo citizens)
-# Ten processes import at once: on two cores shared with other work (load average 20) that
-# took more than a minute.
-STARTUP_SECONDS = 240
-
-
-@dataclass
-class Stack:
-    """A running local stack in a throwaway data dir."""
-
-    folder: Path
-    stack: LocalStack | None = None
-    info: StackInfo | None = None
-
-    def start(self) -> StackInfo:
-        self.stack = LocalStack(UpOptions(self.folder, http_port=0, nats_port=0), Supervisor())
-        self.info = self.stack.start()
-        deadline = time.monotonic() + STARTUP_SECONDS
-        while not gateway_ready(self.info.gateway_url):
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"the stack did not get ready; logs in {self.folder / 'logs'}")
-            time.sleep(0.2)
-        return self.info
-
-    def stop(self) -> None:
-        if self.stack is not None:
-            self.stack.stop()
 
 
 @dataclass
@@ -278,24 +253,11 @@ def _line(run: Run) -> str:
 
 # --- CPU of each process ---------------------------------------------------------------------
 
-_TICK = os.sysconf("SC_CLK_TCK")
-
 
 def _children() -> dict[int, str]:
     """Our child processes (the stack's) by pid, named by their command line."""
-    me, found = os.getpid(), {}
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = (entry / "stat").read_text()
-            ppid = int(stat.rsplit(")", 1)[1].split()[1])
-            if ppid != me:
-                continue
-            argv = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode().strip()
-        except (OSError, ValueError, IndexError):
-            continue
-        found[int(entry.name)] = _name(argv)
+    me = os.getpid()
+    found = {pid: _name(argv) for pid, argv in children_of(me).items()}
     found[me] = "load generator (bench)"
     return found
 
@@ -311,25 +273,17 @@ def _name(argv: str) -> str:
     return argv[:40]
 
 
-def _cpu_ticks(pid: int) -> int:
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return 0
-    return int(fields[11]) + int(fields[12])  # utime + stime
-
-
 class CpuSample:
     def __init__(self) -> None:
         self.names = _children()
         self.start = time.perf_counter()
-        self.ticks = {pid: _cpu_ticks(pid) for pid in self.names}
+        self.ticks = {pid: cpu_ticks(pid) for pid in self.names}
 
     def seconds(self) -> dict[str, float]:
         """CPU seconds each process (by name) used since the sample began."""
         used: dict[str, float] = {}
         for pid, name in self.names.items():
-            used[name] = used.get(name, 0.0) + (_cpu_ticks(pid) - self.ticks[pid]) / _TICK
+            used[name] = used.get(name, 0.0) + (cpu_ticks(pid) - self.ticks[pid]) / CLOCK_TICKS
         return used
 
     def percent(self) -> dict[str, float]:
@@ -411,10 +365,6 @@ async def _suite(info: StackInfo, quick: bool, latency_rate: float) -> dict[str,
 
 
 def run(folder: Path, quick: bool, latency_rate: float = 500.0) -> dict[str, Any]:
-    stack = Stack(folder / "stack")
     print("e2e: starting the stack (nats-server, ledger, 6 adapters, gateway)", flush=True)
-    info = stack.start()
-    try:
+    with local_stack(folder / "stack") as info:
         return asyncio.run(_suite(info, quick, latency_rate))
-    finally:
-        stack.stop()

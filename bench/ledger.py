@@ -20,6 +20,7 @@ from typing import Any
 
 import psycopg
 
+from harness.commands import submit_command
 from schemas.procedures import catalog
 from services.case_ledger.application import CaseLedger
 from services.case_ledger.audit.bundle_check import verify_bundle
@@ -27,7 +28,6 @@ from services.case_ledger.audit.keys import load_signing_key
 from services.case_ledger.audit.ledger_audit import AuditFiles, LedgerAudit
 from services.case_ledger.domain import CaseFile
 from services.case_ledger.store import LedgerStore
-from tests.factories import submit_command
 
 DSN = os.environ.get("VENTANILLA_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test")
 

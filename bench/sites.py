@@ -19,6 +19,7 @@ from uuid import uuid4
 
 import httpx
 
+from harness.devstack import local_stack, wait_until
 from services.bus.connection import BusLogin, connect
 from services.credentials import DevCredentials
 from services.sites.bundle import DEMO_SITE
@@ -26,7 +27,7 @@ from services.sites.link import LinkProxy
 from services.sites.links import site_link
 from services.sites.site_stack import SiteOptions, SiteStack
 from services.stack.supervisor import Supervisor
-from services.stack.up import LocalStack, UpOptions, gateway_ready
+from services.stack.up import gateway_ready
 
 BODY = {
     "procedure": "duplicado-dni",
@@ -39,40 +40,35 @@ FINAL = ("completed", "rejected")
 def run(folder: Path, quick: bool) -> dict[str, Any]:
     backlog = 200 if quick else 1000
     print(f"sites: a backlog of {backlog} cases forwarded after a reconnect", flush=True)
-    hub = LocalStack(
-        UpOptions(folder / "hub", http_port=0, nats_port=0, leafnode_port=0), Supervisor()
-    )
-    info = hub.start()
-    site: SiteStack | None = None
-    proxy: LinkProxy | None = None
-    try:
-        _wait(lambda: gateway_ready(info.gateway_url), 120)
-        assert info.leafnode_url is not None
-        leaf = urlsplit(info.leafnode_url)
-        assert leaf.hostname is not None
-        assert leaf.port is not None
-        proxy = LinkProxy(leaf.hostname, leaf.port).start()
-        proxy.cut()
-        site = SiteStack(
-            SiteOptions(
-                bundle_dir=info.data_dir.root / "sites" / DEMO_SITE,
-                hub_url=proxy.url,
-                data_dir=folder / "site",
-                http_port=0,
-            ),
-            Supervisor(),
-        )
-        site_info = site.start()
-        _wait(lambda: gateway_ready(site_info.gateway_url), 60)
-        credentials = DevCredentials.model_validate_json(site_info.credentials_file.read_text())
-        admin = BusLogin.from_seed_file(info.nats_users / "admin.nk")
-        return asyncio.run(_measure(credentials, proxy, info.nats_url, admin, backlog))
-    finally:
-        if proxy is not None:
-            proxy.close()
-        if site is not None:
-            site.stop()
-        hub.stop()
+    with local_stack(folder / "hub", leafnode_port=0, within=120) as info:
+        site: SiteStack | None = None
+        proxy: LinkProxy | None = None
+        try:
+            assert info.leafnode_url is not None
+            leaf = urlsplit(info.leafnode_url)
+            assert leaf.hostname is not None
+            assert leaf.port is not None
+            proxy = LinkProxy(leaf.hostname, leaf.port).start()
+            proxy.cut()
+            site = SiteStack(
+                SiteOptions(
+                    bundle_dir=info.data_dir.root / "sites" / DEMO_SITE,
+                    hub_url=proxy.url,
+                    data_dir=folder / "site",
+                    http_port=0,
+                ),
+                Supervisor(),
+            )
+            site_info = site.start()
+            wait_until(lambda: gateway_ready(site_info.gateway_url), 60, "the site")
+            credentials = DevCredentials.model_validate_json(site_info.credentials_file.read_text())
+            admin = BusLogin.from_seed_file(info.nats_users / "admin.nk")
+            return asyncio.run(_measure(credentials, proxy, info.nats_url, admin, backlog))
+        finally:
+            if proxy is not None:
+                proxy.close()
+            if site is not None:
+                site.stop()
 
 
 async def _measure(
@@ -116,12 +112,3 @@ async def _measure(
         "site_forward_cases_per_s": backlog / forwarded_s,
         "site_catchup_s": catchup_s,
     }
-
-
-def _wait(condition: Any, timeout: float) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        time.sleep(0.2)
-    raise TimeoutError("the stack did not become ready")

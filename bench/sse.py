@@ -28,14 +28,15 @@ from uuid import UUID
 from nats.aio.msg import Msg
 from nats.js.kv import KeyValue
 
-from bench.e2e import CHANNEL, CpuSample, LoadGenerator, Stack, percentile
+from bench.e2e import CHANNEL, CpuSample, LoadGenerator, percentile
+from harness.commands import submit_command
+from harness.devstack import local_stack
 from schemas import subjects
 from schemas.cases import submit_msg_id
 from schemas.messages import SubmitCase
 from services.gateway.case_bus import claim_of
 from services.gateway.claims import claim_key, claim_value
 from services.stack.up import StackInfo
-from tests.factories import submit_command
 
 WATCHERS = 1000
 RATE = 200.0
@@ -292,10 +293,6 @@ def run(
 ) -> dict[str, Any]:
     """`sustainable`: a rate the same run's e2e part sustained (the SSE run is repeated there
     when `rate` is above it)."""
-    stack = Stack(folder / "sse-stack")
     print("sse: starting the stack (nats-server, ledger, 6 adapters, gateway)", flush=True)
-    info = stack.start()
-    try:
+    with local_stack(folder / "sse-stack") as info:
         return asyncio.run(_suite(info, quick, rate, sustainable))
-    finally:
-        stack.stop()

@@ -1,74 +1,24 @@
 """Messages as a channel or an entity would send them, for tests at every level, and cases
 put on a ledger with them."""
 
-from datetime import UTC, datetime
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from uuid import UUID, uuid4
+from uuid import UUID
 
-from schemas.cases import case_id_for, request_fingerprint
+from harness.commands import CARD as CARD
+from harness.commands import RECEIPT as RECEIPT
+from harness.commands import REFUND as REFUND
+from harness.commands import envelope as envelope
+from harness.commands import step_result as step_result
+from harness.commands import submit_command as submit_command
 from schemas.event_types import EventType
-from schemas.messages import Actor, Envelope, StepOutcome, StepResult, SubmitCase
+from schemas.messages import Actor, StepOutcome, StepResult, SubmitCase
 from schemas.procedures import catalog
 from services.case_ledger.application import CaseLedger
 from services.case_ledger.store import LedgerStore
 from services.datadir import DataDir
-
-
-def envelope(case_id: UUID, actor: Actor) -> Envelope:
-    return Envelope(
-        message_id=uuid4(),
-        case_id=case_id,
-        correlation_id=case_id,
-        actor=actor,
-        occurred_at=datetime.now(UTC),
-    )
-
-
-def submit_command(
-    dni: str,
-    *,
-    channel: str = "mac-lima-norte",
-    key: str | None = None,
-    reason: str = "perdida",
-    procedure: str = "duplicado-dni",
-    inputs: dict[str, Any] | None = None,
-) -> SubmitCase:
-    case_id = case_id_for(channel, key or str(uuid4()))
-    body: dict[str, Any] = {
-        "procedure": procedure,
-        "citizen": {"document_type": "DNI", "document_number": dni},
-        "inputs": {"reason": reason} if inputs is None else inputs,
-    }
-    return SubmitCase(
-        envelope=envelope(case_id, Actor(kind="channel", id=channel)),
-        procedure=procedure,
-        citizen=body["citizen"],
-        inputs=body["inputs"],
-        request_fingerprint=request_fingerprint(body),
-    )
-
-
-def step_result(
-    case_id: UUID,
-    step_id: str,
-    attempt_id: UUID,
-    entity: str,
-    service: str,
-    outcome: StepOutcome = "completed",
-    data: dict[str, Any] | None = None,
-    reason: str | None = None,
-) -> StepResult:
-    return StepResult(
-        envelope=envelope(case_id, Actor(kind="entity", id=entity)),
-        step_id=step_id,
-        attempt_id=attempt_id,
-        entity=entity,
-        service=service,
-        outcome=outcome,
-        data=data or {},
-        reason=reason,
-    )
+from services.entity_adapters.backoffices.demo import RENIEC_REGISTRY
 
 
 def data_dir_ledger(data_dir: Path) -> CaseLedger:
@@ -100,10 +50,6 @@ def answer(ledger: CaseLedger, case_id: UUID, step: str, **outcome: Any) -> None
     )
 
 
-RECEIPT = {"receipt_number": "BN-0001", "amount_pen": "23.40", "paid_at": "2026-11-30T10:00:00Z"}
-REFUND = {"refund_number": "BN-DEV-1", "amount_pen": "23.40", "refunded_at": "2026-11-30T11:00:00Z"}
-CARD = {"card_serial": "DNI-0001", "pickup_date": "2026-12-07"}
-
 # The history of a duplicado-dni case that went through without a hitch.
 COMPLETED_HISTORY = [
     EventType.CASE_SUBMITTED,
@@ -116,7 +62,166 @@ COMPLETED_HISTORY = [
 ]
 
 
-TRANSFER = {"plate": "ABC-123", "seller_dni": "40000007", "price_pen": 25000}
+BUYER, SELLER = "40000001", "40000007"  # demo citizens: SELLER owns the car ABC-123
+TRANSFER = {"plate": "ABC-123", "seller_dni": SELLER, "price_pen": 25000}
+
+
+def identity(dni: str) -> dict[str, str]:
+    """What RENIEC's demo back office answers for `dni` (personal data)."""
+    person = RENIEC_REGISTRY[dni]
+    return {
+        "verification_code": f"RENIEC-{dni[-2:]}",
+        "given_names": person.given_names,
+        "surnames": person.surnames,
+        "birth_date": person.birth_date.isoformat(),
+    }
+
+
+def secrets_of(*dnis: str) -> set[str]:
+    """The DNIs and what RENIEC holds of each: none may be stored or logged in the clear."""
+    found = set(dnis)
+    for dni in dnis:
+        found |= {v for k, v in identity(dni).items() if k != "verification_code"}
+    return found
+
+
+# Every reference procedure with the demo citizens: how each case ends, and the back-office
+# effects that end implies ("entity:kind" -> count).
+@dataclass(frozen=True)
+class Scenario:
+    procedure: str
+    dni: str
+    inputs: dict[str, Any]
+    status: str
+    effects: dict[str, int] = field(default_factory=dict)  # "entity:kind" -> count
+    reason: str | None = None
+
+
+SCENARIOS = {
+    "dni-succeeds": Scenario(
+        "duplicado-dni",
+        "40000001",
+        {"reason": "perdida"},
+        "completed",
+        {"banco-nacion:fee-charged": 1, "reniec:dni-duplicate-issued": 1},
+    ),
+    "dni-unknown-refunded": Scenario(
+        "duplicado-dni",
+        "40000002",
+        {"reason": "robo"},
+        "rejected",
+        {"banco-nacion:fee-charged": 1, "banco-nacion:fee-refunded": 1},
+        reason="RENIEC has no record",
+    ),
+    "dni-payment-declined": Scenario(
+        "duplicado-dni",
+        "40000004",
+        {"reason": "deterioro"},
+        "rejected",
+        {"banco-nacion:fee-charged": 0, "reniec:dni-duplicate-issued": 0},
+        reason="declined",
+    ),
+    "dni-flaky-back-offices": Scenario(
+        "duplicado-dni",
+        "40000006",
+        {"reason": "perdida"},
+        "completed",
+        {"banco-nacion:fee-charged": 1, "reniec:dni-duplicate-issued": 1},
+    ),
+    "passport-succeeds": Scenario(
+        "pasaporte-electronico",
+        "40000001",
+        {},
+        "completed",
+        {"banco-nacion:fee-charged": 1, "migraciones:passport-issued": 1},
+    ),
+    "passport-unknown-refunded": Scenario(
+        "pasaporte-electronico",
+        "40000002",
+        {},
+        "rejected",
+        {"banco-nacion:fee-charged": 1, "banco-nacion:fee-refunded": 1},
+        reason="RENIEC has no record",
+    ),
+    "transfer-succeeds": Scenario(
+        "transferencia-vehicular",
+        "40000001",
+        TRANSFER,
+        "completed",
+        {"banco-nacion:fee-charged": 1, "sunarp:transfer-registered": 1},
+    ),
+    "transfer-sat-debts": Scenario(
+        "transferencia-vehicular",
+        "40000003",
+        TRANSFER,
+        "rejected",
+        {"banco-nacion:fee-charged": 0, "sunarp:transfer-registered": 0},
+        reason="vehicle tax",
+    ),
+    "transfer-sunarp-refuses-after-paying": Scenario(
+        "transferencia-vehicular",
+        "40000005",
+        TRANSFER,
+        "rejected",
+        {
+            "banco-nacion:fee-charged": 1,
+            "banco-nacion:fee-refunded": 1,
+            "sunarp:transfer-registered": 0,
+        },
+        reason="SUNARP refused",
+    ),
+    "transfer-seller-not-owner": Scenario(
+        "transferencia-vehicular",
+        "40000001",
+        {**TRANSFER, "seller_dni": "40000001"},
+        "rejected",
+        {"banco-nacion:fee-charged": 0},
+        reason="not the registered owner of ABC-123",
+    ),
+    "transfer-to-oneself": Scenario(
+        "transferencia-vehicular",
+        "40000007",
+        TRANSFER,
+        "rejected",
+        {"banco-nacion:fee-refunded": 1, "sunarp:transfer-registered": 0},
+        reason="buyer and seller are the same person",
+    ),
+    "ruc-succeeds": Scenario(
+        "inscripcion-ruc",
+        "40000001",
+        {"activity_code": "4711"},
+        "completed",
+        {"sunat:ruc-registered": 1},
+    ),
+    "ruc-flaky-back-offices": Scenario(
+        "inscripcion-ruc",
+        "40000006",
+        {"activity_code": "4711"},
+        "completed",
+        {"sunat:ruc-registered": 1},
+    ),
+}
+
+
+# A procedure file that loads (a one-step procedure of RENIEC's).
+VALID_PROCEDURE = """\
+code: legalizacion-firma
+title: Legalización de firma
+description: RENIEC confirms the identity of whoever signs.
+life_event: negocio
+inputs:
+  model: schemas.inputs:PasaporteInputs
+  examples:
+    - {}
+steps:
+  - id: identidad
+    entity: reniec
+    service: verificacion-identidad
+    request:
+      citizen: {from: citizen}
+    deadline: {within: 1h30m, agreement: ANS MAC-RENIEC 2024}
+    max_attempts: 5
+"""
 
 
 def run_case(ledger: Any, command: SubmitCase, attempts: int = 4) -> UUID:

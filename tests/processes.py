@@ -1,52 +1,15 @@
-"""The `ventanilla` command as a user runs it, its child processes as /proc shows them, and the
-official AsyncAPI parser (tools/asyncapi) run on a document."""
+"""The `ventanilla` command as a user runs it (from harness/, shared with bench/), packages
+installed beside it, and the official AsyncAPI parser (tools/asyncapi) run on a document."""
 
 import os
-import signal
 import subprocess
 import sys
-import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from pathlib import Path
-from typing import TypeVar
 
-T = TypeVar("T")
-
-
-def ventanilla() -> list[str]:
-    """The installed console script beside this interpreter (what `make up` runs)."""
-    script = Path(sys.executable).parent / "ventanilla"
-    return [str(script)] if script.exists() else [sys.executable, "-m", "services.cli"]
-
-
-def eventually(probe: Callable[[], T | None], timeout: float, what: str) -> T:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = probe()
-        if value is not None:
-            return value
-        time.sleep(0.1)
-    raise AssertionError(f"timed out after {timeout}s waiting for {what}")
-
-
-def children_of(parent: int) -> dict[int, str]:
-    """pid → command line of the live children of `parent`, read from /proc."""
-    found = {}
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = (entry / "stat").read_text()
-            cmdline = (entry / "cmdline").read_bytes()
-        except OSError:
-            continue
-        # Fields after the command name, which is in parentheses and may contain spaces.
-        state, ppid = stat.rsplit(")", 1)[1].split()[:2]
-        if int(ppid) == parent and state != "Z":
-            found[int(entry.name)] = cmdline.replace(b"\0", b" ").decode().strip()
-    return found
-
+from harness.polling import eventually as eventually
+from harness.procfs import children_of as children_of
+from harness.up import running_up as running_up
+from harness.up import ventanilla as ventanilla
 
 ASYNCAPI_TOOLS = Path(__file__).resolve().parent.parent / "tools" / "asyncapi"
 
@@ -81,36 +44,3 @@ def env_with(*sites: Path) -> dict[str, str]:
     """The environment with packages installed by `pip_install` on PYTHONPATH."""
     path = os.pathsep.join([*map(str, sites), os.environ.get("PYTHONPATH", "")]).strip(os.pathsep)
     return {**os.environ, "PYTHONPATH": path, "COLUMNS": "200"}
-
-
-@contextmanager
-def running_up(
-    data_dir: Path, output: Path, env: dict[str, str], *extra: str
-) -> Iterator[subprocess.Popen[bytes]]:
-    """`ventanilla up` on free ports until it prints ready; stopped with Ctrl-C at the end."""
-    args = ["--data-dir", str(data_dir), "--http-port", "0", "--nats-port", "0", *extra]
-    with output.open("wb") as out:
-        process = subprocess.Popen(
-            [*ventanilla(), "up", *args],
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-            start_new_session=True,
-            env=env,
-        )
-    try:
-        eventually(
-            lambda: "ready" in output.read_text() or process.poll() is not None or None,
-            90,
-            "`up` to print ready",
-        )
-        assert process.poll() is None, output.read_text()
-        yield process
-    finally:
-        if process.poll() is None:
-            os.killpg(process.pid, signal.SIGINT)
-            try:
-                process.wait(30)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
-                process.wait()

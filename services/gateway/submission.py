@@ -52,8 +52,12 @@ def _variant(proc: ProcedureSpec) -> type[CaseSubmission]:
 
 
 def submit_command(submission: CaseSubmission, channel: str, idempotency_key: str) -> SubmitCase:
+    return command_for(submission.normalized(), channel, idempotency_key)
+
+
+def command_for(body: dict[str, Any], channel: str, idempotency_key: str) -> SubmitCase:
+    """The SubmitCase a channel's request body becomes (`body` as `normalized()` gives it)."""
     case_id = case_id_for(channel, idempotency_key)
-    body = submission.normalized()
     return SubmitCase(
         envelope=Envelope(
             message_id=uuid4(),
@@ -62,8 +66,8 @@ def submit_command(submission: CaseSubmission, channel: str, idempotency_key: st
             actor=Actor(kind="channel", id=channel),
             occurred_at=datetime.now(UTC),
         ),
-        procedure=submission.procedure,
-        citizen=submission.citizen,
+        procedure=body["procedure"],
+        citizen=body["citizen"],
         inputs=body["inputs"],
         request_fingerprint=request_fingerprint(body),
     )

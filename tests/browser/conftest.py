@@ -15,8 +15,8 @@ import pytest
 from axe_playwright_python.async_playwright import Axe
 from playwright.async_api import Browser, Page, async_playwright, expect
 
+from harness.up import UpStack, ventanilla_up
 from services.credentials import DevCredentials
-from tests.faults.upstack import UpStack, ventanilla_up
 
 CHROMIUM = Path("/usr/bin/chromium")
 LAUNCH_FLAGS = [
@@ -78,6 +78,23 @@ async def page(browser: Browser, stack: UpStack) -> AsyncIterator[Page]:
     opened = await context.new_page()
     yield opened
     await context.close()
+
+
+FOCUSED = "document.activeElement"
+
+
+async def tab_to(page: Page, accessible_text: str, tabs: int = 40) -> None:
+    """Press Tab until the focused control has this text (or id), checking each focus ring."""
+    for _ in range(tabs):
+        await page.keyboard.press("Tab")
+        outline = await page.evaluate(f"getComputedStyle({FOCUSED}).outlineStyle")
+        assert outline != "none", await page.evaluate(f"{FOCUSED}.outerHTML")
+        text = await page.evaluate(
+            f"({FOCUSED}.innerText || {FOCUSED}.value || '') + '|' + {FOCUSED}.id"
+        )
+        if accessible_text in text.split("|"):
+            return
+    raise AssertionError(f"no control {accessible_text!r} within {tabs} tabs")
 
 
 async def check_page(page: Page, name: str) -> None:

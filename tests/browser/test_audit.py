@@ -18,12 +18,11 @@ import httpx
 import pytest
 from playwright.async_api import Page, expect
 
+from harness.up import UpStack
 from services.credentials import DevCredentials
 from services.gateway.web.console import LIMA
-from tests.faults.upstack import UpStack
 
-from .conftest import check_page
-from .test_keyboard import tab_to
+from .conftest import check_page, tab_to
 
 pytestmark = pytest.mark.browser
 

@@ -5,9 +5,9 @@ import re
 import pytest
 from playwright.async_api import Page, expect
 
+from harness.up import UpStack
 from schemas.cases import case_id_for
 from services.credentials import DevCredentials
-from tests.faults.upstack import UpStack
 
 from .conftest import api_status, check_page, log_in
 

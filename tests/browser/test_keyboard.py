@@ -7,24 +7,11 @@ from playwright.async_api import Page, expect
 
 from services.credentials import DevCredentials
 
+from .conftest import tab_to
+
 pytestmark = pytest.mark.browser
 
 LIMA_NORTE = "asesor.lima-norte"
-FOCUSED = "document.activeElement"
-
-
-async def tab_to(page: Page, accessible_text: str, tabs: int = 40) -> None:
-    """Press Tab until the focused control has this text (or id), checking each focus ring."""
-    for _ in range(tabs):
-        await page.keyboard.press("Tab")
-        outline = await page.evaluate(f"getComputedStyle({FOCUSED}).outlineStyle")
-        assert outline != "none", await page.evaluate(f"{FOCUSED}.outerHTML")
-        text = await page.evaluate(
-            f"({FOCUSED}.innerText || {FOCUSED}.value || '') + '|' + {FOCUSED}.id"
-        )
-        if accessible_text in text.split("|"):
-            return
-    raise AssertionError(f"no control {accessible_text!r} within {tabs} tabs")
 
 
 async def test_a_clerk_submits_a_case_with_the_keyboard_alone(

@@ -19,12 +19,12 @@ import httpx
 import pytest
 from playwright.async_api import Page, expect
 
+from harness.up import UpStack, ventanilla_up
 from schemas import subjects
 from services.bus.connection import connect
 from services.bus.permissions import ADMIN
 from services.cli.options import bus_login
 from services.credentials import DevCredentials
-from tests.faults.upstack import UpStack, ventanilla_up
 from tests.http import body
 
 from .conftest import check_page

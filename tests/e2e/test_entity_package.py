@@ -12,15 +12,14 @@ import asyncio
 import subprocess
 import textwrap
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 import nats
 import pytest
 
+from harness.up import UpStack
 from schemas import subjects
-from services.credentials import DevCredentials
 from services.datadir import DataDir
 from tests.http import case_to_its_end
 from tests.processes import (
@@ -159,32 +158,22 @@ def up_env(*sites: Path) -> dict[str, str]:
     return env_with(*sites)
 
 
-@dataclass
-class Stack:
-    process: subprocess.Popen[bytes]
-    data_dir: Path
-    credentials: DevCredentials
-
-
 @pytest.fixture(scope="module")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return install_package(tmp_path_factory.mktemp("pkg"), ENTITY, PACKAGE, MODULE)
 
 
 @pytest.fixture(scope="module")
-def stack(site: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+def stack(site: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[UpStack]:
     root = tmp_path_factory.mktemp("up")
     data_dir = root / "var"
     DataDir(data_dir).catalog.mkdir(parents=True)
     (DataDir(data_dir).catalog / "legalizacion-firma.yaml").write_text(PROCEDURE)
-    with running_up(data_dir, root / "up.out", up_env(site)) as process:
-        credentials = DevCredentials.model_validate_json(
-            DataDir(data_dir).dev_credentials.read_text()
-        )
-        yield Stack(process, data_dir, credentials)
+    with running_up(data_dir, root / "up.out", up_env(site)) as up:
+        yield up
 
 
-def test_a_case_through_the_outside_entitys_procedure_completes(stack: Stack) -> None:
+def test_a_case_through_the_outside_entitys_procedure_completes(stack: UpStack) -> None:
     token = next(iter(stack.credentials.channels.values()))
     view = case_to_its_end(
         stack.credentials.gateway_url,
@@ -196,7 +185,9 @@ def test_a_case_through_the_outside_entitys_procedure_completes(stack: Stack) ->
     assert [s["entity"] for s in view["steps"]] == [ENTITY]  # type: ignore[union-attr]
 
 
-def test_the_bus_contract_lists_the_outside_entitys_subjects(stack: Stack, tmp_path: Path) -> None:
+def test_the_bus_contract_lists_the_outside_entitys_subjects(
+    stack: UpStack, tmp_path: Path
+) -> None:
     served = httpx.get(f"{stack.credentials.gateway_url}/asyncapi.json", timeout=30.0)
     assert served.status_code == 200
     document = served.json()
@@ -214,7 +205,7 @@ def test_the_bus_contract_lists_the_outside_entitys_subjects(stack: Stack, tmp_p
     assert checked.returncode == 0, checked.stdout + checked.stderr
 
 
-def test_the_outside_entitys_nats_user_reaches_only_its_own_subjects(stack: Stack) -> None:
+def test_the_outside_entitys_nats_user_reaches_only_its_own_subjects(stack: UpStack) -> None:
     seed = DataDir(stack.data_dir).nats_store / "users" / f"{ENTITY}.nk"
     assert seed.exists()
 

@@ -7,8 +7,6 @@ the bus's JetStream store and KV buckets (encrypted at rest), the logs. The fake
 own databases are left out: they stand for the entities' systems, outside the bus.
 """
 
-import os
-import signal
 import subprocess
 from pathlib import Path
 from uuid import uuid4
@@ -16,9 +14,8 @@ from uuid import uuid4
 import httpx
 import pytest
 
-from services.credentials import DevCredentials
 from services.datadir import DataDir
-from tests.processes import eventually, ventanilla
+from tests.processes import eventually, running_up, ventanilla
 
 pytestmark = pytest.mark.e2e
 
@@ -39,20 +36,9 @@ def readable(value: str) -> list[bytes]:
 
 
 def test_an_erased_citizen_is_nowhere_in_the_data_dir(tmp_path: Path) -> None:
-    data_dir, output = tmp_path / "var", tmp_path / "up.out"
-    args = ["up", "--data-dir", str(data_dir), "--http-port", "0", "--nats-port", "0"]
-    with output.open("wb") as out:
-        process = subprocess.Popen(
-            [*ventanilla(), *args],
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-            start_new_session=True,
-        )
-    try:
-        credentials_file = DataDir(data_dir).dev_credentials
-        eventually(lambda: "ready" in output.read_text() or None, 120, "`up` to print ready")
-        credentials = DevCredentials.model_validate_json(credentials_file.read_text())
+    data_dir = tmp_path / "var"
+    with running_up(data_dir, tmp_path / "up.out") as up:
+        credentials = up.credentials
         token = next(iter(credentials.channels.values()))
         with httpx.Client(
             base_url=credentials.gateway_url,
@@ -86,14 +72,6 @@ def test_an_erased_citizen_is_nowhere_in_the_data_dir(tmp_path: Path) -> None:
         )
         assert erased.returncode == 0, erased.stdout + erased.stderr
         assert "erased data key" in erased.stdout
-    finally:
-        if process.poll() is None:
-            os.killpg(process.pid, signal.SIGINT)
-            try:
-                process.wait(timeout=60)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
-                process.wait()
 
     backoffices = DataDir(data_dir).backoffices
     files = [p for p in data_dir.rglob("*") if p.is_file() and backoffices not in p.parents]

@@ -17,9 +17,8 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from schemas.savings import savings_assumptions
 from services.credentials import DevCredentials
-from services.datadir import DataDir
 from services.entity_adapters.registry import entity_ids
-from tests.processes import eventually, ventanilla
+from tests.processes import eventually, running_up, ventanilla
 
 pytestmark = pytest.mark.e2e
 
@@ -27,26 +26,9 @@ pytestmark = pytest.mark.e2e
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, DevCredentials]]:
     root = tmp_path_factory.mktemp("ops")
-    data_dir, output = root / "var", root / "up.out"
-    args = ["--data-dir", str(data_dir), "--http-port", "0", "--nats-port", "0"]
-    with output.open("wb") as out:
-        up = subprocess.Popen(
-            [*ventanilla(), "up", *args],
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-            start_new_session=True,
-        )
-    try:
-        eventually(lambda: "ready" in output.read_text() or None, 90, "`up` to print ready")
-        credentials = DevCredentials.model_validate_json(
-            DataDir(data_dir).dev_credentials.read_text()
-        )
-        yield data_dir, credentials
-    finally:
-        if up.poll() is None:
-            os.killpg(up.pid, signal.SIGINT)
-            up.wait(timeout=60)
+    data_dir = root / "var"
+    with running_up(data_dir, root / "up.out") as up:
+        yield data_dir, up.credentials
 
 
 def run_cases(credentials: DevCredentials, dnis: list[str]) -> list[str]:

@@ -11,134 +11,44 @@ import socket
 import stat
 import subprocess
 from collections.abc import Iterator
-from dataclasses import dataclass
-from pathlib import Path
-from typing import Any
-from uuid import uuid4
 
 import httpx
 import nats
 import nats.errors
 import pytest
 
+from harness.polling import eventually
+from harness.procfs import alive, children_of
+from harness.up import UpStack, running_up, up_command, ventanilla
 from schemas.conformance import check_user_name
 from schemas.event_types import EventType
 from services.bus.permissions import channel_user_name
-from services.credentials import DEMO_CHANNELS, DevCredentials
+from services.credentials import DEMO_CHANNELS
 from services.datadir import DataDir
 from services.entity_adapters.registry import entity_ids, http_back_offices
 from services.sites.permissions import SITE_RELAY
-from tests.processes import children_of, eventually, ventanilla
 
 pytestmark = pytest.mark.e2e
 
-FINAL = ("completed", "rejected")
-
-
-def up_command(data_dir: Path, *, http_port: int) -> list[str]:
-    args = ["--data-dir", str(data_dir), "--http-port", str(http_port), "--nats-port", "0"]
-    return [*ventanilla(), "up", *args]
-
-
-def alive(pid: int) -> bool:
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except OSError:
-        return False
-    return state != "Z"
-
-
-@dataclass
-class Stack:
-    process: subprocess.Popen[bytes]
-    data_dir: Path
-    output_file: Path
-    credentials: DevCredentials
-    busy_port: int
-
-    @property
-    def output(self) -> str:
-        return self.output_file.read_text()
-
-    def http(self, token: str | None = None) -> httpx.Client:
-        token = token or next(iter(self.credentials.channels.values()))
-        return httpx.Client(
-            base_url=self.credentials.gateway_url,
-            headers={"Authorization": f"Bearer {token}"},
-            timeout=10.0,
-        )
-
-    def child(self, title: str) -> int:
-        matches = [pid for pid, args in children_of(self.process.pid).items() if args == title]
-        assert len(matches) == 1, f"{title!r} among {children_of(self.process.pid)}"
-        return matches[0]
-
-    def submit(self, dni: str) -> str:
-        body = {
-            "procedure": "duplicado-dni",
-            "citizen": {"document_type": "DNI", "document_number": dni},
-            "inputs": {"reason": "perdida"},
-        }
-        with self.http() as client:
-            response = client.post(
-                "/v1/cases", json=body, headers={"Idempotency-Key": str(uuid4())}
-            )
-        assert response.status_code == 202, response.text
-        assert response.json()["status"] == "submitted"
-        return str(response.json()["case_id"])
-
-    def wait_final(self, case_id: str, timeout: float = 60.0) -> dict[str, Any]:
-        def final() -> dict[str, Any] | None:
-            with self.http() as client:
-                response = client.get(f"/v1/cases/{case_id}")
-            if response.status_code == 200 and response.json()["status"] in FINAL:
-                view: dict[str, Any] = response.json()
-                return view
-            return None
-
-        return eventually(final, timeout, f"case {case_id} to finish")
-
 
 @pytest.fixture(scope="module")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    root = tmp_path_factory.mktemp("up")
-    data_dir, output_file = root / "var", root / "up.out"
-    # Someone else's server on the port we ask for: `up` must leave it alone and move.
+def busy_port() -> Iterator[int]:
+    """Someone else's server on the port we ask for: `up` must leave it alone and move."""
     squatter = socket.socket()
     squatter.bind(("127.0.0.1", 0))
     squatter.listen()
-    busy_port = squatter.getsockname()[1]
-    with output_file.open("wb") as out:
-        process = subprocess.Popen(
-            up_command(data_dir, http_port=busy_port),
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-            start_new_session=True,  # its own process group, as the foreground job of a shell
-            env={**os.environ, "COLUMNS": "200"},
-        )
-    try:
-        credentials_file = DataDir(data_dir).dev_credentials
-        credentials = eventually(
-            lambda: (
-                DevCredentials.model_validate_json(credentials_file.read_text())
-                if credentials_file.exists() and process.poll() is None
-                else None
-            ),
-            60,
-            "dev-credentials.json",
-        )
-        stack = Stack(process, data_dir, output_file, credentials, busy_port)
-        eventually(lambda: "ready" in stack.output or None, 90, "`up` to print ready")
-        yield stack
-    finally:
-        if process.poll() is None:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
-        squatter.close()
+    yield squatter.getsockname()[1]
+    squatter.close()
 
 
-def test_it_prints_where_everything_is_and_the_demo_tokens(stack: Stack) -> None:
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory: pytest.TempPathFactory, busy_port: int) -> Iterator[UpStack]:
+    root = tmp_path_factory.mktemp("up")
+    with running_up(root / "var", root / "up.out", http_port=busy_port) as up:
+        yield up
+
+
+def test_it_prints_where_everything_is_and_the_demo_tokens(stack: UpStack) -> None:
     out = stack.output
     assert stack.credentials.gateway_url in out
     assert stack.credentials.nats_url in out
@@ -149,26 +59,26 @@ def test_it_prints_where_everything_is_and_the_demo_tokens(stack: Stack) -> None
     assert "curl" in out
 
 
-def test_a_busy_port_is_not_taken_over(stack: Stack) -> None:
-    assert f"port {stack.busy_port} is busy" in stack.output
-    assert not stack.credentials.gateway_url.endswith(f":{stack.busy_port}")
+def test_a_busy_port_is_not_taken_over(stack: UpStack, busy_port: int) -> None:
+    assert f"port {busy_port} is busy" in stack.output
+    assert not stack.credentials.gateway_url.endswith(f":{busy_port}")
     with httpx.Client(base_url=stack.credentials.gateway_url) as client:
         assert client.get("/readyz").status_code == 200
 
 
-def test_a_case_completes_over_http(stack: Stack) -> None:
+def test_a_case_completes_over_http(stack: UpStack) -> None:
     case_id = stack.submit("40000001")
     view = stack.wait_final(case_id)
     assert view["status"] == "completed"
     assert [s["status"] for s in view["steps"]] == ["completed", "completed"]
 
 
-def test_a_citizen_unknown_to_reniec_is_rejected(stack: Stack) -> None:
+def test_a_citizen_unknown_to_reniec_is_rejected(stack: UpStack) -> None:
     view = stack.wait_final(stack.submit("40000002"))
     assert view["status"] == "rejected"
 
 
-def test_children_carry_their_role_in_the_command_line(stack: Stack) -> None:
+def test_children_carry_their_role_in_the_command_line(stack: UpStack) -> None:
     titles = set(children_of(stack.process.pid).values())
     for title in ("ventanilla ledger", "ventanilla gateway", "ventanilla adapter reniec"):
         assert title in titles
@@ -201,7 +111,7 @@ def test_children_carry_their_role_in_the_command_line(stack: Stack) -> None:
 
 
 def test_every_process_has_its_own_nats_user_and_anonymous_clients_are_refused(
-    stack: Stack,
+    stack: UpStack,
 ) -> None:
     users = DataDir(stack.data_dir).nats_store / "users"
     channels = {channel_user_name(c) for c in DEMO_CHANNELS}
@@ -223,18 +133,11 @@ def test_every_process_has_its_own_nats_user_and_anonymous_clients_are_refused(
     assert "Violation" not in server_log.read_text()  # every child kept to its own subjects
 
 
-def test_a_killed_adapter_comes_back_and_cases_still_complete(stack: Stack) -> None:
+def test_a_killed_adapter_comes_back_and_cases_still_complete(stack: UpStack) -> None:
     before = stack.child("ventanilla adapter reniec")
     os.kill(before, signal.SIGKILL)
     after = eventually(
-        lambda: next(
-            (
-                pid
-                for pid, args in children_of(stack.process.pid).items()
-                if args == "ventanilla adapter reniec" and pid != before
-            ),
-            None,
-        ),
+        lambda: stack.restarted("ventanilla adapter reniec", before),
         30,
         "the reniec adapter to be restarted",
     )
@@ -243,7 +146,7 @@ def test_a_killed_adapter_comes_back_and_cases_still_complete(stack: Stack) -> N
     assert stack.wait_final(stack.submit("40000001"))["status"] == "completed"
 
 
-def test_case_show_reads_the_ledger_in_the_data_dir(stack: Stack) -> None:
+def test_case_show_reads_the_ledger_in_the_data_dir(stack: UpStack) -> None:
     case_id = stack.submit("40000001")
     stack.wait_final(case_id)
     shown = subprocess.run(
@@ -271,7 +174,7 @@ def test_case_show_reads_the_ledger_in_the_data_dir(stack: Stack) -> None:
     assert "DL 1211" in history.stdout
 
 
-def test_dlq_list_connects_as_the_bus_owner_with_the_data_dirs_seed(stack: Stack) -> None:
+def test_dlq_list_connects_as_the_bus_owner_with_the_data_dirs_seed(stack: UpStack) -> None:
     listed = subprocess.run(
         [*ventanilla(), "dlq", "list", "--data-dir", str(stack.data_dir)],
         capture_output=True,
@@ -283,9 +186,9 @@ def test_dlq_list_connects_as_the_bus_owner_with_the_data_dirs_seed(stack: Stack
     assert "no dead letters" in listed.stdout  # every case so far was well formed
 
 
-def test_a_second_up_on_the_same_data_dir_is_refused(stack: Stack) -> None:
+def test_a_second_up_on_the_same_data_dir_is_refused(stack: UpStack) -> None:
     second = subprocess.run(
-        up_command(stack.data_dir, http_port=0),
+        up_command(stack.data_dir),
         capture_output=True,
         text=True,
         timeout=60,
@@ -295,7 +198,7 @@ def test_a_second_up_on_the_same_data_dir_is_refused(stack: Stack) -> None:
     assert stack.process.poll() is None
 
 
-def test_ctrl_c_stops_every_child_and_exits_0(stack: Stack) -> None:
+def test_ctrl_c_stops_every_child_and_exits_0(stack: UpStack) -> None:
     children = children_of(stack.process.pid)
     # nats-server, ledger, gateway, the site relay, the metrics exporter, one adapter per
     # entity, the HTTP back offices

@@ -16,9 +16,9 @@ from pathlib import Path
 
 from nats.aio.client import Client
 
+from harness.stackfiles import StackFiles
 from services.bus.connection import connect
 from services.bus.topology import ensure_topology
-from services.case_ledger.store import LedgerStore
 from services.datadir import DataDir
 from services.entity_adapters.registry import entity_ids
 from services.stack.natsd import EmbeddedNats
@@ -121,18 +121,10 @@ def serve_argv(data_dir: Path, nats_url: str, *role: str) -> list[str]:
 
 
 @dataclass
-class ClusterStack:
+class ClusterStack(StackFiles):
     cluster: Cluster
     data_dir: Path
     supervisor: Supervisor
-
-    @property
-    def store(self) -> LedgerStore:
-        return LedgerStore(DataDir(self.data_dir).ledger_store_url())
-
-    @property
-    def backoffices(self) -> Path:
-        return DataDir(self.data_dir).backoffices
 
 
 @asynccontextmanager

@@ -8,7 +8,6 @@ import itertools
 import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID, uuid4
 
@@ -16,9 +15,10 @@ import httpx
 from nats.js import JetStreamContext
 
 from schemas import subjects
-from schemas.cases import case_id_for, request_fingerprint, submit_msg_id
-from schemas.messages import Actor, Envelope, SubmitCase
+from schemas.cases import case_id_for, submit_msg_id
+from schemas.messages import SubmitCase
 from services.bus.publishing import publish
+from services.gateway.submission import command_for
 
 CITIZENS = ("40000001", "40000002", "40000003", "40000004", "40000005", "40000006", "40000007")
 TRANSFER = {"plate": "ABC-123", "seller_dni": "40000007", "price_pen": 25000}
@@ -142,21 +142,7 @@ async def _post_until_accepted(
 
 def submit_command(order: CaseOrder, channel: str = CHANNEL) -> SubmitCase:
     """The command the gateway would publish for this order."""
-    case_id = order.case_id(channel)
-    body = order.body()
-    return SubmitCase(
-        envelope=Envelope(
-            message_id=uuid4(),
-            case_id=case_id,
-            correlation_id=case_id,
-            actor=Actor(kind="channel", id=channel),
-            occurred_at=datetime.now(UTC),
-        ),
-        procedure=order.procedure,
-        citizen=body["citizen"],
-        inputs=body["inputs"],
-        request_fingerprint=request_fingerprint(body),
-    )
+    return command_for(order.body(), channel, order.key)
 
 
 async def submit_over_nats(

@@ -16,6 +16,7 @@ from uuid import UUID
 
 import pytest
 
+from harness.up import UpStack, ventanilla_up
 from schemas.event_types import EventType
 from schemas.procedures import catalog
 from services.case_ledger.application import CaseLedger
@@ -24,7 +25,6 @@ from services.entity_adapters.backoffices import demo
 from .checker import check, record
 from .load import CITIZENS, LoadReport, mixed_orders, submit_over_http
 from .scenario import SEED, Progress, run_scenario
-from .upstack import UpStack, ventanilla_up
 
 pytestmark = [pytest.mark.faults, pytest.mark.timeout(600)]
 

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from harness.up import UpStack, ventanilla_up
 from services.stack.natsd import nats_server_binary
 
 from .load import LoadReport, mixed_orders, submit_over_http
@@ -22,7 +23,6 @@ from .scenario import (
     random_point,
     run_scenario,
 )
-from .upstack import UpStack, ventanilla_up
 
 pytestmark = [pytest.mark.faults, pytest.mark.timeout(600)]
 

@@ -21,10 +21,9 @@ from services.gateway.app import create_app
 from services.gateway.auth import TokenBook
 from services.gateway.nats_case_bus import NatsCaseBus
 from services.stack.natsd import EmbeddedNats
-from tests.factories import submit_command
+from tests.factories import BUYER, SELLER, TRANSFER, secrets_of, submit_command
 from tests.integration.raw_events import RawEvents
 from tests.integration.stack import local_stack, submit
-from tests.integration.test_personal_data_at_rest import BUYER, SELLER, TRANSFER, secrets_of
 
 pytestmark = pytest.mark.integration
 

@@ -25,9 +25,9 @@ from services.entity_adapters.backoffices.demo import RENIEC_REGISTRY
 from services.gateway.app import create_app
 from services.gateway.auth import TokenBook
 from services.gateway.nats_case_bus import NatsCaseBus
+from tests.factories import SCENARIOS
 from tests.integration.secured_bus import SecuredBus, secured_bus
 from tests.integration.stack import local_stack
-from tests.integration.test_procedures import SCENARIOS
 
 pytestmark = pytest.mark.integration
 

@@ -21,30 +21,21 @@ from services.case_ledger.domain import ERASED, ERASED_REASON
 from services.case_ledger.personal.master import BadMasterKey, MasterKey
 from services.case_ledger.store import LedgerStore
 from services.entity_adapters.backoffices.demo import RENIEC_REGISTRY
-from tests.factories import RECEIPT, step_result, submit_command
+from tests.factories import (
+    BUYER,
+    RECEIPT,
+    SELLER,
+    TRANSFER,
+    identity,
+    secrets_of,
+    step_result,
+    submit_command,
+)
 from tests.integration.raw_events import RawEvents
 
 pytestmark = pytest.mark.integration
 
-BUYER, SELLER, OTHER = "40000001", "40000007", "40000006"
-TRANSFER = {"plate": "ABC-123", "seller_dni": SELLER, "price_pen": 25000}
-
-
-def identity(dni: str) -> dict[str, str]:
-    person = RENIEC_REGISTRY[dni]
-    return {
-        "verification_code": f"RENIEC-{dni[-2:]}",
-        "given_names": person.given_names,
-        "surnames": person.surnames,
-        "birth_date": person.birth_date.isoformat(),
-    }
-
-
-def secrets_of(*dnis: str) -> set[str]:
-    found = set(dnis)
-    for dni in dnis:
-        found |= {v for k, v in identity(dni).items() if k != "verification_code"}
-    return found
+OTHER = "40000006"
 
 
 def open_ledger(store: LedgerStore) -> CaseLedger:

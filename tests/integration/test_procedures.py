@@ -5,9 +5,6 @@ effects that state implies: a fee charged once, refunded once when a later step 
 document issued once even when the back office lost its first answers.
 """
 
-from dataclasses import dataclass, field
-from typing import Any
-
 import pytest
 from nats.js import JetStreamContext
 
@@ -15,128 +12,10 @@ from schemas.event_types import EventType
 from services.case_ledger.store import LedgerStore
 from services.entity_adapters.backoffices.sunat import ruc_for
 from services.stack.natsd import EmbeddedNats
-from tests.factories import submit_command
+from tests.factories import SCENARIOS, TRANSFER, submit_command
 from tests.integration.stack import event_types, local_stack, submit
 
 pytestmark = pytest.mark.integration
-
-TRANSFER = {"plate": "ABC-123", "seller_dni": "40000007", "price_pen": 25000}
-
-
-@dataclass(frozen=True)
-class Scenario:
-    procedure: str
-    dni: str
-    inputs: dict[str, Any]
-    status: str
-    effects: dict[str, int] = field(default_factory=dict)  # "entity:kind" -> count
-    reason: str | None = None
-
-
-SCENARIOS = {
-    "dni-succeeds": Scenario(
-        "duplicado-dni",
-        "40000001",
-        {"reason": "perdida"},
-        "completed",
-        {"banco-nacion:fee-charged": 1, "reniec:dni-duplicate-issued": 1},
-    ),
-    "dni-unknown-refunded": Scenario(
-        "duplicado-dni",
-        "40000002",
-        {"reason": "robo"},
-        "rejected",
-        {"banco-nacion:fee-charged": 1, "banco-nacion:fee-refunded": 1},
-        reason="RENIEC has no record",
-    ),
-    "dni-payment-declined": Scenario(
-        "duplicado-dni",
-        "40000004",
-        {"reason": "deterioro"},
-        "rejected",
-        {"banco-nacion:fee-charged": 0, "reniec:dni-duplicate-issued": 0},
-        reason="declined",
-    ),
-    "dni-flaky-back-offices": Scenario(
-        "duplicado-dni",
-        "40000006",
-        {"reason": "perdida"},
-        "completed",
-        {"banco-nacion:fee-charged": 1, "reniec:dni-duplicate-issued": 1},
-    ),
-    "passport-succeeds": Scenario(
-        "pasaporte-electronico",
-        "40000001",
-        {},
-        "completed",
-        {"banco-nacion:fee-charged": 1, "migraciones:passport-issued": 1},
-    ),
-    "passport-unknown-refunded": Scenario(
-        "pasaporte-electronico",
-        "40000002",
-        {},
-        "rejected",
-        {"banco-nacion:fee-charged": 1, "banco-nacion:fee-refunded": 1},
-        reason="RENIEC has no record",
-    ),
-    "transfer-succeeds": Scenario(
-        "transferencia-vehicular",
-        "40000001",
-        TRANSFER,
-        "completed",
-        {"banco-nacion:fee-charged": 1, "sunarp:transfer-registered": 1},
-    ),
-    "transfer-sat-debts": Scenario(
-        "transferencia-vehicular",
-        "40000003",
-        TRANSFER,
-        "rejected",
-        {"banco-nacion:fee-charged": 0, "sunarp:transfer-registered": 0},
-        reason="vehicle tax",
-    ),
-    "transfer-sunarp-refuses-after-paying": Scenario(
-        "transferencia-vehicular",
-        "40000005",
-        TRANSFER,
-        "rejected",
-        {
-            "banco-nacion:fee-charged": 1,
-            "banco-nacion:fee-refunded": 1,
-            "sunarp:transfer-registered": 0,
-        },
-        reason="SUNARP refused",
-    ),
-    "transfer-seller-not-owner": Scenario(
-        "transferencia-vehicular",
-        "40000001",
-        {**TRANSFER, "seller_dni": "40000001"},
-        "rejected",
-        {"banco-nacion:fee-charged": 0},
-        reason="not the registered owner of ABC-123",
-    ),
-    "transfer-to-oneself": Scenario(
-        "transferencia-vehicular",
-        "40000007",
-        TRANSFER,
-        "rejected",
-        {"banco-nacion:fee-refunded": 1, "sunarp:transfer-registered": 0},
-        reason="buyer and seller are the same person",
-    ),
-    "ruc-succeeds": Scenario(
-        "inscripcion-ruc",
-        "40000001",
-        {"activity_code": "4711"},
-        "completed",
-        {"sunat:ruc-registered": 1},
-    ),
-    "ruc-flaky-back-offices": Scenario(
-        "inscripcion-ruc",
-        "40000006",
-        {"activity_code": "4711"},
-        "completed",
-        {"sunat:ruc-registered": 1},
-    ),
-}
 
 
 @pytest.mark.parametrize("name", SCENARIOS)

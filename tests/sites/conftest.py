@@ -5,7 +5,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from tests.faults.upstack import ventanilla_up
+from harness.up import ventanilla_up
 
 from .harness import Hub, register_sites
 

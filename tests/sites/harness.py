@@ -19,6 +19,7 @@ from uuid import UUID
 
 import httpx
 
+from harness.up import UpStack
 from schemas.cases import case_id_for
 from schemas.sites import PENDING_FORWARD, SiteLink, site_channel
 from services.credentials import DevCredentials
@@ -27,7 +28,6 @@ from services.sites.link import LinkProxy
 from services.stack.natsd import nats_server_binary
 from tests.faults.checker import Tally, check
 from tests.faults.load import CaseOrder, mixed_orders
-from tests.faults.upstack import UpStack
 from tests.processes import eventually, ventanilla
 
 FINAL = ("completed", "rejected")

@@ -10,25 +10,7 @@ import pytest
 from schemas import procedures
 from schemas.catalog import CatalogError, FromStep
 from schemas.procedures import CATALOG_DIRS_ENV, SHIPPED_CATALOG, catalog, load_catalog
-
-VALID = """\
-code: legalizacion-firma
-title: Legalización de firma
-description: RENIEC confirms the identity of whoever signs.
-life_event: negocio
-inputs:
-  model: schemas.inputs:PasaporteInputs
-  examples:
-    - {}
-steps:
-  - id: identidad
-    entity: reniec
-    service: verificacion-identidad
-    request:
-      citizen: {from: citizen}
-    deadline: {within: 1h30m, agreement: ANS MAC-RENIEC 2024}
-    max_attempts: 5
-"""
+from tests.factories import VALID_PROCEDURE as VALID
 
 # Line numbers matter: each fault below names one of them.
 BROKEN = """\

@@ -9,7 +9,7 @@ from typer.testing import CliRunner
 from schemas import procedures
 from schemas.procedures import CATALOG_DIRS_ENV, catalog
 from services.cli.main import app
-from tests.unit.test_catalog_files import VALID
+from tests.factories import VALID_PROCEDURE as VALID
 
 runner = CliRunner(env={"COLUMNS": "250"})
 
