@@ -16,6 +16,7 @@ import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 
+from bench import RESULTS, record
 from bench.sla import WEEK, fill
 from schemas.procedures import catalog
 from services.case_ledger.application import CaseLedger
@@ -62,7 +63,10 @@ def main() -> None:
     parser.add_argument("--cases", type=int, default=100_000)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="ventanilla-indicators-") as tmp:
-        print(json.dumps(measure(Path(tmp), args.cases), indent=2))
+        figures = measure(Path(tmp), args.cases)
+    print(json.dumps(figures, indent=2))
+    record(figures)
+    print(f"written: {RESULTS / 'latest.json'}")
 
 
 if __name__ == "__main__":

@@ -17,6 +17,7 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from bench import RESULTS, record
 from schemas.procedures import catalog
 from services.case_ledger.application import CaseLedger
 from services.case_ledger.projections.sla import report
@@ -75,7 +76,10 @@ def main() -> None:
     parser.add_argument("--cases", type=int, default=100_000)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="ventanilla-sla-") as tmp:
-        print(json.dumps(measure(Path(tmp), args.cases), indent=2))
+        figures = measure(Path(tmp), args.cases)
+    print(json.dumps(figures, indent=2))
+    record(figures)
+    print(f"written: {RESULTS / 'latest.json'}")
 
 
 if __name__ == "__main__":

@@ -209,9 +209,9 @@ class _SqlChanges:
         for h in summed(changed):
             a = h.alike  # None is stored as '': a key column may not be NULL
             self.cursor.execute(
-                f"INSERT INTO {self.hours} ({_HOUR_KEY}, cases, total_s) "
+                f"INSERT INTO {self.hours} AS h ({_HOUR_KEY}, cases, total_s) "
                 f"VALUES ({', '.join([p] * 11)}) ON CONFLICT ({_HOUR_KEY}) DO UPDATE SET "
-                "cases = cases + EXCLUDED.cases, total_s = total_s + EXCLUDED.total_s",
+                "cases = h.cases + EXCLUDED.cases, total_s = h.total_s + EXCLUDED.total_s",
                 (h.hour, a.channel, a.procedure, a.status, a.rejection or "",
                  a.first_refused or "", a.last_failed or "", " ".join(a.shared_from),
                  h.bucket, h.cases, h.total_s),

@@ -317,10 +317,10 @@ class _SqlChanges:
         changed = [contribution(row)] + ([] if before is None else [contribution(before, -1)])
         for line in summed(changed):
             self.cursor.execute(
-                f"INSERT INTO {self.hours} ({_HOUR_KEY}, steps, within, retries) "
+                f"INSERT INTO {self.hours} AS h ({_HOUR_KEY}, steps, within, retries) "
                 f"VALUES ({', '.join([p] * 9)}) ON CONFLICT ({_HOUR_KEY}) DO UPDATE SET "
-                "steps = steps + EXCLUDED.steps, within = within + EXCLUDED.within, "
-                "retries = retries + EXCLUDED.retries",
+                "steps = h.steps + EXCLUDED.steps, within = h.within + EXCLUDED.within, "
+                "retries = h.retries + EXCLUDED.retries",
                 (line.hour, line.entity, line.service, line.procedure, line.outcome,
                  line.bucket, line.steps, line.within, line.retries),
             )  # fmt: skip
