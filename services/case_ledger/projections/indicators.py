@@ -52,7 +52,7 @@ from .indicator_rows import (
     groups_of,
     indicator_rows_for,
 )
-from .sla import catch_up as catch_up_steps
+from .sla import projection as sla_projection
 from .sla_rows import SlaRows, StepCount, sla_rows_for, step_counts
 
 _TOPICS = frozenset(
@@ -63,7 +63,7 @@ _TOPICS = frozenset(
 
 def catch_up(ledger: Any, rows: IndicatorRows, batch: int = 5000) -> int:
     """Apply what the ledger recorded after the projection's position; events applied."""
-    return tracking.catch_up(ledger, rows, _TOPICS, apply_event, batch)
+    return tracking.catch_up(ledger, tracking.Projection(rows, _TOPICS, apply_event), batch=batch)
 
 
 def apply_event(changes: IndicatorChanges, event: Any) -> None:
@@ -281,8 +281,9 @@ def ledger_indicators(
     """The indicators over a ledger: both projections caught up first, then read for the period."""
     rows = rows or indicator_rows_for(ledger.recorder)
     step_rows = step_rows or sla_rows_for(ledger.recorder)
-    catch_up(ledger, rows)
-    catch_up_steps(ledger, step_rows)
+    tracking.catch_up(  # one pass over the notifications for both
+        ledger, tracking.Projection(rows, _TOPICS, apply_event), sla_projection(ledger, step_rows)
+    )
     return period_figures(rows, step_rows, start, end, ledger.catalog)
 
 

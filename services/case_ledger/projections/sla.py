@@ -63,9 +63,14 @@ _TOPICS = frozenset(
 
 def catch_up(ledger: Any, rows: SlaRows, batch: int = 5000) -> int:
     """Apply what the ledger recorded after the projection's position; events applied."""
+    return tracking.catch_up(ledger, projection(ledger, rows), batch=batch)
+
+
+def projection(ledger: Any, rows: SlaRows) -> tracking.Projection:
+    """The ANS projection over its rows, its steps given the ledger's catalog's deadlines."""
     deadlines = deadlines_of(ledger.catalog)
-    return tracking.catch_up(
-        ledger, rows, _TOPICS, lambda changes, event: apply_event(changes, event, deadlines), batch
+    return tracking.Projection(
+        rows, _TOPICS, lambda changes, event: apply_event(changes, event, deadlines)
     )
 
 

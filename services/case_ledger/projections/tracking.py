@@ -4,6 +4,7 @@ event is counted twice or skipped, whoever catches the projection up."""
 
 from collections.abc import Callable, Collection
 from contextlib import AbstractContextManager
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 
@@ -20,31 +21,44 @@ class Tracked(Protocol):
         ...
 
 
-def catch_up(
-    ledger: Any,
-    rows: Tracked,
-    topics: Collection[str],
-    apply: Callable[[Any, Any], None],
-    batch: int = 5000,
-) -> int:
-    """Apply (`apply(changes, event)`) the events of the given topics that the ledger recorded
-    after the projection's position; returns how many notifications were read."""
-    applied = 0
+@dataclass(frozen=True)
+class Projection:
+    """A projection's rows, the topics it reads and how it applies one event to its changes."""
+
+    rows: Tracked
+    topics: Collection[str]
+    apply: Callable[[Any, Any], None]
+
+
+def catch_up(ledger: Any, *projections: Projection, batch: int = 5000) -> int:
+    """Apply to each projection the events of its topics that the ledger recorded after its
+    position, in one pass over the notifications (each decoded once); returns how many
+    notifications were read."""
+    read = 0
     while True:
-        position = rows.position()
-        notifications = ledger.notifications_after(position, batch)
+        positions = [p.rows.position() for p in projections]
+        notifications = ledger.notifications_after(min(positions), batch)
         if not notifications:
-            return applied
-        try:
-            with rows.changing(position, notifications[-1].id) as changes:
-                for notification in notifications:
-                    if notification.topic.rsplit(".", 1)[-1] in topics:
-                        apply(changes, ledger.mapper.to_domain_event(notification))
-        except PositionMoved:
-            continue  # another reader applied these: read on from where it got
-        applied += len(notifications)
+            return read
+        last, moved = notifications[-1].id, False
+        events: dict[int, Any] = {}
+        for projection, at in zip(projections, positions, strict=True):
+            if at >= last:
+                continue
+            try:
+                with projection.rows.changing(at, last) as changes:
+                    for n in notifications:
+                        if n.id > at and n.topic.rsplit(".", 1)[-1] in projection.topics:
+                            if n.id not in events:
+                                events[n.id] = ledger.mapper.to_domain_event(n)
+                            projection.apply(changes, events[n.id])
+            except PositionMoved:
+                moved = True  # another reader applied these: read on from where it got
+        if moved:
+            continue
+        read += len(notifications)
         if len(notifications) < batch:
-            return applied
+            return read
 
 
 def schema_is_current(cursor: Any, versions: str, name: str, version: int, p: str) -> bool:
