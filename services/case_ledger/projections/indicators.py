@@ -3,6 +3,7 @@
 The rules, stated once (docs/operations.md repeats them for readers of the figures):
 - a case is an attention of the day (UTC) and period it was submitted in, whatever its outcome;
 - its time runs from submission to its end (completed or rejected); open cases have none yet;
+  the average is exact, the p95 read from log-scale buckets (histogram.py, within 4.9 %);
 - a step counts for its entity in the period its first attempt was dispatched (as in the ANS
   report, whose projection gives the steps), and each attempt beyond its first is a retry;
 - a rejected case is ranked by the kind of its rejection and the step that decided it: the

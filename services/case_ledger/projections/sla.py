@@ -2,15 +2,18 @@
 
 The projection follows the ledger's notification log from its own tracked position and keeps
 one row per step: when its first attempt was dispatched, when and how its last attempt ended,
-how many attempts it took, and whether an attempt passed its deadline. The report reads only
-the rows of the period asked, never the ledger's events.
+how many attempts it took, and whether an attempt passed its deadline, with per-hour aggregates
+of them (sla_rows.py). The report reads the period's aggregates and its late and unanswered
+steps, never the ledger's events.
 
 The rules, stated once:
 - a step belongs to the period in which its first attempt was dispatched;
 - its duration runs from that dispatch to its final answer (completed or rejected by the entity,
   or its last attempt failed), across retries: the citizen waits the whole time;
 - it is within the ANS when it was answered within its deadline (the catalog's, for that step
-  of that procedure) and no attempt was overdue;
+  of that procedure, when the step was first dispatched) and no attempt was overdue;
+- the percentiles of the durations are nearest-rank, read from log-scale buckets
+  (histogram.py): within 4.9 % of the exact value;
 - a step still unanswered past its deadline is a breach already; one unanswered within its
   deadline is not counted yet (it is `open`).
 """
