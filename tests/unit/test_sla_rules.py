@@ -98,15 +98,18 @@ def test_a_period_not_on_whole_hours_counts_the_steps_at_its_ends(rows: SlaRows)
 def test_a_retried_step_moves_out_of_its_answered_bucket(rows: SlaRows) -> None:
     first = next(r for r in ROWS if r.case_id == "case-1")
     again = StepRow(**{**first.__dict__, "finished_at": None, "outcome": None, "attempts": 2})
+    waiting = next(r for r in ROWS if r.case_id == "case-6")
     with rows.changing(1, 2) as changes:
         changes.put_step(again, first)
+        # Dispatched again while still open (its attempt redelivered): only a retry more.
+        changes.put_step(StepRow(**{**waiting.__dict__, "attempts": 2}), waiting)
     now = T0 + timedelta(minutes=5)
     [line] = report(rows, catalog(), T0 - timedelta(hours=1), T0 + timedelta(days=1), now)
     assert (line.steps, line.within, line.open) == (5, 2, 2)
     day = [c for c in step_counts(rows, T0 - timedelta(hours=1), T0 + timedelta(days=1))
            if c.outcome is None]  # fmt: skip
     assert sum(c.steps for c in day) == 3
-    assert sum(c.retries for c in day) == 1
+    assert sum(c.retries for c in day) == 2
 
 
 def test_a_projection_of_another_schema_is_rebuilt_from_the_ledger(tmp_path: Path) -> None:

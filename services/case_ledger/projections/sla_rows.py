@@ -86,7 +86,9 @@ def contribution(row: StepRow, sign: int = 1) -> HourLine:
 
 
 def summed(lines: Iterable[HourLine]) -> list[HourLine]:
-    """Lines alike (hour, group, outcome, bucket) added up; the empty ones left out."""
+    """Lines alike (hour, group, outcome, bucket) added up; those all zero left out (a step
+    dispatched again while open takes itself out and puts itself back: only its retries
+    change)."""
     found: dict[tuple[str, str, str, str, str, int], HourLine] = {}
     for line in lines:
         key = (line.hour, line.entity, line.service, line.procedure, line.outcome, line.bucket)
@@ -95,7 +97,7 @@ def summed(lines: Iterable[HourLine]) -> list[HourLine]:
             had, steps=had.steps + line.steps, within=had.within + line.within,
             retries=had.retries + line.retries,
         )  # fmt: skip
-    return [line for line in found.values() if line.steps != 0]
+    return [line for line in found.values() if (line.steps, line.within, line.retries) != (0, 0, 0)]
 
 
 @dataclass(frozen=True)
@@ -434,7 +436,7 @@ class SqlSlaRows:
         p = self.p
         sql = (
             f"SELECT {_HOUR_KEY}, steps, within, retries FROM {self.hours} "
-            f"WHERE hour >= {p} AND hour < {p} AND steps <> 0"
+            f"WHERE hour >= {p} AND hour < {p}"
         )
         params: list[Any] = list(whole)
         if entity is not None:
