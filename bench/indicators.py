@@ -16,11 +16,12 @@ import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 
+from bench import RESULTS, record
 from bench.sla import WEEK, fill
 from schemas.procedures import catalog
 from services.case_ledger.application import CaseLedger
 from services.case_ledger.projections.indicator_rows import CaseRow, indicator_rows_for
-from services.case_ledger.projections.indicators import figures
+from services.case_ledger.projections.indicators import period_figures
 from services.case_ledger.projections.sla_rows import sla_rows_for
 from services.case_ledger.store import LedgerStore
 
@@ -50,14 +51,7 @@ def measure(folder: Path, cases: int) -> dict[str, float]:
     best = float("inf")
     for _ in range(3):
         began = time.perf_counter()
-        report = figures(
-            start,
-            start + WEEK,
-            rows.groups(start, start + WEEK),
-            rows.durations(start, start + WEEK),
-            steps.step_counts(start, start + WEEK),
-            ledger.catalog,
-        )
+        report = period_figures(rows, steps, start, start + WEEK, ledger.catalog)
         best = min(best, time.perf_counter() - began)
     assert sum(d.attentions for d in report.channel_days) == cases
     ledger.close()
@@ -69,7 +63,10 @@ def main() -> None:
     parser.add_argument("--cases", type=int, default=100_000)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="ventanilla-indicators-") as tmp:
-        print(json.dumps(measure(Path(tmp), args.cases), indent=2))
+        figures = measure(Path(tmp), args.cases)
+    print(json.dumps(figures, indent=2))
+    record(figures)
+    print(f"written: {RESULTS / 'latest.json'}")
 
 
 if __name__ == "__main__":

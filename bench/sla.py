@@ -17,6 +17,7 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from bench import RESULTS, record
 from schemas.procedures import catalog
 from services.case_ledger.application import CaseLedger
 from services.case_ledger.projections.sla import report
@@ -28,6 +29,10 @@ WEEK = timedelta(days=7)
 
 def fill(rows: object, cases: int, start: datetime) -> None:
     assert hasattr(rows, "changing")
+    procedure = catalog()["duplicado-dni"]
+    fee_s, check_s = (
+        procedure.step(s).deadline.total_seconds() for s in ("pago-tasa", "duplicado-dni")
+    )
     per_batch = 5000
     for first in range(0, cases, per_batch):
         with rows.changing(first, first + per_batch) as changes:  # positions stand in for the log
@@ -39,12 +44,12 @@ def fill(rows: object, cases: int, start: datetime) -> None:
                 late = i % 100 == 0
                 changes.put_step(
                     StepRow(case_id, "pago-tasa", "duplicado-dni", "banco-nacion", "pago-tasa",
-                            at, fee_done, "completed", 1, False)
+                            at, fee_done, "completed", 1, False, fee_s)
                 )  # fmt: skip
                 done = fee_done + timedelta(minutes=20 if late else 0.5 + (i % 11) * 0.1)
                 changes.put_step(
                     StepRow(case_id, "duplicado-dni", "duplicado-dni", "reniec", "duplicado-dni",
-                            fee_done, done, "completed", 2 if late else 1, late)
+                            fee_done, done, "completed", 2 if late else 1, late, check_s)
                 )  # fmt: skip
 
 
@@ -71,7 +76,10 @@ def main() -> None:
     parser.add_argument("--cases", type=int, default=100_000)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="ventanilla-sla-") as tmp:
-        print(json.dumps(measure(Path(tmp), args.cases), indent=2))
+        figures = measure(Path(tmp), args.cases)
+    print(json.dumps(figures, indent=2))
+    record(figures)
+    print(f"written: {RESULTS / 'latest.json'}")
 
 
 if __name__ == "__main__":

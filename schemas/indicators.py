@@ -48,7 +48,9 @@ class ProcedureFigures(BaseModel):
     rejected: int
     open: int = Field(description="Not ended yet: left out of the times.")
     mean_s: float | None = Field(description="Mean seconds from submission to the case's end.")
-    p95_s: float | None = Field(description="95th percentile (nearest rank) of the same.")
+    p95_s: float | None = Field(
+        description="95th percentile (nearest rank) of the same, bucketed: within 4.9 %."
+    )
 
 
 class EntityFigures(BaseModel):

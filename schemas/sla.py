@@ -28,8 +28,12 @@ class SlaLineView(BaseModel):
     within_deadline: int
     within_deadline_pct: float | None
     open: int = Field(description="Steps still unanswered, not yet late: not counted yet.")
-    p50_s: float | None
-    p95_s: float | None
+    p50_s: float | None = Field(
+        description="Median seconds to the final answer (nearest rank), bucketed: within 4.9 %."
+    )
+    p95_s: float | None = Field(
+        description="95th percentile of the same (nearest rank), bucketed: within 4.9 %."
+    )
     breaches: list[SlaBreach]
 
 

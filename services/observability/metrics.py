@@ -105,7 +105,7 @@ def step_metrics(
         counts[0] += row.attempts
         counts[1] += row.attempts - 1
         proc = catalog.get(row.procedure)
-        if proc is not None and is_breach(row, proc.step(row.step_id).deadline, now):
+        if proc is not None and is_breach(row, now):  # the deadline the step was dispatched with
             counts[2] += 1
         if row.finished_at is not None and row.outcome is not None:
             taken = (row.finished_at - row.dispatched_at).total_seconds()

@@ -9,7 +9,6 @@ twice per request before answering; a request SAT cannot read becomes SAT's dead
 import asyncio
 import csv
 import io
-import math
 from collections import Counter, defaultdict
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -34,15 +33,13 @@ from services.gateway.auth import TokenBook
 from services.gateway.nats_case_bus import NatsCaseBus
 from services.stack.natsd import EmbeddedNats
 from tests.factories import submit_command
+from tests.histories import STEP_ENDINGS, bucketed_percentile, step_stories
 from tests.http import auth, write_tokens
 from tests.integration.stack import dead_letters, event_types, local_stack, submit
 
 pytestmark = pytest.mark.integration
 
 TRANSFER = {"plate": "ABC-123", "seller_dni": "40000007", "price_pen": 25000}
-ATTEMPT_ENDINGS = {"StepAttemptFailed", "StepOverdue"}
-STEP_ENDINGS = {"StepCompleted": "completed", "StepRejected": "rejected",
-                "StepAttemptFailed": "failed", "StepOverdue": "failed"}  # fmt: skip
 
 
 def impatient_catalog() -> dict[str, ProcedureSpec]:
@@ -51,11 +48,6 @@ def impatient_catalog() -> dict[str, ProcedureSpec]:
         DUPLICADO_DNI, steps=(fee, replace(duplicate, deadline=timedelta(seconds=0.5)))
     )
     return {**catalog(), **build_catalog((hurried,))}
-
-
-def nearest_rank(values: list[float], q: float) -> float | None:
-    ordered = sorted(values)
-    return ordered[max(1, math.ceil(q * len(ordered))) - 1] if ordered else None
 
 
 def recomputed(histories: list[CaseHistory]) -> dict[str, Any]:
@@ -74,24 +66,18 @@ def recomputed(histories: list[CaseHistory]) -> dict[str, Any]:
         if last.type in ("CaseCompleted", "CaseRejected"):
             procs[procedure]["ends"][last.type] += 1
             procs[procedure]["t"].append((last.occurred_at - opened.occurred_at).total_seconds())
-        dispatched: dict[str, dict[str, Any]] = {}
-        outcome: dict[str, str] = {}
+        stories = step_stories(history.events)
+        dispatched = {step_id: story.dispatched for step_id, story in stories.items()}
         refused: list[str] = []
         failed: list[str] = []
         for e in history.events:
-            step_id = e.data.get("step_id")
-            if e.type == "StepDispatched":
-                if step_id in dispatched:
-                    ents[e.data["entity"]]["retries"] += 1
-                dispatched.setdefault(step_id, e.data)
-                outcome.pop(step_id, None)
-            elif e.type in STEP_ENDINGS and step_id in dispatched:
-                outcome[step_id] = STEP_ENDINGS[e.type]
-                (refused if e.type == "StepRejected" else failed).append(step_id)
-        for step_id, data in dispatched.items():
-            ents[data["entity"]]["steps"] += 1
-            if step_id in outcome:
-                ents[data["entity"]][outcome[step_id]] += 1
+            if e.type in STEP_ENDINGS and e.data.get("step_id") in stories:
+                (refused if e.type == "StepRejected" else failed).append(e.data["step_id"])
+        for story in stories.values():
+            ents[story.dispatched["entity"]]["steps"] += 1
+            ents[story.dispatched["entity"]]["retries"] += story.retries
+            if story.outcome is not None:
+                ents[story.dispatched["entity"]][story.outcome] += 1
         line = saved[(history.channel, procedure)]
         if last.type != "CaseCompleted":
             line["not_counted"] += 1
@@ -212,7 +198,7 @@ async def test_the_indicators_equal_what_the_histories_say(
             w["n"], w["ends"]["CaseCompleted"], w["ends"]["CaseRejected"], 0,
         )  # fmt: skip
         assert p.mean_s == pytest.approx(sum(w["t"]) / len(w["t"]), abs=1e-5)
-        assert p.p95_s == nearest_rank(w["t"], 0.95)
+        assert p.p95_s == bucketed_percentile(w["t"], 95)
     assert {e.entity for e in report.entities} == set(want["ents"])
     for e in report.entities:
         w = want["ents"][e.entity]

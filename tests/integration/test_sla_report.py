@@ -6,7 +6,6 @@ half a second, and RENIEC's adapter starts late: the first case breaches it. Dem
 """
 
 import asyncio
-import math
 from collections import defaultdict
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -32,6 +31,7 @@ from services.gateway.auth import TokenBook
 from services.gateway.nats_case_bus import NatsCaseBus
 from services.stack.natsd import EmbeddedNats
 from tests.factories import submit_command
+from tests.histories import bucketed_percentile, step_stories
 from tests.http import auth, write_tokens
 from tests.integration.stack import event_types, local_stack, submit
 
@@ -39,23 +39,12 @@ pytestmark = pytest.mark.integration
 
 RENIEC_DEADLINE = timedelta(seconds=0.5)
 TRANSFER = {"plate": "ABC-123", "seller_dni": "40000007", "price_pen": 25000}
-FINISHING = {
-    EventType.STEP_COMPLETED,
-    EventType.STEP_REJECTED,
-    EventType.STEP_ATTEMPT_FAILED,
-    EventType.STEP_OVERDUE,
-}
 
 
 def impatient_catalog() -> dict[str, ProcedureSpec]:
     fee, duplicate = DUPLICADO_DNI.steps
     hurried = replace(DUPLICADO_DNI, steps=(fee, replace(duplicate, deadline=RENIEC_DEADLINE)))
     return {**catalog(), **build_catalog((hurried,))}
-
-
-def nearest_rank(values: list[float], q: float) -> float | None:
-    ordered = sorted(values)
-    return ordered[max(1, math.ceil(q * len(ordered))) - 1] if ordered else None
 
 
 def recomputed(
@@ -68,25 +57,15 @@ def recomputed(
     for case_id in cases:
         events = ledger.case_history(case_id).events
         procedure = events[0].data["procedure"]
-        first: dict[str, Any] = {}
-        last: dict[str, datetime] = {}
-        overdue: set[str] = set()
-        for e in events:
-            step_id = e.data.get("step_id")
-            if e.type == EventType.STEP_DISPATCHED:
-                first.setdefault(step_id, e)
-            elif e.type in FINISHING and step_id in first:
-                last[step_id] = e.occurred_at
-                if e.type == EventType.STEP_OVERDUE:
-                    overdue.add(step_id)
-        for step_id, dispatched in first.items():
-            key = (dispatched.data["entity"], dispatched.data["service"], procedure)
+        for step_id, story in step_stories(events).items():
+            key = (story.dispatched["entity"], story.dispatched["service"], procedure)
             group = groups[key]
-            taken = last[step_id] - dispatched.occurred_at
+            assert story.finished_at is not None  # every case ended
+            taken = story.finished_at - story.dispatched_at
             group["steps"] += 1
             group["durations"].append(taken.total_seconds())
             deadline = procedures[procedure].step(step_id).deadline
-            if taken <= deadline and step_id not in overdue:
+            if taken <= deadline and not story.overdue:
                 group["within"] += 1
             else:
                 group["breaches"].add((str(case_id), step_id))
@@ -137,8 +116,8 @@ async def test_the_report_equals_what_the_histories_say(
         line = got[key]
         assert line.steps == want["steps"], key
         assert line.within == want["within"], key
-        assert line.p50_s == nearest_rank(want["durations"], 0.5), key
-        assert line.p95_s == nearest_rank(want["durations"], 0.95), key
+        assert line.p50_s == bucketed_percentile(want["durations"], 50), key
+        assert line.p95_s == bucketed_percentile(want["durations"], 95), key
         assert {(b.case_id, b.step_id) for b in line.breaches} == want["breaches"], key
 
     reniec = got[("reniec", "duplicado-dni", "duplicado-dni")]

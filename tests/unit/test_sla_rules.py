@@ -8,12 +8,14 @@ import pytest
 
 from schemas.procedures import catalog
 from services.case_ledger.application import CaseLedger
-from services.case_ledger.projections.sla import report
+from services.case_ledger.projections.histogram import bucket_of, bucket_value
+from services.case_ledger.projections.sla import catch_up, report
 from services.case_ledger.projections.sla_rows import (
     MemorySlaRows,
     SlaRows,
     StepRow,
     sla_rows_for,
+    step_counts,
 )
 from services.case_ledger.store import LedgerStore
 
@@ -28,6 +30,7 @@ def step(
     return StepRow(
         f"case-{case}", "duplicado-dni", "duplicado-dni", "reniec", "duplicado-dni",
         at, finished, None if after is None else "completed", 1, overdue,
+        DEADLINE.total_seconds(),
     )  # fmt: skip
 
 
@@ -70,9 +73,58 @@ def test_breaches_open_steps_and_percentiles_follow_the_stated_rules(rows: SlaRo
     assert line.within_pct == 50.0
     assert {b.case_id for b in line.breaches} == {"case-4", "case-5", "case-7"}
     assert next(b for b in line.breaches if b.case_id == "case-7").duration_s is None
-    # Answered durations 1, 2, 3, 900, 901 s: nearest rank p50 = 3rd, p95 = 5th.
-    assert line.p50_s == 3.0
-    assert line.p95_s == DEADLINE.total_seconds() + 1
+    # Answered durations 1, 2, 3, 900, 901 s: nearest rank p50 = 3rd, p95 = 5th, each
+    # reported as the middle of its bucket, within 5 % of it.
+    assert line.p50_s == bucket_value(bucket_of(3.0))
+    assert line.p95_s == bucket_value(bucket_of(DEADLINE.total_seconds() + 1))
+    assert line.p50_s == pytest.approx(3.0, rel=0.05)
+    assert line.p95_s == pytest.approx(DEADLINE.total_seconds() + 1, rel=0.05)
+
+
+def test_a_period_not_on_whole_hours_counts_the_steps_at_its_ends(rows: SlaRows) -> None:
+    now = T0 + timedelta(minutes=5)
+    # Part of the hour before T0's (case 7's), T0's whole hour, and part of the next.
+    start, end = (
+        T0 - DEADLINE - timedelta(minutes=1, seconds=10),
+        T0 + timedelta(hours=1, seconds=30),
+    )
+    [line] = report(rows, catalog(), start, end, now)
+    assert (line.steps, line.within, line.open) == (6, 3, 1)
+    [only_late] = report(rows, catalog(), T0 - DEADLINE - timedelta(minutes=2), T0, now)
+    assert (only_late.steps, [b.case_id for b in only_late.breaches]) == (1, ["case-7"])
+    assert report(rows, catalog(), T0 + timedelta(seconds=1), T0 + timedelta(minutes=59), now) == []
+
+
+def test_a_retried_step_moves_out_of_its_answered_bucket(rows: SlaRows) -> None:
+    first = next(r for r in ROWS if r.case_id == "case-1")
+    again = StepRow(**{**first.__dict__, "finished_at": None, "outcome": None, "attempts": 2})
+    waiting = next(r for r in ROWS if r.case_id == "case-6")
+    with rows.changing(1, 2) as changes:
+        changes.put_step(again, first)
+        # Dispatched again while still open (its attempt redelivered): only a retry more.
+        changes.put_step(StepRow(**{**waiting.__dict__, "attempts": 2}), waiting)
+    now = T0 + timedelta(minutes=5)
+    [line] = report(rows, catalog(), T0 - timedelta(hours=1), T0 + timedelta(days=1), now)
+    assert (line.steps, line.within, line.open) == (5, 2, 2)
+    day = [c for c in step_counts(rows, T0 - timedelta(hours=1), T0 + timedelta(days=1))
+           if c.outcome is None]  # fmt: skip
+    assert sum(c.steps for c in day) == 3
+    assert sum(c.retries for c in day) == 2
+
+
+def test_a_projection_of_another_schema_is_rebuilt_from_the_ledger(tmp_path: Path) -> None:
+    ledger = CaseLedger(catalog(), LedgerStore.sqlite(tmp_path / "l.sqlite").environment())
+    datastore = ledger.recorder.datastore  # type: ignore[attr-defined]
+    with datastore.transaction(commit=True) as cursor:  # the tables as an older version left them
+        cursor.execute("CREATE TABLE sla_steps (case_id TEXT, step_id TEXT, overdue INTEGER)")
+        cursor.execute("CREATE TABLE sla_position (name TEXT PRIMARY KEY, position INTEGER)")
+        cursor.execute("INSERT INTO sla_position VALUES ('sla', 12)")
+    rows = sla_rows_for(ledger.recorder)
+    assert rows.position() == 0
+    assert rows.all_steps() == []
+    assert catch_up(ledger, rows) == 0  # an empty ledger: nothing to read, nothing failed
+    assert sla_rows_for(ledger.recorder).position() == 0  # the same version now: kept
+    ledger.close()
 
 
 def test_another_entity_or_period_has_no_line(rows: SlaRows) -> None:

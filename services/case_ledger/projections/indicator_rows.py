@@ -3,17 +3,24 @@
 
 Each row holds what the management indicators need of a case: its procedure and channel, when it
 was submitted and ended, how it ended and, for a rejected case, the kind of rejection and the
-step that decided it. Rows and the projection's position change in one transaction, as the ANS
-projection's do (sla_rows.py), so no event is counted twice or skipped.
+step that decided it. Beside them, per-hour aggregates (hours.py): the cases submitted in one
+UTC hour that are alike in everything the indicators count, with their duration bucket
+(histogram.py), how many and their seconds summed. Rows, aggregates and the projection's position
+change in one transaction, as the ANS projection's do (sla_rows.py), so no event is counted
+twice or skipped.
 """
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, Protocol
 
-from .sla_rows import PositionMoved
+from .histogram import NO_BUCKET, bucket_of
+from .hours import hour_key, split
+from .tracking import PositionMoved, schema_is_current
+
+SCHEMA_VERSION = 2  # 2: per-hour aggregates
 
 
 @dataclass(frozen=True)
@@ -45,31 +52,79 @@ class CaseGroup:
     cases: int
 
 
-def groups_of(rows: list[CaseRow]) -> list[CaseGroup]:
-    """The groups counted row by row: the in-memory ledger's way, and the SQL's reference."""
+@dataclass(frozen=True)
+class CaseHour:
+    """The cases submitted in one UTC hour that are alike, with their duration bucket."""
+
+    hour: str  # 'YYYY-MM-DDTHH', UTC
+    alike: CaseGroup  # its day and counts unused
+    bucket: int  # NO_BUCKET while the case is open
+    cases: int
+    total_s: float  # their durations summed (0 while open)
+
+
+@dataclass
+class Durations:
+    """A procedure's ended cases of a period: how many, their seconds summed, their buckets."""
+
+    cases: int = 0
+    total_s: float = 0.0
+    buckets: dict[int, int] = field(default_factory=dict)
+
+
+def case_hour(r: CaseRow, sign: int = 1) -> CaseHour:
+    """What one case adds to its hour's aggregates (sign -1: what taking it out removes)."""
+    alike = CaseGroup(
+        r.channel, "", r.procedure, r.status, r.rejection,
+        r.first_refused, r.last_failed, r.shared_from, cases=0,
+    )  # fmt: skip
+    if r.ended_at is None:
+        return CaseHour(hour_key(r.submitted_at), alike, NO_BUCKET, sign, 0.0)
+    taken = (r.ended_at - r.submitted_at).total_seconds()
+    return CaseHour(hour_key(r.submitted_at), alike, bucket_of(taken), sign, sign * taken)
+
+
+def summed(hours: Iterable[CaseHour]) -> list[CaseHour]:
+    found: dict[tuple[str, CaseGroup, int], CaseHour] = {}
+    for h in hours:
+        key = (h.hour, h.alike, h.bucket)
+        had = found.get(key)
+        found[key] = (
+            h
+            if had is None
+            else replace(had, cases=had.cases + h.cases, total_s=had.total_s + h.total_s)
+        )
+    return [h for h in found.values() if h.cases != 0]
+
+
+def groups_of(hours: Iterable[CaseHour]) -> list[CaseGroup]:
+    """The period's groups: its aggregates summed per UTC day."""
     counts: dict[CaseGroup, int] = {}
-    for r in rows:
-        alike = CaseGroup(
-            r.channel, r.submitted_at.date().isoformat(), r.procedure, r.status, r.rejection,
-            r.first_refused, r.last_failed, r.shared_from, cases=0,
-        )  # fmt: skip
-        counts[alike] = counts.get(alike, 0) + 1
-    return [replace(group, cases=n) for group, n in counts.items()]
+    for h in hours:
+        alike = replace(h.alike, day=h.hour[:10])
+        counts[alike] = counts.get(alike, 0) + h.cases
+    return [replace(group, cases=n) for group, n in counts.items() if n != 0]
 
 
-def durations_of(rows: list[CaseRow]) -> dict[str, list[float]]:
-    """Seconds from submission to end of each ended case, per procedure, sorted."""
-    found: dict[str, list[float]] = {}
-    for r in rows:
-        if r.ended_at is not None:
-            found.setdefault(r.procedure, []).append((r.ended_at - r.submitted_at).total_seconds())
-    return {procedure: sorted(values) for procedure, values in found.items()}
+def durations_of(hours: Iterable[CaseHour]) -> dict[str, Durations]:
+    """The period's ended cases per procedure."""
+    found: dict[str, Durations] = {}
+    for h in hours:
+        if h.bucket == NO_BUCKET:
+            continue
+        d = found.setdefault(h.alike.procedure, Durations())
+        d.cases += h.cases
+        d.total_s += h.total_s
+        d.buckets[h.bucket] = d.buckets.get(h.bucket, 0) + h.cases
+    return {procedure: d for procedure, d in found.items() if d.cases > 0}
 
 
 class IndicatorChanges(Protocol):
     def case(self, case_id: str) -> CaseRow | None: ...
 
-    def put_case(self, row: CaseRow) -> None: ...
+    def put_case(self, row: CaseRow, before: CaseRow | None = None) -> None:
+        """Write a case's row; `before` is the row it replaces (as `case` read it), if any."""
+        ...
 
 
 class IndicatorRows(Protocol):
@@ -82,11 +137,9 @@ class IndicatorRows(Protocol):
 
     def submitted_between(self, start: datetime, end: datetime) -> list[CaseRow]: ...
 
-    def groups(self, start: datetime, end: datetime) -> list[CaseGroup]:
-        """The period's cases grouped and counted in the database."""
+    def case_hours(self, start: datetime, end: datetime) -> list[CaseHour]:
+        """The aggregates of the cases submitted in [start, end)."""
         ...
-
-    def durations(self, start: datetime, end: datetime) -> dict[str, list[float]]: ...
 
 
 _COLUMNS = (
@@ -116,9 +169,13 @@ def _row(found: Any) -> CaseRow:
     )
 
 
+_ALIKE = "channel, procedure, status, rejection, first_refused, last_failed, shared_from"
+_HOUR_KEY = f"hour, {_ALIKE}, bucket"
+
+
 class _SqlChanges:
-    def __init__(self, cursor: Any, cases: str, p: str) -> None:
-        self.cursor, self.cases, self.p = cursor, cases, p
+    def __init__(self, cursor: Any, rows: "SqlIndicatorRows") -> None:
+        self.cursor, self.cases, self.hours, self.p = cursor, rows.cases, rows.hours, rows.p
 
     def case(self, case_id: str) -> CaseRow | None:
         self.cursor.execute(
@@ -127,14 +184,14 @@ class _SqlChanges:
         found = self.cursor.fetchone()
         return None if found is None else _row(found)
 
-    def put_case(self, row: CaseRow) -> None:
+    def put_case(self, row: CaseRow, before: CaseRow | None = None) -> None:
         p = self.p
         self.cursor.execute(
-            f"INSERT INTO {self.cases} ({_COLUMNS}, duration_s) VALUES ({', '.join([p] * 11)}) "
+            f"INSERT INTO {self.cases} ({_COLUMNS}) VALUES ({', '.join([p] * 10)}) "
             "ON CONFLICT (case_id) DO UPDATE SET ended_at = EXCLUDED.ended_at, "
             "status = EXCLUDED.status, rejection = EXCLUDED.rejection, "
             "first_refused = EXCLUDED.first_refused, last_failed = EXCLUDED.last_failed, "
-            "shared_from = EXCLUDED.shared_from, duration_s = EXCLUDED.duration_s",
+            "shared_from = EXCLUDED.shared_from",
             (
                 row.case_id,
                 row.procedure,
@@ -146,28 +203,55 @@ class _SqlChanges:
                 row.first_refused,
                 row.last_failed,
                 " ".join(row.shared_from),
-                None if row.ended_at is None else (row.ended_at - row.submitted_at).total_seconds(),
             ),
         )
+        changed = [case_hour(row)] + ([] if before is None else [case_hour(before, -1)])
+        for h in summed(changed):
+            a = h.alike  # None is stored as '': a key column may not be NULL
+            self.cursor.execute(
+                f"INSERT INTO {self.hours} AS h ({_HOUR_KEY}, cases, total_s) "
+                f"VALUES ({', '.join([p] * 11)}) ON CONFLICT ({_HOUR_KEY}) DO UPDATE SET "
+                "cases = h.cases + EXCLUDED.cases, total_s = h.total_s + EXCLUDED.total_s",
+                (h.hour, a.channel, a.procedure, a.status, a.rejection or "",
+                 a.first_refused or "", a.last_failed or "", " ".join(a.shared_from),
+                 h.bucket, h.cases, h.total_s),
+            )  # fmt: skip
 
 
 class SqlIndicatorRows:
     def __init__(self, datastore: Any, prefix: str, p: str) -> None:
         self.datastore, self.p = datastore, p
-        self.cases, self.positions = f"{prefix}indicator_cases", f"{prefix}indicator_position"
+        self.cases, self.hours, self.positions = (
+            f"{prefix}indicator_cases",
+            f"{prefix}indicator_hours",
+            f"{prefix}indicator_position",
+        )
         index = f"{self.cases.rsplit('.', 1)[-1].strip(chr(34))}_by_submission"
         with datastore.transaction(commit=True) as cursor:
+            cursor.execute(
+                f"CREATE TABLE IF NOT EXISTS {self.positions} "
+                "(name TEXT PRIMARY KEY, position INTEGER NOT NULL)"
+            )
+            if not schema_is_current(
+                cursor, f"{prefix}projection_schemas", "indicators", SCHEMA_VERSION, p
+            ):
+                for table in (self.cases, self.hours):
+                    cursor.execute(f"DROP TABLE IF EXISTS {table}")
+                cursor.execute(f"DELETE FROM {self.positions} WHERE name = 'indicators'")
             cursor.execute(
                 f"CREATE TABLE IF NOT EXISTS {self.cases} (case_id TEXT PRIMARY KEY, "
                 "procedure TEXT NOT NULL, channel TEXT NOT NULL, submitted_at TEXT NOT NULL, "
                 "ended_at TEXT, status TEXT NOT NULL, rejection TEXT, first_refused TEXT, "
-                "last_failed TEXT, shared_from TEXT NOT NULL DEFAULT '', "
-                "duration_s DOUBLE PRECISION)"
+                "last_failed TEXT, shared_from TEXT NOT NULL DEFAULT '')"
             )
             cursor.execute(f"CREATE INDEX IF NOT EXISTS {index} ON {self.cases} (submitted_at)")
             cursor.execute(
-                f"CREATE TABLE IF NOT EXISTS {self.positions} "
-                "(name TEXT PRIMARY KEY, position INTEGER NOT NULL)"
+                f"CREATE TABLE IF NOT EXISTS {self.hours} (hour TEXT NOT NULL, "
+                "channel TEXT NOT NULL, procedure TEXT NOT NULL, status TEXT NOT NULL, "
+                "rejection TEXT NOT NULL, first_refused TEXT NOT NULL, "
+                "last_failed TEXT NOT NULL, shared_from TEXT NOT NULL, bucket INTEGER NOT NULL, "
+                "cases INTEGER NOT NULL, total_s DOUBLE PRECISION NOT NULL, "
+                f"PRIMARY KEY ({_HOUR_KEY}))"
             )
             cursor.execute(
                 f"INSERT INTO {self.positions} (name, position) VALUES ('indicators', 0) "
@@ -190,7 +274,7 @@ class SqlIndicatorRows:
             )
             if cursor.fetchone() is None:
                 raise PositionMoved(expected)
-            yield _SqlChanges(cursor, self.cases, p)
+            yield _SqlChanges(cursor, self)
 
     def submitted_between(self, start: datetime, end: datetime) -> list[CaseRow]:
         p = self.p
@@ -202,45 +286,29 @@ class SqlIndicatorRows:
             )
             return [_row(r) for r in cursor.fetchall()]
 
-    def groups(self, start: datetime, end: datetime) -> list[CaseGroup]:
+    def case_hours(self, start: datetime, end: datetime) -> list[CaseHour]:
+        whole, edges = split(start, end)
+        hours = [case_hour(r) for a, b in edges for r in self.submitted_between(a, b)]
+        if whole is None:
+            return summed(hours)
         p = self.p
-        # Moments are stored as UTC ISO strings: their first ten characters are the UTC day.
-        day = "SUBSTR(submitted_at, 1, 10)"
-        rest = "procedure, status, rejection, first_refused, last_failed, shared_from"
         with self.datastore.transaction(commit=False) as cursor:
             cursor.execute(
-                f"SELECT channel, {day} AS day, {rest}, COUNT(*) AS n FROM {self.cases} "
-                f"WHERE submitted_at >= {p} AND submitted_at < {p} GROUP BY channel, {day}, {rest}",
-                (start.isoformat(), end.isoformat()),
-            )
-            return [
-                CaseGroup(
-                    str(r["channel"]),
-                    str(r["day"]),
-                    str(r["procedure"]),
-                    str(r["status"]),
-                    r["rejection"],
-                    r["first_refused"],
-                    r["last_failed"],
-                    tuple(str(r["shared_from"] or "").split()),
-                    int(r["n"]),
-                )
-                for r in cursor.fetchall()
-            ]
-
-    def durations(self, start: datetime, end: datetime) -> dict[str, list[float]]:
-        p = self.p
-        found: dict[str, list[float]] = {}
-        with self.datastore.transaction(commit=False) as cursor:
-            cursor.execute(
-                f"SELECT procedure, duration_s FROM {self.cases} "
-                f"WHERE submitted_at >= {p} AND submitted_at < {p} AND duration_s IS NOT NULL "
-                "ORDER BY procedure, duration_s",
-                (start.isoformat(), end.isoformat()),
+                f"SELECT {_HOUR_KEY}, cases, total_s FROM {self.hours} "
+                f"WHERE hour >= {p} AND hour < {p} AND cases <> 0",
+                whole,
             )
             for r in cursor.fetchall():
-                found.setdefault(str(r["procedure"]), []).append(float(r["duration_s"]))
-        return found
+                alike = CaseGroup(
+                    str(r["channel"]), "", str(r["procedure"]), str(r["status"]),
+                    r["rejection"] or None, r["first_refused"] or None, r["last_failed"] or None,
+                    tuple(str(r["shared_from"]).split()), cases=0,
+                )  # fmt: skip
+                hours.append(
+                    CaseHour(str(r["hour"]), alike, int(r["bucket"]), int(r["cases"]),
+                             float(r["total_s"]))
+                )  # fmt: skip
+        return summed(hours)
 
 
 class _MemoryChanges:
@@ -250,12 +318,12 @@ class _MemoryChanges:
     def case(self, case_id: str) -> CaseRow | None:
         return self.rows.cases.get(case_id)
 
-    def put_case(self, row: CaseRow) -> None:
+    def put_case(self, row: CaseRow, before: CaseRow | None = None) -> None:
         self.rows.cases[row.case_id] = replace(row)
 
 
 class MemoryIndicatorRows:
-    """For the in-memory ledger (`memory:`)."""
+    """For the in-memory ledger (`memory:`): the aggregates summed from the rows when read."""
 
     def __init__(self) -> None:
         self.at = 0
@@ -274,11 +342,8 @@ class MemoryIndicatorRows:
     def submitted_between(self, start: datetime, end: datetime) -> list[CaseRow]:
         return [r for r in self.cases.values() if start <= r.submitted_at < end]
 
-    def groups(self, start: datetime, end: datetime) -> list[CaseGroup]:
-        return groups_of(self.submitted_between(start, end))
-
-    def durations(self, start: datetime, end: datetime) -> dict[str, list[float]]:
-        return durations_of(self.submitted_between(start, end))
+    def case_hours(self, start: datetime, end: datetime) -> list[CaseHour]:
+        return summed(case_hour(r) for r in self.submitted_between(start, end))
 
 
 def indicator_rows_for(recorder: Any) -> IndicatorRows:

@@ -2,39 +2,43 @@
 
 The projection follows the ledger's notification log from its own tracked position and keeps
 one row per step: when its first attempt was dispatched, when and how its last attempt ended,
-how many attempts it took, and whether an attempt passed its deadline. The report reads only
-the rows of the period asked, never the ledger's events.
+how many attempts it took, and whether an attempt passed its deadline, with per-hour aggregates
+of them (sla_rows.py). The report reads the period's aggregates and its late and unanswered
+steps, never the ledger's events.
 
 The rules, stated once:
 - a step belongs to the period in which its first attempt was dispatched;
 - its duration runs from that dispatch to its final answer (completed or rejected by the entity,
   or its last attempt failed), across retries: the citizen waits the whole time;
 - it is within the ANS when it was answered within its deadline (the catalog's, for that step
-  of that procedure) and no attempt was overdue;
+  of that procedure, when the step was first dispatched) and no attempt was overdue;
+- the percentiles of the durations are nearest-rank, read from log-scale buckets
+  (histogram.py): within 4.9 % of the exact value;
 - a step still unanswered past its deadline is a breach already; one unanswered within its
   deadline is not counted yet (it is `open`).
 """
 
-import math
 from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from schemas.catalog import ProcedureSpec
 from schemas.event_types import EventType
 from schemas.sla import SlaQuery, SlaReport
 
+from . import tracking
 from .sla_rows import (
     AnsweredFigures,
-    Deadlines,
     Group,
-    PositionMoved,
     SlaChanges,
     SlaRows,
     StepRow,
+    answered,
 )
+
+Deadlines = dict[tuple[str, str], float]  # (procedure, step id) -> the ANS deadline, seconds
 
 # The events that move a step's row; every other event only moves the position.
 _FINISHING: dict[str, str] = {
@@ -62,25 +66,27 @@ _TOPICS = frozenset(
 
 def catch_up(ledger: Any, rows: SlaRows, batch: int = 5000) -> int:
     """Apply what the ledger recorded after the projection's position; events applied."""
-    applied = 0
-    while True:
-        position = rows.position()
-        notifications = ledger.notifications_after(position, batch)
-        if not notifications:
-            return applied
-        try:
-            with rows.changing(position, notifications[-1].id) as changes:
-                for notification in notifications:
-                    if notification.topic.rsplit(".", 1)[-1] in _TOPICS:
-                        apply_event(changes, ledger.mapper.to_domain_event(notification))
-        except PositionMoved:
-            continue  # another reader applied these: read on from where it got
-        applied += len(notifications)
-        if len(notifications) < batch:
-            return applied
+    return tracking.catch_up(ledger, projection(ledger, rows), batch=batch)
 
 
-def apply_event(changes: SlaChanges, event: Any) -> None:
+def projection(ledger: Any, rows: SlaRows) -> tracking.Projection:
+    """The ANS projection over its rows, its steps given the ledger's catalog's deadlines."""
+    deadlines = deadlines_of(ledger.catalog)
+    return tracking.Projection(
+        rows, _TOPICS, lambda changes, event: apply_event(changes, event, deadlines)
+    )
+
+
+def deadlines_of(catalog: Mapping[str, ProcedureSpec]) -> Deadlines:
+    """Each step's ANS deadline, in seconds, by (procedure, step id)."""
+    return {
+        (proc.code, step.id): step.deadline.total_seconds()
+        for proc in catalog.values()
+        for step in proc.steps
+    }
+
+
+def apply_event(changes: SlaChanges, event: Any, deadlines: Deadlines) -> None:
     kind = type(event).__name__
     case_id = str(event.originator_id)
     if kind == EventType.CASE_SUBMITTED:
@@ -98,10 +104,12 @@ def apply_event(changes: SlaChanges, event: Any) -> None:
             row = StepRow(
                 case_id, event.step_id, procedure, event.entity, event.service,
                 event.timestamp, None, None, event.attempt, False,
+                deadlines.get((procedure, event.step_id), 0.0),
             )  # fmt: skip
+            changes.put_step(row)
         else:
-            row = replace(row, finished_at=None, outcome=None, attempts=event.attempt)
-        changes.put_step(row)
+            again = replace(row, finished_at=None, outcome=None, attempts=event.attempt)
+            changes.put_step(again, row)
         return
     if row is None:
         return  # a compensation's answer: not part of the ANS
@@ -112,17 +120,16 @@ def apply_event(changes: SlaChanges, event: Any) -> None:
             finished_at=event.timestamp,
             outcome=outcome,
             overdue=row.overdue or kind == EventType.STEP_OVERDUE,
-        )
+        ),
+        row,
     )
 
 
-def is_breach(row: StepRow, deadline: timedelta, now: datetime) -> bool:
+def is_breach(row: StepRow, now: datetime) -> bool:
     """Answered after the deadline, overdue once, or still unanswered past the deadline."""
-    if row.overdue:
-        return True
     if row.finished_at is None:
-        return now - row.dispatched_at > deadline
-    return row.finished_at - row.dispatched_at > deadline
+        return row.overdue or (now - row.dispatched_at).total_seconds() > row.deadline_s
+    return row.late
 
 
 @dataclass(frozen=True)
@@ -168,14 +175,6 @@ class SlaLine:
         }
 
 
-def percentile(sorted_values: list[float], q: float) -> float | None:
-    """Nearest rank: the smallest value with at least q of the values at or below it."""
-    if not sorted_values:
-        return None
-    rank = max(1, math.ceil(q * len(sorted_values)))
-    return sorted_values[rank - 1]
-
-
 def report(
     rows: SlaRows,
     catalog: Mapping[str, ProcedureSpec],
@@ -184,11 +183,6 @@ def report(
     now: datetime,
     entity: str | None = None,
 ) -> list[SlaLine]:
-    deadlines = {
-        (proc.code, step.id): step.deadline.total_seconds()
-        for proc in catalog.values()
-        for step in proc.steps
-    }
     # The deadline a line shows: its service's in that procedure (the longest, if it is asked
     # twice with different deadlines).
     group_deadlines: dict[Group, float] = {}
@@ -197,13 +191,13 @@ def report(
             key = (step.entity, step.service, proc.code)
             seconds = step.deadline.total_seconds()
             group_deadlines[key] = max(seconds, group_deadlines.get(key, 0.0))
-    answered = rows.answered(start, end, entity, deadlines)
+    figures = answered(rows, start, end, entity)
     unanswered: dict[Group, list[StepRow]] = defaultdict(list)
     for row in rows.unanswered(start, end, entity):
         unanswered[(row.entity, row.service, row.procedure)].append(row)
     lines = []
-    for key in sorted({*answered, *unanswered}):
-        line = _line(key, answered.get(key), unanswered.get(key, []), deadlines, now)
+    for key in sorted({*figures, *unanswered}):
+        line = _line(key, figures.get(key), unanswered.get(key, []), now)
         lines.append(replace(line, deadline_s=group_deadlines.get(key, 0.0)))
     return lines
 
@@ -212,15 +206,13 @@ def _line(
     key: Group,
     answered: AnsweredFigures | None,
     unanswered: list[StepRow],
-    deadlines: Deadlines,
     now: datetime,
 ) -> SlaLine:
     entity, service, procedure = key
     breaches = [] if answered is None else [Breach(c, s, d) for c, s, d in answered.late]
     open_ = 0
     for row in unanswered:
-        deadline = timedelta(seconds=deadlines.get((row.procedure, row.step_id), 0.0))
-        if is_breach(row, deadline, now):
+        if is_breach(row, now):
             breaches.append(Breach(row.case_id, row.step_id, None))
         else:
             open_ += 1

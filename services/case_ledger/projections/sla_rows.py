@@ -2,20 +2,33 @@
 """Where the ANS projection keeps its rows: tables in the ledger's own database.
 
 One row per step of a case (compensations excluded: they undo a step, they are not a service
-the entity agreed to give), the procedure, channel and status of each case, and the position
-in the ledger's notification log up to which the rows are complete. Rows and position change in one
-transaction, so the projection never counts an event twice or skips one, whoever catches it up.
+the entity agreed to give), the procedure, channel and status of each case, the per-hour
+aggregates the reports read (hours.py), and the position in the ledger's notification log up to
+which they are complete. All change in one transaction, so the projection never counts an event
+twice or skips one, whoever catches it up.
+
+An aggregate row counts the steps first dispatched in one UTC hour, by entity, service,
+procedure, outcome (`open` while unanswered) and duration bucket (histogram.py): how many, how
+many within their deadline, and their attempts beyond the first. A step's row replaced (a
+retry, its answer) takes its old contribution out and puts its new one in. Late steps and
+unanswered ones stay exact: the step rows, read through partial indexes.
 
 Its length (over 300 lines) is the same row store written twice, for SQL (SQLite and
 PostgreSQL) and in memory, with the queries the report needs: kept in one module so the two
 stay the same, which the projection's tests check on each.
 """
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any, Protocol
+
+from .histogram import NO_BUCKET, bucket_of, percentile
+from .hours import hour_key, split
+from .tracking import PositionMoved, schema_is_current
+
+SCHEMA_VERSION = 2  # 2: per-hour aggregates, each step's deadline and lateness
 
 
 @dataclass(frozen=True)
@@ -30,6 +43,61 @@ class StepRow:
     outcome: str | None  # completed, rejected or failed (the latest attempt's)
     attempts: int
     overdue: bool  # an attempt passed its deadline (StepOverdue)
+    deadline_s: float = 0.0  # the catalog's deadline when the step was dispatched
+
+    @property
+    def duration_s(self) -> float | None:
+        return (
+            None
+            if self.finished_at is None
+            else (self.finished_at - self.dispatched_at).total_seconds()
+        )
+
+    @property
+    def late(self) -> bool:
+        """Answered, and after its deadline or with an attempt overdue."""
+        taken = self.duration_s
+        return taken is not None and (self.overdue or taken > self.deadline_s)
+
+
+@dataclass(frozen=True)
+class HourLine:
+    """The steps first dispatched in one UTC hour that are alike in what the reports count."""
+
+    hour: str  # 'YYYY-MM-DDTHH', UTC
+    entity: str
+    service: str
+    procedure: str
+    outcome: str  # completed, rejected, failed, or `open` while unanswered
+    bucket: int  # the duration's (histogram.py); NO_BUCKET while unanswered
+    steps: int
+    within: int
+    retries: int  # attempts beyond each step's first
+
+
+def contribution(row: StepRow, sign: int = 1) -> HourLine:
+    """What one step adds to its hour's aggregates (sign -1: what taking it out removes)."""
+    taken = row.duration_s
+    return HourLine(
+        hour_key(row.dispatched_at), row.entity, row.service, row.procedure,
+        row.outcome or "open", NO_BUCKET if taken is None else bucket_of(taken),
+        sign, sign * int(taken is not None and not row.late), sign * (row.attempts - 1),
+    )  # fmt: skip
+
+
+def summed(lines: Iterable[HourLine]) -> list[HourLine]:
+    """Lines alike (hour, group, outcome, bucket) added up; those all zero left out (a step
+    dispatched again while open takes itself out and puts itself back: only its retries
+    change)."""
+    found: dict[tuple[str, str, str, str, str, int], HourLine] = {}
+    for line in lines:
+        key = (line.hour, line.entity, line.service, line.procedure, line.outcome, line.bucket)
+        had = found.get(key)
+        found[key] = line if had is None else replace(
+            had, steps=had.steps + line.steps, within=had.within + line.within,
+            retries=had.retries + line.retries,
+        )  # fmt: skip
+    return [line for line in found.values() if (line.steps, line.within, line.retries) != (0, 0, 0)]
 
 
 @dataclass(frozen=True)
@@ -45,74 +113,19 @@ class StepCount:
     oldest_open: datetime | None  # the earliest first dispatch among the unanswered
 
 
-def step_counts_of(rows: list[StepRow]) -> list[StepCount]:
-    """The counts computed row by row: the in-memory ledger's way, and the SQL's reference."""
-    groups: dict[tuple[str, str, str, str | None], list[StepRow]] = {}
-    for row in rows:
-        key = (row.dispatched_at.date().isoformat(), row.entity, row.procedure, row.outcome)
-        groups.setdefault(key, []).append(row)
-    return [
-        StepCount(
-            *key,
-            steps=len(group),
-            retries=sum(r.attempts - 1 for r in group),
-            oldest_open=min(
-                (r.dispatched_at for r in group if r.finished_at is None), default=None
-            ),
-        )
-        for key, group in groups.items()
-    ]
-
-
 Group = tuple[str, str, str]  # entity, service, procedure
-Deadlines = dict[tuple[str, str], float]  # (procedure, step id) -> the ANS deadline, seconds
 
 
 @dataclass(frozen=True)
 class AnsweredFigures:
     """A group's answered steps of a period: how many, how many in time, the percentiles of
-    their durations (nearest rank), and the late ones (case id, step id, seconds)."""
+    their durations (bucketed: histogram.py), and the late ones (case id, step id, seconds)."""
 
     answered: int
     within: int
     p50_s: float | None
     p95_s: float | None
     late: tuple[tuple[str, str, float], ...]
-
-
-def nearest_rank(n: int, q_percent: int) -> int:
-    """The 1-based rank of the q-th percentile among n sorted values (ceil(q n / 100))."""
-    return max(1, (q_percent * n + 99) // 100)
-
-
-def answered_figures(rows: list[StepRow], deadlines: Deadlines) -> dict[Group, AnsweredFigures]:
-    """The figures computed row by row: the in-memory ledger's way, and the SQL's reference."""
-    durations: dict[Group, list[float]] = {}
-    within: dict[Group, int] = {}
-    late: dict[Group, list[tuple[str, str, float]]] = {}
-    for row in rows:
-        if row.finished_at is None:
-            continue
-        key = (row.entity, row.service, row.procedure)
-        taken = (row.finished_at - row.dispatched_at).total_seconds()
-        durations.setdefault(key, []).append(taken)
-        deadline = deadlines.get((row.procedure, row.step_id), 0.0)
-        if taken <= deadline and not row.overdue:
-            within[key] = within.get(key, 0) + 1
-        else:
-            late.setdefault(key, []).append((row.case_id, row.step_id, taken))
-    figures = {}
-    for key, values in durations.items():
-        values.sort()
-        n = len(values)
-        figures[key] = AnsweredFigures(
-            n,
-            within.get(key, 0),
-            values[nearest_rank(n, 50) - 1],
-            values[nearest_rank(n, 95) - 1],
-            tuple(late.get(key, [])),
-        )
-    return figures
 
 
 class SlaChanges(Protocol):
@@ -126,7 +139,9 @@ class SlaChanges(Protocol):
 
     def step(self, case_id: str, step_id: str) -> StepRow | None: ...
 
-    def put_step(self, row: StepRow) -> None: ...
+    def put_step(self, row: StepRow, before: StepRow | None = None) -> None:
+        """Write a step's row; `before` is the row it replaces (as `step` read it), if any."""
+        ...
 
 
 class SlaRows(Protocol):
@@ -143,19 +158,78 @@ class SlaRows(Protocol):
 
     def all_steps(self) -> list[StepRow]: ...
 
-    def step_counts(self, start: datetime, end: datetime) -> list[StepCount]:
-        """The period's steps counted in the database, for the management indicators."""
+    def hour_lines(self, start: datetime, end: datetime, entity: str | None) -> list[HourLine]:
+        """The aggregates of the steps first dispatched in [start, end)."""
+        ...
+
+    def late(self, start: datetime, end: datetime, entity: str | None) -> list[StepRow]:
+        """The period's answered steps that were late."""
+        ...
+
+    def unanswered(self, start: datetime, end: datetime, entity: str | None) -> list[StepRow]:
+        """The period's steps with no answer yet."""
         ...
 
     def case_counts(self) -> list[tuple[str, str, str, int]]:
         """(procedure, channel, status, cases); status `open`, `completed` or `rejected`."""
         ...
 
-    def answered(
-        self, start: datetime, end: datetime, entity: str | None, deadlines: Deadlines
-    ) -> dict[Group, AnsweredFigures]: ...
 
-    def unanswered(self, start: datetime, end: datetime, entity: str | None) -> list[StepRow]: ...
+def answered(
+    rows: SlaRows, start: datetime, end: datetime, entity: str | None
+) -> dict[Group, AnsweredFigures]:
+    """The period's answered steps per group, from the aggregates and the late steps."""
+    counts: dict[Group, dict[str, Any]] = {}
+    for line in rows.hour_lines(start, end, entity):
+        if line.bucket == NO_BUCKET:
+            continue
+        group = counts.setdefault(
+            (line.entity, line.service, line.procedure), {"n": 0, "within": 0, "buckets": {}}
+        )
+        group["n"] += line.steps
+        group["within"] += line.within
+        group["buckets"][line.bucket] = group["buckets"].get(line.bucket, 0) + line.steps
+    late: dict[Group, list[tuple[str, str, float]]] = {}
+    for row in rows.late(start, end, entity):
+        late.setdefault((row.entity, row.service, row.procedure), []).append(
+            (row.case_id, row.step_id, row.duration_s or 0.0)
+        )
+    return {
+        key: AnsweredFigures(
+            c["n"],
+            c["within"],
+            percentile(c["buckets"], 50),
+            percentile(c["buckets"], 95),
+            tuple(late.get(key, [])),
+        )
+        for key, c in counts.items()
+        if c["n"] > 0
+    }
+
+
+def step_counts(rows: SlaRows, start: datetime, end: datetime) -> list[StepCount]:
+    """The period's steps per UTC day, entity, procedure and outcome, for the indicators."""
+    counts: dict[tuple[str, str, str, str | None], list[int]] = {}
+    for line in rows.hour_lines(start, end, None):
+        key = (line.hour[:10], line.entity, line.procedure,
+               None if line.outcome == "open" else line.outcome)  # fmt: skip
+        n = counts.setdefault(key, [0, 0])
+        n[0] += line.steps
+        n[1] += line.retries
+    oldest: dict[tuple[str, str, str], datetime] = {}
+    for row in rows.unanswered(start, end, None):
+        day = (hour_key(row.dispatched_at)[:10], row.entity, row.procedure)
+        oldest[day] = min(row.dispatched_at, oldest.get(day, row.dispatched_at))
+    return [
+        StepCount(
+            *key,
+            steps=n,
+            retries=retries,
+            oldest_open=oldest.get(key[:3]) if key[3] is None else None,
+        )
+        for key, (n, retries) in counts.items()
+        if n > 0
+    ]
 
 
 def _row(found: Any) -> StepRow:
@@ -172,20 +246,22 @@ def _row(found: Any) -> StepRow:
         outcome=found["outcome"],
         attempts=int(found["attempts"]),
         overdue=bool(found["overdue"]),
+        deadline_s=float(found["deadline_s"]),
     )
 
 
 _COLUMNS = (
     "case_id, step_id, procedure, entity, service, dispatched_at, finished_at, outcome, "
-    "attempts, overdue"
+    "attempts, overdue, deadline_s"
 )
-# Kept beside the two moments so the report's aggregates run in the database.
-_STORED = _COLUMNS + ", duration_s"
+_STORED = _COLUMNS + ", duration_s, late"
+_HOUR_KEY = "hour, entity, service, procedure, outcome, bucket"
 
 
 class _SqlChanges:
-    def __init__(self, cursor: Any, steps: str, cases: str, p: str) -> None:
-        self.cursor, self.steps, self.cases, self.p = cursor, steps, cases, p
+    def __init__(self, cursor: Any, rows: "SqlSlaRows") -> None:
+        self.cursor, self.steps, self.cases, self.p = cursor, rows.steps, rows.cases, rows.p
+        self.hours = rows.hours
 
     def case_procedure(self, case_id: str) -> str | None:
         self.cursor.execute(
@@ -217,13 +293,13 @@ class _SqlChanges:
         found = self.cursor.fetchone()
         return None if found is None else _row(found)
 
-    def put_step(self, row: StepRow) -> None:
+    def put_step(self, row: StepRow, before: StepRow | None = None) -> None:
         p = self.p
         self.cursor.execute(
-            f"INSERT INTO {self.steps} ({_STORED}) VALUES ({', '.join([p] * 11)}) "
+            f"INSERT INTO {self.steps} ({_STORED}) VALUES ({', '.join([p] * 13)}) "
             "ON CONFLICT (case_id, step_id) DO UPDATE SET finished_at = EXCLUDED.finished_at, "
             "outcome = EXCLUDED.outcome, attempts = EXCLUDED.attempts, "
-            "overdue = EXCLUDED.overdue, duration_s = EXCLUDED.duration_s",
+            "overdue = EXCLUDED.overdue, duration_s = EXCLUDED.duration_s, late = EXCLUDED.late",
             (
                 row.case_id,
                 row.step_id,
@@ -235,41 +311,74 @@ class _SqlChanges:
                 row.outcome,
                 row.attempts,
                 int(row.overdue),
-                None
-                if row.finished_at is None
-                else (row.finished_at - row.dispatched_at).total_seconds(),
+                row.deadline_s,
+                row.duration_s,
+                int(row.late),
             ),
         )
+        changed = [contribution(row)] + ([] if before is None else [contribution(before, -1)])
+        for line in summed(changed):
+            self.cursor.execute(
+                f"INSERT INTO {self.hours} AS h ({_HOUR_KEY}, steps, within, retries) "
+                f"VALUES ({', '.join([p] * 9)}) ON CONFLICT ({_HOUR_KEY}) DO UPDATE SET "
+                "steps = h.steps + EXCLUDED.steps, within = h.within + EXCLUDED.within, "
+                "retries = h.retries + EXCLUDED.retries",
+                (line.hour, line.entity, line.service, line.procedure, line.outcome,
+                 line.bucket, line.steps, line.within, line.retries),
+            )  # fmt: skip
 
 
 class SqlSlaRows:
     def __init__(self, datastore: Any, prefix: str, p: str) -> None:
         self.datastore = datastore
-        self.steps, self.cases, self.positions = (
+        self.steps, self.cases, self.hours, self.positions = (
             f"{prefix}sla_steps",
             f"{prefix}sla_cases",
+            f"{prefix}sla_hours",
             f"{prefix}sla_position",
         )
         self.p = p
+        bare = self.steps.rsplit(".", 1)[-1].strip(chr(34))
         with datastore.transaction(commit=True) as cursor:
+            cursor.execute(
+                f"CREATE TABLE IF NOT EXISTS {self.positions} "
+                "(name TEXT PRIMARY KEY, position INTEGER NOT NULL)"
+            )
+            if not schema_is_current(
+                cursor, f"{prefix}projection_schemas", "sla", SCHEMA_VERSION, p
+            ):
+                for table in (self.steps, self.cases, self.hours):
+                    cursor.execute(f"DROP TABLE IF EXISTS {table}")
+                cursor.execute(f"DELETE FROM {self.positions} WHERE name = 'sla'")
             cursor.execute(
                 f"CREATE TABLE IF NOT EXISTS {self.steps} (case_id TEXT NOT NULL, "
                 "step_id TEXT NOT NULL, procedure TEXT NOT NULL, entity TEXT NOT NULL, "
                 "service TEXT NOT NULL, dispatched_at TEXT NOT NULL, finished_at TEXT, "
                 "outcome TEXT, attempts INTEGER NOT NULL, overdue INTEGER NOT NULL, "
-                "duration_s DOUBLE PRECISION, PRIMARY KEY (case_id, step_id))"
+                "deadline_s DOUBLE PRECISION NOT NULL, duration_s DOUBLE PRECISION, "
+                "late INTEGER NOT NULL, PRIMARY KEY (case_id, step_id))"
             )
             cursor.execute(
-                f"CREATE INDEX IF NOT EXISTS {self.steps.rsplit('.', 1)[-1].strip(chr(34))}"
-                f"_by_dispatch ON {self.steps} (dispatched_at)"
+                f"CREATE INDEX IF NOT EXISTS {bare}_by_dispatch ON {self.steps} (dispatched_at)"
+            )
+            cursor.execute(
+                f"CREATE INDEX IF NOT EXISTS {bare}_late ON {self.steps} (dispatched_at) "
+                "WHERE late = 1"
+            )
+            cursor.execute(
+                f"CREATE INDEX IF NOT EXISTS {bare}_unanswered ON {self.steps} (dispatched_at) "
+                "WHERE finished_at IS NULL"
+            )
+            cursor.execute(
+                f"CREATE TABLE IF NOT EXISTS {self.hours} (hour TEXT NOT NULL, "
+                "entity TEXT NOT NULL, service TEXT NOT NULL, procedure TEXT NOT NULL, "
+                "outcome TEXT NOT NULL, bucket INTEGER NOT NULL, steps INTEGER NOT NULL, "
+                "within INTEGER NOT NULL, retries INTEGER NOT NULL, "
+                f"PRIMARY KEY ({_HOUR_KEY}))"
             )
             cursor.execute(
                 f"CREATE TABLE IF NOT EXISTS {self.cases} (case_id TEXT PRIMARY KEY, "
                 "procedure TEXT NOT NULL, channel TEXT NOT NULL, status TEXT NOT NULL)"
-            )
-            cursor.execute(
-                f"CREATE TABLE IF NOT EXISTS {self.positions} "
-                "(name TEXT PRIMARY KEY, position INTEGER NOT NULL)"
             )
             cursor.execute(
                 f"INSERT INTO {self.positions} (name, position) VALUES ('sla', 0) "
@@ -292,13 +401,15 @@ class SqlSlaRows:
             )
             if cursor.fetchone() is None:
                 raise PositionMoved(expected)
-            yield _SqlChanges(cursor, self.steps, self.cases, p)
+            yield _SqlChanges(cursor, self)
 
-    def steps_between(self, start: datetime, end: datetime, entity: str | None) -> list[StepRow]:
+    def _select(
+        self, start: datetime, end: datetime, entity: str | None, condition: str
+    ) -> list[StepRow]:
         p = self.p
         sql = (
             f"SELECT {_COLUMNS} FROM {self.steps} "
-            f"WHERE dispatched_at >= {p} AND dispatched_at < {p}"
+            f"WHERE dispatched_at >= {p} AND dispatched_at < {p}{condition}"
         )
         params: list[Any] = [start.isoformat(), end.isoformat()]
         if entity is not None:
@@ -308,112 +419,46 @@ class SqlSlaRows:
             cursor.execute(sql, params)
             return [_row(r) for r in cursor.fetchall()]
 
-    def _period(self, start: datetime, end: datetime, entity: str | None) -> tuple[str, list[Any]]:
-        p = self.p
-        where = f"s.dispatched_at >= {p} AND s.dispatched_at < {p}"
-        params: list[Any] = [start.isoformat(), end.isoformat()]
-        if entity is not None:
-            where += f" AND s.entity = {p}"
-            params.append(entity)
-        return where, params
+    def steps_between(self, start: datetime, end: datetime, entity: str | None) -> list[StepRow]:
+        return self._select(start, end, entity, "")
 
-    def answered(
-        self, start: datetime, end: datetime, entity: str | None, deadlines: Deadlines
-    ) -> dict[Group, AnsweredFigures]:
-        if not deadlines:
-            return {}
-        p = self.p
-        where, params = self._period(start, end, entity)
-        where += " AND s.duration_s IS NOT NULL"
-        values = ", ".join(f"({p}, {p}, CAST({p} AS DOUBLE PRECISION))" for _ in deadlines)
-        known = [x for (procedure, step), seconds in deadlines.items()
-                 for x in (procedure, step, seconds)]  # fmt: skip
-        # Steps of a procedure the catalog no longer has get a deadline of 0: all late.
-        joined = (
-            f"WITH d (procedure, step_id, deadline_s) AS (VALUES {values}) "
-            "SELECT s.case_id, s.step_id, s.entity, s.service, s.procedure, s.duration_s, "
-            "CASE WHEN s.duration_s <= COALESCE(d.deadline_s, 0) AND s.overdue = 0 "
-            "THEN 1 ELSE 0 END AS within "
-            f"FROM {self.steps} s LEFT JOIN d "
-            f"ON d.procedure = s.procedure AND d.step_id = s.step_id WHERE {where}"
-        )
-        group = "entity, service, procedure"
-        with self.datastore.transaction(commit=False) as cursor:
-            cursor.execute(
-                f"SELECT {group}, COUNT(*) AS n, SUM(within) AS within FROM ({joined}) j "
-                f"GROUP BY {group}",
-                known + params,
-            )
-            counts = {(r["entity"], r["service"], r["procedure"]): (int(r["n"]), int(r["within"]))
-                      for r in cursor.fetchall()}  # fmt: skip
-            cursor.execute(
-                f"SELECT {group}, case_id, step_id, duration_s FROM ({joined}) j WHERE within = 0",
-                known + params,
-            )
-            late: dict[Group, list[tuple[str, str, float]]] = {}
-            for r in cursor.fetchall():
-                key = (r["entity"], r["service"], r["procedure"])
-                late.setdefault(key, []).append(
-                    (str(r["case_id"]), str(r["step_id"]), float(r["duration_s"]))
-                )
-            cursor.execute(
-                f"SELECT {group}, duration_s, rn, n FROM (SELECT s.entity, s.service, "
-                "s.procedure, s.duration_s, ROW_NUMBER() OVER (PARTITION BY s.entity, "
-                "s.service, s.procedure ORDER BY s.duration_s) AS rn, COUNT(*) OVER "
-                f"(PARTITION BY s.entity, s.service, s.procedure) AS n FROM {self.steps} s "
-                f"WHERE {where}) r WHERE rn = (n * 50 + 99) / 100 OR rn = (n * 95 + 99) / 100",
-                params,
-            )
-            ranked: dict[Group, dict[int, float]] = {}
-            for r in cursor.fetchall():
-                key = (r["entity"], r["service"], r["procedure"])
-                ranked.setdefault(key, {})[int(r["rn"])] = float(r["duration_s"])
-        figures = {}
-        for key, (n, within) in counts.items():
-            at = ranked.get(key, {})
-            figures[key] = AnsweredFigures(
-                n,
-                within,
-                at.get(nearest_rank(n, 50)),
-                at.get(nearest_rank(n, 95)),
-                tuple(late.get(key, [])),
-            )
-        return figures
+    def late(self, start: datetime, end: datetime, entity: str | None) -> list[StepRow]:
+        return self._select(start, end, entity, " AND late = 1")
 
     def unanswered(self, start: datetime, end: datetime, entity: str | None) -> list[StepRow]:
-        where, params = self._period(start, end, entity)
-        columns = ", ".join(f"s.{c.strip()}" for c in _COLUMNS.split(","))
-        with self.datastore.transaction(commit=False) as cursor:
-            cursor.execute(
-                f"SELECT {columns} FROM {self.steps} s WHERE {where} AND s.finished_at IS NULL",
-                params,
-            )
-            return [_row(r) for r in cursor.fetchall()]
+        return self._select(start, end, entity, " AND finished_at IS NULL")
 
-    def step_counts(self, start: datetime, end: datetime) -> list[StepCount]:
-        where, params = self._period(start, end, None)
-        # Moments are stored as UTC ISO strings, so their first ten characters are the UTC day.
+    def hour_lines(self, start: datetime, end: datetime, entity: str | None) -> list[HourLine]:
+        whole, edges = split(start, end)
+        lines = [contribution(r) for a, b in edges for r in self.steps_between(a, b, entity)]
+        if whole is None:
+            return summed(lines)
+        p = self.p
+        sql = (
+            f"SELECT {_HOUR_KEY}, steps, within, retries FROM {self.hours} "
+            f"WHERE hour >= {p} AND hour < {p}"
+        )
+        params: list[Any] = list(whole)
+        if entity is not None:
+            sql += f" AND entity = {p}"
+            params.append(entity)
         with self.datastore.transaction(commit=False) as cursor:
-            cursor.execute(
-                "SELECT SUBSTR(s.dispatched_at, 1, 10) AS day, s.entity, s.procedure, "
-                "s.outcome, COUNT(*) AS n, SUM(s.attempts - 1) AS retries, "
-                "MIN(CASE WHEN s.finished_at IS NULL THEN s.dispatched_at END) AS oldest "
-                f"FROM {self.steps} s WHERE {where} "
-                "GROUP BY SUBSTR(s.dispatched_at, 1, 10), s.entity, s.procedure, s.outcome",
-                params,
-            )
-            return [
-                StepCount(
-                    str(r["day"]),
-                    str(r["entity"]),
-                    str(r["procedure"]),
-                    r["outcome"],
-                    int(r["n"]),
-                    int(r["retries"]),
-                    None if r["oldest"] is None else datetime.fromisoformat(r["oldest"]),
+            cursor.execute(sql, params)
+            for r in cursor.fetchall():
+                lines.append(
+                    HourLine(
+                        str(r["hour"]),
+                        str(r["entity"]),
+                        str(r["service"]),
+                        str(r["procedure"]),
+                        str(r["outcome"]),
+                        int(r["bucket"]),
+                        int(r["steps"]),
+                        int(r["within"]),
+                        int(r["retries"]),
+                    )
                 )
-                for r in cursor.fetchall()
-            ]
+        return summed(lines)
 
     def all_steps(self) -> list[StepRow]:
         with self.datastore.transaction(commit=False) as cursor:
@@ -430,10 +475,6 @@ class SqlSlaRows:
                 (str(r["procedure"]), str(r["channel"]), str(r["status"]), int(r["n"]))
                 for r in cursor.fetchall()
             ]
-
-
-class PositionMoved(Exception):
-    """Another reader caught the projection up first: this catch-up's changes are dropped."""
 
 
 class _MemoryChanges:
@@ -455,12 +496,12 @@ class _MemoryChanges:
     def step(self, case_id: str, step_id: str) -> StepRow | None:
         return self.rows.steps.get((case_id, step_id))
 
-    def put_step(self, row: StepRow) -> None:
+    def put_step(self, row: StepRow, before: StepRow | None = None) -> None:
         self.rows.steps[(row.case_id, row.step_id)] = row
 
 
 class MemorySlaRows:
-    """For the in-memory ledger (`memory:`)."""
+    """For the in-memory ledger (`memory:`): the aggregates summed from the rows when read."""
 
     def __init__(self) -> None:
         self.at = 0
@@ -487,13 +528,11 @@ class MemorySlaRows:
     def all_steps(self) -> list[StepRow]:
         return list(self.steps.values())
 
-    def step_counts(self, start: datetime, end: datetime) -> list[StepCount]:
-        return step_counts_of(self.steps_between(start, end, None))
+    def hour_lines(self, start: datetime, end: datetime, entity: str | None) -> list[HourLine]:
+        return summed(contribution(r) for r in self.steps_between(start, end, entity))
 
-    def answered(
-        self, start: datetime, end: datetime, entity: str | None, deadlines: Deadlines
-    ) -> dict[Group, AnsweredFigures]:
-        return answered_figures(self.steps_between(start, end, entity), deadlines)
+    def late(self, start: datetime, end: datetime, entity: str | None) -> list[StepRow]:
+        return [r for r in self.steps_between(start, end, entity) if r.late]
 
     def unanswered(self, start: datetime, end: datetime, entity: str | None) -> list[StepRow]:
         return [r for r in self.steps_between(start, end, entity) if r.finished_at is None]
