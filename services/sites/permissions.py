@@ -16,7 +16,7 @@ all refused).
 """
 
 from schemas import sites, subjects
-from services.bus.permissions import JS_API, BusUser, inbox_prefix
+from services.bus.permissions import JS_API, BusUser, inbox_prefix, read_bucket
 
 from .bundle import leaf_user_name
 
@@ -73,7 +73,6 @@ def site_relay_user(site_ids: tuple[str, ...]) -> BusUser:
         subjects.kv_stream(subjects.STATUS_BUCKET),
         sites.RELAY_STATUSES_CONSUMER,
     )
-    kv_stream = f"KV_{sites.SITE_CASES_BUCKET}"
     return BusUser(
         name=SITE_RELAY,
         publish=(
@@ -83,10 +82,7 @@ def site_relay_user(site_ids: tuple[str, ...]) -> BusUser:
             f"{JS_API}.CONSUMER.MSG.NEXT.{statuses}.{statuses_consumer}",
             f"$JS.ACK.{statuses}.{statuses_consumer}.>",
             f"$KV.{sites.SITE_CASES_BUCKET}.>",
-            f"{JS_API}.STREAM.INFO.{kv_stream}",
-            f"{JS_API}.DIRECT.GET.{kv_stream}.>",
-            f"{JS_API}.DIRECT.GET.{kv_stream}",
-            f"{JS_API}.STREAM.MSG.GET.{kv_stream}",
+            *read_bucket(sites.SITE_CASES_BUCKET),
             subjects.dead_letter(SITE_RELAY),
         ),
         subscribe=(f"{inbox_prefix(SITE_RELAY)}.>",),

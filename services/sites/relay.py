@@ -120,7 +120,11 @@ class SiteRelay:
                 await msg.ack()
 
     async def send_statuses(self, msgs: list[Msg]) -> None:
-        """The last view of each case of the batch (in stream order: the newest) to its site."""
+        """The last view of each case of the batch (in stream order: the newest) to its site.
+
+        A site's status never goes back to an older view: the consumer delivers the bucket's
+        stream in order, and the bucket keeps one message per case, so a view superseded
+        before its ack is gone and never delivered again (a failed round, a relay restarted)."""
         views: dict[UUID, bytes] = {}
         for msg in msgs:
             try:
