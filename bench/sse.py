@@ -176,7 +176,8 @@ async def _phase(bench: Bench, rate: float, seconds: float) -> dict[str, Any]:
         in_kv.setdefault((view["case_id"], view["version"]), time.time())
 
     kv_sub = await load.nc.subscribe(f"$KV.{subjects.STATUS_BUCKET}.>", cb=on_view)
-    # And when the outbox relay announced the same version (the other follower of the log).
+    # And when the outbox relay announced the same version (the other follower of the log; it
+    # announces a case's end only, so the final versions only).
     announced: dict[tuple[str, int], float] = {}
 
     async def on_event(msg: Msg) -> None:

@@ -31,3 +31,6 @@ class EventType(StrEnum):
 FINAL_EVENTS = frozenset({EventType.CASE_COMPLETED, EventType.CASE_REJECTED})
 # The events that put a request to an entity on the bus.
 REQUESTING_EVENTS = frozenset({EventType.STEP_DISPATCHED, EventType.COMPENSATION_DISPATCHED})
+# The events the ledger announces on the events stream: a case's end only. Every step's status
+# is in the status read model (the KV bucket the gateways and the site relay follow).
+ANNOUNCED_EVENTS = FINAL_EVENTS

@@ -2,9 +2,9 @@
 questions it answers (request/reply) and the status bucket it writes."""
 
 from schemas import sites, subjects
-from schemas.event_types import EventType
+from schemas.event_types import ANNOUNCED_EVENTS
 from schemas.messages import LedgerEvent, SubmitCase
-from schemas.queries import CASE, LEDGER_QUESTIONS
+from schemas.queries import LEDGER_QUESTIONS
 from schemas.views import CaseView
 
 from .builder import AsyncApiWriter, Message, Reply
@@ -54,17 +54,17 @@ def command_channels(w: AsyncApiWriter) -> None:
 
 
 def event_types() -> list[str]:
-    """Every event type the ledger records, hence announces (a unit test holds this list to
-    the case file's event classes)."""
-    return sorted(t.value for t in EventType)
+    """The event types the ledger announces: a case's end (the steps are in the status bucket)."""
+    return sorted(t.value for t in ANNOUNCED_EVENTS)
 
 
 def event_channels(w: AsyncApiWriter) -> None:
     events = w.channel(
         "event",
         subjects.event("{event_type}"),
-        f"The ledger's events as announced after they are recorded, in {subjects.EVENTS_STREAM}"
-        ": what happened to a case, without the personal data.",
+        f"A case's end as the ledger announces it after recording it, in {subjects.EVENTS_STREAM}"
+        ", without the personal data. The steps in between are not announced: a case's "
+        "progress is in the status bucket (kv.case-status).",
         (
             Message(
                 name="LedgerEvent",
@@ -81,15 +81,7 @@ def event_channels(w: AsyncApiWriter) -> None:
             }
         },
     )
-    w.operation("ledger.announce", "send", events, LEDGER_ROLE, "Announce a recorded event.")
-    w.operation(
-        "site-relay.follow-events",
-        "receive",
-        events,
-        SITE_RELAY_ROLE,
-        f"Follow the events (consumer {sites.RELAY_EVENTS_CONSUMER}) to send a site's cases' "
-        "statuses back to it.",
-    )
+    w.operation("ledger.announce", "send", events, LEDGER_ROLE, "Announce a case's end.")
 
 
 def query_channels(w: AsyncApiWriter) -> None:
@@ -128,10 +120,6 @@ def query_channels(w: AsyncApiWriter) -> None:
             f"ledger.answer.{q.name}", "receive", channel, LEDGER_ROLE, summary, reply=answer_to
         )
         w.operation(f"gateway.ask.{q.name}", "send", channel, GATEWAY, summary, reply=answer_to)
-        if q is CASE:
-            w.operation(
-                "site-relay.ask.case", "send", channel, SITE_RELAY_ROLE, summary, reply=answer_to
-            )
 
 
 def status_bucket_channels(w: AsyncApiWriter) -> None:
@@ -139,7 +127,8 @@ def status_bucket_channels(w: AsyncApiWriter) -> None:
         "kv.case-status",
         f"$KV.{subjects.STATUS_BUCKET}.{subjects.STATUS_KEY_PREFIX}{{case_id}}",
         f"The status read model, KV bucket {subjects.STATUS_BUCKET}: the last view of each "
-        "case, written after the ledger commits, read and watched by the gateways.",
+        "case, written after the ledger commits, read and watched by the gateways and "
+        "followed by the site relay.",
         (
             Message(
                 name="CaseView",
@@ -152,3 +141,11 @@ def status_bucket_channels(w: AsyncApiWriter) -> None:
     )
     w.operation("ledger.put-status", "send", status, LEDGER_ROLE, "Put a case's latest view.")
     w.operation("gateway.watch-status", "receive", status, GATEWAY, "Read and watch statuses.")
+    w.operation(
+        "site-relay.follow-statuses",
+        "receive",
+        status,
+        SITE_RELAY_ROLE,
+        f"Follow every status (consumer {sites.RELAY_STATUSES_CONSUMER} on the bucket's stream) "
+        "to send a site's cases' statuses back to it.",
+    )

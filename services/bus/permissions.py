@@ -63,7 +63,7 @@ def _read_stream_with_own_consumers(stream: str) -> tuple[str, ...]:
     )
 
 
-def _read_bucket(bucket: str) -> tuple[str, ...]:
+def read_bucket(bucket: str) -> tuple[str, ...]:
     """Look a KV bucket up and get its keys (direct get, or the older message get)."""
     stream = subjects.kv_stream(bucket)
     return (
@@ -138,7 +138,7 @@ def ledger_user() -> BusUser:
             *_read_stream_with_own_consumers(subjects.RESULTS_STREAM),
             # The status read model: written (KV put with a revision check) and read back.
             f"$KV.{subjects.STATUS_BUCKET}.>",
-            *_read_bucket(subjects.STATUS_BUCKET),
+            *read_bucket(subjects.STATUS_BUCKET),
         ),
         subscribe=(f"{subjects.PREFIX}.ledger.>", _inbox(LEDGER)),
         allow_responses=True,
@@ -160,9 +160,9 @@ def gateway_user(site_ids: tuple[str, ...] = ()) -> BusUser:
         publish=(
             subjects.submit_case("*"),
             f"$KV.{subjects.IDEMPOTENCY_BUCKET}.>",
-            *_read_bucket(subjects.IDEMPOTENCY_BUCKET),
+            *read_bucket(subjects.IDEMPOTENCY_BUCKET),
             # The status read model: read and watched, never written (no `$KV.` publish).
-            *_read_bucket(subjects.STATUS_BUCKET),
+            *read_bucket(subjects.STATUS_BUCKET),
             *_watch_bucket(subjects.STATUS_BUCKET),
             *(question.subject for question in LEDGER_QUESTIONS),
             # The operators' overview: levels and consumer state only, never a message.

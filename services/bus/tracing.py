@@ -5,6 +5,13 @@ its own environment variables (`OTEL_EXPORTER_OTLP_ENDPOINT` or
 `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT`, with `OTEL_EXPORTER_OTLP_HEADERS`, `_TIMEOUT`, ... and
 `OTEL_BSP_*` read by the SDK itself). Nothing is exported by default: a deployment that did not
 ask for a collector must not try to reach one.
+
+A process that exports nothing samples nothing either: its spans are not recorded (no
+attributes kept, no span data built), yet each still has a trace id, which the ledger stamps on
+the case and the gateway uses as a request id, and which travels in the headers as before.
+Such a trace is marked not sampled, so a process downstream that exports, with the default
+parent-based sampler, does not record it either: export from every process, or set
+`OTEL_TRACES_SAMPLER=always_on` where spans are wanted regardless of upstream.
 """
 
 import os
@@ -19,6 +26,7 @@ from opentelemetry.sdk.trace.export import (
     ConsoleSpanExporter,
     SimpleSpanProcessor,
 )
+from opentelemetry.sdk.trace.sampling import ALWAYS_OFF, Sampler
 
 TRACER_NAME = "ventanilla"
 OTLP_ENDPOINT_VARIABLES = ("OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT")
@@ -42,10 +50,19 @@ def otlp_requested(env: Mapping[str, str]) -> bool:
     return any(env.get(name, "").strip() for name in OTLP_ENDPOINT_VARIABLES)
 
 
+def sampler(env: Mapping[str, str], *, console: bool = False) -> Sampler | None:
+    """Drop every span when nothing would take it (no OTLP export, no console); otherwise the
+    SDK's own choice (None: `OTEL_TRACES_SAMPLER`, by default parent-based always-on)."""
+    return None if console or otlp_requested(env) else ALWAYS_OFF
+
+
 def setup_tracing(service_name: str, *, console: bool = False) -> TracerProvider:
     """Install a tracer provider for this process (spans printed only when asked, exported
-    over OTLP/HTTP only when the OTEL_* variables ask for it)."""
-    provider = TracerProvider(resource=Resource.create({"service.name": service_name}))
+    over OTLP/HTTP only when the OTEL_* variables ask for it, recorded only in those cases)."""
+    provider = TracerProvider(
+        sampler=sampler(os.environ, console=console),
+        resource=Resource.create({"service.name": service_name}),
+    )
     if console:
         provider.add_span_processor(SimpleSpanProcessor(ConsoleSpanExporter()))
     if otlp_requested(os.environ):

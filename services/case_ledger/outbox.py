@@ -1,11 +1,13 @@
 """The outbox relay: publishes what the ledger recorded, in ledger order.
 
-It reads the ledger's notification log after its own position and publishes an announcement of
-every event to the events stream (its type, position, version and step; never its data), and
-every `StepDispatched` and `CompensationDispatched` also as a request on the entity's work
-subject; then it saves the new position. A crash in between republishes with the same
-`Nats-Msg-Id`s, which the streams drop as duplicates; adapters are idempotent on the attempt id
-beyond that window.
+It reads the ledger's notification log after its own position and publishes every
+`StepDispatched` and `CompensationDispatched` as a request on the entity's work subject, and an
+announcement of each case's end (`CaseCompleted`, `CaseRejected`) on the events stream (its
+type, position, version; never its data); then it saves the new position. The steps in between
+are not announced: whoever follows a case's progress follows the status read model
+(status_views.py), which carries all of it in one key per case. A crash in between republishes
+with the same `Nats-Msg-Id`s, which the streams drop as duplicates; adapters are idempotent on
+the attempt id beyond that window.
 """
 
 import asyncio
@@ -18,7 +20,7 @@ from nats.js import JetStreamContext
 from opentelemetry.trace import Span
 
 from schemas import subjects
-from schemas.event_types import REQUESTING_EVENTS, EventType
+from schemas.event_types import ANNOUNCED_EVENTS, REQUESTING_EVENTS, EventType
 from schemas.messages import Actor, Envelope, LedgerEvent, StepRequest
 from services.bus.publishing import publish
 
@@ -85,7 +87,7 @@ class OutboxRelay:
             for span in dispatches:
                 span.end()
         await self.writer.run(self.ledger.advance_position, OUTBOX, notifications[-1][0].id)
-        _log_cases(outgoing)
+        _log_cases([event for _, event in notifications], outgoing)
         return len(notifications)
 
     def _trace_headers(
@@ -126,6 +128,8 @@ class OutboxRelay:
         outgoing: list[tuple[str, Outgoing, str]] = []
         if event_type in REQUESTING_EVENTS:
             outgoing.append(_step_request(envelope, event))
+        if event_type not in ANNOUNCED_EVENTS:
+            return outgoing
         announcement = LedgerEvent(
             envelope=envelope,
             position=notification.id,
@@ -143,13 +147,15 @@ class OutboxRelay:
         return outgoing
 
 
-def _log_cases(outgoing: list[tuple[str, Outgoing, str]]) -> None:
+def _log_cases(events: list[Any], outgoing: list[tuple[str, Outgoing, str]]) -> None:
     """A case's opening and its end at INFO; every step at DEBUG (one line a message is too
     much for a hot path at INFO, and the ledger's history has every step anyway)."""
+    for event in events:
+        milestone = CASE_MILESTONES.get(type(event).__name__)
+        if milestone is not None:
+            log.info(milestone, case_id=str(event.originator_id))
     for _, message, _ in outgoing:
-        if isinstance(message, LedgerEvent) and message.type in CASE_MILESTONES:
-            log.info(CASE_MILESTONES[message.type], case_id=str(message.envelope.case_id))
-        elif isinstance(message, StepRequest):
+        if isinstance(message, StepRequest):
             log.debug(
                 "step dispatched",
                 case_id=str(message.envelope.case_id),

@@ -5,9 +5,12 @@ For each registered site the hub keeps
   site's cases cross the link by JetStream's own source mechanism, which resumes where it left
   off after any outage (no request/reply of ours crosses the link);
 - a status stream with the latest view of each of the site's cases, which the site copies;
-- the relay's durable consumer on the inbound stream.
+- the relay's durable consumer on the inbound stream;
+- and, for all sites together, the relay's durable consumer on the status read model (the KV
+  bucket's stream), from which it fills each site's status stream.
 """
 
+import contextlib
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -88,9 +91,12 @@ def relay_consumer_config(site: str) -> ConsumerConfig:
     )
 
 
-def events_consumer_config() -> ConsumerConfig:
+def statuses_consumer_config() -> ConsumerConfig:
+    """The relay's consumer on the status bucket's stream: every view the ledger puts, in
+    order; one that starts late (or after weeks down) gets each case's latest (history 1)."""
     return ConsumerConfig(
-        durable_name=sites.RELAY_EVENTS_CONSUMER,
+        durable_name=sites.RELAY_STATUSES_CONSUMER,
+        filter_subject=f"$KV.{subjects.STATUS_BUCKET}.{subjects.STATUS_KEY_PREFIX}>",
         ack_policy=AckPolicy.EXPLICIT,
         deliver_policy=DeliverPolicy.ALL,
         ack_wait=RELAY_ACK_WAIT,
@@ -98,8 +104,15 @@ def events_consumer_config() -> ConsumerConfig:
     )
 
 
+# The relay followed the ledger's announcements through this consumer before it followed the
+# status read model; a hub that still has it loses it.
+RETIRED_EVENTS_CONSUMER = "site-relay-events"
+
+
 async def ensure_hub_sites(js: JetStreamContext, site_ids: list[str], replicas: int = 1) -> None:
-    """As the bus owner: the streams and consumers of every site, and the relay's bucket."""
+    """As the bus owner: the streams and consumers of every site, and the relay's bucket.
+
+    After `ensure_topology`: the relay's statuses consumer is on the status bucket's stream."""
     if not site_ids:
         return
     try:
@@ -114,7 +127,9 @@ async def ensure_hub_sites(js: JetStreamContext, site_ids: list[str], replicas: 
                 replicas=replicas,
             )
         )
-    await js.add_consumer(subjects.EVENTS_STREAM, events_consumer_config())
+    await js.add_consumer(subjects.kv_stream(subjects.STATUS_BUCKET), statuses_consumer_config())
+    with contextlib.suppress(NotFoundError):
+        await js.delete_consumer(subjects.EVENTS_STREAM, RETIRED_EVENTS_CONSUMER)
     for site in site_ids:
         for config in (inbound_config(site), status_config(site)):
             await ensure_stream(js, replace(config, num_replicas=replicas))

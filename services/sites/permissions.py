@@ -16,7 +16,7 @@ all refused).
 """
 
 from schemas import sites, subjects
-from services.bus.permissions import JS_API, BusUser, inbox_prefix
+from services.bus.permissions import JS_API, BusUser, inbox_prefix, read_bucket
 
 from .bundle import leaf_user_name
 
@@ -69,21 +69,20 @@ def site_relay_user(site_ids: tuple[str, ...]) -> BusUser:
             f"{subjects.PREFIX}.site.{site}.status.*",
         )
     )
-    events_consumer = sites.RELAY_EVENTS_CONSUMER
-    kv_stream = f"KV_{sites.SITE_CASES_BUCKET}"
+    statuses, statuses_consumer = (
+        subjects.kv_stream(subjects.STATUS_BUCKET),
+        sites.RELAY_STATUSES_CONSUMER,
+    )
     return BusUser(
         name=SITE_RELAY,
         publish=(
             *inbound,
-            f"{JS_API}.CONSUMER.INFO.{subjects.EVENTS_STREAM}.{events_consumer}",
-            f"{JS_API}.CONSUMER.MSG.NEXT.{subjects.EVENTS_STREAM}.{events_consumer}",
-            f"$JS.ACK.{subjects.EVENTS_STREAM}.{events_consumer}.>",
+            # The status read model, through its own durable consumer only: never a KV put.
+            f"{JS_API}.CONSUMER.INFO.{statuses}.{statuses_consumer}",
+            f"{JS_API}.CONSUMER.MSG.NEXT.{statuses}.{statuses_consumer}",
+            f"$JS.ACK.{statuses}.{statuses_consumer}.>",
             f"$KV.{sites.SITE_CASES_BUCKET}.>",
-            f"{JS_API}.STREAM.INFO.{kv_stream}",
-            f"{JS_API}.DIRECT.GET.{kv_stream}.>",
-            f"{JS_API}.DIRECT.GET.{kv_stream}",
-            f"{JS_API}.STREAM.MSG.GET.{kv_stream}",
-            subjects.LEDGER_QUERY_CASE,
+            *read_bucket(sites.SITE_CASES_BUCKET),
             subjects.dead_letter(SITE_RELAY),
         ),
         subscribe=(f"{inbox_prefix(SITE_RELAY)}.>",),

@@ -7,9 +7,14 @@ same command again: the commands stream drops it within its duplicate window, an
 which records a case id once, beyond it. That idempotency, not a window, is the guarantee: a
 site may come back after days.
 
-Statuses: for every ledger event of a case that came from a site, the relay asks the ledger
-(here, at the hub) for the case's view and publishes it on the site's status subject. The
-site's status stream keeps the latest view per case; the site copies it when its link is up.
+Statuses: the relay follows the status read model (the ledger's KV bucket of case views,
+services/case_ledger/status_views.py) through its own durable consumer on the bucket's stream,
+and publishes each view of a case that came from a site on that site's status subject. The
+ledger writes a view after it commits the events behind it, never an older one over a newer,
+and rewrites what it may have missed after a crash; the consumer is acked only once the views
+are on the sites' streams. So every status the ledger records reaches the site's status
+stream, which keeps the latest view per case; the site copies it when its link is up. Nothing
+here asks the ledger a question, and nothing crosses the link but JetStream's own sourcing.
 """
 
 import asyncio
@@ -21,13 +26,12 @@ from nats.aio.client import Client
 from nats.aio.msg import Msg
 from nats.js import JetStreamContext
 from nats.js.errors import KeyNotFoundError
-from nats.js.kv import KeyValue
+from nats.js.kv import KV_DEL, KV_OP, KV_PURGE, KeyValue
 from pydantic import ValidationError
 
 from schemas import sites, subjects
 from schemas.cases import submit_msg_id
-from schemas.messages import LedgerEvent, SubmitCase
-from schemas.queries import CaseAnswer, CaseQuery
+from schemas.messages import SubmitCase
 from schemas.views import CaseView
 from services.bus.dead_letters import dead_letter
 from services.bus.fetching import fetch_ready
@@ -38,10 +42,8 @@ from .permissions import SITE_RELAY
 log = structlog.get_logger(__name__)
 
 BATCH = 200
-QUERY_TIMEOUT = 5.0
-# Questions to the ledger in flight at once: enough to hide the round trips, few enough not to
-# crowd out the ledger's own work.
-QUERIES_IN_FLIGHT = 16
+STATUS_VIEWS_STREAM = subjects.kv_stream(subjects.STATUS_BUCKET)
+_STATUS_KEYS = f"$KV.{subjects.STATUS_BUCKET}.{subjects.STATUS_KEY_PREFIX}"
 
 
 class SiteRelay:
@@ -50,7 +52,6 @@ class SiteRelay:
         self.js: JetStreamContext = nc.jetstream()
         self.site_ids = tuple(site_ids)
         self._kv: KeyValue | None = None
-        self._queries = asyncio.Semaphore(QUERIES_IN_FLIGHT)
 
     async def run(self, stop: asyncio.Event) -> None:
         loops = [self._forward_loop(site, stop) for site in self.site_ids]
@@ -102,14 +103,14 @@ class SiteRelay:
     # --- statuses, ledger → site -----------------------------------------------------------
 
     async def _status_loop(self, stop: asyncio.Event) -> None:
-        sub = await self._bind(subjects.EVENTS_STREAM, sites.RELAY_EVENTS_CONSUMER, stop)
+        sub = await self._bind(STATUS_VIEWS_STREAM, sites.RELAY_STATUSES_CONSUMER, stop)
         while not stop.is_set():
             msgs = await fetch_ready(sub, BATCH)
             if not msgs:
                 continue
             try:
                 await self.send_statuses(msgs)
-            except Exception as exc:  # the ledger or NATS away: the events come again
+            except Exception as exc:  # NATS away: the views come again
                 log.warning("site statuses failed", error=repr(exc))
                 for msg in msgs:
                     await msg.nak(delay=1.0)
@@ -119,35 +120,39 @@ class SiteRelay:
                 await msg.ack()
 
     async def send_statuses(self, msgs: list[Msg]) -> None:
-        """One view per case of the batch: the ledger's latest covers every event before it."""
-        cases: dict[UUID, None] = {}
+        """The last view of each case of the batch (in stream order: the newest) to its site.
+
+        A site's status never goes back to an older view: the consumer delivers the bucket's
+        stream in order, and the bucket keeps one message per case, so a view superseded
+        before its ack is gone and never delivered again (a failed round, a relay restarted)."""
+        views: dict[UUID, bytes] = {}
         for msg in msgs:
             try:
-                cases[LedgerEvent.model_validate_json(msg.data).envelope.case_id] = None
-            except ValidationError:
-                continue  # not ours to judge: the events stream's other readers report it
-        await asyncio.gather(*(self._status_if_from_a_site(case_id) for case_id in cases))
+                case_id = UUID(hex=msg.subject[len(_STATUS_KEYS) :])
+            except ValueError:
+                continue  # not a case key
+            if msg.headers and msg.headers.get(KV_OP) in (KV_DEL, KV_PURGE):
+                views.pop(case_id, None)
+                continue
+            views[case_id] = msg.data
+        await asyncio.gather(*(self._status_if_from_a_site(c, v) for c, v in views.items()))
 
-    async def _status_if_from_a_site(self, case_id: UUID) -> None:
+    async def _status_if_from_a_site(self, case_id: UUID, data: bytes) -> None:
         try:
             site = (await (await self._bucket()).get(case_id.hex)).value
         except KeyNotFoundError:
             return  # a case from a channel that is not a site
-        if site:
-            await self._send_status(site.decode(), case_id)
-
-    async def _send_status(self, site: str, case_id: UUID) -> None:
-        query = CaseQuery(case_id=case_id).model_dump_json().encode()
-        async with self._queries:
-            reply = await self.nc.request(subjects.LEDGER_QUERY_CASE, query, timeout=QUERY_TIMEOUT)
-        answer = CaseAnswer.model_validate_json(reply.data)
-        if not answer.found or answer.case is None:
-            raise LookupError(f"the ledger does not know case {case_id} yet")
-        view: CaseView = answer.case
+        if not site:
+            return
+        try:
+            view = CaseView.model_validate_json(data)
+        except ValidationError:
+            log.error("unreadable case status in the bucket", case_id=str(case_id))
+            return
         await publish(
             self.js,
-            sites.case_status(site, case_id),
-            view,
+            sites.case_status(site.decode(), case_id),
+            data,  # the bucket's bytes as they are: the view, checked above
             msg_id=f"status:{case_id}:{view.version}",
         )
 
