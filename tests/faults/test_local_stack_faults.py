@@ -28,8 +28,8 @@ pytestmark = [pytest.mark.faults, pytest.mark.timeout(600)]
 
 
 @pytest.fixture
-def stack(tmp_path: Path) -> Iterator[UpStack]:
-    with ventanilla_up(tmp_path) as running:
+def stack(tmp_path: Path, ledger_store: str | None) -> Iterator[UpStack]:
+    with ventanilla_up(tmp_path, store=ledger_store) as running:
         yield running
 
 
@@ -70,7 +70,7 @@ async def test_an_adapter_killed_twice_in_a_row(stack: UpStack, results_file: Pa
 
 
 async def test_the_ledger_killed_between_save_and_publish(
-    tmp_path: Path, results_file: Path | None
+    tmp_path: Path, ledger_store: str | None, results_file: Path | None
 ) -> None:
     rng = random.Random(SEED + 2)
     # The ledger commits a batch of whatever is waiting (group commit), so 500 cases take a few
@@ -81,7 +81,7 @@ async def test_the_ledger_killed_between_save_and_publish(
         "VENTANILLA_FAILPOINTS": f"ledger.after-save={crash_at}",
         "VENTANILLA_FAILPOINTS_ONCE": str(marker),
     }
-    with ventanilla_up(tmp_path, env) as stack:
+    with ventanilla_up(tmp_path, env, ledger_store) as stack:
         first = stack.child("ventanilla ledger")
 
         async def fault(progress: Progress) -> None:

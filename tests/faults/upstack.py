@@ -30,7 +30,8 @@ class UpStack:
 
     @property
     def store(self) -> LedgerStore:
-        return LedgerStore(DataDir(self.data_dir).ledger_store_url())
+        folder = DataDir(self.data_dir)
+        return LedgerStore(folder.ledger_store_url(), folder.master_key)
 
     @property
     def backoffices(self) -> Path:
@@ -66,10 +67,15 @@ class UpStack:
 
 
 @contextmanager
-def ventanilla_up(root: Path, env: dict[str, str] | None = None) -> Iterator[UpStack]:
-    """`ventanilla up` in `root`, with `env` added to its environment (its children inherit it)."""
+def ventanilla_up(
+    root: Path, env: dict[str, str] | None = None, store: str | None = None
+) -> Iterator[UpStack]:
+    """`ventanilla up` in `root`, with `env` added to its environment (its children inherit it)
+    and the ledger in `store` (`postgresql://...`; None: the SQLite file in the data dir)."""
     data_dir, output_file = root / "var", root / "up.out"
     args = ["--data-dir", str(data_dir), "--http-port", "0", "--nats-port", "0"]
+    if store is not None:
+        args += ["--store", store]
     with output_file.open("wb") as out:
         process = subprocess.Popen(
             [*ventanilla(), "up", *args],
