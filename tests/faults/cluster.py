@@ -3,7 +3,8 @@
 Each node has its own store and fixed client and route ports (so a restarted node comes back
 where its peers and clients expect it) and fsyncs every write (`sync_interval: always`, as in
 deploy/nats/nats-server.conf). The ledger and the six adapters run as `ventanilla serve ...`
-processes connected to all three nodes, kept running by the stack's own supervisor.
+processes connected to all three nodes (the ledger, if asked, to one of them through a proxy),
+kept running by the stack's own supervisor.
 """
 
 import asyncio
