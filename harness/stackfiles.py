@@ -14,7 +14,8 @@ class StackFiles:
 
     @property
     def store(self) -> LedgerStore:
-        return LedgerStore(DataDir(self.data_dir).ledger_store_url())
+        folder = DataDir(self.data_dir)
+        return LedgerStore(folder.ledger_store_url(), folder.master_key)
 
     @property
     def backoffices(self) -> Path:

@@ -176,7 +176,11 @@ def running_up(
 
 
 @contextmanager
-def ventanilla_up(root: Path, env: Mapping[str, str] | None = None) -> Iterator[UpStack]:
-    """`running_up` in a folder of its own: the data dir `root/var`, the output `root/up.out`."""
-    with running_up(root / "var", root / "up.out", env) as stack:
+def ventanilla_up(
+    root: Path, env: Mapping[str, str] | None = None, store: str | None = None
+) -> Iterator[UpStack]:
+    """`running_up` in a folder of its own: the data dir `root/var`, the output `root/up.out`,
+    and the ledger in `store` (`postgresql://...`; None: the SQLite file in the data dir)."""
+    extra = ("--store", store) if store is not None else ()
+    with running_up(root / "var", root / "up.out", env, *extra) as stack:
         yield stack

@@ -29,6 +29,7 @@ from .dead_letter_desk import DeadLetterDesk
 from .deadlines import DeadlineWatch
 from .followed_streams import StreamMismatch
 from .inbox import SOURCES, Inbox
+from .opening import open_case_ledger
 from .outbox import OutboxRelay
 from .personal.master import BadMasterKey
 from .queries import LedgerQueries, serve_queries
@@ -112,7 +113,8 @@ async def _run(
     checkpoint_every: float,
     login: BusLogin,
 ) -> None:
-    ledger = CaseLedger(procedures or catalog(), store.environment(), cached_cases=CACHED_CASES)
+    env = store.environment()
+    ledger = open_case_ledger(procedures or catalog(), env, cached_cases=CACHED_CASES)
     writer, reader = LedgerThread("ledger-writer"), LedgerThread("ledger-reader")
     views_reader = LedgerThread("ledger-status-views")
     nc = await connect(nats_url, "ventanilla-ledger", login=login)

@@ -8,6 +8,7 @@ from urllib.parse import unquote, urlparse
 
 from schemas.procedures import catalog
 from services.case_ledger.application import CaseLedger
+from services.case_ledger.opening import open_case_ledger
 from services.case_ledger.personal.master import BadMasterKey
 from services.case_ledger.store import LedgerStore
 from services.cli.failures import CliError
@@ -38,7 +39,7 @@ def open_ledger(data_dir: DataDir, master_key: Path | None = None) -> Iterator[C
         )
     key = master_key_path(data_dir, master_key)
     try:
-        ledger = CaseLedger(catalog(), LedgerStore(url, key).environment())
+        ledger = open_case_ledger(catalog(), LedgerStore(url, key).environment())
     except BadMasterKey as exc:
         raise CliError(str(exc), "Use --master-key or VENTANILLA_MASTER_KEY.") from None
     try:

@@ -3,13 +3,14 @@
 Each node has its own store and fixed client and route ports (so a restarted node comes back
 where its peers and clients expect it) and fsyncs every write (`sync_interval: always`, as in
 deploy/nats/nats-server.conf). The ledger and the six adapters run as `ventanilla serve ...`
-processes connected to all three nodes, kept running by the stack's own supervisor.
+processes connected to all three nodes (the ledger, if asked, to one of them through a proxy),
+kept running by the stack's own supervisor.
 """
 
 import asyncio
 import json
 import sys
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -52,6 +53,8 @@ def node_config(name: str, route_port: int, routes: list[int]) -> str:
             "name": CLUSTER,
             "listen": f"{HOST}:{route_port}",
             "routes": [f"nats-route://{HOST}:{p}" for p in routes],
+            # Clients reach only the nodes they are given (a client behind a proxy stays there).
+            "no_advertise": True,
         },
     }
     return json.dumps(config, indent=2)  # the server reads JSON as well as its own format
@@ -128,19 +131,29 @@ class ClusterStack(StackFiles):
 
 
 @asynccontextmanager
-async def cluster_stack(root: Path) -> AsyncIterator[ClusterStack]:
-    """The cluster up with R3 topology, the ledger and every adapter running on it."""
+async def cluster_stack(
+    root: Path, store: str | None = None, ledger_link: Callable[[Cluster], str] | None = None
+) -> AsyncIterator[ClusterStack]:
+    """The cluster up with R3 topology, the ledger and every adapter running on it.
+
+    The ledger keeps its events in `store` (`postgresql://...`; None: SQLite in the data dir)
+    and reaches the cluster at `ledger_link(cluster)` (a proxy's URL; None: every node).
+    """
     cluster = Cluster.on_loopback(root / "nats")
     data_dir = root / "var"
     logs = DataDir(data_dir).logs
+    if store is not None:
+        DataDir(data_dir).ledger_url_file.parent.mkdir(parents=True, exist_ok=True)
+        DataDir(data_dir).ledger_url_file.write_text(store + "\n")
     supervisor = Supervisor(Backoff(initial=0.5, maximum=2.0))
     ticking: asyncio.Task[None] | None = None
     try:
         await asyncio.to_thread(cluster.start)
         await cluster.wait_jetstream()
         url = cluster.url
+        ledger_url = ledger_link(cluster) if ledger_link else url
         supervisor.launch(
-            ChildProcess("ledger", serve_argv(data_dir, url, "ledger"), logs / "ledger.log")
+            ChildProcess("ledger", serve_argv(data_dir, ledger_url, "ledger"), logs / "ledger.log")
         )
         for entity in entity_ids():
             argv = serve_argv(data_dir, url, "adapter", entity)

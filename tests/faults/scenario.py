@@ -14,10 +14,11 @@ from pathlib import Path
 from typing import Any
 from uuid import UUID
 
+from harness.up import UpStack
 from services.case_ledger.store import LedgerStore
 
 from .checker import FinalWatch, Tally, check, record
-from .load import LoadReport
+from .load import LoadReport, mixed_orders, submit_over_http
 
 # Cases per scenario; VENTANILLA_FAULT_CASES raises it for a longer local run.
 CASES = int(os.environ.get("VENTANILLA_FAULT_CASES", "500"))
@@ -102,3 +103,15 @@ async def _settle(store: LedgerStore, accepted: list[UUID], within: float) -> No
         if wanted <= final:
             return
         await asyncio.sleep(1.0)
+
+
+def http_load(stack: UpStack, seed: int) -> Load:
+    """CASES mixed cases over HTTP, each retried with its own Idempotency-Key until accepted."""
+    orders = mixed_orders(CASES, seed)
+
+    async def load(progress: Progress) -> LoadReport:
+        return await submit_over_http(
+            stack.credentials.gateway_url, stack.token, orders, on_accepted=progress.update
+        )
+
+    return load

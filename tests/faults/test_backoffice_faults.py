@@ -33,8 +33,8 @@ BACK_OFFICE = "ventanilla backoffice sunarp"
 
 
 @pytest.fixture
-def stack(tmp_path: Path) -> Iterator[UpStack]:
-    with ventanilla_up(tmp_path) as running:
+def stack(tmp_path: Path, ledger_store: str | None) -> Iterator[UpStack]:
+    with ventanilla_up(tmp_path, store=ledger_store) as running:
         yield running
 
 

@@ -1,5 +1,7 @@
 """Faults in a three-node JetStream cluster with R3 streams: one node killed while the load
-goes on, and all three at once (a power cut, every write fsynced before it was acknowledged).
+goes on, all three at once (a power cut, every write fsynced before it was acknowledged), and the
+ledger's link to the cluster cut at a TCP proxy for 10 s (the cluster and the adapters keep
+running; commands wait in their stream).
 
 The load goes straight onto the command stream, as the gateway publishes it; a case counts as
 accepted once the cluster acknowledged its command.
@@ -11,7 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from .cluster import ClusterStack, cluster_stack
+from services.sites.link import LinkProxy
+
+from .cluster import Cluster, ClusterStack, cluster_stack
 from .load import LoadReport, mixed_orders, submit_over_nats
 from .scenario import (
     CASES,
@@ -87,3 +91,48 @@ async def test_all_three_nodes_killed_at_once(tmp_path: Path, results_file: Path
             results_file=results_file,
         )
     assert_nothing_lost_or_doubled(tally)
+
+
+LINK_CUT = 10.0  # seconds
+
+
+async def test_the_ledgers_link_to_nats_cut_for_10_s(
+    tmp_path: Path, ledger_store: str | None, results_file: Path | None
+) -> None:
+    rng = random.Random(SEED + 8)
+    links: list[LinkProxy] = []
+
+    def through_a_proxy(cluster: Cluster) -> str:
+        """The ledger reaches one node, through a proxy the test cuts (the nodes do not tell
+        their clients of each other, so it cannot go round it)."""
+        node = cluster.nodes[0].server
+        links.append(LinkProxy(node.host, node.port).start())
+        return f"nats://{links[0].host}:{links[0].port}"
+
+    try:
+        async with cluster_stack(tmp_path, ledger_store, through_a_proxy) as stack:
+            [link] = links
+
+            async def fault(progress: Progress) -> None:
+                await progress.reached(random_point(rng, 0.2, 0.5))
+                while link.connections_made == 0:  # a slow machine: the ledger still starting
+                    await asyncio.sleep(0.1)
+                await asyncio.to_thread(link.cut)
+                progress.note("the ledger's link to NATS cut")
+                await asyncio.sleep(LINK_CUT)
+                link.restore()
+                progress.note(f"link restored after {LINK_CUT:.0f} s")
+
+            tally = await run_scenario(
+                "ledger's link to NATS cut for 10 s",
+                load=nats_load(stack, SEED + 8),
+                fault=fault,
+                store=stack.store,
+                backoffices=stack.backoffices,
+                results_file=results_file,
+            )
+    finally:
+        for proxy in links:
+            proxy.close()
+    assert_nothing_lost_or_doubled(tally)
+    assert link.connections_made >= 2  # the ledger was cut off, then came back through the proxy

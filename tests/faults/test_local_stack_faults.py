@@ -13,13 +13,11 @@ import pytest
 from harness.up import UpStack, ventanilla_up
 from services.stack.natsd import nats_server_binary
 
-from .load import LoadReport, mixed_orders, submit_over_http
 from .scenario import (
-    CASES,
     SEED,
-    Load,
     Progress,
     assert_nothing_lost_or_doubled,
+    http_load,
     random_point,
     run_scenario,
 )
@@ -28,21 +26,9 @@ pytestmark = [pytest.mark.faults, pytest.mark.timeout(600)]
 
 
 @pytest.fixture
-def stack(tmp_path: Path) -> Iterator[UpStack]:
-    with ventanilla_up(tmp_path) as running:
+def stack(tmp_path: Path, ledger_store: str | None) -> Iterator[UpStack]:
+    with ventanilla_up(tmp_path, store=ledger_store) as running:
         yield running
-
-
-def http_load(stack: UpStack, seed: int) -> Load:
-    """CASES mixed cases over HTTP, each retried with its own Idempotency-Key until accepted."""
-    orders = mixed_orders(CASES, seed)
-
-    async def load(progress: Progress) -> LoadReport:
-        return await submit_over_http(
-            stack.credentials.gateway_url, stack.token, orders, on_accepted=progress.update
-        )
-
-    return load
 
 
 async def test_an_adapter_killed_twice_in_a_row(stack: UpStack, results_file: Path | None) -> None:
@@ -70,7 +56,7 @@ async def test_an_adapter_killed_twice_in_a_row(stack: UpStack, results_file: Pa
 
 
 async def test_the_ledger_killed_between_save_and_publish(
-    tmp_path: Path, results_file: Path | None
+    tmp_path: Path, ledger_store: str | None, results_file: Path | None
 ) -> None:
     rng = random.Random(SEED + 2)
     # The ledger commits a batch of whatever is waiting (group commit), so 500 cases take a few
@@ -81,7 +67,7 @@ async def test_the_ledger_killed_between_save_and_publish(
         "VENTANILLA_FAILPOINTS": f"ledger.after-save={crash_at}",
         "VENTANILLA_FAILPOINTS_ONCE": str(marker),
     }
-    with ventanilla_up(tmp_path, env) as stack:
+    with ventanilla_up(tmp_path, env, ledger_store) as stack:
         first = stack.child("ventanilla ledger")
 
         async def fault(progress: Progress) -> None:
