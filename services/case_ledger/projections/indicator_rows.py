@@ -8,6 +8,10 @@ UTC hour that are alike in everything the indicators count, with their duration 
 (histogram.py), how many and their seconds summed. Rows, aggregates and the projection's position
 change in one transaction, as the ANS projection's do (sla_rows.py), so no event is counted
 twice or skipped.
+
+Over 300 lines because, like sla_rows.py, it is one row store written for SQL (SQLite and
+PostgreSQL) and in memory, with the queries the indicators need, kept together so the two stay
+the same.
 """
 
 from collections.abc import Iterable, Iterator
