@@ -143,11 +143,11 @@ class LoadGenerator:
         payloads = [c.model_dump_json().encode() for c in commands]
         ids = [str(c.envelope.case_id) for c in commands]
         msg_ids = [submit_msg_id(c.envelope.case_id) for c in commands]
-        subject = subjects.submit_case(CHANNEL)
+        subject_of = [subjects.submit_case(CHANNEL, c.envelope.case_id) for c in commands]
 
         async def send(i: int) -> str:
             await js.publish(
-                subject, payloads[i], timeout=30.0, headers={"Nats-Msg-Id": msg_ids[i]}
+                subject_of[i], payloads[i], timeout=30.0, headers={"Nats-Msg-Id": msg_ids[i]}
             )
             return ids[i]
 

@@ -161,7 +161,7 @@ async def _phase(bench: Bench, rate: float, seconds: float) -> dict[str, Any]:
         await watch.first.wait()  # the page shows `submitted`; now the ledger gets it
         case_id = command.envelope.case_id
         await js.publish(
-            subjects.submit_case(CHANNEL),
+            subjects.submit_case(CHANNEL, case_id),
             command.model_dump_json().encode(),
             timeout=30.0,
             headers={"Nats-Msg-Id": submit_msg_id(case_id)},

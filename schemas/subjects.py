@@ -61,8 +61,20 @@ HEADER_ORIGIN_SUBJECT = "Ventanilla-Origin-Subject"
 HEADER_RETRY_OF = "Ventanilla-Retry-Of"  # the dead letter a retried message was taken from
 
 
-def submit_case(channel: str) -> str:
-    return f"{PREFIX}.cmd.submit-case.{channel}"
+def case_token(case_id: UUID | str) -> str:
+    """A case's token in a subject (a UUID's hex digits; a `{placeholder}` for the contract)."""
+    return case_id.hex if isinstance(case_id, UUID) else case_id
+
+
+def submit_case(channel: str, case_id: UUID | str) -> str:
+    """Where `channel` submits a case: the case id is in the subject so that the commands
+    stream can map each case to a ledger partition (`partition()`, see below)."""
+    return f"{PREFIX}.cmd.submit-case.{channel}.{case_token(case_id)}"
+
+
+def channel_submissions(channel: str) -> str:
+    """Every subject `channel` may submit cases on (`*` for every channel)."""
+    return f"{PREFIX}.cmd.submit-case.{channel}.*"
 
 
 def work(entity: str, service: str) -> str:
@@ -73,8 +85,47 @@ def entity_work(entity: str) -> str:
     return f"{PREFIX}.work.{entity}.>"
 
 
-def result(entity: str, service: str) -> str:
-    return f"{PREFIX}.result.{entity}.{service}"
+def result(entity: str, service: str, case_id: UUID | str) -> str:
+    """Where `entity` answers a step of a case (the case id maps it to the case's partition)."""
+    return f"{PREFIX}.result.{entity}.{service}.{case_token(case_id)}"
+
+
+def entity_results(entity: str) -> str:
+    """Every subject `entity` may answer on: exactly entity, service and case, so that no
+    sender can name a partition itself."""
+    return f"{PREFIX}.result.{entity}.*.*"
+
+
+# Ledger partitions. The commands and results streams store each message under its published
+# subject plus one more token, the case's partition: `{{partition(N, <case token>)}}`, NATS's
+# own subject mapping (services/bus/topology.py), so one ledger worker reads one partition with
+# a filter and every message of a case lands in the same partition of both streams.
+# `schemas.partitions.partition_of` computes the same number.
+COMMAND_SUBMISSION = f"{PREFIX}.cmd.submit-case.*.*"  # channel, case
+RESULT_ANSWER = f"{PREFIX}.result.*.*.*"  # entity, service, case
+
+
+def partitioned(published: str, partition: int) -> str:
+    """The subject a stream stores a message published on `published` under."""
+    return f"{published}.{partition}"
+
+
+def in_partition(pattern: str, partition: int) -> str:
+    """The filter of one partition's messages on a stream whose published form is `pattern`."""
+    return f"{pattern}.{partition}"
+
+
+def published_form(stored: str, pattern: str) -> str:
+    """`stored` without its partition token, when it has one (`pattern` plus one token)."""
+    head, _, last = stored.rpartition(".")
+    if last.isdigit() and head.count(".") == pattern.count("."):
+        return head
+    return stored
+
+
+# A ledger worker that saved something tells the leader (the one whose outbox relay and status
+# views follow the store) at once, rather than waiting for its next poll. Core NATS, no body.
+LEDGER_SAVED = f"{PREFIX}.ledger.saved"
 
 
 def event(event_type: str) -> str:

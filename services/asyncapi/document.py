@@ -21,7 +21,13 @@ from services.entity_adapters.registry import entity_packages
 
 from .builder import AsyncApiWriter
 from .entities import entity_channels
-from .ledger import command_channels, event_channels, query_channels, status_bucket_channels
+from .ledger import (
+    command_channels,
+    event_channels,
+    query_channels,
+    status_bucket_channels,
+    worker_channels,
+)
 from .mac_express import site_channels
 from .monitoring import dead_letter_channels, heartbeat_channels
 
@@ -45,6 +51,7 @@ def bus_document(packages: tuple[EntityPackage, ...] | None = None) -> dict[str,
         entity_channels(w, package)
     event_channels(w)
     query_channels(w)
+    worker_channels(w)
     status_bucket_channels(w)
     heartbeat_channels(w, chosen)
     dead_letter_channels(w, chosen)

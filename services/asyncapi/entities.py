@@ -11,7 +11,7 @@ from services.entity_adapters.package import EntityPackage
 
 from .adapters import adapter_subscription
 from .builder import AsyncApiWriter, Message
-from .headers import message_headers
+from .headers import HEX_CASE_ID, message_headers
 from .roles import ADAPTER, LEDGER_ROLE, entity_tag
 
 
@@ -75,10 +75,10 @@ def entity_channels(w: AsyncApiWriter, package: EntityPackage) -> None:
     )
     results = w.channel(
         f"result.{entity}",
-        subjects.result(entity, "{service}"),
+        subjects.result(entity, "{service}", "{case}"),
         f"{package.name}'s answers, in the results stream {subjects.RESULTS_STREAM}.",
         tuple(result_messages),
-        parameters=services,
+        parameters={**services, "case": HEX_CASE_ID},
     )
     extra = (entity_tag(entity, package.name),)
     w.operation(

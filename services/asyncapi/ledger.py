@@ -28,16 +28,18 @@ def command_channels(w: AsyncApiWriter) -> None:
     submit = submit_case_message(w)
     cmd = w.channel(
         "cmd.submit-case",
-        subjects.submit_case("{channel}"),
+        subjects.submit_case("{channel}", "{case}"),
         f"Cases the channels submit, in the commands stream {subjects.COMMANDS_STREAM}. The "
         "ledger checks that a command's actor is the channel of its subject, and purges the "
-        "stream up to the last command it has recorded.",
+        "stream up to the last command it has recorded. The stream stores each command under "
+        "this subject plus the case's ledger partition as a last token (NATS subject mapping).",
         (submit,),
         parameters={
             "channel": {
                 "description": "The submitting channel's id.",
                 "examples": ["mac-lima-norte", sites.site_channel("pias-napo")],
-            }
+            },
+            "case": HEX_CASE_ID,
         },
     )
     w.operation("gateway.submit-case", "send", cmd, GATEWAY, "Submit an HTTP client's case.")
@@ -149,3 +151,24 @@ def status_bucket_channels(w: AsyncApiWriter) -> None:
         f"Follow every status (consumer {sites.RELAY_STATUSES_CONSUMER} on the bucket's stream) "
         "to send a site's cases' statuses back to it.",
     )
+
+
+def worker_channels(w: AsyncApiWriter) -> None:
+    """Between ledger workers of one store: a save the leader's outbox relay should follow."""
+    saved = w.channel(
+        "ledger.saved",
+        subjects.LEDGER_SAVED,
+        "Core NATS, not JetStream: a ledger worker that is not the leader saved something. The "
+        "leader's outbox relay and status views then read the store at once instead of at their "
+        "next poll (every second); a lost one delays, it loses nothing.",
+        (
+            Message(
+                name="LedgerSaved",
+                key="LedgerSaved",
+                title="A ledger worker saved",
+                payload={"type": "string", "maxLength": 0, "description": "Empty."},
+            ),
+        ),
+    )
+    w.operation("ledger.tell-leader", "send", saved, LEDGER_ROLE, "Say a batch was saved.")
+    w.operation("ledger.follow-saves", "receive", saved, LEDGER_ROLE, "Relay what was saved.")

@@ -91,7 +91,7 @@ def entity_user(entity: str) -> BusUser:
     return BusUser(
         name=entity,
         publish=(
-            f"{subjects.PREFIX}.result.{entity}.*",
+            subjects.entity_results(entity),
             subjects.dead_letter(entity),
             f"{JS_API}.CONSUMER.INFO.{subjects.WORK_STREAM}.{consumer}",
             f"{JS_API}.CONSUMER.MSG.NEXT.{subjects.WORK_STREAM}.{consumer}",
@@ -109,7 +109,7 @@ def check_user(entity: str) -> BusUser:
         # JetStream acknowledges each publish on the user's own inbox.
         publish=(f"{subjects.PREFIX}.work.{entity}.*",),
         subscribe=(
-            f"{subjects.PREFIX}.result.{entity}.*",
+            subjects.entity_results(entity),
             subjects.dead_letter(entity),
             subjects.heartbeat(entity),
             _inbox(name),
@@ -128,8 +128,10 @@ def ledger_user() -> BusUser:
             # republish one on its original subject when an operator redrives it.
             f"{JS_API}.STREAM.INFO.{subjects.DEAD_LETTERS_STREAM}",
             f"{JS_API}.STREAM.MSG.GET.{subjects.DEAD_LETTERS_STREAM}",
-            subjects.submit_case("*"),
+            subjects.channel_submissions("*"),
+            f"{subjects.COMMANDS_SUBJECTS}",
             subjects.RESULTS_SUBJECTS,
+            subjects.LEDGER_SAVED,
             subjects.heartbeat(LEDGER),
             *_read_stream_with_own_consumers(subjects.COMMANDS_STREAM),
             # Purges the commands it has recorded (case_ledger/retiring.py): this stream only,
@@ -158,7 +160,7 @@ def gateway_user(site_ids: tuple[str, ...] = ()) -> BusUser:
     return BusUser(
         name=GATEWAY,
         publish=(
-            subjects.submit_case("*"),
+            subjects.channel_submissions("*"),
             f"$KV.{subjects.IDEMPOTENCY_BUCKET}.>",
             *read_bucket(subjects.IDEMPOTENCY_BUCKET),
             # The status read model: read and watched, never written (no `$KV.` publish).
@@ -184,7 +186,7 @@ def channel_user(channel: str) -> BusUser:
     return BusUser(
         name=name,
         # JetStream answers the publish with its ack on the user's own inbox.
-        publish=(subjects.submit_case(channel),),
+        publish=(subjects.channel_submissions(channel),),
         subscribe=(_inbox(name),),
     )
 

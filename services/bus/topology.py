@@ -6,6 +6,7 @@ consumers (services/bus/permissions.py). A service that starts before the topolo
 for it: the adapters retry binding to their consumer, the ledger retries its reads.
 """
 
+import re
 from collections.abc import Iterable
 from dataclasses import replace
 from datetime import timedelta
@@ -21,6 +22,7 @@ from nats.js.api import (
     RetentionPolicy,
     StorageType,
     StreamConfig,
+    SubjectTransform,
 )
 from nats.js.errors import BadRequestError, NotFoundError
 
@@ -78,6 +80,53 @@ STREAMS = (
     ),
 )
 
+# The streams the ledger reads, by the pattern their messages are published on and the
+# wildcard that holds the case token.
+PARTITIONED = {
+    subjects.COMMANDS_STREAM: (subjects.COMMAND_SUBMISSION, 2),
+    subjects.RESULTS_STREAM: (subjects.RESULT_ANSWER, 3),
+}
+_PARTITION_COUNT = re.compile(r"\{\{\s*partition\((\d+)\s*,")
+
+
+def partition_transform(pattern: str, case_wildcard: int, count: int) -> SubjectTransform:
+    """NATS's subject mapping that stores `pattern`'s messages with their case's partition as a
+    last token. A subject with that token already (a redriven dead letter) does not match
+    `pattern` and is stored as it is."""
+    parts: list[str] = []
+    wildcard = 0
+    for part in pattern.split("."):
+        if part == "*":
+            wildcard += 1
+            parts.append(f"{{{{wildcard({wildcard})}}}}")
+        else:
+            parts.append(part)
+    dest = ".".join(parts) + f".{{{{partition({count},{case_wildcard})}}}}"
+    return SubjectTransform(src=pattern, dest=dest)
+
+
+def streams(ledger_partitions: int = 1) -> tuple[StreamConfig, ...]:
+    """Every stream, the ledger's two with their partition mapping."""
+    if ledger_partitions < 1:
+        raise ValueError("the ledger needs at least one partition")
+    return tuple(
+        replace(
+            config,
+            subject_transform=partition_transform(*PARTITIONED[config.name], ledger_partitions),
+        )
+        if config.name in PARTITIONED
+        else config
+        for config in STREAMS
+    )
+
+
+def partition_count(config: StreamConfig) -> int:
+    """How many ledger partitions a stream maps its messages to (1 without a mapping)."""
+    transform = config.subject_transform
+    found = _PARTITION_COUNT.search(transform.dest) if transform and transform.dest else None
+    return int(found.group(1)) if found else 1
+
+
 IDEMPOTENCY_TTL = timedelta(days=7)
 
 # Adapters retry technical failures with growing pauses, then report the attempt as failed.
@@ -100,15 +149,24 @@ def adapter_consumer_config(entity: str) -> ConsumerConfig:
 
 
 async def ensure_topology(
-    js: JetStreamContext, entities: Iterable[str] | None = None, *, replicas: int = 1
+    js: JetStreamContext,
+    entities: Iterable[str] | None = None,
+    *,
+    replicas: int = 1,
+    ledger_partitions: int = 1,
 ) -> None:
     """Streams, the idempotency and status buckets, and each entity's durable work consumer.
+
+    `ledger_partitions`: how many partitions the commands and results streams map cases to
+    (see `streams`); one ledger worker holds each at a time. Change it only with the ledger
+    caught up (no command or result waiting): a case's later messages may go to another
+    partition than its earlier ones.
 
     `replicas` is how many servers of a cluster keep each stream, bucket and consumer (3 on a
     three-node cluster: any one node may die without losing or blocking anything); a single
     server has 1. Replicas are set when a stream is created; an existing stream is updated.
     """
-    for config in STREAMS:
+    for config in streams(ledger_partitions):
         await ensure_stream(js, replace(config, num_replicas=replicas))
     for bucket in BUCKETS:
         await _ensure_bucket(js, replace(bucket, replicas=replicas))

@@ -10,12 +10,18 @@ projection wiring, the commands and the queries meet here; the batch (case_batch
 """
 
 import contextlib
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 from uuid import UUID
 
 import structlog
-from eventsourcing.application import AggregateNotFoundError, Application, ProcessingEvent
+from eventsourcing.application import (
+    AggregateNotFoundError,
+    Application,
+    LRUCache,
+    ProcessingEvent,
+)
 from eventsourcing.persistence import (
     EventStore,
     IntegrityError,
@@ -168,6 +174,12 @@ class CaseLedger(Application[UUID]):
             tracking.application_name, tracking.notification_id
         )
 
+    def forget_cached_cases(self) -> None:
+        """Empty the writer's cache: another worker may have written these cases since."""
+        cache = self.repository.cache
+        if isinstance(cache, LRUCache):
+            self.repository.cache = LRUCache(maxsize=cache.maxsize)
+
     def position(self, tracking_name: str) -> int:
         return self.process_recorder.max_tracking_id(tracking_name) or 0
 
@@ -176,11 +188,21 @@ class CaseLedger(Application[UUID]):
         followed = self.followed_streams.get(source)
         return self.position(followed.tracking_name if followed else source)
 
-    def follow_stream(self, source: str, current: StreamIdentity) -> str:
+    def follow_stream(
+        self,
+        source: str,
+        current: StreamIdentity,
+        tracked: Callable[[str], tuple[str, ...]] = lambda name: (name,),
+    ) -> str:
         """The tracking name to read `current` under; raises `StreamMismatch` when reading it
-        from the recorded position could skip messages (see followed_streams)."""
+        from the recorded position could skip messages (see followed_streams). `tracked`: the
+        tracking names positions are saved under, from the source's own (one per partition)."""
+
+        def position_of(tracking: str) -> int:
+            return max(self.position(name) for name in tracked(tracking))
+
         followed, new = check_stream(
-            source, self.followed_streams.get(source), current, self.position
+            source, self.followed_streams.get(source), current, position_of
         )
         if new:
             self.followed_streams.put(followed)

@@ -8,6 +8,12 @@ positions stay exact because the streams are read in order. A message that can n
 goes to the dead-letter stream first and is then passed over inside its batch, so it never blocks
 the messages around it. Anything else (the database is down) retries the batch, in order.
 
+The streams map each case to a partition (a last token of the stored subject, see
+services/bus/topology.py); the inbox reads one partition of a source with a filter, under a
+tracking name of that partition's own (`Reading`), so that ledger workers on one store can each
+hold some partitions (partition_keeper.py). With one partition it reads the whole stream under
+the source's own tracking name, as a single ledger always did.
+
 Before each (re)subscription the inbox checks that the stream is the one its position belongs
 to (see followed_streams): a stream made again would otherwise be read from an old position.
 Commands the ledger has recorded are then purged from the bus (see retiring).
@@ -36,6 +42,7 @@ from services.bus.codec import decode
 from services.bus.dead_letters import dead_letter
 from services.bus.fetching import fetch_ready
 from services.bus.heartbeats import Activity
+from services.bus.topology import partition_count
 from services.bus.tracing import current_trace_id, extract_trace_context, tracer
 from services.errors import Unprocessable
 from services.failpoints import failpoint
@@ -61,6 +68,7 @@ class InboxSource:
     name: str
     stream: str
     subjects: str
+    pattern: str  # the subjects its messages are published on (stored with a partition token)
     model: type[BaseModel]
     apply: Callable[[CaseBatch, Any], Filing]
     # The only subject its sender may use: the server lets a channel or an entity publish on
@@ -75,20 +83,51 @@ SOURCES = (
         "commands",
         subjects.COMMANDS_STREAM,
         subjects.COMMANDS_SUBJECTS,
+        subjects.COMMAND_SUBMISSION,
         SubmitCase,
         lambda batch, command: batch.submit_case(command),
-        lambda cmd: subjects.submit_case(cmd.envelope.actor.id),
+        lambda cmd: subjects.submit_case(cmd.envelope.actor.id, cmd.envelope.case_id),
         retire=True,
     ),
     InboxSource(
         "results",
         subjects.RESULTS_STREAM,
         subjects.RESULTS_SUBJECTS,
+        subjects.RESULT_ANSWER,
         StepResult,
         lambda batch, result: batch.record_step_result(result),
-        lambda result: subjects.result(result.entity, result.service),
+        lambda result: subjects.result(result.entity, result.service, result.envelope.case_id),
     ),
 )
+
+
+@dataclass(frozen=True)
+class Reading:
+    """How the inbox reads one partition of a source: the filter, the tracking name it saves
+    positions under, and the names whose positions it also starts from (what was read before
+    the stream had partitions, under the source's own name)."""
+
+    source: InboxSource
+    partition: int
+    filter: str
+    tracking: str
+    floors: tuple[str, ...] = ()
+
+    @classmethod
+    def of(cls, source: InboxSource, tracking: str, partition: int, count: int) -> "Reading":
+        if count == 1:
+            return cls(source, 0, source.subjects, tracking)
+        return cls(
+            source,
+            partition,
+            subjects.in_partition(source.pattern, partition),
+            partition_tracking(tracking, partition),
+            (tracking,),
+        )
+
+
+def partition_tracking(tracking: str, partition: int) -> str:
+    return f"{tracking}.p{partition}"
 
 
 @dataclass(frozen=True)
@@ -125,14 +164,23 @@ class Inbox:
         self.activity = Activity()  # what the ledger's heartbeats report
         self._last_read: dict[str, Sample] = {}
         self._sampled_at: dict[str, float] = {}
-        self._retirers: dict[str, Retirer] = {}
+        self._retirers: dict[tuple[str, int], Retirer] = {}
+        # How many partitions each source's stream has (its subject mapping, read at each check).
+        self.partitions: dict[str, int] = {}
 
-    def _retirer(self, source: InboxSource) -> Retirer | None:
+    def _retirer(self, reading: Reading) -> Retirer | None:
+        source = reading.source
         if not source.retire:
             return None
-        if source.name not in self._retirers:
-            self._retirers[source.name] = Retirer(self.js, source.stream)
-        return self._retirers[source.name]
+        key = (source.name, reading.partition)
+        if key not in self._retirers:
+            only = None if reading.filter == source.subjects else reading.filter
+            self._retirers[key] = Retirer(self.js, source.stream, only=only)
+        return self._retirers[key]
+
+    def position(self, reading: Reading) -> int:
+        """On the writer thread: how far this partition of the source has been read."""
+        return max(self.ledger.position(n) for n in (reading.tracking, *reading.floors))
 
     async def check_stream(self, source: InboxSource) -> str:
         """The tracking name to read the source's stream under; raises `StreamMismatch`."""
@@ -144,7 +192,11 @@ class Inbox:
             info.state.first_seq,
             info.state.last_seq,
         )
-        tracking = await self.writer.run(self.ledger.follow_stream, source.name, current)
+        count = partition_count(info.config)
+        self.partitions[source.name] = count
+        tracking = await self.writer.run(
+            self.ledger.follow_stream, source.name, current, partitions_tracked(count)
+        )
         followed = await self.writer.run(self.ledger.followed_streams.get, source.name)
         sample = followed.sample if followed is not None else None
         if followed and sample and current.first_seq <= sample.seq <= current.last_seq:
@@ -191,26 +243,35 @@ class Inbox:
                 await asyncio.sleep(1.0)
         return None
 
-    async def follow(self, source: InboxSource, stop: asyncio.Event) -> None:
+    async def follow(self, source: InboxSource, stop: asyncio.Event, partition: int = 0) -> None:
+        """Read `partition` of `source` until `stop` (with one partition: the whole stream)."""
+        retirers: list[Retirer] = []
         try:
-            await self._follow(source, stop)
+            await self._follow(source, stop, partition, retirers)
         finally:
-            retirer = self._retirer(source)
-            if retirer is not None:
+            for retirer in retirers:
                 await retirer.close()
 
-    async def _follow(self, source: InboxSource, stop: asyncio.Event) -> None:
+    async def _follow(
+        self, source: InboxSource, stop: asyncio.Event, partition: int, retirers: list[Retirer]
+    ) -> None:
         while not stop.is_set():
             tracking = await self.readable(source, stop)
             if tracking is None:
                 return
-            position = await self.writer.run(self.ledger.position, tracking)
-            retirer = self._retirer(source)
+            count = self.partitions.get(source.name, 1)
+            if partition >= count:
+                log.warning("no such partition", source=source.name, partition=partition)
+                return
+            reading = Reading.of(source, tracking, partition, count)
+            position = await self.writer.run(self.position, reading)
+            retirer = self._retirer(reading)
             if retirer is not None:  # what was recorded and not yet purged (a crash between)
+                retirers.append(retirer)
                 await retirer.retire(position)
             try:
                 sub = await self.js.pull_subscribe(
-                    source.subjects,
+                    reading.filter,
                     stream=source.stream,
                     config=ConsumerConfig(
                         deliver_policy=DeliverPolicy.BY_START_SEQUENCE,
@@ -224,7 +285,7 @@ class Inbox:
                 await asyncio.sleep(1.0)
                 continue
             try:
-                await self._drain(sub, source, tracking, stop)
+                await self._drain(sub, reading, stop)
             except Exception as exc:
                 # A lost ephemeral consumer, a server restart: resubscribe from the position.
                 log.warning("inbox reading interrupted", source=source.name, error=repr(exc))
@@ -238,22 +299,22 @@ class Inbox:
     async def _drain(
         self,
         sub: JetStreamContext.PullSubscription,
-        source: InboxSource,
-        tracking: str,
+        reading: Reading,
         stop: asyncio.Event,
     ) -> None:
         while not stop.is_set():
             messages = await fetch_ready(sub, self.batch)
             if messages:
-                await self._handle(messages, source, tracking)
+                await self._handle(messages, reading)
 
-    async def _handle(self, messages: list[Msg], source: InboxSource, tracking: str) -> None:
+    async def _handle(self, messages: list[Msg], reading: Reading) -> None:
+        source = reading.source
         by_seq = {m.metadata.sequence.stream: m for m in messages}
         dead: dict[int, str] = {}
         pause = 0.1
         while True:
             try:
-                applied = await self.writer.run(self._save_batch, source, tracking, messages, dead)
+                applied = await self.writer.run(self._save_batch, reading, messages, dead)
             except IntegrityError:
                 # Another writer recorded these positions (or one of these cases) first: the
                 # next attempt re-reads the position and the cases and applies what is left.
@@ -279,7 +340,7 @@ class Inbox:
                 await dead_letter(self.js, "ledger", by_seq[seq], reason)
                 dead[seq] = reason
         log.debug("inbox batch", source=source.name, messages=len(messages), saved=saved)
-        retirer = self._retirer(source)
+        retirer = self._retirer(reading)
         if retirer is not None:
             # Every message of the batch is at or below the committed position by now (saved,
             # dead-lettered and passed over, or recorded before).
@@ -299,14 +360,15 @@ class Inbox:
                 log.warning("could not record a stream sample", source=source.name, error=repr(exc))
 
     def _save_batch(
-        self, source: InboxSource, tracking: str, messages: list[Msg], dead: dict[int, str]
+        self, reading: Reading, messages: list[Msg], dead: dict[int, str]
     ) -> BatchSaved | BatchRefused:
         """On the writer thread: apply what is past the position and save it.
 
         Saves nothing and answers `BatchRefused` when it meets unprocessable messages that are
         not yet in `dead`; the caller files them and calls again.
         """
-        position = self.ledger.position(tracking)
+        source = reading.source
+        position = self.position(reading)
         todo = [m for m in messages if m.metadata.sequence.stream > position]
         if not todo:
             return BatchSaved(0)
@@ -323,16 +385,17 @@ class Inbox:
         if found:
             return BatchRefused(found)
         last = max(m.metadata.sequence.stream for m in todo)
-        self.ledger.save_batch(batch, Tracking(tracking, last))
+        self.ledger.save_batch(batch, Tracking(reading.tracking, last))
         failpoint("ledger.after-save")  # saved, not yet published by the outbox
         return BatchSaved(len(todo))
 
     def _apply(self, batch: CaseBatch, msg: Msg, source: InboxSource) -> Filing:
         self.activity.touch()
         message = decode(source.model, msg.data)
-        if msg.subject != source.sender_subject(message):
+        published = subjects.published_form(msg.subject, source.pattern)
+        if published != source.sender_subject(message):
             raise Unprocessable(
-                f"{source.model.__name__} from a sender that does not own {msg.subject}"
+                f"{source.model.__name__} from a sender that does not own {published}"
             )
         case_id = str(message.envelope.case_id)  # type: ignore[attr-defined]
         with tracer().start_as_current_span(
@@ -346,6 +409,17 @@ class Inbox:
                 stamp_trace(case, current_trace_id())
             self.traces.remember(message.envelope.case_id)  # type: ignore[attr-defined]
             return filing
+
+
+def partitions_tracked(count: int) -> Callable[[str], tuple[str, ...]]:
+    """The tracking names a source's positions are saved under, from its own name."""
+
+    def names(tracking: str) -> tuple[str, ...]:
+        if count == 1:
+            return (tracking,)
+        return (tracking, *(partition_tracking(tracking, p) for p in range(count)))
+
+    return names
 
 
 def _sample_of(msg: Msg) -> Sample:

@@ -34,9 +34,12 @@ log = structlog.get_logger(__name__)
 class Retirer:
     """Purges one stream up to the ledger's committed position."""
 
-    def __init__(self, js: JetStreamContext, stream: str) -> None:
+    def __init__(self, js: JetStreamContext, stream: str, only: str | None = None) -> None:
+        """`only`: purge only the messages of this filter (one partition's) at or below the
+        position; another partition's position may be behind."""
         self.js = js
         self.stream = stream
+        self.only = only
         self.purged_below = 1  # every message below this sequence is gone (as far as we know)
         self._wanted = 0
         self._running: asyncio.Task[None] | None = None
@@ -69,7 +72,7 @@ class Retirer:
             return True
         try:
             # An empty request purges the whole stream: `seq` is always given, and >= 2 here.
-            await self.js.purge_stream(self.stream, seq=keep_from)
+            await self.js.purge_stream(self.stream, seq=keep_from, subject=self.only)
         except Exception as exc:
             log.warning("could not purge recorded commands", stream=self.stream, error=repr(exc))
             return False

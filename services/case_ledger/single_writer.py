@@ -94,19 +94,7 @@ class FileHold:
 
 class AdvisoryHold:
     def __init__(self, env: dict[str, str]) -> None:
-        from psycopg.conninfo import make_conninfo
-
-        self.dbname = env["POSTGRES_DBNAME"]
-        self.schema = env.get("POSTGRES_SCHEMA", "public")
-        self.where = f"{env['POSTGRES_HOST']}:{env['POSTGRES_PORT']}/{self.dbname}/{self.schema}"
-        self.key = zlib.crc32(f"{self.dbname}/{self.schema}".encode()) & 0x7FFFFFFF
-        self._conninfo: str = make_conninfo(
-            dbname=self.dbname,
-            host=env["POSTGRES_HOST"],
-            port=env["POSTGRES_PORT"],
-            user=env["POSTGRES_USER"],
-            password=env.get("POSTGRES_PASSWORD", ""),
-        )
+        self.where, self.key, self._conninfo = _advisory_target(env)
         self._conn: Any = None
         self._take()
 
@@ -173,3 +161,91 @@ class AdvisoryHold:
 
     def release(self) -> None:
         self._close()  # ending the session releases its advisory locks
+
+
+def partition_lock_class(partition: int) -> int:
+    """The first key of partition `partition`'s advisory lock (the second names the schema)."""
+    return ADVISORY_CLASS + 1 + partition
+
+
+class AdvisoryLocks:
+    """Ledger workers on one PostgreSQL store: each partition and the leader's work are session
+    advisory locks on this worker's own connection. The server gives each lock to one session
+    at a time and releases every lock of a session that ends (the worker died, its connection
+    dropped), so a partition has one writer and moves when its holder goes, with no lease of
+    our own. The leader's key is the one a single ledger always held (AdvisoryHold): the
+    commands that need no ledger running (`ledger follow-new-streams`) still see one."""
+
+    LEADER = -1
+    shared = True
+
+    def __init__(self, env: dict[str, str]) -> None:
+        self.where, self.key, self._conninfo = _advisory_target(env)
+        self._conn: Any = None
+        self.held: set[int] = set()
+
+    def _connect(self) -> Any:
+        import psycopg
+
+        if self._conn is None:
+            self._conn = psycopg.connect(
+                self._conninfo,
+                autocommit=True,
+                connect_timeout=5,
+                application_name=f"ventanilla ledger {whoami()}"[:63],
+            )
+        return self._conn
+
+    def take(self, keys: list[int]) -> set[int]:
+        """Try each key not yet held; the ones this worker got. Raises while the store is away."""
+        conn = self._connect()
+        got: set[int] = set()
+        for key in keys:
+            if key in self.held:
+                continue
+            first = ADVISORY_CLASS if key == self.LEADER else partition_lock_class(key)
+            row = conn.execute(
+                "SELECT pg_try_advisory_lock(%s::int4, %s::int4)", (first, self.key)
+            ).fetchone()
+            if row and row[0]:
+                got.add(key)
+        self.held |= got
+        return got
+
+    def alive(self) -> bool:
+        """True while the session holding the locks lives; False once it is gone (and with it
+        every lock: the caller stops whatever it did under them)."""
+        if self._conn is None:
+            return not self.held
+        try:
+            self._conn.execute("SELECT 1")
+            return True
+        except Exception:
+            self.release()
+            return False
+
+    def release(self) -> None:
+        self.held.clear()
+        if self._conn is not None:
+            try:
+                self._conn.close()
+            except Exception:  # already broken: closing it is all that is left
+                self._conn = None
+            self._conn = None
+
+
+def _advisory_target(env: dict[str, str]) -> tuple[str, int, str]:
+    from psycopg.conninfo import make_conninfo
+
+    dbname = env["POSTGRES_DBNAME"]
+    schema = env.get("POSTGRES_SCHEMA", "public")
+    where = f"{env['POSTGRES_HOST']}:{env['POSTGRES_PORT']}/{dbname}/{schema}"
+    key = zlib.crc32(f"{dbname}/{schema}".encode()) & 0x7FFFFFFF
+    conninfo = make_conninfo(
+        dbname=dbname,
+        host=env["POSTGRES_HOST"],
+        port=env["POSTGRES_PORT"],
+        user=env["POSTGRES_USER"],
+        password=env.get("POSTGRES_PASSWORD", ""),
+    )
+    return where, key, conninfo

@@ -84,6 +84,14 @@ def topology(
         list[str] | None,
         typer.Option(help="A MAC Express site whose hub streams to create (repeat)."),
     ] = None,
+    ledger_partitions: Annotated[
+        int,
+        typer.Option(
+            help="Partitions the commands and results streams map cases to; ledger workers "
+            "share them. Change it only while the ledger has read everything.",
+            min=1,
+        ),
+    ] = 8,
 ) -> None:
     """Create or update the streams, the KV bucket and the entities' consumers."""
     from services.sites.hub import ensure_hub_sites
@@ -93,7 +101,9 @@ def topology(
             nats_url, "ventanilla-deploy", login=BusLogin.from_seed_file(credentials, tls_ca)
         )
         try:
-            await ensure_topology(nc.jetstream(), replicas=replicas)
+            await ensure_topology(
+                nc.jetstream(), replicas=replicas, ledger_partitions=ledger_partitions
+            )
             await ensure_hub_sites(nc.jetstream(), list(site or ()), replicas)
         finally:
             await nc.close()

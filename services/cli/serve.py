@@ -35,13 +35,29 @@ def ledger(
     credentials: CredentialsOption = None,
     tls_ca: TlsCaOption = None,
     master_key: MasterKeyOption = None,
+    partitions: Annotated[
+        str,
+        typer.Option(
+            help="The partitions this worker prefers, e.g. 0-3 or 0,2,4; it stands by for the "
+            "others and takes them over when their worker goes. Workers share a PostgreSQL "
+            "store; a SQLite store has one.",
+        ),
+    ] = "all",
 ) -> None:
-    """The case ledger: the only writer of case events; it also signs checkpoints."""
+    """A case ledger worker: writes the cases of its partitions; the leader among the workers
+    also relays the outbox, watches deadlines and signs checkpoints."""
     from services.case_ledger.main import serve
 
     setproctitle("ventanilla ledger")
     login = bus_login(LEDGER, data_dir, credentials, tls_ca)
-    serve(data_dir.resolve(), nats_url, signing_key, login, master_key=master_key)
+    serve(
+        data_dir.resolve(),
+        nats_url,
+        signing_key,
+        login,
+        master_key=master_key,
+        partitions=partitions,
+    )
 
 
 @app.command()

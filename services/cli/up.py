@@ -21,12 +21,19 @@ from services.cli.options import (
     TlsKeyOption,
     tls_files,
 )
+from services.datadir import DataDir
 from services.entity_adapters.registry import BackOfficeFactoryError
 from services.shutdown import stop_flag_on_signals
 from services.stack.held import StackAlreadyRunning
 from services.stack.natsd import NatsServerError
 from services.stack.supervisor import Supervisor
-from services.stack.up import LocalStack, UpOptions, gateway_unready, wait_until
+from services.stack.up import (
+    LocalStack,
+    UpOptions,
+    gateway_unready,
+    ledger_partitions,
+    wait_until,
+)
 
 READY_TIMEOUT = 90.0
 
@@ -52,6 +59,14 @@ def up(
             "dir for later runs. Default: what the data dir says (SQLite in it at first).",
         ),
     ] = None,
+    ledger_workers: Annotated[
+        int,
+        typer.Option(
+            help="Ledger worker processes sharing the store's partitions (more than one needs "
+            "--store postgresql://...); when one dies, the others take its partitions over.",
+            min=1,
+        ),
+    ] = 1,
     back_office: Annotated[
         list[str] | None,
         typer.Option(
@@ -70,10 +85,21 @@ def up(
         if not sep:
             raise typer.BadParameter(f"{item!r}: write it as entity=module:factory")
         back_offices.append((entity, factory))
+    try:
+        ledger_partitions(store or DataDir(data_dir).ledger_store_url(), ledger_workers)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--ledger-workers") from None
     stopping = stop_flag_on_signals()
     supervisor = Supervisor(on_event=lambda e: console.print(stack_view.event(e, data_dir)))
     options = UpOptions(
-        data_dir, host, http_port, nats_port, tls, store, back_offices=tuple(back_offices)
+        data_dir,
+        host,
+        http_port,
+        nats_port,
+        tls,
+        store,
+        back_offices=tuple(back_offices),
+        ledger_workers=ledger_workers,
     )
     stack = LocalStack(options, supervisor)
     console.print(f"starting Ventanilla in [bold]{data_dir}[/] …")

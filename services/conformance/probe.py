@@ -45,7 +45,7 @@ class AdapterProbe:
     @asynccontextmanager
     async def listening(self) -> AsyncIterator["AdapterProbe"]:
         subs = [
-            await self.nc.subscribe(f"{subjects.PREFIX}.result.{self.entity}.*", cb=self._result),
+            await self.nc.subscribe(subjects.entity_results(self.entity), cb=self._result),
             await self.nc.subscribe(subjects.dead_letter(self.entity), cb=self._letter),
             await self.nc.subscribe(subjects.heartbeat(self.entity), cb=self._heartbeat),
         ]

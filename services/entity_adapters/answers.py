@@ -116,7 +116,7 @@ async def answer(
     )
     ack = await publish(
         js,
-        subjects.result(entity, to.service),
+        subjects.result(entity, to.service, to.case_id),
         result,
         msg_id=message_id(to.attempt_id, outcome),
         give_up_after=give_up_after,

@@ -168,7 +168,7 @@ class AdapterRunner:
                 attributes={"ventanilla.outcome": answer.outcome},
             ):
                 await self._publish(
-                    subjects.result(request.entity, request.service),
+                    subjects.result(request.entity, request.service, request.envelope.case_id),
                     answer.model_dump_json().encode(),
                     message_id(request.attempt_id, answer.outcome),
                 )

@@ -7,6 +7,7 @@ repeat costs nothing (the server or the ledger drops it).
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from uuid import UUID
 
 from nats.js import JetStreamContext
 
@@ -21,11 +22,12 @@ from .nats_calls import nats_errors
 
 @dataclass(frozen=True)
 class CaseSubmitter:
-    """Claims in `claims`, publishes on `subject(channel)`; `CaseBus.submit` says the rules."""
+    """Claims in `claims`, publishes on `subject(channel, case id)`; `CaseBus.submit` says
+    the rules."""
 
     js: JetStreamContext
     claims: ClaimBucket
-    subject: Callable[[str], str]
+    subject: Callable[[str, UUID], str]
     publish_timeout: float = 2.0
     give_up_after: float = 5.0
 
@@ -35,7 +37,7 @@ class CaseSubmitter:
         with nats_errors():
             await publish(
                 self.js,
-                self.subject(claim.channel),
+                self.subject(claim.channel, claim.case_id),
                 command,
                 msg_id=submit_msg_id(claim.case_id),
                 ack_timeout=self.publish_timeout,

@@ -65,7 +65,7 @@ def site_relay_user(site_ids: tuple[str, ...]) -> BusUser:
             f"{JS_API}.STREAM.INFO.{sites.inbound_stream(site)}",
             f"{JS_API}.STREAM.INFO.{sites.status_stream(site)}",
             f"{JS_API}.STREAM.MSG.GET.{sites.inbound_stream(site)}",
-            subjects.submit_case(sites.site_channel(site)),
+            subjects.channel_submissions(sites.site_channel(site)),
             f"{subjects.PREFIX}.site.{site}.status.*",
         )
     )

@@ -88,7 +88,7 @@ class SiteRelay:
         await (await self._bucket()).put(case_id.hex, site.encode())
         await publish(
             self.js,
-            subjects.submit_case(channel),
+            subjects.submit_case(channel, case_id),
             msg.data,
             msg_id=submit_msg_id(case_id),
         )

@@ -18,6 +18,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 
+from schemas.partitions import split_partitions
 from schemas.procedures import catalog
 from schemas.sites import HUB_DOMAIN
 from services.bus.connection import BusLogin, connect
@@ -60,6 +61,27 @@ class UpOptions:
     demo_site: bool = True
     # entity -> `module:factory` of its back office; the others use their package's default.
     back_offices: tuple[tuple[str, str], ...] = ()
+    # Ledger worker processes; more than one needs a PostgreSQL store (SQLite has one writer).
+    ledger_workers: int = 1
+
+
+# How many partitions the ledger's streams map cases to on a PostgreSQL store (ledger workers
+# share them); a SQLite store has one writer and one partition.
+POSTGRES_PARTITIONS = 8
+
+
+def ledger_partitions(store_url: str, workers: int) -> int:
+    """The partition count for a store; raises ValueError for workers it cannot have."""
+    shared = urlsplit(store_url).scheme in ("postgresql", "postgres")
+    if workers < 1 or (workers > 1 and not shared):
+        raise ValueError(
+            f"{workers} ledger workers on {urlsplit(store_url).scheme or 'this'} store: more "
+            "than one needs PostgreSQL (--store postgresql://...); SQLite has one writer"
+        )
+    count = POSTGRES_PARTITIONS if shared else 1
+    if workers > count:
+        raise ValueError(f"{workers} ledger workers for {count} partitions")
+    return count
 
 
 @dataclass(frozen=True)
@@ -107,6 +129,7 @@ class LocalStack(HeldStack[StackInfo]):
             # Kept in the data dir, so the CLI and later runs of `up` find the same ledger.
             d.ledger_url_file.parent.mkdir(parents=True, exist_ok=True)
             d.ledger_url_file.write_text(self.options.store + "\n")
+        partitions = ledger_partitions(d.ledger_store_url(), self.options.ledger_workers)
         nats_port = choose_port(host, self.options.nats_port)
         http_port = choose_port(host, self.options.http_port)
         # Nothing connects anonymously: every process, this one included, has its own user.
@@ -139,7 +162,7 @@ class LocalStack(HeldStack[StackInfo]):
         )
         self.supervisor.launch(NatsProcess(server), layer=BUS_LAYER)
         owner = BusLogin.from_seed_file(config.seed_file(ADMIN), tls.ca if tls else None)
-        asyncio.run(create_topology(server.url, owner, hub_sites.site_ids))
+        asyncio.run(create_topology(server.url, owner, hub_sites.site_ids, partitions))
         gateway_url = f"http://{host}:{http_port.port}"
         metrics_port = choose_port(host, 0).port
         credentials = issue_dev_credentials(
@@ -175,7 +198,10 @@ class LocalStack(HeldStack[StackInfo]):
 
         children: list[tuple[ChildProcess, int]] = [
             *((self._back_office(e, host, port), BUS_LAYER) for e, port in offices.items()),
-            (self._child("ledger", child_argv("ledger", *bus_args(LEDGER))), SERVICE_LAYER),
+            *(
+                (self._child(name, child_argv("ledger", *bus_args(LEDGER), *extra)), SERVICE_LAYER)
+                for name, extra in ledger_workers(partitions, self.options.ledger_workers)
+            ),
             *(
                 (
                     self._child(f"adapter-{e}", child_argv("adapter", e, *adapter_args(e))),
@@ -243,11 +269,22 @@ def without_password(url: str) -> str:
     return urlunsplit(parsed._replace(netloc=netloc))
 
 
-async def create_topology(nats_url: str, owner: BusLogin, site_ids: list[str]) -> None:
+def ledger_workers(partitions: int, workers: int) -> list[tuple[str, tuple[str, ...]]]:
+    """Each ledger child's name and its own options: one `ledger` holds everything; several
+    `ledger-<n>` each prefer a share of the partitions and stand by for the others."""
+    if workers == 1:
+        return [("ledger", ())]
+    shares = split_partitions(partitions, workers)
+    return [(f"ledger-{n}", ("--partitions", share)) for n, share in enumerate(shares, 1)]
+
+
+async def create_topology(
+    nats_url: str, owner: BusLogin, site_ids: list[str], ledger_partitions: int = 1
+) -> None:
     """Streams, bucket and consumers, as the bus owner, before any service needs them."""
     nc = await connect(nats_url, "ventanilla-up", login=owner)
     try:
-        await ensure_topology(nc.jetstream())
+        await ensure_topology(nc.jetstream(), ledger_partitions=ledger_partitions)
         await ensure_hub_sites(nc.jetstream(), site_ids)
     finally:
         await nc.close()

@@ -13,6 +13,7 @@ import subprocess
 import textwrap
 from collections.abc import Iterator
 from pathlib import Path
+from uuid import UUID
 
 import httpx
 import nats
@@ -33,6 +34,8 @@ from tests.processes import (
 pytestmark = pytest.mark.e2e
 
 ENTITY = "notaria-lima"
+# A case id for subjects that must be refused whatever case they name.
+CASE = UUID(int=7)
 PACKAGE = "ventanilla_notaria"
 
 MODULE = '''
@@ -44,6 +47,9 @@ from schemas.citizens import CitizenRef
 from schemas.entities.base import ServiceContract, ServiceRequest, ServiceResult
 from services.entity_adapters.package import EntityPackage
 from services.entity_adapters.sdk import EntityAdapter, handle
+
+# A case id for subjects that must be refused whatever case they name.
+CASE = UUID(int=7)
 
 ENTITY = "notaria-lima"
 
@@ -193,7 +199,7 @@ def test_the_bus_contract_lists_the_outside_entitys_subjects(
     document = served.json()
     work, result = document["channels"][f"work.{ENTITY}"], document["channels"][f"result.{ENTITY}"]
     assert work["address"] == subjects.work(ENTITY, "{service}")
-    assert result["address"] == subjects.result(ENTITY, "{service}")
+    assert result["address"] == subjects.result(ENTITY, "{service}", "{case}")
     assert work["parameters"]["service"]["enum"] == ["legalizacion-firma"]
     assert document["operations"][f"adapter-{ENTITY}"]["action"] == "receive"
     assert ENTITY in document["channels"]["dlq"]["parameters"]["origin"]["enum"]
@@ -225,11 +231,11 @@ def test_the_outside_entitys_nats_user_reaches_only_its_own_subjects(stack: UpSt
         try:
             await nc.subscribe(subjects.entity_work("reniec"))
             await nc.subscribe(subjects.EVENTS_SUBJECTS)
-            await nc.publish(subjects.result("reniec", "duplicado-dni"), b"{}")
-            await nc.publish(subjects.submit_case("mac-lima-norte"), b"{}")
+            await nc.publish(subjects.result("reniec", "duplicado-dni", CASE), b"{}")
+            await nc.publish(subjects.submit_case("mac-lima-norte", CASE), b"{}")
             await nc.publish(f"$JS.API.CONSUMER.INFO.{subjects.WORK_STREAM}.adapter-reniec", b"")
             await nc.publish(f"$JS.API.STREAM.UPDATE.{subjects.WORK_STREAM}", b"{}")
-            await nc.publish(subjects.result(ENTITY, "legalizacion-firma"), b"not a result")
+            await nc.publish(subjects.result(ENTITY, "legalizacion-firma", CASE), b"not a result")
             async with asyncio.timeout(5):
                 while len(refused) < 6:
                     await asyncio.sleep(0.05)
@@ -242,8 +248,8 @@ def test_the_outside_entitys_nats_user_reaches_only_its_own_subjects(stack: UpSt
     for forbidden in (
         f'Subscription to "{subjects.entity_work("reniec")}"',
         f'Subscription to "{subjects.EVENTS_SUBJECTS}"',
-        f'Publish to "{subjects.result("reniec", "duplicado-dni")}"',
-        f'Publish to "{subjects.submit_case("mac-lima-norte")}"',
+        f'Publish to "{subjects.result("reniec", "duplicado-dni", CASE)}"',
+        f'Publish to "{subjects.submit_case("mac-lima-norte", CASE)}"',
         'Publish to "$JS.API.CONSUMER.INFO.',
         'Publish to "$JS.API.STREAM.UPDATE.',
     ):

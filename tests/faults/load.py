@@ -164,7 +164,7 @@ async def submit_over_nats(
             try:
                 await publish(
                     js,
-                    subjects.submit_case(CHANNEL),
+                    subjects.submit_case(CHANNEL, command.envelope.case_id),
                     command,
                     msg_id=submit_msg_id(command.envelope.case_id),
                     ack_timeout=2.0,

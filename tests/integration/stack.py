@@ -49,7 +49,7 @@ async def submit(js: JetStreamContext, command: SubmitCase) -> UUID:
     case_id = command.envelope.case_id
     await publish(
         js,
-        subjects.submit_case(command.envelope.actor.id),
+        subjects.submit_case(command.envelope.actor.id, case_id),
         command,
         msg_id=submit_msg_id(case_id),
     )

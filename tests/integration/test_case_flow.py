@@ -86,7 +86,8 @@ async def test_the_same_submission_twice_opens_one_case(
         case_id = await submit(js, first)
         assert await submit(js, again) == case_id  # deduplicated by the server (Nats-Msg-Id)
         # Beyond the server's duplicate window the ledger itself recognises the case.
-        await publish(js, subjects.submit_case("mac-lima-norte"), again, msg_id=str(uuid4()))
+        subject = subjects.submit_case("mac-lima-norte", case_id)
+        await publish(js, subject, again, msg_id=str(uuid4()))
 
         assert await stack.wait_final(case_id) == "completed"
         await stack.wait_position("commands", 2)
@@ -121,7 +122,7 @@ async def test_a_redelivered_result_is_applied_once(
 async def test_bad_messages_go_to_the_dead_letter_stream_and_the_rest_flow(
     js: JetStreamContext, nats_server: EmbeddedNats, sqlite_store: LedgerStore
 ) -> None:
-    submit_subject = subjects.submit_case("mac-lima-norte")
+    submit_subject = subjects.submit_case("mac-lima-norte", UUID(int=1))
     await publish(js, submit_subject, b"{not json", msg_id="bad-1")
     wrong_model = submit_command("40000001").model_dump(mode="json")
     del wrong_model["procedure"]
@@ -171,10 +172,12 @@ async def test_a_message_claiming_another_sender_than_its_subject_is_dead_letter
             data=CARD,
         )
         # SAT's adapter (which may publish on SAT's result subjects only) answers for RENIEC.
-        await publish(js, subjects.result("sat", "certificado-no-adeudo"), forged, msg_id="f-1")
+        forged_subject = subjects.result("sat", "certificado-no-adeudo", case_id)
+        await publish(js, forged_subject, forged, msg_id="f-1")
         # A kiosk's leaf node submits a case in the name of a Centro MAC counter.
         impostor = submit_command("40000001", channel="mac-lima-norte")
-        await publish(js, subjects.submit_case("mac-express-pias-napo"), impostor, msg_id="f-2")
+        impostor_subject = subjects.submit_case("mac-express-pias-napo", impostor.envelope.case_id)
+        await publish(js, impostor_subject, impostor, msg_id="f-2")
         await stack.wait_position("results", 2)
         await stack.wait_position("commands", 2)
         with stack.reading() as ledger:
@@ -184,6 +187,6 @@ async def test_a_message_claiming_another_sender_than_its_subject_is_dead_letter
     not_theirs = "from a sender that does not own"
     # Commands and results are consumed independently, so their dead letters may land in any order.
     assert sorted(reasons) == [
-        f"StepResult {not_theirs} {subjects.result('sat', 'certificado-no-adeudo')}",
-        f"SubmitCase {not_theirs} {subjects.submit_case('mac-express-pias-napo')}",
+        f"StepResult {not_theirs} {forged_subject}",
+        f"SubmitCase {not_theirs} {impostor_subject}",
     ]

@@ -80,7 +80,7 @@ async def test_a_command_leaves_the_bus_once_recorded_and_never_before(
         await until_stored(js, 0)  # purged at start, then after its batch
         # Sent again: under the same Nats-Msg-Id, and under another one past the dedup window.
         await submit(js, first)
-        subject = subjects.submit_case(first.envelope.actor.id)
+        subject = subjects.submit_case(first.envelope.actor.id, first.envelope.case_id)
         await publish(js, subject, first, msg_id="sent-again")
         last = (await js.stream_info(subjects.COMMANDS_STREAM)).state.last_seq
         await stack.wait_position("commands", last)

@@ -4,6 +4,7 @@ The gateway asks it under its own NATS user (the rights in services/bus/permissi
 
 import asyncio
 import json
+from uuid import UUID
 
 import pytest
 from nats.js import JetStreamContext
@@ -39,7 +40,7 @@ def test_a_payload_keeps_its_shape_and_loses_its_values() -> None:
 async def test_a_letter_is_redriven_once_with_its_reason(
     js: JetStreamContext, store: LedgerStore
 ) -> None:
-    submit_subject = subjects.submit_case("mac-lima-norte")
+    submit_subject = subjects.submit_case("mac-lima-norte", UUID(int=1))
     broken = b'{"envelope": {"case_id": "40000001"'
     reader = LedgerThread("test-desk")
     try:

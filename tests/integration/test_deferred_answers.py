@@ -116,7 +116,7 @@ async def test_a_duplicated_final_answer_is_recognised(
         )
         stored = await publish(
             js,
-            subjects.result("sunarp", "inscripcion-transferencia"),
+            subjects.result("sunarp", "inscripcion-transferencia", case_id),
             repeat,
             msg_id="a-retry-after-the-window",
         )
@@ -171,7 +171,7 @@ async def test_an_answer_after_the_case_was_compensated_and_closed_is_recorded_o
             "inscripcion-transferencia",
             data=late.data["result"],
         )
-        subject = subjects.result("sunarp", "inscripcion-transferencia")
+        subject = subjects.result("sunarp", "inscripcion-transferencia", case_id)
         stored = await publish(js, subject, repeat, msg_id="a-retry-after-the-window")
         await stack.wait_position("results", stored.seq)
         with stack.reading() as ledger:

@@ -2,6 +2,7 @@
 
 import asyncio
 from pathlib import Path
+from uuid import UUID
 
 import pytest
 from nats.js import JetStreamContext
@@ -40,7 +41,7 @@ async def test_list_shows_why_and_retry_republishes_the_original_bytes(
     issue_dev_credentials(
         folder.gateway_tokens, folder.dev_credentials, "http://127.0.0.1:1", nats_server.url
     )
-    submit_subject = subjects.submit_case("mac-lima-norte")
+    submit_subject = subjects.submit_case("mac-lima-norte", UUID(int=1))
     broken = b'{"envelope": {"case_id": "40000001"'
     async with local_stack(sqlite_store, nats_server.url, entities=()):
         await publish(js, submit_subject, broken, msg_id="broken-1")

@@ -20,8 +20,6 @@ from tests.integration.stack import dead_letters, event_types, local_stack, subm
 
 pytestmark = pytest.mark.integration
 
-BANK_RESULT = subjects.result("banco-nacion", "pago-tasa")
-
 
 async def test_hostile_results_are_dead_lettered_with_a_reason_and_the_rest_flow(
     js: JetStreamContext, nats_server: EmbeddedNats, sqlite_store: LedgerStore
@@ -35,6 +33,8 @@ async def test_hostile_results_are_dead_lettered_with_a_reason_and_the_rest_flow
         real = StepResult.model_validate_json(first.data or b"")
         assert real.step_id == "pago-tasa"
 
+        bank_result = subjects.result("banco-nacion", "pago-tasa", case_id)
+
         def forged(**changes: object) -> bytes:
             return real.model_copy(update=changes).model_dump_json().encode()
 
@@ -44,20 +44,20 @@ async def test_hostile_results_are_dead_lettered_with_a_reason_and_the_rest_flow
         wrong_version = json.loads(first.data or b"")
         wrong_version["envelope"]["schema_version"] = 2
         hostile = {
-            "malformed JSON": (BANK_RESULT, b'{"envelope": '),
+            "malformed JSON": (bank_result, b'{"envelope": '),
             "a command on the result subject": (
-                BANK_RESULT,
+                bank_result,
                 submit_command("40000001").model_dump_json().encode(),
             ),
-            "schema version 2": (BANK_RESULT, json.dumps(wrong_version).encode()),
-            "an unknown case": (BANK_RESULT, stranger.model_dump_json().encode()),
-            "an unknown step": (BANK_RESULT, forged(step_id="entrega-a-domicilio")),
+            "schema version 2": (bank_result, json.dumps(wrong_version).encode()),
+            "an unknown case": (bank_result, stranger.model_dump_json().encode()),
+            "an unknown step": (bank_result, forged(step_id="entrega-a-domicilio")),
             "another entity's step": (
-                subjects.result("reniec", "pago-tasa"),
+                subjects.result("reniec", "pago-tasa", case_id),
                 forged(entity="reniec"),
             ),
             "another entity's subject": (
-                subjects.result("reniec", "verificacion-identidad"),
+                subjects.result("reniec", "verificacion-identidad", case_id),
                 first.data or b"",
             ),
         }

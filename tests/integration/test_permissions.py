@@ -36,6 +36,9 @@ from tests.factories import submit_command
 from tests.integration.secured_bus import SecuredBus, create_topology, secured_bus
 from tests.integration.stack import local_stack, submit
 
+# A case id for subjects that must be refused whatever case they name.
+CASE = UUID(int=7)
+
 pytestmark = pytest.mark.integration
 
 
@@ -63,9 +66,9 @@ async def test_an_entity_cannot_subscribe_to_another_entitys_requests_or_results
 
 async def test_an_entity_cannot_answer_in_another_entitys_name(bus: SecuredBus) -> None:
     async with bus.client("sat") as (nc, refusals):
-        await nc.publish(subjects.result("reniec", "duplicado-dni"), b"{}")
+        await nc.publish(subjects.result("reniec", "duplicado-dni", CASE), b"{}")
         await nc.flush()
-        await refusals.expect('Publish to "ventanilla.result.reniec.duplicado-dni"')
+        await refusals.expect(f'Publish to "ventanilla.result.reniec.duplicado-dni.{CASE.hex}"')
     assert await stored(bus, subjects.RESULTS_STREAM) == 0
 
 
@@ -114,10 +117,10 @@ async def test_an_entity_cannot_reach_the_ledger_or_the_idempotency_bucket(
 
 async def test_the_gateway_cannot_publish_step_results_or_requests(bus: SecuredBus) -> None:
     async with bus.client("gateway") as (nc, refusals):
-        await nc.publish(subjects.result("reniec", "duplicado-dni"), b"{}")
+        await nc.publish(subjects.result("reniec", "duplicado-dni", CASE), b"{}")
         await nc.publish(subjects.work("banco-nacion", "devolucion-tasa"), b"{}")
         await nc.flush()
-        await refusals.expect('Publish to "ventanilla.result.reniec.duplicado-dni"')
+        await refusals.expect(f'Publish to "ventanilla.result.reniec.duplicado-dni.{CASE.hex}"')
         await refusals.expect('Publish to "ventanilla.work.banco-nacion.devolucion-tasa"')
     assert await stored(bus, subjects.RESULTS_STREAM) == 0
     assert await stored(bus, subjects.WORK_STREAM) == 0
@@ -180,15 +183,16 @@ async def test_a_channel_submits_only_in_its_own_name(bus: SecuredBus) -> None:
         js = nc.jetstream()
         own = submit_command("40000001", channel="mac-express-pias-napo")
         ack = await js.publish(
-            subjects.submit_case("mac-express-pias-napo"), own.model_dump_json().encode()
+            subjects.submit_case("mac-express-pias-napo", own.envelope.case_id),
+            own.model_dump_json().encode(),
         )
         assert ack.seq == 1
-        await nc.publish(subjects.submit_case("mac-lima-norte"), b"{}")
-        await nc.publish(subjects.result("reniec", "duplicado-dni"), b"{}")
+        await nc.publish(subjects.submit_case("mac-lima-norte", CASE), b"{}")
+        await nc.publish(subjects.result("reniec", "duplicado-dni", CASE), b"{}")
         await nc.subscribe(subjects.COMMANDS_SUBJECTS)
         await nc.flush()
-        await refusals.expect('Publish to "ventanilla.cmd.submit-case.mac-lima-norte"')
-        await refusals.expect('Publish to "ventanilla.result.reniec.duplicado-dni"')
+        await refusals.expect(f'Publish to "ventanilla.cmd.submit-case.mac-lima-norte.{CASE.hex}"')
+        await refusals.expect(f'Publish to "ventanilla.result.reniec.duplicado-dni.{CASE.hex}"')
         await refusals.expect('Subscription to "ventanilla.cmd.>"')
     assert await stored(bus, subjects.COMMANDS_STREAM) == 1
     assert await stored(bus, subjects.RESULTS_STREAM) == 0
@@ -265,8 +269,8 @@ async def test_the_ledger_may_purge_the_commands_stream_and_nothing_else(bus: Se
     """It purges what it has recorded (case_ledger/retiring.py): no other stream, no delete."""
     async with bus.client("admin") as (admin, _):
         for _ in range(2):
-            await admin.jetstream().publish(subjects.submit_case("mac-lima-norte"), b"{}")
-        await admin.jetstream().publish(subjects.result("reniec", "duplicado-dni"), b"{}")
+            await admin.jetstream().publish(subjects.submit_case("mac-lima-norte", CASE), b"{}")
+        await admin.jetstream().publish(subjects.result("reniec", "duplicado-dni", CASE), b"{}")
     async with bus.client("ledger") as (nc, refusals):
         js = nc.jetstream(timeout=0.5)
         with pytest.raises(nats.errors.Error):
@@ -300,13 +304,13 @@ async def test_an_entitys_check_user_sends_it_work_and_hears_its_answers_only(
         # Its own entity's work it may send (JetStream acks on its own inbox) and answers hear.
         ack = await js.publish(subjects.work("sat", "certificado-no-adeudo"), b"{}")
         assert ack.stream == subjects.WORK_STREAM
-        await nc.subscribe(f"{subjects.PREFIX}.result.sat.*")
+        await nc.subscribe(subjects.entity_results("sat"))
         await nc.subscribe(subjects.dead_letter("sat"))
         # Nothing of another entity, no stream or consumer, no ledger, no bucket, no results.
         await nc.publish(subjects.work("reniec", "duplicado-dni"), b"{}")
-        await nc.subscribe(f"{subjects.PREFIX}.result.reniec.*")
+        await nc.subscribe(subjects.entity_results("reniec"))
         await nc.subscribe(subjects.dead_letter("reniec"))
-        await nc.publish(subjects.result("sat", "certificado-no-adeudo"), b"{}")
+        await nc.publish(subjects.result("sat", "certificado-no-adeudo", CASE), b"{}")
         await nc.subscribe(subjects.EVENTS_SUBJECTS)
         await nc.publish(f"$JS.API.STREAM.INFO.{subjects.RESULTS_STREAM}", b"")
         await nc.publish(f"$JS.API.CONSUMER.CREATE.{subjects.WORK_STREAM}", b"{}")
@@ -314,16 +318,16 @@ async def test_an_entitys_check_user_sends_it_work_and_hears_its_answers_only(
         await nc.flush()
         for refused in (
             'Publish to "ventanilla.work.reniec.duplicado-dni"',
-            'Subscription to "ventanilla.result.reniec.*"',
+            f'Subscription to "{subjects.entity_results("reniec")}"',
             'Subscription to "ventanilla.dlq.reniec"',
-            'Publish to "ventanilla.result.sat.certificado-no-adeudo"',
+            f'Publish to "ventanilla.result.sat.certificado-no-adeudo.{CASE.hex}"',
             'Subscription to "ventanilla.event.>"',
             f'Publish to "$JS.API.STREAM.INFO.{subjects.RESULTS_STREAM}"',
             f'Publish to "$JS.API.CONSUMER.CREATE.{subjects.WORK_STREAM}"',
             f'Publish to "{subjects.LEDGER_QUERY_CASE}"',
         ):
             await refusals.expect(refused)
-        allowed = ("ventanilla.result.sat.*", "ventanilla.dlq.sat", "ventanilla.work.sat.")
+        allowed = (subjects.entity_results("sat"), "ventanilla.dlq.sat", "ventanilla.work.sat.")
         assert not [e for e in refusals.errors if any(a in e for a in allowed)], refusals.errors
     assert await stored(bus, subjects.WORK_STREAM) == 1
     assert await stored(bus, subjects.RESULTS_STREAM) == 0

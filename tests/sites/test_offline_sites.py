@@ -172,7 +172,8 @@ async def test_a_site_cannot_submit_as_another_channel_nor_read_another_sites_re
             # …and straight onto the hub's command subject, across the leaf link.
             direct = submit_command(forged[2], "mac-lima-norte")
             await nc.publish(
-                subjects.submit_case("mac-lima-norte"), direct.model_dump_json().encode()
+                subjects.submit_case("mac-lima-norte", direct.envelope.case_id),
+                direct.model_dump_json().encode(),
             )
             # Reading the victim's statuses: sourcing its stream at the hub, asking about it.
             await js.add_stream(

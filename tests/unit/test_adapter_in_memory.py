@@ -44,7 +44,7 @@ def broker_with_capture() -> tuple[NatsBroker, list[StepResult], list[tuple[byte
     letters: list[tuple[bytes, str]] = []
 
     @broker.subscriber(
-        subjects.result("reniec", "verificacion-identidad"),
+        subjects.entity_results("reniec"),
         stream=JStream(subjects.RESULTS_STREAM, declare=False),
     )
     async def on_result(result: StepResult) -> None:

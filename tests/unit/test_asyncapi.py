@@ -77,7 +77,7 @@ def test_every_entity_service_has_its_typed_work_and_result_messages(
     for (entity, service), contract in SERVICES.items():
         work, result = channels[f"work.{entity}"], channels[f"result.{entity}"]
         assert work["address"] == subjects.work(entity, "{service}")
-        assert result["address"] == subjects.result(entity, "{service}")
+        assert result["address"] == subjects.result(entity, "{service}", "{case}")
         assert service in work["parameters"]["service"]["enum"]
         request = messages[f"work.{entity}.{service}"]["payload"]["allOf"][1]["properties"]
         assert request["payload"] == {"$ref": f"#/components/schemas/{contract.request.__name__}"}
