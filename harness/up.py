@@ -177,10 +177,16 @@ def running_up(
 
 @contextmanager
 def ventanilla_up(
-    root: Path, env: Mapping[str, str] | None = None, store: str | None = None
+    root: Path,
+    env: Mapping[str, str] | None = None,
+    store: str | None = None,
+    ledger_workers: int = 1,
 ) -> Iterator[UpStack]:
     """`running_up` in a folder of its own: the data dir `root/var`, the output `root/up.out`,
-    and the ledger in `store` (`postgresql://...`; None: the SQLite file in the data dir)."""
-    extra = ("--store", store) if store is not None else ()
+    and the ledger in `store` (`postgresql://...`; None: the SQLite file in the data dir), with
+    `ledger_workers` worker processes."""
+    extra: tuple[str, ...] = ("--store", store) if store is not None else ()
+    if ledger_workers != 1:
+        extra += ("--ledger-workers", str(ledger_workers))
     with running_up(root / "var", root / "up.out", env, *extra) as stack:
         yield stack

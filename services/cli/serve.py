@@ -48,7 +48,8 @@ def ledger(
     also relays the outbox, watches deadlines and signs checkpoints."""
     from services.case_ledger.main import serve
 
-    setproctitle("ventanilla ledger")
+    # A worker given its partitions shows them in `ps`: `ventanilla ledger 0-3`.
+    setproctitle("ventanilla ledger" + ("" if partitions == "all" else f" {partitions}"))
     login = bus_login(LEDGER, data_dir, credentials, tls_ca)
     serve(
         data_dir.resolve(),

@@ -5,6 +5,7 @@ Only the process boundary is missing; tests about crashes start the ledger as a 
 
 import asyncio
 import os
+import signal
 import subprocess
 import sys
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator
@@ -30,6 +31,7 @@ from services.case_ledger.store import MASTER_KEY_SETTING, LedgerStore
 from services.entity_adapters import main as adapter_main
 from services.entity_adapters.backoffices.effects import EffectLog
 from services.entity_adapters.registry import back_office_factory, entity_ids
+from tests.factories import COMPLETED_HISTORY
 from tests.factories import submit_command as submit_command  # re-exported for tests
 
 FINAL = ("completed", "rejected")
@@ -142,6 +144,7 @@ async def local_stack(
     entities: Iterable[str] | None = None,
     procedures: dict[str, ProcedureSpec] | None = None,
     login_for: Callable[[str], BusLogin] | None = None,
+    ledger_partitions: int = 1,
 ) -> AsyncIterator[LocalStack]:
     """The ledger and the adapters of `entities` (every reference entity by default)."""
     stack = LocalStack(store, nats_url)
@@ -150,7 +153,7 @@ async def local_stack(
     # As `ventanilla up` does before it starts any service: the bus owner lays out the topology.
     owner = await connect(nats_url, "test-bus-owner", login=stack.login_for(ADMIN))
     try:
-        await ensure_topology(owner.jetstream())
+        await ensure_topology(owner.jetstream(), ledger_partitions=ledger_partitions)
     finally:
         await owner.close()
     stack.start_adapters(entities)
@@ -163,9 +166,14 @@ async def local_stack(
 
 
 def ledger_process(
-    store: LedgerStore, nats_url: str, failpoints: str = "", log: Path | None = None
+    store: LedgerStore,
+    nats_url: str,
+    failpoints: str = "",
+    log: Path | None = None,
+    partitions: str = "all",
 ) -> subprocess.Popen[bytes]:
-    """The ledger as a real process, optionally armed to crash at a failpoint."""
+    """The ledger as a real process (a worker preferring `partitions`), optionally armed to
+    crash at a failpoint."""
     env = {**os.environ, "VENTANILLA_FAILPOINTS": failpoints}
     # The child opens the store from its URL; where its master key is travels as the setting.
     master_key = store.environment().get(MASTER_KEY_SETTING)
@@ -174,10 +182,11 @@ def ledger_process(
     code = (
         "import sys; from services.case_ledger.main import run, run_or_refuse, LedgerStore; "
         "from services.logging import setup_logging; "
-        "setup_logging('ledger'); run_or_refuse(run(LedgerStore(sys.argv[1]), sys.argv[2]))"
+        "setup_logging('ledger'); "
+        "run_or_refuse(run(LedgerStore(sys.argv[1]), sys.argv[2], partitions=sys.argv[3]))"
     )
     return subprocess.Popen(
-        [sys.executable, "-c", code, store.url, nats_url],
+        [sys.executable, "-c", code, store.url, nats_url, partitions],
         env=env,
         cwd=Path(__file__).resolve().parents[2],
         stderr=log.open("ab") if log is not None else subprocess.DEVNULL,
@@ -186,3 +195,31 @@ def ledger_process(
 
 def event_types(ledger: CaseLedger, case_id: UUID) -> list[str]:
     return [e.type for e in ledger.case_history(case_id).events]
+
+
+async def wait_exit(process: subprocess.Popen[bytes], within: float = 30.0) -> int:
+    async with asyncio.timeout(within):
+        while process.poll() is None:
+            await asyncio.sleep(0.02)
+    return process.returncode
+
+
+def stop(process: subprocess.Popen[bytes]) -> None:
+    if process.poll() is None:
+        process.send_signal(signal.SIGTERM)
+        process.wait(timeout=15)
+
+
+def said(log: Path) -> str:
+    return log.read_text()
+
+
+def assert_each_case_once(stack: LocalStack, case_ids: list[UUID]) -> None:
+    ledger = stack.ledger()
+    try:
+        for case_id in case_ids:
+            assert event_types(ledger, case_id) == COMPLETED_HISTORY, case_id
+    finally:
+        ledger.close()
+    assert stack.effects["banco-nacion"].count("fee-charged") == len(case_ids)
+    assert stack.effects["reniec"].count("dni-duplicate-issued") == len(case_ids)

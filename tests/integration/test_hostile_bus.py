@@ -50,7 +50,10 @@ async def test_hostile_results_are_dead_lettered_with_a_reason_and_the_rest_flow
                 submit_command("40000001").model_dump_json().encode(),
             ),
             "schema version 2": (bank_result, json.dumps(wrong_version).encode()),
-            "an unknown case": (bank_result, stranger.model_dump_json().encode()),
+            "an unknown case": (
+                subjects.result("banco-nacion", "pago-tasa", stranger.envelope.case_id),
+                stranger.model_dump_json().encode(),
+            ),
             "an unknown step": (bank_result, forged(step_id="entrega-a-domicilio")),
             "another entity's step": (
                 subjects.result("reniec", "pago-tasa", case_id),

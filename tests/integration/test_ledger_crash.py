@@ -5,7 +5,6 @@ import random
 import signal
 import subprocess
 from pathlib import Path
-from uuid import UUID
 
 import pytest
 from nats.js import JetStreamContext
@@ -17,37 +16,18 @@ from services.case_ledger.store import LedgerStore
 from services.failpoints import EXIT_CODE
 from services.stack.natsd import EmbeddedNats
 from tests.factories import COMPLETED_HISTORY, submit_command
-from tests.integration.stack import LocalStack, event_types, ledger_process, local_stack, submit
+from tests.integration.stack import (
+    assert_each_case_once,
+    event_types,
+    ledger_process,
+    local_stack,
+    said,
+    stop,
+    submit,
+    wait_exit,
+)
 
 pytestmark = pytest.mark.integration
-
-
-async def wait_exit(process: subprocess.Popen[bytes], within: float = 30.0) -> int:
-    async with asyncio.timeout(within):
-        while process.poll() is None:
-            await asyncio.sleep(0.02)
-    return process.returncode
-
-
-def stop(process: subprocess.Popen[bytes]) -> None:
-    if process.poll() is None:
-        process.send_signal(signal.SIGTERM)
-        process.wait(timeout=15)
-
-
-def said(log: Path) -> str:
-    return log.read_text()
-
-
-def assert_each_case_once(stack: LocalStack, case_ids: list[UUID]) -> None:
-    ledger = stack.ledger()
-    try:
-        for case_id in case_ids:
-            assert event_types(ledger, case_id) == COMPLETED_HISTORY, case_id
-    finally:
-        ledger.close()
-    assert stack.effects["banco-nacion"].count("fee-charged") == len(case_ids)
-    assert stack.effects["reniec"].count("dni-duplicate-issued") == len(case_ids)
 
 
 async def published(js: JetStreamContext) -> int:
@@ -123,9 +103,11 @@ async def test_a_ledger_killed_under_load_loses_and_doubles_nothing(
     assert_each_case_once(stack, case_ids)
 
 
-async def test_a_second_ledger_on_the_same_store_refuses_to_run_and_the_first_goes_on(
-    js: JetStreamContext, nats_server: EmbeddedNats, store: LedgerStore, tmp_path: Path
+async def test_a_second_ledger_on_the_same_sqlite_store_refuses_to_run_and_the_first_goes_on(
+    js: JetStreamContext, nats_server: EmbeddedNats, sqlite_store: LedgerStore, tmp_path: Path
 ) -> None:
+    """SQLite has one writer; ledger workers share a PostgreSQL store (test_ledger_workers)."""
+    store = sqlite_store
     log = tmp_path / "second-ledger.log"
     async with local_stack(store, nats_server.url, ledger=False) as stack:
         case_ids = [await submit(js, submit_command("40000001")) for _ in range(40)]
