@@ -1,6 +1,6 @@
 """Every subject, stream, consumer and bucket name on the bus, written once.
 
-Subjects carry entity, service and channel ids only: never personal data.
+Subjects carry entity, service, channel and case ids only: never personal data.
 """
 
 from uuid import UUID
