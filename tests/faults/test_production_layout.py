@@ -14,6 +14,9 @@ from pathlib import Path
 import httpx
 import pytest
 import yaml
+from prometheus_client.parser import text_string_to_metric_families
+
+from services.entity_adapters.registry import entity_ids
 
 from .layout import DEPLOY, Layout, production_layout, read_env_file
 from .load import LoadReport, mixed_orders, submit_over_http
@@ -96,4 +99,12 @@ async def test_one_node_and_the_ledger_worker_killed_under_load(
             async with httpx.AsyncClient() as client:
                 metrics = (await client.get(layout.metrics_url, timeout=30)).text
     assert_nothing_lost_or_doubled(tally)
-    assert "ventanilla_process_up" in metrics  # what deploy/prometheus scrapes is there
+    # What deploy/prometheus scrapes: the ledger and every adapter up, by their heartbeats.
+    up = {
+        sample.labels["process"]: sample.value
+        for family in text_string_to_metric_families(metrics)
+        if family.name == "ventanilla_process_up"
+        for sample in family.samples
+    }
+    assert len(up) >= 1 + len(entity_ids()), up
+    assert set(up.values()) == {1.0}, up
