@@ -128,6 +128,8 @@ def node_config(name: str, ports: NodePorts, store: Path, tls: Certificates) -> 
         "/etc/nats/tls/leafnode.pem": str(tls.cert),
         "/etc/nats/tls/leafnode-key.pem": str(tls.key),
         "/etc/nats/tls/ca.pem": str(tls.ca),
+        # Kept as they are (present, or the node folder below is laid out wrongly): both
+        # included files sit beside the rendered config, as they do in /etc/nats.
         f'include "{ROUTES_INCLUDE}"': f'include "{ROUTES_INCLUDE}"',
         f'include "{USERS_INCLUDE}"': f'include "{USERS_INCLUDE}"',
     }
@@ -217,9 +219,14 @@ class Layout(StackFiles):
         self.supervisor.launch(child)
 
 
-def ventanilla_cli(*args: str) -> subprocess.CompletedProcess[str]:
+def ventanilla_cli(*args: str, timeout: float = 120.0) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [*ventanilla(), *args], capture_output=True, text=True, check=False, env=cli_env()
+        [*ventanilla(), *args],
+        capture_output=True,
+        text=True,
+        check=False,
+        env=cli_env(),
+        timeout=timeout,
     )
 
 
@@ -279,12 +286,20 @@ async def create_topology(layout: Layout, replicas: int, within: float = 90.0) -
         "--tls-ca",
         layout.env["VENTANILLA_NATS_TLS_CA"],
     )
-    async with asyncio.timeout(within):
-        while True:
-            done = await asyncio.to_thread(ventanilla_cli, *args)
-            if done.returncode == 0:
-                return
-            await asyncio.sleep(1.0)
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + within
+    failed = ""
+    while loop.time() < deadline:
+        try:
+            done = await asyncio.to_thread(ventanilla_cli, *args, timeout=30.0)
+        except subprocess.TimeoutExpired:
+            failed = "no answer in 30 s"
+            continue
+        if done.returncode == 0:
+            return
+        failed = done.stdout + done.stderr
+        await asyncio.sleep(1.0)
+    raise AssertionError(f"no R{replicas} topology within {within:.0f} s: {failed[-2000:]}")
 
 
 @asynccontextmanager
