@@ -39,6 +39,23 @@ def cli_env(env: Mapping[str, str] | None = None) -> dict[str, str]:
     return {**os.environ, "COLUMNS": "200", **(env or {})}
 
 
+def issue_channel_token(data_dir: Path, channel: str = CHANNEL) -> str:
+    """A channel token without the demo tokens' rate limit, issued by `ventanilla token`."""
+    issue = ["token", "issue", "--channel", channel, "--rate", "100000"]
+    issued = subprocess.run(
+        [*ventanilla(), *issue, "--data-dir", str(data_dir)],
+        capture_output=True,
+        text=True,
+        check=True,
+        env=cli_env(),
+    )
+    return next(
+        words[1]
+        for words in (line.split() for line in issued.stdout.splitlines())
+        if len(words) == 2 and words[0] == "token"
+    )
+
+
 @dataclass
 class UpStack(StackFiles):
     process: subprocess.Popen[bytes]
@@ -56,20 +73,7 @@ class UpStack(StackFiles):
 
     @cached_property
     def token(self) -> str:
-        """A channel token without the demo tokens' rate limit, issued by `ventanilla token`."""
-        issue = ["token", "issue", "--channel", CHANNEL, "--rate", "100000"]
-        issued = subprocess.run(
-            [*ventanilla(), *issue, "--data-dir", str(self.data_dir)],
-            capture_output=True,
-            text=True,
-            check=True,
-            env=cli_env(),
-        )
-        return next(
-            words[1]
-            for words in (line.split() for line in issued.stdout.splitlines())
-            if len(words) == 2 and words[0] == "token"
-        )
+        return issue_channel_token(self.data_dir)
 
     def children(self) -> dict[int, str]:
         return children_of(self.process.pid)

@@ -22,8 +22,15 @@ def _name(common_name: str) -> x509.Name:
     return x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
 
 
-def issue(folder: Path, host: str = "127.0.0.1") -> Certificates:
-    """A fresh CA and a certificate for `host` (as an IP and as `localhost`), in PEM files."""
+def issue(folder: Path, host: str = "127.0.0.1", *, client_auth: bool = False) -> Certificates:
+    """A fresh CA and a certificate for `host` (as an IP and as `localhost`), in PEM files.
+
+    `client_auth`: the certificate may also authenticate its holder as a client, as a NATS
+    node's route certificate must (a node dials its peers with it too).
+    """
+    usages = [x509.oid.ExtendedKeyUsageOID.SERVER_AUTH]
+    if client_auth:
+        usages.append(x509.oid.ExtendedKeyUsageOID.CLIENT_AUTH)
     folder.mkdir(parents=True, exist_ok=True)
     now = datetime.datetime.now(datetime.UTC)
     ca_key = ec.generate_private_key(ec.SECP256R1())
@@ -67,9 +74,7 @@ def issue(folder: Path, host: str = "127.0.0.1") -> Certificates:
             ),
             critical=False,
         )
-        .add_extension(
-            x509.ExtendedKeyUsage([x509.oid.ExtendedKeyUsageOID.SERVER_AUTH]), critical=False
-        )
+        .add_extension(x509.ExtendedKeyUsage(usages), critical=False)
         .sign(ca_key, hashes.SHA256())
     )
     files = Certificates(folder / "ca.pem", folder / "server.pem", folder / "server-key.pem")
