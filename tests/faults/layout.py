@@ -162,15 +162,11 @@ def loopback_env(overrides: Mapping[str, str]) -> dict[str, str]:
 
 def exec_start(unit: str, env: Mapping[str, str], instance: str | None = None) -> list[str]:
     """The unit's ExecStart with ${VAR} from `env` and %i = `instance`, as systemd runs it, but
-    with this checkout's `ventanilla`. A unit's `--partitions %i` is left out when `instance`
-    is None: one ledger worker that owns every partition."""
+    with this checkout's `ventanilla`."""
     text = (UNITS / unit).read_text()
     [line] = [line for line in text.splitlines() if line.startswith("ExecStart=")]
     argv = shlex.split(line.removeprefix("ExecStart="))
     assert argv[0].endswith("/ventanilla"), argv[0]
-    if instance is None and "--partitions" in argv:
-        at = argv.index("--partitions")
-        del argv[at : at + 2]
 
     def expand(word: str) -> str:
         word = re.sub(r"\$\{(\w+)\}", lambda m: env[m.group(1)], word)
@@ -304,10 +300,10 @@ async def create_topology(layout: Layout, replicas: int, within: float = 90.0) -
 
 @asynccontextmanager
 async def production_layout(
-    root: Path, store_url: str, ledger_workers: list[str | None]
+    root: Path, store_url: str, ledger_workers: list[str]
 ) -> AsyncIterator[Layout]:
     """Three NATS nodes (route TLS + route user, client TLS, per-service nkeys), R3 topology,
-    the ledger workers (one per partition range; None: one that owns them all) on `store_url`,
+    the ledger workers (one per partition range) on `store_url`,
     every adapter, the gateway and the metrics exporter, all as their units start them."""
     tls = issue(root / "pki", client_auth=True)
     data_dir = root / "var"
@@ -330,7 +326,7 @@ async def production_layout(
         await asyncio.gather(*(asyncio.to_thread(n.start) for n in nodes))
         await create_topology(layout, replicas=len(nodes))
         for partitions in ledger_workers:
-            layout.launch(f"ledger-{partitions or 'all'}", "ventanilla-ledger@.service", partitions)
+            layout.launch(f"ledger-{partitions}", "ventanilla-ledger@.service", partitions)
         for entity in entity_ids():
             layout.launch(f"adapter-{entity}", "ventanilla-adapter@.service", entity)
         layout.launch("gateway", "ventanilla-gateway.service")

@@ -2,7 +2,8 @@
 a route user on their routes, client TLS and one nkey per service, R3 streams, the ledger on
 PostgreSQL, every adapter, the gateway and the metrics exporter, each started by its systemd
 unit's command line. The mixed procedures go in through the gateway; meanwhile one NATS node
-and the ledger worker are SIGKILLed (the worker restarted a second later, as systemd would).
+and one of the two ledger workers are SIGKILLed (the worker restarted a second later, as
+systemd would; the other worker takes its partitions meanwhile).
 Every accepted case must end once.
 """
 
@@ -32,10 +33,9 @@ from .scenario import (
 
 pytestmark = [pytest.mark.faults, pytest.mark.timeout(900)]
 
-# One ledger worker per partition range, as `ventanilla-ledger@<range>.service` instances.
-# None: a single worker without --partitions, owning every partition. With partitioned
-# workers, list the ranges of deploy/README.md instead, e.g. ["0-3", "4-7"].
-LEDGER_WORKERS: list[str | None] = [None]
+# One ledger worker per partition range, as the `ventanilla-ledger@<range>.service` instances
+# of deploy/README.md.
+LEDGER_WORKERS = ["0-3", "4-7"]
 
 
 def test_prometheus_scrapes_the_metrics_unit_port() -> None:
