@@ -8,7 +8,6 @@ hub sent back, copied into the site's status stream; until then, the claim says 
 """
 
 from datetime import datetime
-from functools import partial
 from uuid import UUID
 
 from nats.aio.client import Client
@@ -58,7 +57,9 @@ class SiteCaseBus:
         self.submitter = CaseSubmitter(
             self.js,
             self.claims,
-            partial(sites.outbox_submit_case, site),
+            # The site's own outbox subject: the hub's relay puts the case id in the subject
+            # it forwards the case on (services/sites/relay.py).
+            lambda channel, _case_id: sites.outbox_submit_case(site, channel),
             publish_timeout=publish_timeout,
         )
 
