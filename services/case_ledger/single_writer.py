@@ -13,6 +13,7 @@ itself before it reads a message, and a second one refuses to start, naming the 
   `still_held()` takes it again, or says that another ledger has it meanwhile.
 """
 
+import contextlib
 import fcntl
 import os
 import socket
@@ -152,12 +153,8 @@ class AdvisoryHold:
         return True
 
     def _close(self) -> None:
-        if self._conn is not None:
-            try:
-                self._conn.close()
-            except Exception:  # already broken: closing it is all that is left
-                self._conn = None
-            self._conn = None
+        _close_session(self._conn)
+        self._conn = None
 
     def release(self) -> None:
         self._close()  # ending the session releases its advisory locks
@@ -226,12 +223,8 @@ class AdvisoryLocks:
 
     def release(self) -> None:
         self.held.clear()
-        if self._conn is not None:
-            try:
-                self._conn.close()
-            except Exception:  # already broken: closing it is all that is left
-                self._conn = None
-            self._conn = None
+        _close_session(self._conn)
+        self._conn = None
 
 
 def _advisory_target(env: dict[str, str]) -> tuple[str, int, str]:
@@ -249,3 +242,10 @@ def _advisory_target(env: dict[str, str]) -> tuple[str, int, str]:
         password=env.get("POSTGRES_PASSWORD", ""),
     )
     return where, key, conninfo
+
+
+def _close_session(conn: Any) -> None:
+    """Close a lock session (ending it releases its advisory locks)."""
+    if conn is not None:
+        with contextlib.suppress(Exception):  # already broken: closing it is all that is left
+            conn.close()

@@ -7,6 +7,7 @@ These tests run real worker processes, a real nats-server and a real PostgreSQL.
 
 import asyncio
 import signal
+from pathlib import Path
 from uuid import uuid4
 
 import psycopg
@@ -82,13 +83,14 @@ async def wait_for_holders(store: LedgerStore, sessions: int, within: float = 30
 
 
 async def test_two_workers_share_the_partitions_and_one_takes_over_when_the_other_is_killed(
-    js: JetStreamContext, nats_server: EmbeddedNats, postgres_store: LedgerStore
+    js: JetStreamContext, nats_server: EmbeddedNats, postgres_store: LedgerStore, tmp_path: Path
 ) -> None:
     store = postgres_store
     async with local_stack(
         store, nats_server.url, ledger=False, ledger_partitions=PARTITIONS
     ) as stack:
-        first = ledger_process(store, nats_server.url, partitions="0-3")
+        first_log = tmp_path / "first.log"
+        first = ledger_process(store, nats_server.url, log=first_log, partitions="0-3")
         second = ledger_process(store, nats_server.url, partitions="4-7")
         try:
             await wait_for_holders(store, sessions=2)
@@ -101,7 +103,7 @@ async def test_two_workers_share_the_partitions_and_one_takes_over_when_the_othe
                 read = [ledger.position(f"commands.p{p}") for p in range(PARTITIONS)]
             assert all(position > 0 for position in read), read  # every partition was read
             first.send_signal(signal.SIGKILL)
-            assert await wait_exit(first) == -signal.SIGKILL
+            assert await wait_exit(first) == -signal.SIGKILL, first_log.read_text()[-3000:]
             # The survivor takes the dead worker's partitions over: every case still ends.
             await wait_for_holders(store, sessions=1)
             later = [await submit(js, submit_command("40000001")) for _ in range(40)]

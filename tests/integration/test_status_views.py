@@ -1,8 +1,6 @@
 """The status read model on a real nats-server: each case's view in JetStream KV."""
 
 import asyncio
-import signal
-import subprocess
 from uuid import UUID
 
 import pytest
@@ -20,22 +18,9 @@ from services.case_ledger.writer import LedgerThread
 from services.failpoints import EXIT_CODE
 from services.stack.natsd import EmbeddedNats
 from tests.factories import submit_command
-from tests.integration.stack import ledger_process, local_stack, submit
+from tests.integration.stack import ledger_process, local_stack, stop, submit, wait_exit
 
 pytestmark = pytest.mark.integration
-
-
-async def wait_exit(process: subprocess.Popen[bytes], within: float = 30.0) -> int:
-    async with asyncio.timeout(within):
-        while process.poll() is None:
-            await asyncio.sleep(0.02)
-    return process.returncode
-
-
-def stop(process: subprocess.Popen[bytes]) -> None:
-    if process.poll() is None:
-        process.send_signal(signal.SIGTERM)
-        process.wait(timeout=15)
 
 
 async def stored_view(kv: KeyValue, case_id: UUID) -> CaseView | None:
