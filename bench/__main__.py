@@ -1,4 +1,4 @@
-"""The benchmark suite: `python -m bench [--quick] [--only raw,ledger,e2e,sse] [--docs]`.
+"""The benchmark suite: `python -m bench [--quick] [--only raw,ledger,e2e,pg,sse] [--docs]`.
 
 Every figure is measured in the same run as the raw limits it is compared with (the machine is
 shared and noisy: only ratios side by side mean something). Writes bench/results/latest.json and
@@ -24,6 +24,7 @@ from services.stack.natsd import nats_server_binary
 
 ROOT = Path(__file__).resolve().parents[1]
 DOCS = ROOT / "docs" / "benchmarks.md"
+PG_DSN = "postgresql://postgres@127.0.0.1:5432/test"
 BEGIN, END = "<!-- bench:begin -->", "<!-- bench:end -->"
 
 
@@ -112,6 +113,16 @@ ROWS = (
     ),
     ("e2e duplicado-dni through the HTTP gateway, max cases/s", "http_cases_per_s", ",.0f"),
     (
+        "e2e duplicado-dni on NATS, ledger on PostgreSQL, 1 ledger worker, max cases/s",
+        "pg_e2e_cases_per_s_1",
+        ",.0f",
+    ),
+    (
+        "… the same with 2 ledger workers, max cases/s",
+        "pg_e2e_cases_per_s_2",
+        ",.0f",
+    ),
+    (
         "e2e duplicado-dni through the counter console (clerk session), max cases/s",
         "console_cases_per_s",
         ",.0f",
@@ -198,8 +209,13 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="shorter runs (under a minute)")
     parser.add_argument(
         "--only",
-        default="raw,ledger,access,sla,indicators,e2e,sse",
+        default="raw,ledger,access,sla,indicators,e2e,pg,sse",
         help="comma-separated parts (also: sites)",
+    )
+    parser.add_argument(
+        "--postgres",
+        default=os.environ.get("VENTANILLA_BENCH_POSTGRES", PG_DSN),
+        help="the PostgreSQL server of the `pg` part (a fresh database is made on it)",
     )
     parser.add_argument("--latency-rate", type=float, default=500.0)
     parser.add_argument("--sse-rate", type=float, default=sse.RATE, help="cases/s beside SSE")
@@ -236,6 +252,8 @@ def main() -> None:
             results.update(indicators.measure(folder, 10_000 if args.quick else 100_000))
         if "e2e" in parts:
             results.update(e2e.run(folder, args.quick, args.latency_rate))
+        if "pg" in parts:
+            results.update(e2e.run_postgres(folder, args.quick, args.postgres))
         if "sse" in parts:
             best = results.get("e2e_cases_per_s")
             sustainable = 0.7 * best if isinstance(best, float) else None

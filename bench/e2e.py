@@ -25,6 +25,7 @@ from nats.aio.msg import Msg
 from bench import console
 from harness.commands import submit_command
 from harness.devstack import local_stack
+from harness.postgres import fresh_database
 from harness.procfs import CLOCK_TICKS, children_of, cpu_ticks
 from schemas import subjects
 from schemas.cases import case_id_for, submit_msg_id
@@ -108,7 +109,10 @@ class LoadGenerator:
         self.http = httpx.AsyncClient(
             base_url=self.info.gateway_url,
             headers={"Authorization": f"Bearer {self.token}"},
-            limits=httpx.Limits(max_connections=64, max_keepalive_connections=64),
+            limits=httpx.Limits(
+                max_connections=console.CONNECTIONS,
+                max_keepalive_connections=console.CONNECTIONS,
+            ),
             timeout=30.0,
         )
         self.console = await console.logged_in(self.info)
@@ -191,6 +195,8 @@ class LoadGenerator:
         else:
             factory = self.nats_sender if path == "nats" else self.http_sender
             ids, send = factory(procedure, count)
+        if path != "nats":
+            send = _in_flight_at_most(console.CONNECTIONS, send)
         due: dict[str, float] = {}
         tasks: list[asyncio.Task[str]] = []
         start = time.perf_counter() + 0.05
@@ -241,6 +247,18 @@ class LoadGenerator:
                 break
             rate = min(cap, rate * 1.5)
         return runs
+
+
+def _in_flight_at_most(limit: int, send: Sender) -> Sender:
+    """`send`, with the requests beyond `limit` waiting here (in order, for nothing) rather
+    than in the HTTP client's pool; their latency still counts from when they were due."""
+    gate = asyncio.Semaphore(limit)
+
+    async def gated(i: int) -> str:
+        async with gate:
+            return await send(i)
+
+    return gated
 
 
 def _line(run: Run) -> str:
@@ -368,3 +386,31 @@ def run(folder: Path, quick: bool, latency_rate: float = 500.0) -> dict[str, Any
     print("e2e: starting the stack (nats-server, ledger, 6 adapters, gateway)", flush=True)
     with local_stack(folder / "stack") as info:
         return asyncio.run(_suite(info, quick, latency_rate))
+
+
+# How many ledger workers the PostgreSQL run measures: `pg_e2e_cases_per_s_<workers>`. The
+# stack runs one ledger process today; `pg_e2e_cases_per_s_2` joins when it runs partitioned
+# ledger workers (the stack's worker count then comes from here).
+PG_LEDGER_WORKERS = (1,)
+
+
+async def _pg_suite(info: StackInfo, quick: bool) -> float:
+    async with LoadGenerator(info) as load:
+        await load.run("duplicado-dni", "nats", 20, 1.0)
+        runs = await load.search(
+            "duplicado-dni", "nats", 100, 3.0 if quick else 10.0, 4 if quick else 8, cap=4000
+        )
+    return max(r.cases_per_s for r in runs)
+
+
+def run_postgres(folder: Path, quick: bool, dsn: str) -> dict[str, Any]:
+    """The max-rate search with the ledger on a fresh database of `dsn`'s server."""
+    found: dict[str, Any] = {}
+    for workers in PG_LEDGER_WORKERS:
+        print(f"e2e: the stack with the ledger on PostgreSQL, {workers} worker(s)", flush=True)
+        with (
+            fresh_database(dsn, "ventanilla_bench") as url,
+            local_stack(folder / f"pg-stack-{workers}", store=url) as info,
+        ):
+            found[f"pg_e2e_cases_per_s_{workers}"] = asyncio.run(_pg_suite(info, quick))
+    return found

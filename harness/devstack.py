@@ -26,13 +26,16 @@ def wait_until(ready: Callable[[], bool], within: float, what: str) -> None:
 
 @contextmanager
 def local_stack(
-    folder: Path, *, leafnode_port: int = LEAFNODE_PORT, within: float = STARTUP_SECONDS
+    folder: Path,
+    *,
+    leafnode_port: int = LEAFNODE_PORT,
+    within: float = STARTUP_SECONDS,
+    store: str | None = None,
 ) -> Iterator[StackInfo]:
     """The whole stack on free ports in the data dir `folder`, until its gateway answers ready;
-    stopped at the end."""
-    stack = LocalStack(
-        UpOptions(folder, http_port=0, nats_port=0, leafnode_port=leafnode_port), Supervisor()
-    )
+    stopped at the end. `store`: the ledger's `postgresql://...` (None: SQLite in `folder`)."""
+    options = UpOptions(folder, http_port=0, nats_port=0, leafnode_port=leafnode_port, store=store)
+    stack = LocalStack(options, Supervisor())
     info = stack.start()
     try:
         wait_until(

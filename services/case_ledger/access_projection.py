@@ -220,9 +220,9 @@ class AccessProjection:
         for notification in notifications:
             kind = notification.topic.rsplit(".", 1)[-1]
             if kind == EventType.CASE_SUBMITTED:
-                citizens += self._citizens(self.ledger.mapper.to_domain_event(notification))
+                citizens += self._citizens(self.ledger.recorded_event(notification))
             elif kind == EventType.DATA_SHARED:
-                shared.append((notification.id, self.ledger.mapper.to_domain_event(notification)))
+                shared.append((notification.id, self.ledger.recorded_event(notification)))
         if not shared:
             return citizens, []
         case_ids = {str(event.originator_id) for _, event in shared}

@@ -57,15 +57,12 @@ from .personal.keystore import key_store_for
 from .personal.ledger_master import ledger_master_key
 from .personal.mapper import PersonalDataMapper, step_subjects
 from .reads import ReadLog, read_table_for
+from .recent_log import RecentLog
 from .store import MASTER_KEY_SETTING
 
 log = structlog.get_logger(__name__)
 
 OUTBOX = "outbox"
-
-# Events this process saved and its outbox has not published yet, kept at most: beyond that
-# (the bus away for long) the outbox decodes them from the store, as after a restart.
-UNPUBLISHED_KEPT = 20_000
 
 
 class CaseLedger(Application[UUID]):
@@ -89,7 +86,7 @@ class CaseLedger(Application[UUID]):
         super().__init__(env=settings)
         self.catalog = catalog
         self.followed_streams = followed_streams_for(self.recorder)
-        self._unpublished: dict[int, Any] = {}
+        self.recent = RecentLog()
 
     @property
     def process_recorder(self) -> ProcessRecorder:
@@ -225,6 +222,8 @@ class CaseLedger(Application[UUID]):
 
     def erase_citizen(self, document_number: str) -> Erasure:
         """Destroy the citizen's data key: every value encrypted under it now reads `[erased]`."""
+        # The followers then read the store, where the citizen's values no longer open.
+        self.recent.clear()
         return erase_citizen(
             self.citizen_keys, (self.access, self.reads), self.recorder, document_number
         )
@@ -256,9 +255,8 @@ class CaseLedger(Application[UUID]):
                     with contextlib.suppress(KeyError):
                         self.repository.cache.get(case.id, evict=True)
             raise
-        if len(self._unpublished) < UNPUBLISHED_KEPT:
-            for recording in recordings:
-                self._unpublished[recording.notification.id] = recording.domain_event
+        for recording in recordings:
+            self.recent.add(recording.notification, recording.domain_event)
         self._notify(recordings)
 
     def find_case(self, case_id: UUID) -> CaseFile | None:
@@ -336,12 +334,17 @@ class CaseLedger(Application[UUID]):
 
     def recorded_event(self, notification: Notification) -> Any:
         """The domain event of a notification: as this process saved it, when it still holds
-        it (the outbox then neither decodes nor decrypts what was just written), else decoded
-        from the store. On the writer thread, like the saves."""
-        event = self._unpublished.pop(notification.id, None)
+        it (a follower then neither decodes nor decrypts what was just written), else decoded
+        from the store."""
+        event = self.recent.event(notification.id)
         return event if event is not None else self.mapper.to_domain_event(notification)
 
     def notifications_after(self, position: int, limit: int) -> list[Notification]:
+        """The log after `position`: from memory when this process just saved what follows it
+        (see recent_log), else from the store."""
+        held = self.recent.after(position, limit)
+        if held is not None:
+            return held
         return list(
             self.recorder.select_notifications(
                 start=position, limit=limit, inclusive_of_start=False

@@ -10,17 +10,14 @@ import os
 import shutil
 import subprocess
 import tempfile
-import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
-import psycopg
 import pytest
-from psycopg import sql
 
+from harness.postgres import fresh_database as shared_fresh_database
 from services.stack.ports import free_port
 
 POSTGRES_DSN = os.environ.get(
@@ -34,23 +31,11 @@ BIN_DIRS = (
 SERVER_USER = "postgres"
 
 
-def with_database(dsn: str, database: str) -> str:
-    return urlunsplit(urlsplit(dsn)._replace(path=f"/{database}"))
-
-
 @contextmanager
 def fresh_database(dsn: str = POSTGRES_DSN) -> Iterator[str]:
     """The URL of a new, empty `ventanilla_fault_<random>` database on `dsn`'s server."""
-    name = f"ventanilla_fault_{uuid.uuid4().hex[:12]}"
-    maintenance = with_database(dsn, "postgres")
-    with psycopg.connect(maintenance, autocommit=True) as conn:
-        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    try:
-        yield with_database(dsn, name)
-    finally:
-        with psycopg.connect(maintenance, autocommit=True) as conn:
-            drop = sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)")
-            conn.execute(drop.format(sql.Identifier(name)))
+    with shared_fresh_database(dsn, "ventanilla_fault") as url:
+        yield url
 
 
 def pg_binary(name: str) -> Path:

@@ -42,12 +42,9 @@ class CitizenKeys:
     def for_citizen(self, document_number: str) -> tuple[str, AESGCM]:
         """The key to encrypt this citizen's values with, created on first use."""
         pseudonym = self.master.pseudonym(document_number)
-        with self._lock:
-            cached = self._ids.get(pseudonym)
-        if cached is not None and cached[1] > self.clock():
-            key = self.by_id(cached[0])
-            if key is not None:
-                return cached[0], key
+        cached = self._cached(pseudonym)
+        if cached is not None:
+            return cached
         row = self.store.find(pseudonym)
         if row is None or row.wrapped is None:
             key_id = os.urandom(16).hex()
@@ -61,8 +58,26 @@ class CitizenKeys:
 
     def key_id_of(self, document_number: str) -> str | None:
         """The id of the citizen's data key; None if they have none (never seen, or erased)."""
-        row = self.store.find(self.master.pseudonym(document_number))
-        return None if row is None or row.wrapped is None else row.key_id
+        pseudonym = self.master.pseudonym(document_number)
+        cached = self._cached(pseudonym)
+        if cached is not None:
+            return cached[0]
+        row = self.store.find(pseudonym)
+        if row is None or row.wrapped is None:
+            return None
+        # Remembered as `for_citizen` does: the access projection asks once per case.
+        with self._lock:
+            self._ids[pseudonym] = (row.key_id, self.clock() + self.ttl)
+        return row.key_id
+
+    def _cached(self, pseudonym: str) -> tuple[str, AESGCM] | None:
+        """The citizen's key id and key as remembered within `ttl` (None: ask the store)."""
+        with self._lock:
+            cached = self._ids.get(pseudonym)
+        if cached is None or cached[1] <= self.clock():
+            return None
+        key = self.by_id(cached[0])
+        return None if key is None else (cached[0], key)
 
     def by_id(self, key_id: str) -> AESGCM | None:
         """The key a stored value quotes; None when its citizen was erased."""
