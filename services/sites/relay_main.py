@@ -11,9 +11,13 @@ from services.logging import setup_logging
 from services.shutdown import stop_on_signals
 
 from .bundle import registered_sites
-from .relay import SiteRelay
+from .relay import FETCH_WAIT, SiteRelay
 
 log = structlog.get_logger(__name__)
+
+# How long a stop lets the relay finish the batches in hand: a fetch's wait and a batch's
+# round trips, well within the supervisor's grace (10 s). A batch cut short is redelivered.
+FINISH_WITHIN = FETCH_WAIT + 3.0
 
 
 def serve(data_dir: Path, nats_url: str, login: BusLogin) -> None:
@@ -21,8 +25,11 @@ def serve(data_dir: Path, nats_url: str, login: BusLogin) -> None:
     asyncio.run(run(data_dir, nats_url, login))
 
 
-async def run(data_dir: Path, nats_url: str, login: BusLogin) -> None:
-    stop = stop_on_signals()
+async def run(
+    data_dir: Path, nats_url: str, login: BusLogin, stop: asyncio.Event | None = None
+) -> None:
+    """Relay until `stop` is set (or SIGTERM/SIGINT when no event is given)."""
+    stop = stop or stop_on_signals()
     site_ids = [b.site for b in registered_sites(data_dir)]
     nc = await connect(nats_url, "ventanilla-site-relay", login=login)
     relay = asyncio.create_task(SiteRelay(nc, site_ids).run(stop))
@@ -30,6 +37,9 @@ async def run(data_dir: Path, nats_url: str, login: BusLogin) -> None:
     try:
         await stop.wait()
     finally:
+        stop.set()  # also when this task itself is cancelled
+        # Not cancelled at once: a cancelled batch would be forwarded again after its ack wait.
+        await asyncio.wait({relay}, timeout=FINISH_WITHIN)
         relay.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await relay
