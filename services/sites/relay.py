@@ -122,7 +122,12 @@ class SiteRelay:
             await _let_go(sub)
 
     async def _statuses_round(self, sub: JetStreamContext.PullSubscription) -> None:
-        msgs = await fetch_ready(sub, BATCH, FETCH_WAIT)
+        try:
+            msgs = await fetch_ready(sub, BATCH, FETCH_WAIT)
+        except Exception as exc:  # NATS away: fetch again, as the forward loops do
+            log.warning("site statuses fetch failed", error=repr(exc))
+            await asyncio.sleep(1.0)
+            return
         if not msgs:
             return
         try:

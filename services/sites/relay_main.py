@@ -33,6 +33,9 @@ async def run(
     site_ids = [b.site for b in registered_sites(data_dir)]
     nc = await connect(nats_url, "ventanilla-site-relay", login=login)
     relay = asyncio.create_task(SiteRelay(nc, site_ids).run(stop))
+    # A relay that ended on its own (an error it could not get past) ends the process, which
+    # re-raises the error below: its supervisor starts it again instead of keeping it idle.
+    relay.add_done_callback(lambda _: stop.set())
     log.info("site relay running", sites=site_ids)
     try:
         await stop.wait()
@@ -41,7 +44,10 @@ async def run(
         # Not cancelled at once: a cancelled batch would be forwarded again after its ack wait.
         await asyncio.wait({relay}, timeout=FINISH_WITHIN)
         relay.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await relay
-        await nc.drain()
-        log.info("site relay stopped")
+        try:
+            with contextlib.suppress(asyncio.CancelledError):
+                await relay
+        finally:
+            # A client still reconnecting (NATS away) cannot drain; what it holds was not acked.
+            await (nc.drain() if nc.is_connected else nc.close())
+            log.info("site relay stopped")
