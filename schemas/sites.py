@@ -112,8 +112,6 @@ def relay_consumer(site: str) -> str:
 
 # The relay's durable consumer on the status read model's stream (KV_ventanilla_case_status).
 RELAY_STATUSES_CONSUMER = "site-relay-statuses"
-# Which site each forwarded case came from (key: case id hex), so statuses go back to it.
-SITE_CASES_BUCKET = "ventanilla_site_cases"
 
 
 class SiteLink(BaseModel):

@@ -162,3 +162,9 @@ def site_gateway(
 
     setproctitle("ventanilla site-gateway")
     serve(bundle.resolve(), data_dir.resolve(), nats_url, host, port)
+
+
+if __name__ == "__main__":
+    # How `ventanilla up` starts its children: without the rest of the CLI, which a service does
+    # not use (measured: half of a child's start-up CPU, 0.6 s of 1.2 s).
+    app(prog_name="ventanilla serve")

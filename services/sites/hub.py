@@ -20,7 +20,6 @@ from nats.js.api import (
     ConsumerConfig,
     DeliverPolicy,
     ExternalStream,
-    KeyValueConfig,
     RetentionPolicy,
     StorageType,
     StreamConfig,
@@ -36,7 +35,6 @@ from services.stack.nats_config import Leafnodes, ensure_seed
 from .bundle import DEMO_SITE, SiteBundle, public_key, registered_sites, write_bundle
 from .permissions import SITE_RELAY, site_leaf_user, site_relay_user
 
-SITE_CASES_TTL = 90 * DAY
 RELAY_ACK_WAIT = 30.0
 
 
@@ -107,26 +105,19 @@ def statuses_consumer_config() -> ConsumerConfig:
 # The relay followed the ledger's announcements through this consumer before it followed the
 # status read model; a hub that still has it loses it.
 RETIRED_EVENTS_CONSUMER = "site-relay-events"
+# The relay noted there which site each case came from, and read it back for each status; the
+# status names the case's channel, which names its site. A hub that still has it loses it.
+RETIRED_SITE_CASES_BUCKET = "ventanilla_site_cases"
 
 
 async def ensure_hub_sites(js: JetStreamContext, site_ids: list[str], replicas: int = 1) -> None:
-    """As the bus owner: the streams and consumers of every site, and the relay's bucket.
+    """As the bus owner: the streams and consumers of every site.
 
     After `ensure_topology`: the relay's statuses consumer is on the status bucket's stream."""
     if not site_ids:
         return
-    try:
-        await js.key_value(sites.SITE_CASES_BUCKET)
-    except NotFoundError:
-        await js.create_key_value(
-            KeyValueConfig(
-                bucket=sites.SITE_CASES_BUCKET,
-                history=1,
-                ttl=SITE_CASES_TTL,
-                storage=StorageType.FILE,
-                replicas=replicas,
-            )
-        )
+    with contextlib.suppress(NotFoundError):
+        await js.delete_key_value(RETIRED_SITE_CASES_BUCKET)
     await js.add_consumer(subjects.kv_stream(subjects.STATUS_BUCKET), statuses_consumer_config())
     with contextlib.suppress(NotFoundError):
         await js.delete_consumer(subjects.EVENTS_STREAM, RETIRED_EVENTS_CONSUMER)

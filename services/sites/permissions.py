@@ -16,7 +16,7 @@ all refused).
 """
 
 from schemas import sites, subjects
-from services.bus.permissions import JS_API, BusUser, inbox_prefix, read_bucket
+from services.bus.permissions import JS_API, BusUser, inbox_prefix
 
 from .bundle import leaf_user_name
 
@@ -81,8 +81,6 @@ def site_relay_user(site_ids: tuple[str, ...]) -> BusUser:
             f"{JS_API}.CONSUMER.INFO.{statuses}.{statuses_consumer}",
             f"{JS_API}.CONSUMER.MSG.NEXT.{statuses}.{statuses_consumer}",
             f"$JS.ACK.{statuses}.{statuses_consumer}.>",
-            f"$KV.{sites.SITE_CASES_BUCKET}.>",
-            *read_bucket(sites.SITE_CASES_BUCKET),
             subjects.dead_letter(SITE_RELAY),
         ),
         subscribe=(f"{inbox_prefix(SITE_RELAY)}.>",),

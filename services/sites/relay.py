@@ -1,20 +1,25 @@
 """The hub's site relay: each site's cases to the ledger, each case's status back to its site.
 
 Forwarding: the relay takes each `SubmitCase` from a site's inbound stream, checks that the site
-sent it as its own channel, notes which site the case came from, publishes it on the commands
-stream with the case's own `Nats-Msg-Id`, and only then acks. A crash in between forwards the
-same command again: the commands stream drops it within its duplicate window, and the ledger,
-which records a case id once, beyond it. That idempotency, not a window, is the guarantee: a
-site may come back after days.
+sent it as its own channel, publishes it on the commands stream with the case's own
+`Nats-Msg-Id`, and only then acks. A crash in between forwards the same command again: the
+commands stream drops it within its duplicate window, and the ledger, which records a case id
+once, beyond it. That idempotency, not a window, is the guarantee: a site may come back after
+days.
 
 Statuses: the relay follows the status read model (the ledger's KV bucket of case views,
 services/case_ledger/status_views.py) through its own durable consumer on the bucket's stream,
-and publishes each view of a case that came from a site on that site's status subject. The
-ledger writes a view after it commits the events behind it, never an older one over a newer,
-and rewrites what it may have missed after a crash; the consumer is acked only once the views
-are on the sites' streams. So every status the ledger records reaches the site's status
-stream, which keeps the latest view per case; the site copies it when its link is up. Nothing
-here asks the ledger a question, and nothing crosses the link but JetStream's own sourcing.
+and publishes each view of a site's case on that site's status subject. A site's case is one
+of its channel (`mac-express-<site>`, the only channel a site may submit as), which the view
+itself names: a status costs no lookup of where its case came from. The ledger writes a view
+after it commits the events behind it, never an older one over a newer, and rewrites what it
+may have missed after a crash; the consumer is acked only once the views are on the sites'
+streams. So every status the ledger records reaches the site's status stream, which keeps the
+latest view per case; the site copies it when its link is up. Nothing here asks the ledger a
+question, and nothing crosses the link but JetStream's own sourcing.
+
+Stopping: each loop finishes the batch in hand (forwarded or published, then acked) and lets its
+subscription go; a fetch waits at most `FETCH_WAIT`, so a stop takes about that long.
 """
 
 import asyncio
@@ -25,8 +30,7 @@ import structlog
 from nats.aio.client import Client
 from nats.aio.msg import Msg
 from nats.js import JetStreamContext
-from nats.js.errors import KeyNotFoundError
-from nats.js.kv import KV_DEL, KV_OP, KV_PURGE, KeyValue
+from nats.js.kv import KV_DEL, KV_OP, KV_PURGE
 from pydantic import ValidationError
 
 from schemas import sites, subjects
@@ -42,6 +46,8 @@ from .permissions import SITE_RELAY
 log = structlog.get_logger(__name__)
 
 BATCH = 200
+# How long a loop waits for its next message, hence how long a stop may wait for it.
+FETCH_WAIT = 1.0
 STATUS_VIEWS_STREAM = subjects.kv_stream(subjects.STATUS_BUCKET)
 _STATUS_KEYS = f"$KV.{subjects.STATUS_BUCKET}.{subjects.STATUS_KEY_PREFIX}"
 
@@ -51,7 +57,7 @@ class SiteRelay:
         self.nc = nc
         self.js: JetStreamContext = nc.jetstream()
         self.site_ids = tuple(site_ids)
-        self._kv: KeyValue | None = None
+        self._site_of_channel = {sites.site_channel(site): site for site in self.site_ids}
 
     async def run(self, stop: asyncio.Event) -> None:
         loops = [self._forward_loop(site, stop) for site in self.site_ids]
@@ -61,16 +67,20 @@ class SiteRelay:
 
     async def _forward_loop(self, site: str, stop: asyncio.Event) -> None:
         sub = await self._bind(sites.inbound_stream(site), sites.relay_consumer(site), stop)
-        while not stop.is_set():
-            try:
-                # Cases are independent of each other: forward a batch's together (measured:
-                # one at a time, a 1,000-case backlog went at 28 cases/s).
-                await asyncio.gather(
-                    *(self.forward(site, m) for m in await fetch_ready(sub, BATCH))
-                )
-            except Exception as exc:  # NATS away or the commands stream full: try again
-                log.warning("site forward failed", site=site, error=repr(exc))
-                await asyncio.sleep(1.0)
+        if sub is None:
+            return
+        try:
+            while not stop.is_set():
+                try:
+                    # Cases are independent of each other: forward a batch's together (measured:
+                    # one at a time, a 1,000-case backlog went at 28 cases/s).
+                    batch = await fetch_ready(sub, BATCH, FETCH_WAIT)
+                    await asyncio.gather(*(self.forward(site, m) for m in batch))
+                except Exception as exc:  # NATS away or the commands stream full: try again
+                    log.warning("site forward failed", site=site, error=repr(exc))
+                    await asyncio.sleep(1.0)
+        finally:
+            await _let_go(sub)
 
     async def forward(self, site: str, msg: Msg) -> None:
         channel = sites.site_channel(site)
@@ -85,7 +95,6 @@ class SiteRelay:
             await self._reject(msg, f"site {site} may submit only as {channel}")
             return
         case_id = command.envelope.case_id
-        await (await self._bucket()).put(case_id.hex, site.encode())
         await publish(
             self.js,
             subjects.submit_case(channel, case_id),
@@ -104,20 +113,33 @@ class SiteRelay:
 
     async def _status_loop(self, stop: asyncio.Event) -> None:
         sub = await self._bind(STATUS_VIEWS_STREAM, sites.RELAY_STATUSES_CONSUMER, stop)
-        while not stop.is_set():
-            msgs = await fetch_ready(sub, BATCH)
-            if not msgs:
-                continue
-            try:
-                await self.send_statuses(msgs)
-            except Exception as exc:  # NATS away: the views come again
-                log.warning("site statuses failed", error=repr(exc))
-                for msg in msgs:
-                    await msg.nak(delay=1.0)
-                await asyncio.sleep(1.0)
-                continue
+        if sub is None:
+            return
+        try:
+            while not stop.is_set():
+                await self._statuses_round(sub)
+        finally:
+            await _let_go(sub)
+
+    async def _statuses_round(self, sub: JetStreamContext.PullSubscription) -> None:
+        try:
+            msgs = await fetch_ready(sub, BATCH, FETCH_WAIT)
+        except Exception as exc:  # NATS away: fetch again, as the forward loops do
+            log.warning("site statuses fetch failed", error=repr(exc))
+            await asyncio.sleep(1.0)
+            return
+        if not msgs:
+            return
+        try:
+            await self.send_statuses(msgs)
+        except Exception as exc:  # NATS away: the views come again
+            log.warning("site statuses failed", error=repr(exc))
             for msg in msgs:
-                await msg.ack()
+                await msg.nak(delay=1.0)
+            await asyncio.sleep(1.0)
+            return
+        for msg in msgs:
+            await msg.ack()
 
     async def send_statuses(self, msgs: list[Msg]) -> None:
         """The last view of each case of the batch (in stream order: the newest) to its site.
@@ -139,19 +161,16 @@ class SiteRelay:
 
     async def _status_if_from_a_site(self, case_id: UUID, data: bytes) -> None:
         try:
-            site = (await (await self._bucket()).get(case_id.hex)).value
-        except KeyNotFoundError:
-            return  # a case from a channel that is not a site
-        if not site:
-            return
-        try:
             view = CaseView.model_validate_json(data)
         except ValidationError:
             log.error("unreadable case status in the bucket", case_id=str(case_id))
             return
+        site = self._site_of_channel.get(view.channel)
+        if site is None:
+            return  # a case from a channel that is not a site
         await publish(
             self.js,
-            sites.case_status(site.decode(), case_id),
+            sites.case_status(site, case_id),
             data,  # the bucket's bytes as they are: the view, checked above
             msg_id=f"status:{case_id}:{view.version}",
         )
@@ -160,18 +179,28 @@ class SiteRelay:
 
     async def _bind(
         self, stream: str, durable: str, stop: asyncio.Event
-    ) -> JetStreamContext.PullSubscription:
-        """Bind to a consumer the bus owner made; wait for it while the topology is missing."""
-        while True:
+    ) -> JetStreamContext.PullSubscription | None:
+        """Bind to a consumer the bus owner made; wait for it while the topology is missing.
+
+        None: told to stop before the consumer was there."""
+        while not stop.is_set():
             try:
                 return await self.js.pull_subscribe_bind(durable, stream=stream)
             except Exception as exc:
-                if stop.is_set():
-                    raise
                 log.info("waiting for consumer", stream=stream, consumer=durable, error=repr(exc))
                 await asyncio.sleep(1.0)
+        return None
 
-    async def _bucket(self) -> KeyValue:
-        if self._kv is None:
-            self._kv = await self.js.key_value(sites.SITE_CASES_BUCKET)
-        return self._kv
+
+async def _let_go(sub: JetStreamContext.PullSubscription) -> None:
+    """Unsubscribe a pull subscription, so that the connection's drain does not wait for it.
+
+    nats-py's `fetch` takes messages off the subscription's queue without marking them done, and
+    a drain waits until every queued message is done: one that fetched anything at all held the
+    relay's stop for the whole drain timeout (30 s, measured), past the supervisor's grace. A
+    message fetched and not acked (none after a finished batch) is delivered again after the
+    consumer's ack wait."""
+    try:
+        await sub.unsubscribe()
+    except Exception as exc:  # the connection is gone already: nothing is left to let go
+        log.info("could not unsubscribe", error=repr(exc))

@@ -78,7 +78,7 @@ class SiteStack(HeldStack[SiteInfo]):
         write_site_credentials(d, bundle, gateway_url, server.url)
         argv = [
             sys.executable,
-            *("-m", "services.cli", "serve", "site-gateway"),
+            *("-m", "services.cli.serve", "site-gateway"),  # as `up` starts its children
             *("--bundle", str(bundle.folder), "--data-dir", str(d.root)),
             *("--nats-url", server.url, "--host", host, "--port", str(http_port.port)),
         ]

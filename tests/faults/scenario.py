@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 from uuid import UUID
 
+from harness.stackfiles import StackFiles
 from harness.up import UpStack
 from services.case_ledger.store import LedgerStore
 
@@ -63,13 +64,13 @@ async def run_scenario(
     *,
     load: Load,
     fault: Fault,
-    store: LedgerStore,
-    backoffices: Path,
+    stack: StackFiles,
     results_file: Path | None,
     settle_within: float = 240.0,
 ) -> Tally:
     """Run the load and the fault together, wait until every accepted case is final (or
-    `settle_within` seconds pass), and count."""
+    `settle_within` seconds pass), and count in the stack's ledger and back offices."""
+    store, backoffices = stack.store, stack.backoffices
     progress = Progress()
     fault_task = asyncio.create_task(fault(progress), name=f"fault {name}")
     report = await load(progress)
@@ -86,6 +87,19 @@ async def run_scenario(
         tally.problems.append(f"{len(report.given_up)} cases never accepted by the gateway")
     record(tally, results_file)
     return tally
+
+
+async def kill_and_await_restart(
+    stack: UpStack, title: str, progress: Progress, *, name: str | None = None, round_: str = ""
+) -> int:
+    """SIGKILL the child titled `title` (`name` in the notes), then wait until `up` has started
+    it again; its new pid."""
+    name = name or title
+    pid = stack.kill(title)
+    progress.note(f"SIGKILL {name} (pid {pid}){round_}")
+    new = await stack.wait_restarted(title, pid)
+    progress.note(f"{name} restarted (pid {new})")
+    return new
 
 
 def assert_nothing_lost_or_doubled(tally: Tally) -> None:

@@ -24,7 +24,7 @@ from services.entity_adapters.backoffices import demo
 
 from .checker import check, record
 from .load import CITIZENS, LoadReport, mixed_orders, submit_over_http
-from .scenario import SEED, Progress, run_scenario
+from .scenario import SEED, Progress, kill_and_await_restart, run_scenario
 
 pytestmark = [pytest.mark.faults, pytest.mark.timeout(600)]
 
@@ -58,18 +58,15 @@ async def test_the_http_back_office_killed_twice_under_a_load_of_transfers(
     async def fault(progress: Progress) -> None:
         for round_ in (1, 2):
             await progress.reached(int(TRANSFERS * rng.uniform(0.2 * round_, 0.2 * round_ + 0.2)))
-            pid = stack.kill(BACK_OFFICE)
-            progress.note(f"SIGKILL {BACK_OFFICE} (pid {pid}), kill {round_} of 2")
-            new = await stack.wait_restarted(BACK_OFFICE, pid)
-            progress.note(f"{BACK_OFFICE} restarted (pid {new})")
+            kill = f", kill {round_} of 2"
+            await kill_and_await_restart(stack, BACK_OFFICE, progress, round_=kill)
             await asyncio.sleep(rng.uniform(1.5, 3.0))  # serving again before the next kill
 
     tally = await run_scenario(
         "SUNARP's HTTP back office killed twice",
         load=load,
         fault=fault,
-        store=stack.store,
-        backoffices=stack.backoffices,
+        stack=stack,
         results_file=results_file,
     )
     assert tally.clean, tally.problems

@@ -62,8 +62,7 @@ async def test_one_node_of_three_killed_while_the_load_goes_on(
             "cluster: one node of three killed, R3",
             load=nats_load(stack, SEED + 6),
             fault=fault,
-            store=stack.store,
-            backoffices=stack.backoffices,
+            stack=stack,
             results_file=results_file,
         )
     assert_nothing_lost_or_doubled(tally)
@@ -86,8 +85,7 @@ async def test_all_three_nodes_killed_at_once(tmp_path: Path, results_file: Path
             "cluster: all three nodes killed at once, sync_interval always",
             load=nats_load(stack, SEED + 7),
             fault=fault,
-            store=stack.store,
-            backoffices=stack.backoffices,
+            stack=stack,
             results_file=results_file,
         )
     assert_nothing_lost_or_doubled(tally)
@@ -127,8 +125,7 @@ async def test_the_ledgers_link_to_nats_cut_for_10_s(
                 "ledger's link to NATS cut for 10 s",
                 load=nats_load(stack, SEED + 8),
                 fault=fault,
-                store=stack.store,
-                backoffices=stack.backoffices,
+                stack=stack,
                 results_file=results_file,
             )
     finally:

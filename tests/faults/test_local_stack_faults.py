@@ -18,6 +18,7 @@ from .scenario import (
     Progress,
     assert_nothing_lost_or_doubled,
     http_load,
+    kill_and_await_restart,
     random_point,
     run_scenario,
 )
@@ -38,18 +39,14 @@ async def test_an_adapter_killed_twice_in_a_row(stack: UpStack, results_file: Pa
     async def fault(progress: Progress) -> None:
         await progress.reached(random_point(rng, 0.1, 0.4))
         for round_ in (1, 2):
-            pid = stack.kill(victim)
-            progress.note(f"SIGKILL {victim} (pid {pid}), kill {round_} of 2")
-            new = await stack.wait_restarted(victim, pid)
-            progress.note(f"{victim} restarted (pid {new})")
+            await kill_and_await_restart(stack, victim, progress, round_=f", kill {round_} of 2")
             await asyncio.sleep(rng.uniform(0.2, 2.0))
 
     tally = await run_scenario(
         "adapter killed twice",
         load=http_load(stack, SEED + 1),
         fault=fault,
-        store=stack.store,
-        backoffices=stack.backoffices,
+        stack=stack,
         results_file=results_file,
     )
     assert_nothing_lost_or_doubled(tally)
@@ -81,8 +78,7 @@ async def test_the_ledger_killed_between_save_and_publish(
             "ledger killed between save and publish",
             load=http_load(stack, SEED + 2),
             fault=fault,
-            store=stack.store,
-            backoffices=stack.backoffices,
+            stack=stack,
             results_file=results_file,
         )
     assert_nothing_lost_or_doubled(tally)
@@ -95,17 +91,13 @@ async def test_the_ledger_killed_while_consuming_results(
 
     async def fault(progress: Progress) -> None:
         await progress.reached(random_point(rng, 0.3, 0.8))
-        pid = stack.kill("ventanilla ledger")
-        progress.note(f"SIGKILL ventanilla ledger (pid {pid})")
-        new = await stack.wait_restarted("ventanilla ledger", pid)
-        progress.note(f"ledger restarted (pid {new})")
+        await kill_and_await_restart(stack, "ventanilla ledger", progress)
 
     tally = await run_scenario(
         "ledger killed while consuming results",
         load=http_load(stack, SEED + 3),
         fault=fault,
-        store=stack.store,
-        backoffices=stack.backoffices,
+        stack=stack,
         results_file=results_file,
     )
     assert_nothing_lost_or_doubled(tally)
@@ -119,18 +111,15 @@ async def test_the_gateway_killed_while_clients_retry_with_the_same_key(
     async def fault(progress: Progress) -> None:
         for round_ in (1, 2):
             await progress.reached(random_point(rng, 0.2 * round_, 0.2 * round_ + 0.2))
-            pid = stack.kill("ventanilla gateway")
-            progress.note(f"SIGKILL ventanilla gateway (pid {pid}), kill {round_} of 2")
-            new = await stack.wait_restarted("ventanilla gateway", pid)
-            progress.note(f"gateway restarted (pid {new})")
+            gateway, kill = "ventanilla gateway", f", kill {round_} of 2"
+            await kill_and_await_restart(stack, gateway, progress, round_=kill)
 
     load = http_load(stack, SEED + 4)
     tally = await run_scenario(
         "gateway killed twice, clients retry with the same key",
         load=load,
         fault=fault,
-        store=stack.store,
-        backoffices=stack.backoffices,
+        stack=stack,
         results_file=results_file,
     )
     assert_nothing_lost_or_doubled(tally)
@@ -144,17 +133,14 @@ async def test_the_nats_server_killed_and_restarted_on_its_store(
 
     async def fault(progress: Progress) -> None:
         await progress.reached(random_point(rng, 0.2, 0.6))
-        pid = stack.kill(server)
-        progress.note(f"SIGKILL nats-server (pid {pid})")
-        new = await stack.wait_restarted(server, pid)
-        progress.note(f"nats-server restarted on the same store and ports (pid {new})")
+        # `up` starts it again on the same store and ports.
+        await kill_and_await_restart(stack, server, progress, name="nats-server")
 
     tally = await run_scenario(
         "nats-server killed, restarted on its file store",
         load=http_load(stack, SEED + 5),
         fault=fault,
-        store=stack.store,
-        backoffices=stack.backoffices,
+        stack=stack,
         results_file=results_file,
     )
     assert_nothing_lost_or_doubled(tally)

@@ -45,8 +45,7 @@ async def test_the_ledgers_postgresql_restarted_under_load(
             "PostgreSQL of the ledger stopped and started again",
             load=http_load(stack, SEED + 21),
             fault=fault,
-            store=stack.store,
-            backoffices=stack.backoffices,
+            stack=stack,
             results_file=results_file,
         )
     assert_nothing_lost_or_doubled(tally)

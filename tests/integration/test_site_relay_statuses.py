@@ -2,7 +2,12 @@
 
 import asyncio
 import contextlib
+import inspect
+import signal
+import subprocess
+import sys
 from datetime import UTC, datetime
+from pathlib import Path
 from uuid import UUID, uuid4
 
 import nats
@@ -13,22 +18,28 @@ from nats.js.errors import NotFoundError
 
 from schemas import sites, subjects
 from schemas.views import CaseView
+from services.sites.bundle import write_bundle
 from services.sites.hub import ensure_hub_sites
 from services.sites.relay import STATUS_VIEWS_STREAM, SiteRelay
 from services.stack.natsd import EmbeddedNats
+from services.stack.supervisor import Supervisor
 
 pytestmark = pytest.mark.integration
 
 SITE = "pias-napo"
+# How long `ventanilla up`'s supervisor waits for a child it stopped before it kills it.
+GRACE = inspect.signature(Supervisor.stop).parameters["grace"].default
 
 
-def view(case_id: UUID, version: int, status: str = "in_progress") -> CaseView:
+def view(
+    case_id: UUID, version: int, status: str = "in_progress", channel: str | None = None
+) -> CaseView:
     now = datetime.now(UTC)
     return CaseView.model_validate(
         {
             "case_id": case_id,
             "procedure": "duplicado-dni",
-            "channel": sites.site_channel(SITE),
+            "channel": channel or sites.site_channel(SITE),
             "status": status,
             "submitted_at": now,
             "updated_at": now,
@@ -52,9 +63,14 @@ async def at_site(js: JetStreamContext, case_id: UUID) -> CaseView | None:
     return CaseView.model_validate_json(msg.data or b"")
 
 
-async def from_a_site(js: JetStreamContext, case_id: UUID) -> None:
-    """What the relay notes when it forwards a site's case."""
-    await (await js.key_value(sites.SITE_CASES_BUCKET)).put(case_id.hex, SITE.encode())
+def relay_process(data_dir: Path, nats_url: str) -> subprocess.Popen[bytes]:
+    """`ventanilla serve site-relay` as `ventanilla up` starts it."""
+    where = ("--data-dir", str(data_dir), "--nats-url", nats_url)
+    return subprocess.Popen(
+        [sys.executable, "-m", "services.cli", "serve", "site-relay", *where],
+        stdin=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
 
 
 @pytest.fixture
@@ -67,14 +83,13 @@ async def test_every_view_of_a_sites_case_reaches_its_status_stream_and_no_other
     hub: JetStreamContext, nats_server: EmbeddedNats
 ) -> None:
     ours, not_ours = uuid4(), uuid4()
-    await from_a_site(hub, ours)
     stop = asyncio.Event()
     relay_nc = await nats.connect(nats_server.url, name="site-relay")
     relay = asyncio.create_task(SiteRelay(relay_nc, [SITE]).run(stop))
     try:
         for version in (1, 3, 5):
             await put_view(hub, view(ours, version))
-            await put_view(hub, view(not_ours, version))
+            await put_view(hub, view(not_ours, version, channel="mac-lima-norte"))
         await put_view(hub, view(ours, 7, "completed"))
         async with asyncio.timeout(20):
             while (seen := await at_site(hub, ours)) is None or seen.version < 7:
@@ -93,7 +108,6 @@ async def test_a_view_superseded_before_its_ack_never_comes_again_to_set_the_sit
     hub: JetStreamContext, nc: Client
 ) -> None:
     case_id = uuid4()
-    await from_a_site(hub, case_id)
     relay = SiteRelay(nc, [SITE])
     sub = await hub.pull_subscribe_bind(sites.RELAY_STATUSES_CONSUMER, stream=STATUS_VIEWS_STREAM)
     await put_view(hub, view(case_id, 1))
@@ -111,3 +125,27 @@ async def test_a_view_superseded_before_its_ack_never_comes_again_to_set_the_sit
     seen = await at_site(hub, case_id)
     assert seen is not None
     assert (seen.version, seen.status) == (2, "completed")
+
+
+async def test_the_relay_process_stops_on_sigterm_within_the_grace_with_every_view_acked(
+    hub: JetStreamContext, nats_server: EmbeddedNats, tmp_path: Path
+) -> None:
+    data_dir = tmp_path / "var"
+    write_bundle(data_dir, SITE, tokens_file=tmp_path / "tokens.json")
+    process = relay_process(data_dir, nats_server.url)
+    try:
+        case_id = uuid4()
+        await put_view(hub, view(case_id, 1))
+        async with asyncio.timeout(30):  # it runs, and it has fetched and relayed a view
+            while await at_site(hub, case_id) is None:
+                await asyncio.sleep(0.05)
+        await asyncio.sleep(2.5)  # a few idle fetches expire, as they do in a running stack
+        process.send_signal(signal.SIGTERM)
+        code = await asyncio.to_thread(process.wait, GRACE)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    assert code == 0
+    consumer = await hub.consumer_info(STATUS_VIEWS_STREAM, sites.RELAY_STATUSES_CONSUMER)
+    assert (consumer.num_pending, consumer.num_ack_pending) == (0, 0)

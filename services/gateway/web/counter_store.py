@@ -13,6 +13,7 @@ Over 300 lines because accounts, sessions, lockout and receipts share one file, 
 one schema migration; split, each part would reopen the same connection and repeat its rules.
 """
 
+import functools
 import hashlib
 import json
 import os
@@ -71,8 +72,14 @@ create table if not exists console_key (id integer primary key check (id = 1), k
 """
 
 _hasher = PasswordHasher()
-# Verifying an unknown user's password against this keeps a wrong user as slow as a wrong password.
-_DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    """Verifying an unknown user's password against this keeps a wrong user as slow as a wrong
+    password. Made at the first such login, not at import: every `ventanilla` process imports
+    this module (the CLI does), and a hash costs each a quarter of a second of CPU."""
+    return _hasher.hash(secrets.token_urlsafe(16))
 
 
 Role = Literal["auditor", "operator"]
@@ -343,7 +350,7 @@ class CounterStore:
                 f"select password_hash, disabled from {accounts.table} where user = ?",  # noqa: S608
                 (user,),
             ).fetchone()
-        stored = row[0] if row else _DUMMY_HASH
+        stored = row[0] if row else _dummy_hash()
         try:
             _hasher.verify(stored, password)
         except (VerificationError, InvalidHashError):
