@@ -388,10 +388,9 @@ def run(folder: Path, quick: bool, latency_rate: float = 500.0) -> dict[str, Any
         return asyncio.run(_suite(info, quick, latency_rate))
 
 
-# How many ledger workers the PostgreSQL run measures: `pg_e2e_cases_per_s_<workers>`. The
-# stack runs one ledger process today; `pg_e2e_cases_per_s_2` joins when it runs partitioned
-# ledger workers (the stack's worker count then comes from here).
-PG_LEDGER_WORKERS = (1,)
+# How many ledger workers the PostgreSQL runs measure: `pg_e2e_cases_per_s_<workers>`, each
+# on a fresh database, one after the other in the same run.
+PG_LEDGER_WORKERS = (1, 2)
 
 
 async def _pg_suite(info: StackInfo, quick: bool) -> float:
@@ -410,7 +409,7 @@ def run_postgres(folder: Path, quick: bool, dsn: str) -> dict[str, Any]:
         print(f"e2e: the stack with the ledger on PostgreSQL, {workers} worker(s)", flush=True)
         with (
             fresh_database(dsn, "ventanilla_bench") as url,
-            local_stack(folder / f"pg-stack-{workers}", store=url) as info,
+            local_stack(folder / f"pg-stack-{workers}", store=url, ledger_workers=workers) as info,
         ):
             found[f"pg_e2e_cases_per_s_{workers}"] = asyncio.run(_pg_suite(info, quick))
     return found

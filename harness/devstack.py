@@ -31,10 +31,19 @@ def local_stack(
     leafnode_port: int = LEAFNODE_PORT,
     within: float = STARTUP_SECONDS,
     store: str | None = None,
+    ledger_workers: int = 1,
 ) -> Iterator[StackInfo]:
     """The whole stack on free ports in the data dir `folder`, until its gateway answers ready;
-    stopped at the end. `store`: the ledger's `postgresql://...` (None: SQLite in `folder`)."""
-    options = UpOptions(folder, http_port=0, nats_port=0, leafnode_port=leafnode_port, store=store)
+    stopped at the end. `store`: the ledger's `postgresql://...` (None: SQLite in `folder`),
+    written by `ledger_workers` processes."""
+    options = UpOptions(
+        folder,
+        http_port=0,
+        nats_port=0,
+        leafnode_port=leafnode_port,
+        store=store,
+        ledger_workers=ledger_workers,
+    )
     stack = LocalStack(options, Supervisor())
     info = stack.start()
     try:

@@ -25,6 +25,7 @@ from .scenario import (
     Progress,
     assert_nothing_lost_or_doubled,
     http_load,
+    kill_and_await_restart,
     random_point,
     run_scenario,
 )
@@ -64,17 +65,14 @@ async def test_a_ledger_worker_killed_while_it_holds_partitions(
 
         async def fault(progress: Progress) -> None:
             await progress.reached(random_point(rng, 0.2, 0.6))
-            pid = stack.kill(FIRST)
-            progress.note(f"SIGKILL {FIRST} (pid {pid}); {SECOND} takes partitions 0-3 over")
-            new = await stack.wait_restarted(FIRST, pid)
-            progress.note(f"{FIRST} restarted (pid {new}), standing by")
+            # Meanwhile the other worker takes partitions 0-3 over.
+            await kill_and_await_restart(stack, FIRST, progress)
 
         tally = await run_scenario(
             "ledger worker killed while it holds partitions",
             load=http_load(stack, SEED + 31),
             fault=fault,
-            store=stack.store,
-            backoffices=stack.backoffices,
+            stack=stack,
             results_file=results_file,
         )
     assert_nothing_lost_or_doubled(tally)
@@ -100,8 +98,7 @@ async def test_a_third_ledger_worker_started_for_partitions_another_holds(
                 "a third ledger worker for partitions another holds",
                 load=http_load(stack, SEED + 32),
                 fault=fault,
-                store=stack.store,
-                backoffices=stack.backoffices,
+                stack=stack,
                 results_file=results_file,
             )
         finally:

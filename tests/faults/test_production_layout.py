@@ -92,8 +92,7 @@ async def test_one_node_and_the_ledger_worker_killed_under_load(
                 "production layout: one NATS node and the ledger worker killed",
                 load=load,
                 fault=fault,
-                store=layout.store,
-                backoffices=layout.backoffices,
+                stack=layout,
                 results_file=results_file,
             )
             async with httpx.AsyncClient() as client:
