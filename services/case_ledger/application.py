@@ -185,18 +185,29 @@ class CaseLedger(Application[UUID]):
         followed = self.followed_streams.get(source)
         return self.position(followed.tracking_name if followed else source)
 
+    def source_positions(
+        self, source: str, tracked: Callable[[str], tuple[str, ...]]
+    ) -> dict[str, int]:
+        """The positions of `source` now, by tracking name (every partition's)."""
+        followed = self.followed_streams.get(source)
+        names = {source, *(() if followed is None else (followed.tracking_name,))}
+        return {n: self.position(n) for name in names for n in tracked(name)}
+
     def follow_stream(
         self,
         source: str,
         current: StreamIdentity,
         tracked: Callable[[str], tuple[str, ...]] = lambda name: (name,),
+        before: dict[str, int] | None = None,
     ) -> str:
         """The tracking name to read `current` under; raises `StreamMismatch` when reading it
         from the recorded position could skip messages (see followed_streams). `tracked`: the
-        tracking names positions are saved under, from the source's own (one per partition)."""
+        tracking names positions are saved under, from the source's own (one per partition);
+        `before`: positions read before `current` was (see `source_positions`)."""
+        known = before or {}
 
         def position_of(tracking: str) -> int:
-            return max(self.position(name) for name in tracked(tracking))
+            return max(known.get(n, self.position(n)) for n in tracked(tracking))
 
         followed, new = check_stream(
             source, self.followed_streams.get(source), current, position_of

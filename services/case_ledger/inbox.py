@@ -184,6 +184,13 @@ class Inbox:
 
     async def check_stream(self, source: InboxSource) -> str:
         """The tracking name to read the source's stream under; raises `StreamMismatch`."""
+        count = partition_count((await self.js.stream_info(source.stream)).config)
+        self.partitions[source.name] = count
+        tracked = partitions_tracked(count)
+        # The positions are read before the stream's last sequence: other ledger workers keep
+        # reading meanwhile, and a position read after it could be past it without anything
+        # being wrong.
+        before = await self.writer.run(self.ledger.source_positions, source.name, tracked)
         info = await self.js.stream_info(source.stream)
         assert info.created is not None  # nats-server 2.10+ always says
         current = StreamIdentity(
@@ -192,10 +199,8 @@ class Inbox:
             info.state.first_seq,
             info.state.last_seq,
         )
-        count = partition_count(info.config)
-        self.partitions[source.name] = count
         tracking = await self.writer.run(
-            self.ledger.follow_stream, source.name, current, partitions_tracked(count)
+            self.ledger.follow_stream, source.name, current, tracked, before
         )
         followed = await self.writer.run(self.ledger.followed_streams.get, source.name)
         sample = followed.sample if followed is not None else None
