@@ -307,9 +307,11 @@ class Inbox:
         reading: Reading,
         stop: asyncio.Event,
     ) -> None:
+        delivered = 0  # the consumer's sequence of the last message taken
         while not stop.is_set():
             messages = await fetch_ready(sub, self.batch)
             if messages:
+                delivered = check_deliveries(messages, delivered)
                 await self._handle(messages, reading)
 
     async def _handle(self, messages: list[Msg], reading: Reading) -> None:
@@ -414,6 +416,29 @@ class Inbox:
                 stamp_trace(case, current_trace_id())
             self.traces.remember(message.envelope.case_id)  # type: ignore[attr-defined]
             return filing
+
+
+class DeliveryGap(Exception):
+    """A message the consumer delivered never arrived (lost in flight, e.g. with the server
+    that carried it): reading on would move the position past it."""
+
+
+def check_deliveries(messages: list[Msg], delivered: int) -> int:
+    """The consumer sequence of the last of `messages`; raises `DeliveryGap` when they do not
+    follow `delivered` one by one.
+
+    The inbox's consumers do not ack (the position is the record), so the server never sends a
+    message twice, and one lost on its way (a connection that died with a cluster node, under
+    load) is never sent again: the next ones would be applied and the position would pass it.
+    Every delivery of such a consumer is numbered 1, 2, 3, ...: a jump means a loss, and the
+    inbox reads again from its committed position with a new consumer.
+    """
+    for msg in messages:
+        number = msg.metadata.sequence.consumer
+        if number != delivered + 1:
+            raise DeliveryGap(f"delivery {delivered + 1} never arrived (got {number})")
+        delivered = number
+    return delivered
 
 
 def partitions_tracked(count: int) -> Callable[[str], tuple[str, ...]]:
