@@ -48,9 +48,6 @@ from schemas.entities.base import ServiceContract, ServiceRequest, ServiceResult
 from services.entity_adapters.package import EntityPackage
 from services.entity_adapters.sdk import EntityAdapter, handle
 
-# A case id for subjects that must be refused whatever case they name.
-CASE = UUID(int=7)
-
 ENTITY = "notaria-lima"
 
 

@@ -46,7 +46,8 @@ async def test_list_shows_why_and_retry_republishes_the_original_bytes(
     async with local_stack(sqlite_store, nats_server.url, entities=()):
         await publish(js, submit_subject, broken, msg_id="broken-1")
         unknown = submit_command("40000001", procedure="licencia-de-pesca")
-        await publish(js, submit_subject, unknown, msg_id="broken-2")
+        own_subject = subjects.submit_case("mac-lima-norte", unknown.envelope.case_id)
+        await publish(js, own_subject, unknown, msg_id="broken-2")
         await letters_count(js, 2)
 
         listed = await ventanilla("dlq", "list", "--data-dir", str(data_dir))
@@ -71,7 +72,8 @@ async def test_list_shows_why_and_retry_republishes_the_original_bytes(
         assert (third.subject, third.data) == (subjects.dead_letter("ledger"), broken)
         assert third.headers[subjects.HEADER_ORIGIN_STREAM] == subjects.COMMANDS_STREAM
         assert third.headers[subjects.HEADER_ORIGIN_SEQUENCE] == "3"
-        assert third.headers[subjects.HEADER_ORIGIN_SUBJECT] == submit_subject
+        origin = third.headers[subjects.HEADER_ORIGIN_SUBJECT]  # with the stream's partition
+        assert subjects.published_form(origin, subjects.COMMAND_SUBMISSION) == submit_subject
 
         repeated = await ventanilla("dlq", "retry", "1", "--data-dir", str(data_dir))
         assert repeated.exit_code == 0, repeated.output
