@@ -53,12 +53,16 @@ from services.errors import StepRefused, Unprocessable
 
 from .answers import message_id
 from .deferred import Accepted
+from .ready_pull import bind_ready_pull
 from .sdk import EntityAdapter, ServiceHandler
 
 log = structlog.get_logger(__name__)
 
 # Requests in flight at once in one adapter process: the back office works on them concurrently.
 CONCURRENCY = 64
+# Requests taken per pull when they are already waiting, and how long a pull waits for the first.
+PULL_BATCH = 64
+PULL_WAIT = 1.0
 RETRYABLE = (NatsTimeout, NoRespondersError, ServiceUnavailableError, asyncio.TimeoutError)
 
 
@@ -90,13 +94,13 @@ class AdapterRunner:
         # docs/benchmarks.md). Without a connection (the in-memory test broker) they go through
         # the broker, so in-memory tests see them.
         self._js: JetStreamContext | None = None
-        broker.subscriber(
+        subscriber = broker.subscriber(
             subjects.entity_work(adapter.entity),
             stream=JStream(subjects.WORK_STREAM, declare=False),
             durable=subjects.adapter_consumer(adapter.entity),
-            # One message per pull (no waiting for a full batch on an idle consumer, see
-            # services/bus/fetching.py), handled by up to CONCURRENCY workers at once.
-            pull_sub=PullSub(batch_size=1, timeout=1.0),
+            # Pulled by ready_pull.py: up to PULL_BATCH messages that are already there per
+            # pull, handled by up to CONCURRENCY workers at once.
+            pull_sub=PullSub(batch_size=PULL_BATCH, timeout=PULL_WAIT),
             max_workers=CONCURRENCY,
             # FastStream would pull into `_INBOX.`, which only the entity's own inbox may read.
             inbox_prefix=f"{inbox_prefix(login.user) if login.user else '_INBOX'}.".encode(),
@@ -106,7 +110,10 @@ class AdapterRunner:
             # injection per message (they cost more than the rest of a request).
             decoder=_the_message_itself,
             title=f"adapter-{adapter.entity}",
-        )(self.handle)
+        )
+        subscriber(self.handle)
+        # The in-memory test broker hands messages to the handler directly and never pulls.
+        bind_ready_pull(subscriber, PULL_BATCH, PULL_WAIT)
 
     async def run(self, stop: asyncio.Event) -> None:
         """Consume until `stop` is set, then let the requests in flight finish."""

@@ -14,7 +14,7 @@ from services.bus.publishing import publish
 from services.entity_adapters import reniec
 from services.entity_adapters.backoffices.effects import EffectLog
 from services.entity_adapters.backoffices.reniec import DuplicateCard, FakeReniec
-from services.entity_adapters.runner import AdapterRunner, adapter_broker
+from services.entity_adapters.runner import CONCURRENCY, AdapterRunner, adapter_broker
 from services.errors import BackOfficeUnavailable
 from services.stack.natsd import EmbeddedNats
 from tests.factories import envelope
@@ -138,3 +138,68 @@ async def test_a_request_on_the_wrong_entity_is_dead_lettered_and_the_next_is_se
     letter = await js.get_last_msg(subjects.DEAD_LETTERS_STREAM, subjects.dead_letter("reniec"))
     assert "another entity's queue" in letter.headers[subjects.HEADER_DEAD_LETTER_REASON]
     assert (await js.stream_info(subjects.WORK_STREAM)).state.messages == 0
+
+
+class GatedReniec(FakeReniec):
+    """RENIEC's registry that holds every call until the test opens the gate."""
+
+    def __init__(self, effects: EffectLog) -> None:
+        super().__init__(effects)
+        self.gate = asyncio.Event()
+        self.in_flight = 0
+        self.most_in_flight = 0
+
+    async def issue_duplicate(
+        self, document_number: str, reason: str, payment_receipt: str, idempotency_key: str
+    ) -> DuplicateCard:
+        self.in_flight += 1
+        self.most_in_flight = max(self.most_in_flight, self.in_flight)
+        try:
+            await self.gate.wait()
+            return await super().issue_duplicate(
+                document_number, reason, payment_receipt, idempotency_key
+            )
+        finally:
+            self.in_flight -= 1
+
+
+async def test_a_backlog_is_answered_once_each_and_never_pulled_beyond_the_free_workers(
+    js: JetStreamContext, nats_server: EmbeddedNats
+) -> None:
+    backlog = 3 * CONCURRENCY
+    requests = [duplicate_request("40000001") for _ in range(backlog)]
+    for n, request in enumerate(requests):
+        await publish(js, subjects.work("reniec", "duplicado-dni"), request, msg_id=f"b-{n}")
+    effects = EffectLog()
+    registry = GatedReniec(effects)
+    consumer = subjects.adapter_consumer("reniec")
+    async with running_adapter(nats_server.url, registry):
+        async with asyncio.timeout(20):
+            while registry.in_flight < CONCURRENCY:
+                await asyncio.sleep(0.05)
+        await asyncio.sleep(1.0)  # what the adapter would pull beyond its workers, it has now
+        info = await js.consumer_info(subjects.WORK_STREAM, consumer)
+        # Delivered and not answered: the workers' requests and at most one waiting for a
+        # worker. A request pulled to wait behind slow ones would run down its ack wait.
+        assert CONCURRENCY <= info.num_ack_pending <= CONCURRENCY + 1
+        registry.gate.set()
+        results = await results_for_all(js, backlog)
+    assert sorted(str(r.attempt_id) for r in results) == sorted(str(r.attempt_id) for r in requests)
+    assert all(r.outcome == "completed" for r in results)
+    assert effects.count("dni-duplicate-issued") == backlog
+    assert registry.most_in_flight == CONCURRENCY
+    info = await js.consumer_info(subjects.WORK_STREAM, consumer)
+    assert info.num_ack_pending == 0
+    assert info.num_redelivered == 0
+
+
+async def results_for_all(js: JetStreamContext, count: int) -> list[StepResult]:
+    """Every result on the stream, once `count` of them are there."""
+    async with asyncio.timeout(30):
+        while (await js.stream_info(subjects.RESULTS_STREAM)).state.messages < count:
+            await asyncio.sleep(0.05)
+    info = await js.stream_info(subjects.RESULTS_STREAM)
+    return [
+        StepResult.model_validate_json((await js.get_msg(subjects.RESULTS_STREAM, seq)).data)
+        for seq in range(info.state.first_seq, info.state.last_seq + 1)
+    ]
