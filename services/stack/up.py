@@ -183,8 +183,12 @@ class LocalStack(HeldStack[StackInfo]):
             return (*common, "--credentials", str(config.seed_file(user)))
 
         # Reference back offices reached over HTTP run as children of their own; like the bus,
-        # they outlive the adapters that call them.
-        offices = {e: choose_port(host, 0).port for e in http_back_offices()}
+        # they outlive the adapters that call them. An entity whose back office is configured
+        # uses that one: its reference service is not run, nor its URL given (which the adapter
+        # would take over the configured factory).
+        offices = {
+            e: choose_port(host, 0).port for e in http_back_offices() if e not in back_offices
+        }
 
         def office_url(entity: str) -> tuple[str, ...]:
             port = offices.get(entity)

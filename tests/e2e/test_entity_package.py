@@ -11,6 +11,7 @@ file stops `up` before anything starts.
 import asyncio
 import subprocess
 import textwrap
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from uuid import UUID
@@ -22,6 +23,7 @@ import pytest
 from harness.up import UpStack
 from schemas import subjects
 from services.datadir import DataDir
+from services.stack.natsd import EmbeddedNats
 from tests.http import case_to_its_end
 from tests.processes import (
     asyncapi_parser,
@@ -82,6 +84,17 @@ class Inputs(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     deed: str = Field(description="Title of the deed.")
+
+
+def sunarp_office(effects: object) -> object:
+    """Another back office for SUNARP, configured with `--back-office`; says it was built."""
+    import os
+    from pathlib import Path
+
+    from services.entity_adapters.backoffices.sunarp import FakeSunarp
+
+    Path(os.environ["NOTARIA_SUNARP_BUILT"]).write_text("built")
+    return FakeSunarp(effects)
 
 
 package = EntityPackage(
@@ -252,6 +265,66 @@ def test_the_outside_entitys_nats_user_reaches_only_its_own_subjects(stack: UpSt
     ):
         assert forbidden.lower() in refused.lower(), refused
     assert f"result.{ENTITY}" not in refused  # its own results it may publish
+
+
+def test_deploy_nats_config_and_topology_pick_up_the_outside_entity(
+    site: Path, tmp_path: Path
+) -> None:
+    folder = tmp_path / "nats"
+    written = subprocess.run(
+        [*ventanilla(), "deploy", "nats-config", "--data-dir", str(tmp_path), "--out", str(folder)],
+        capture_output=True,
+        text=True,
+        env=up_env(site),
+        timeout=60,
+    )
+    assert written.returncode == 0, written.stdout + written.stderr
+    assert (folder / "users" / f"{ENTITY}.nk").exists()
+    server = EmbeddedNats(store_dir=tmp_path / "store", config_file=folder / "nats-server.conf")
+    server.start()
+    try:
+        applied = subprocess.run(
+            [
+                *ventanilla(),
+                *("deploy", "topology", "--nats-url", server.url),
+                *("--credentials", str(folder / "users" / "admin.nk")),
+            ],
+            capture_output=True,
+            text=True,
+            env=up_env(site),
+            timeout=60,
+        )
+        assert applied.returncode == 0, applied.stdout + applied.stderr
+
+        async def consumer_filter() -> str | None:
+            nc = await nats.connect(server.url, nkeys_seed=str(folder / "users" / "admin.nk"))
+            try:
+                info = await nc.jetstream().consumer_info(
+                    subjects.WORK_STREAM, subjects.adapter_consumer(ENTITY)
+                )
+                return info.config.filter_subject
+            finally:
+                await nc.close()
+
+        assert asyncio.run(consumer_filter()) == subjects.entity_work(ENTITY)
+    finally:
+        server.stop()
+
+
+def test_a_configured_back_office_replaces_the_reference_http_one(
+    site: Path, tmp_path: Path
+) -> None:
+    built = tmp_path / "sunarp-office-built"
+    env = {**up_env(site), "NOTARIA_SUNARP_BUILT": str(built)}
+    configured = ("--back-office", f"sunarp={PACKAGE}:sunarp_office")
+    with running_up(tmp_path / "var", tmp_path / "up.out", env, *configured) as up:
+        up.child("ventanilla adapter sunarp")
+        deadline = time.monotonic() + 30
+        while not built.exists() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert built.read_text() == "built"  # the adapter built the configured back office
+        # The reference HTTP back office is not run.
+        assert not [a for a in up.children().values() if a.startswith("ventanilla backoffice")]
 
 
 def test_up_stops_at_start_up_on_a_back_office_that_cannot_be_imported(

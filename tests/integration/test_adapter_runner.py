@@ -1,6 +1,7 @@
 """An entity adapter on its durable consumer: retries with backoff, one result, one effect."""
 
 import asyncio
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from uuid import UUID, uuid4
@@ -11,6 +12,7 @@ from nats.js import JetStreamContext
 from schemas import subjects
 from schemas.messages import Actor, StepRequest, StepResult
 from services.bus.publishing import publish
+from services.bus.topology import ADAPTER_BACKOFF
 from services.entity_adapters import reniec
 from services.entity_adapters.backoffices.effects import EffectLog
 from services.entity_adapters.backoffices.reniec import DuplicateCard, FakeReniec
@@ -29,11 +31,13 @@ class FlakyReniec(FakeReniec):
         super().__init__(effects)
         self.failures = failures
         self.calls = 0
+        self.attempts: list[tuple[float, str]] = []  # when each call came, with which key
 
     async def issue_duplicate(
         self, document_number: str, reason: str, payment_receipt: str, idempotency_key: str
     ) -> DuplicateCard:
         self.calls += 1
+        self.attempts.append((time.monotonic(), idempotency_key))
         if self.calls <= self.failures:
             raise BackOfficeUnavailable("registry timed out")
         return await super().issue_duplicate(
@@ -106,6 +110,11 @@ async def test_a_transient_failure_is_retried_and_answered_once(
     assert result.data["card_serial"].startswith("DNI-")
     assert result.envelope.causation_id == request.envelope.message_id
     assert registry.calls == 3
+    # Every attempt carries the same idempotency key, the step's operation id ...
+    assert {key for _, key in registry.attempts} == {request.payload["operation_id"]}
+    # ... and each retry comes after a longer pause than the one before (nak with delay).
+    (t1, _), (t2, _), (t3, _) = registry.attempts
+    assert ADAPTER_BACKOFF[0] <= t2 - t1 < ADAPTER_BACKOFF[1] <= t3 - t2
     assert effects.count("dni-duplicate-issued") == 1
     # Acked after the result was stored: nothing left on the work queue.
     assert (await js.stream_info(subjects.WORK_STREAM)).state.messages == 0
