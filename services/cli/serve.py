@@ -5,6 +5,7 @@ Each process renames itself (`ventanilla ledger`, `ventanilla adapter reniec`, .
 so other commands do not pay for importing every service.
 """
 
+import os
 from pathlib import Path
 from typing import Annotated
 
@@ -61,6 +62,11 @@ def ledger(
     )
 
 
+def back_office_variable(entity: str) -> str:
+    """The environment variable naming `entity`'s back-office factory."""
+    return "VENTANILLA_BACK_OFFICE_" + entity.upper().replace("-", "_")
+
+
 @app.command()
 def adapter(
     entity: Annotated[str, typer.Argument(help="The entity whose back office to serve.")],
@@ -71,9 +77,8 @@ def adapter(
     back_office: Annotated[
         str | None,
         typer.Option(
-            help="module:factory that builds the entity's back office (default: its package's, "
-            "the demo's fake).",
-            envvar="VENTANILLA_BACK_OFFICE",
+            help="module:factory that builds the entity's back office (default: "
+            "$VENTANILLA_BACK_OFFICE_<ENTITY>, else its package's, the demo's fake).",
         ),
     ] = None,
     back_office_url: Annotated[
@@ -88,6 +93,10 @@ def adapter(
     from services.entity_adapters.main import serve
 
     setproctitle(f"ventanilla adapter {entity}")
+    if back_office is None:
+        # One variable per entity: a shared environment file (or `up`'s environment, which
+        # every adapter child inherits) must not hand one entity's back office to all of them.
+        back_office = os.environ.get(back_office_variable(entity)) or None
     login = bus_login(entity, data_dir, credentials, tls_ca)
     serve(
         entity,

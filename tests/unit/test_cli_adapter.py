@@ -2,9 +2,12 @@
 
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from services.cli.main import app
+from services.cli.serve import back_office_variable
+from services.entity_adapters.main import serve
 
 runner = CliRunner(env={"COLUMNS": "250"})
 
@@ -35,3 +38,34 @@ def test_check_without_a_running_stack_says_where_it_looked(tmp_path: Path) -> N
     done = runner.invoke(app, ["adapter", "check", "reniec", "--data-dir", str(tmp_path)])
     assert done.exit_code == 1
     assert f"no credentials at {tmp_path}" in " ".join(done.output.split())
+
+
+def test_serve_adapter_refuses_a_factory_and_a_url_together(tmp_path: Path) -> None:
+    # With both, one back office would silently never be reached.
+    with pytest.raises(SystemExit, match="either --back-office or --back-office-url, not both"):
+        serve(
+            "sunarp",
+            tmp_path,
+            "nats://127.0.0.1:1",
+            back_office="services.entity_adapters.backoffices.sunarp:FakeSunarp",
+            back_office_url="http://127.0.0.1:1",
+        )
+
+
+def test_each_entity_reads_its_own_back_office_variable() -> None:
+    assert back_office_variable("banco-nacion") == "VENTANILLA_BACK_OFFICE_BANCO_NACION"
+    assert back_office_variable("reniec") != back_office_variable("sunarp")
+
+
+def test_serve_adapter_takes_the_factory_from_the_entitys_variable(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Another entity's variable is not read; this one's names a factory that does not exist.
+    monkeypatch.setenv("VENTANILLA_BACK_OFFICE_RENIEC", "services.nowhere:Fake")
+    monkeypatch.setenv("VENTANILLA_BACK_OFFICE_SUNARP", "no.such.module:factory")
+    done = runner.invoke(
+        app,
+        ["serve", "adapter", "sunarp", "--data-dir", str(tmp_path), "--nats-url", "nats://x:1"],
+    )
+    assert done.exit_code != 0
+    assert "no.such.module" in " ".join(str(done.exception or "").split() + done.output.split())
