@@ -4,22 +4,20 @@ A Centro MAC or MAC Express advisor is staff of the administering entity (the PC
 Gestión Pública), not of RENIEC or SUNARP. They may take an entity's procedure at a channel only
 under an instrument the law already allows (a convenio de colaboración interinstitucional), and
 the case records which one. A clerk account names the delegations it works under.
+
+Delegations are catalog data: one YAML file each in the `delegations/` folder of a catalog
+folder (docs/catalog.md, read by `schemas/delegation_files.py`), loaded and checked with the
+procedures at start-up.
 """
 
 from dataclasses import dataclass
-from functools import cache
 
-from schemas.procedures import catalog
-
+# The reference delegations' administering entity and channels (schemas/catalog/delegations/).
 ADMINISTERING_ENTITY = "pcm-sgp"
 ADMINISTERING_ENTITY_NAME = "Presidencia del Consejo de Ministros — Secretaría de Gestión Pública"
 
 CENTRO_MAC_LIMA_NORTE = "mac-lima-norte"
 MAC_EXPRESS_PIAS_NAPO = "mac-express-pias-napo"
-
-
-class DelegationError(ValueError):
-    """The delegations name a procedure or a delegation that does not exist."""
 
 
 @dataclass(frozen=True)
@@ -36,49 +34,12 @@ class Delegation:
         return procedure in self.procedures and channel in self.channels
 
 
-def _convenio(entity: str, number: str, procedures: tuple[str, ...], *channels: str) -> Delegation:
-    return Delegation(
-        id=f"convenio-{entity}-{number}",
-        administering_entity=ADMINISTERING_ENTITY,
-        entity=entity,
-        procedures=procedures,
-        channels=channels,
-        instrument="Convenio de colaboración interinstitucional",
-        reference=f"Convenio N.° {number}-PCM/SGP",
-    )
-
-
-REFERENCE_DELEGATIONS = (
-    _convenio(
-        "reniec", "014-2025", ("duplicado-dni",), CENTRO_MAC_LIMA_NORTE, MAC_EXPRESS_PIAS_NAPO
-    ),
-    _convenio(
-        "migraciones",
-        "021-2025",
-        ("pasaporte-electronico",),
-        CENTRO_MAC_LIMA_NORTE,
-        MAC_EXPRESS_PIAS_NAPO,
-    ),
-    _convenio("sunarp", "007-2026", ("transferencia-vehicular",), CENTRO_MAC_LIMA_NORTE),
-    _convenio("sunat", "011-2026", ("inscripcion-ruc",), CENTRO_MAC_LIMA_NORTE),
-)
-
-
-@cache
 def delegations() -> dict[str, Delegation]:
-    """The delegations by id, checked against the procedure catalog."""
-    procedures = catalog()
-    found: dict[str, Delegation] = {}
-    for delegation in REFERENCE_DELEGATIONS:
-        if delegation.id in found:
-            raise DelegationError(f"delegation {delegation.id!r} is declared twice")
-        unknown = [p for p in delegation.procedures if p not in procedures]
-        if unknown:
-            raise DelegationError(
-                f"delegation {delegation.id!r} names unknown procedures {unknown}"
-            )
-        found[delegation.id] = delegation
-    return found
+    """The delegations of every catalog folder by id, checked against the procedure catalog."""
+    # Imported here: the catalog's loader builds this module's `Delegation`s.
+    from schemas.procedures import catalog_delegations
+
+    return catalog_delegations()
 
 
 def delegation_for(names: tuple[str, ...], procedure: str, channel: str) -> Delegation | None:

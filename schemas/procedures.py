@@ -6,8 +6,10 @@ The folders, in order (docs/catalog.md):
   (registered by whoever knows the data dir, see `use_data_dir_catalog`);
 - the folders named in `$VENTANILLA_CATALOG_DIRS`, separated like PATH.
 
-Only the `*.yaml` files directly in each folder are procedures; subfolders are left alone. A
-procedure code given twice, in the same folder or across folders, is a fault like any other.
+Only the `*.yaml` files directly in each folder are procedures; the `*.yaml` files of its
+`delegations/` subfolder are delegations (`schemas/delegations.py`); other subfolders are left
+alone. A procedure code or delegation id given twice, in the same folder or across folders, is a
+fault like any other.
 The citizen of a case is its applicant (for a vehicle transfer, the buyer). Fees in soles.
 """
 
@@ -18,6 +20,8 @@ from pathlib import Path
 
 from schemas.catalog import CatalogError, ProcedureSpec
 from schemas.catalog_files import ProcedureFile, read_procedure
+from schemas.delegation_files import load_delegations
+from schemas.delegations import Delegation
 from schemas.inputs import (
     DuplicadoDniInputs,
     InscripcionRucInputs,
@@ -33,6 +37,7 @@ __all__ = [
     "PasaporteInputs",
     "TransferenciaVehicularInputs",
     "catalog",
+    "catalog_delegations",
     "catalog_folders",
     "load_catalog",
     "use_data_dir_catalog",
@@ -43,6 +48,9 @@ CATALOG_DIRS_ENV = "VENTANILLA_CATALOG_DIRS"
 
 # The data dir catalog folders this process was told of (normally one, its `--data-dir`'s).
 _data_dir_folders: list[Path] = []
+# The delegations read by the run of `catalog()` whose result is cached, so that clearing that
+# cache reads both again.
+_delegations: dict[str, Delegation] = {}
 
 # The reference procedures by the names the code and tests have always used for them.
 _REFERENCE = {
@@ -72,10 +80,21 @@ def catalog_folders() -> tuple[Path, ...]:
 
 @cache
 def catalog() -> dict[str, ProcedureSpec]:
-    """The validated catalog of every catalog folder; composition roots call this at start-up
-    to fail fast, with every fault of every file (`CatalogError`)."""
+    """The validated catalog of every catalog folder, its delegations checked too; composition
+    roots call this at start-up to fail fast, with every fault of every file (`CatalogError`).
+    The delegations are checked against the procedures, so only once those have no fault."""
+    global _delegations
+    folders = catalog_folders()
     optional = set(_data_dir_folders)  # a data dir need not have a catalog folder
-    return load_catalog(catalog_folders(), optional=optional)
+    procedures = load_catalog(folders, optional=optional)
+    _delegations = load_delegations((f for f in folders if f.is_dir()), procedures)
+    return procedures
+
+
+def catalog_delegations() -> dict[str, Delegation]:
+    """The delegations of every catalog folder by id, read and checked with `catalog()`."""
+    catalog()
+    return _delegations
 
 
 def load_catalog(

@@ -1,8 +1,8 @@
 """`ventanilla clerk ...`: the counter console's clerk accounts, in the data dir's counter store.
 
 Passwords are generated, printed once and kept only as argon2 hashes. A clerk works at one
-channel and under the delegations named here (see schemas/delegations.py); with no
-`--delegation`, every delegation that covers the channel.
+channel and under the delegations named here (the catalog's delegation files, docs/catalog.md);
+with no `--delegation`, every delegation that covers the channel.
 """
 
 import re

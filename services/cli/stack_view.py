@@ -62,9 +62,15 @@ def summary(info: StackInfo, data_dir: Path) -> RenderableType:
     tokens.add_row("auditor", info.credentials.auditor)
     tokens.add_row("operator", info.credentials.operator)
 
+    # The channel and its delegations share one column, a delegation a line: in an 80-column
+    # terminal four columns side by side cut the ids off with an ellipsis.
     clerks = Table.grid(padding=(0, 2))
+    for column in ("user", "password"):
+        clerks.add_column(column, no_wrap=True)
+    clerks.add_column("channel and delegations", overflow="fold")
     for user, clerk in info.credentials.clerks.items():
-        clerks.add_row(user, clerk.password, clerk.channel, ", ".join(clerk.delegations))
+        under = "".join(f"\n  {d}" for d in clerk.delegations)
+        clerks.add_row(user, clerk.password, f"{clerk.channel}{under}")
     staff = Table.grid(padding=(0, 2))
     for role, accounts, home in (
         ("auditor", info.credentials.auditors, "/auditoria"),
@@ -95,7 +101,7 @@ def summary(info: StackInfo, data_dir: Path) -> RenderableType:
         tokens,
         Text(
             f"\ncounter console {info.gateway_url}/"
-            "  (demo clerks: user, password, channel, delegations)",
+            "  (demo clerks: user, password, channel and the delegations under it)",
             style="bold",
         ),
         clerks,

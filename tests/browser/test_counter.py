@@ -23,9 +23,13 @@ async def open_procedure(page: Page, title: str) -> None:
     await expect(page.get_by_role("heading", level=1)).to_have_text(title)
 
 
-async def to_preview(page: Page) -> None:
+async def to_preview(page: Page, check_as: str | None = None) -> None:
+    """From the form through "check your answers" to the preview; `check_as`: the name under
+    which the check page is checked with axe and saved."""
     await page.get_by_role("button", name="Continuar").click()
     await expect(page.get_by_role("heading", level=1)).to_have_text("Revise las respuestas")
+    if check_as is not None:
+        await check_page(page, check_as)
     await page.get_by_role("button", name="Continuar a la vista previa del ciudadano").click()
     await expect(page.get_by_role("heading", level=1)).to_have_text(
         "Datos que el Estado obtendrá por usted"
@@ -68,7 +72,10 @@ async def test_a_clerk_takes_each_reference_procedure_to_its_end_without_a_reloa
                 await page.get_by_label(label).fill(value)
         if code == "transferencia-vehicular":
             await check_page(page, "03-form-transferencia-vehicular")
-        await to_preview(page)
+        check_as = (
+            "03b-check-transferencia-vehicular" if code == "transferencia-vehicular" else None
+        )
+        await to_preview(page, check_as)
         if code == "transferencia-vehicular":
             # The preview names what SUNARP gets from SAT, with purpose and legal basis.
             flows = page.locator(".flows")

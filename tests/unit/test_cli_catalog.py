@@ -9,6 +9,8 @@ from typer.testing import CliRunner
 from schemas import procedures
 from schemas.procedures import CATALOG_DIRS_ENV, catalog
 from services.cli.main import app
+from services.credentials import issue_dev_credentials
+from services.datadir import DataDir
 from tests.factories import VALID_PROCEDURE as VALID
 
 runner = CliRunner(env={"COLUMNS": "250"})
@@ -31,7 +33,37 @@ def test_check_lists_the_procedures_of_every_folder(tmp_path: Path) -> None:
 
     assert done.exit_code == 0, done.output
     assert "legalizacion-firma  Legalización de firma  (1 steps)" in done.output
-    assert "5 procedures, no fault" in done.output
+    assert "5 procedures, 4 delegations, no fault" in done.output
+    assert (
+        "convenio-sunarp-007-2026  sunarp: transferencia-vehicular at mac-lima-norte  "
+        "(Convenio N.° 007-2026-PCM/SGP)"
+    ) in done.output
+
+
+def test_check_names_a_delegated_channel_the_gateway_has_no_token_for(tmp_path: Path) -> None:
+    data = DataDir(tmp_path)
+    issue_dev_credentials(data.gateway_tokens, data.dev_credentials, "http://gw", "nats://n")
+    kiosk = tmp_path / "catalog" / "delegations" / "tambo.yaml"
+    kiosk.parent.mkdir(parents=True)
+    kiosk.write_text(
+        "id: convenio-reniec-040-2026\n"
+        "administering_entity: pcm-sgp\n"
+        "entity: reniec\n"
+        "procedures: [duplicado-dni]\n"
+        "channels: [mac-express-tambo-ccorca]\n"
+        "instrument: Convenio de colaboración interinstitucional\n"
+        "reference: Convenio N.° 040-2026-PCM/SGP\n"
+    )
+
+    done = runner.invoke(app, ["catalog", "check", "--data-dir", str(tmp_path)])
+
+    assert done.exit_code == 1, done.output
+    lines = [line.strip() for line in done.output.splitlines()]
+    assert lines == [
+        "the procedure catalog has 1 fault(s):",
+        f"{kiosk}:5: delegation 'convenio-reniec-040-2026': unknown channel "
+        "'mac-express-tambo-ccorca' (known: mac-express-pias-napo, mac-lima-norte)",
+    ]
 
 
 def test_check_names_every_fault_and_exits_1(tmp_path: Path) -> None:

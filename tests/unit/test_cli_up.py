@@ -8,7 +8,7 @@ import pytest
 from rich.console import Console
 
 from services.cli import stack_view
-from services.credentials import DemoStaff, DevCredentials
+from services.credentials import DemoClerk, DemoStaff, DevCredentials
 from services.datadir import DataDir
 from services.stack.held import StackAlreadyRunning, hold_data_dir
 from services.stack.ports import PortChoice
@@ -94,3 +94,25 @@ def test_the_summary_lists_the_demo_staff_with_their_pages() -> None:
     rows = [line.split() for line in out.export_text().splitlines()]
     assert ["auditor.sgp", "clave-a", "auditor", "http://127.0.0.1:5000/auditoria"] in rows
     assert ["operador.mac", "clave-o", "operator", "http://127.0.0.1:5000/operaciones"] in rows
+
+
+def test_the_summary_shows_each_demo_clerks_delegations_whole_in_80_columns() -> None:
+    stack = info(PortChoice(5000, 0), PortChoice(5001, 0))
+    delegations = ["convenio-reniec-014-2025", "convenio-migraciones-021-2025"]
+    credentials = stack.credentials.model_copy(
+        update={
+            "clerks": {
+                "asesor.pias-napo": DemoClerk(
+                    password="8Y1xnUohZ8GL8TV9",
+                    channel="mac-express-pias-napo",
+                    delegations=delegations,
+                )
+            }
+        }
+    )
+    out = Console(width=80, record=True)
+    out.print(stack_view.summary(dataclasses.replace(stack, credentials=credentials), Path("var")))
+    rows = [line.split() for line in out.export_text().splitlines()]
+    assert ["asesor.pias-napo", "8Y1xnUohZ8GL8TV9", "mac-express-pias-napo"] in rows
+    for delegation in delegations:
+        assert [delegation] in rows
