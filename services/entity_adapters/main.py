@@ -34,12 +34,12 @@ def serve(
 ) -> None:
     """`back_office`: the `module:factory` that builds the entity's back office (default: its
     package's); `back_office_url`: reach the reference back office over HTTP there instead."""
-    setup_logging(f"adapter-{entity}")
-    setup_tracing(f"adapter-{entity}")
-    catalog()  # a bad catalog or entity package stops the process before it takes any work
     if back_office is not None and back_office_url is not None:
         # Either would be a silent choice: one of the two back offices would never be reached.
         raise SystemExit(f"{entity}: give either --back-office or --back-office-url, not both")
+    setup_logging(f"adapter-{entity}")
+    setup_tracing(f"adapter-{entity}")
+    catalog()  # a bad catalog or entity package stops the process before it takes any work
     factory = back_office_factory(entity, back_office)
     if back_office_url is not None:
         http = entity_packages()[entity].http_back_office
