@@ -130,8 +130,17 @@ async def test_the_same_case_submitted_twice_at_the_site_stays_one_case(
             )
         assert conflict.status_code == 409, conflict.text
         assert [c["case_id"] for c in await site.cases()] == [str(first[0])]
+        # The advisor's CLI, as docs/sites.md shows it, retried with its own key: one case too.
+        by_cli = site.case_id_for_key("cli-1")
+        for _ in range(2):
+            printed = site.cli_submit("cli-1")
+            assert f"case {by_cli} pendiente de envío" in printed, printed
+            assert f"ventanilla site cases --data-dir {site.data_dir}" in printed, printed
+        hub.accepted.append(by_cli)
+        held = [c["case_id"] for c in await site.cases()]
+        assert sorted(held) == sorted([str(first[0]), str(by_cli)])
         link.restore()
-        await site.wait_all_final(first, CATCH_UP)
+        await site.wait_all_final([*first, by_cli], CATCH_UP)
     hub.assert_each_case_once("the same case submitted twice at a site")
 
 
