@@ -61,7 +61,9 @@ async def test_cases_taken_while_the_link_is_cut_arrive_once_and_their_statuses_
         (back,) = await hub.site_links()
         assert (back.connected, back.backlog, back.forwarded) == (True, 0, CASES)
         assert None not in (back.last_forward, back.last_contact)
-        row = next(line for line in hub.sites_command().splitlines() if "tambo-estrecho" in line)
+        printed = hub.sites_command()
+        assert printed.split()[:2] == ["site", "link"], printed  # the table alone, no log lines
+        row = next(line for line in printed.splitlines() if "tambo-estrecho" in line)
         assert (row.split()[1], row.split()[-1]) == ("up", str(CASES)), row
     hub.assert_each_case_once("link cut at the proxy, then restored")
     assert sum(s == "completed" for s in statuses.values()) > 0
