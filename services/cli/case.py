@@ -66,8 +66,14 @@ def submit_case(
         )
         with httpx.Client(base_url=credentials.gateway_url, timeout=10.0) as client:
             accepted = submit(client, token, submission)
-    console().print(f"[green]case {accepted.case_id}[/] {accepted.status} (channel {channel})")
-    console().print(
+    out = console()
+    if accepted.receipt is not None:
+        # A MAC Express site: the ledger is at the hub, so `case show` has nothing to read here.
+        out.print(f"[green]case {accepted.case_id}[/] {accepted.receipt} (channel {channel})")
+        out.print(f"follow it: [bold]ventanilla site cases --data-dir {data_dir}[/]")
+        return
+    out.print(f"[green]case {accepted.case_id}[/] {accepted.status} (channel {channel})")
+    out.print(
         f"follow it: [bold]ventanilla case show {accepted.case_id} --data-dir {data_dir} --wait[/]"
     )
 

@@ -30,6 +30,8 @@ class Submission:
 class Accepted:
     case_id: str
     status: str
+    # A MAC Express site's gateway says the case waits there ("pendiente de envío").
+    receipt: str | None = None
 
 
 def load_credentials(path: Path) -> DevCredentials:
@@ -74,7 +76,12 @@ def submit(client: httpx.Client, token: str, submission: Submission) -> Accepted
         ) from None
     if response.status_code in (200, 201, 202):
         payload = response.json()
-        return Accepted(case_id=str(payload["case_id"]), status=str(payload["status"]))
+        receipt = payload.get("receipt")
+        return Accepted(
+            case_id=str(payload["case_id"]),
+            status=str(payload["status"]),
+            receipt=str(receipt) if receipt is not None else None,
+        )
     raise problem_error(response)
 
 

@@ -24,6 +24,7 @@ from services.cli.options import (
     bus_login,
 )
 from services.datadir import DataDir
+from services.logging import setup_logging
 from services.shutdown import stop_flag_on_signals
 from services.sites.bundle import registered_sites
 from services.sites.links import site_links
@@ -130,6 +131,9 @@ def sites(
             raise CliError("no sites", "Write one with `ventanilla deploy site --site ID`.")
         url = nats_url or load_credentials(DataDir(data_dir).dev_credentials).nats_url
         login = bus_login(ADMIN, data_dir, credentials, tls_ca)
+        # The NATS client's own logs (its connection closed) to stderr, above debug only: stdout
+        # is the table docs/sites.md shows.
+        setup_logging("ventanilla-sites", "WARNING")
         links = asyncio.run(_links(url, login, site_ids))
     console().print(links_table(links, datetime.now(UTC)))
 

@@ -110,12 +110,18 @@ class LinkProxy:
             return
         self.connections_made += 1
         self._writers.update((writer, up_writer))
-        await asyncio.gather(
-            self._pipe(reader, up_writer), self._pipe(up_reader, writer), return_exceptions=True
-        )
-        for w in (writer, up_writer):
-            self._writers.discard(w)
-            w.transport.abort()
+        try:
+            await asyncio.gather(
+                self._pipe(reader, up_writer), self._pipe(up_reader, writer), return_exceptions=True
+            )
+        except asyncio.CancelledError:
+            # The proxy is closing. Python 3.11's start_server callback calls .exception() on a
+            # cancelled handler and logs "Exception in callback ... CancelledError": end quietly.
+            pass
+        finally:
+            for w in (writer, up_writer):
+                self._writers.discard(w)
+                w.transport.abort()
 
     async def _pipe(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         # Chunks are held back by the latency, then paced by the rate, in order.

@@ -171,6 +171,22 @@ class Site:
     def case_id(self, order: CaseOrder) -> UUID:
         return case_id_for(self.channel, order.key)
 
+    def case_id_for_key(self, key: str) -> UUID:
+        return case_id_for(self.channel, key)
+
+    def cli_submit(self, key: str) -> str:
+        """`ventanilla case submit` against the site, as docs/sites.md shows it; its output."""
+        args = ["--data-dir", str(self.data_dir), "--channel", self.channel]
+        args += ["--procedure", "duplicado-dni", "--dni", "40000003", "--input", "reason=perdida"]
+        done = subprocess.run(
+            [*ventanilla(), "case", "submit", *args, "--idempotency-key", key],
+            capture_output=True,
+            text=True,
+            check=True,
+            env={**os.environ, "COLUMNS": "200"},
+        )
+        return done.stdout
+
     async def submit(self, orders: list[CaseOrder], concurrency: int = 8) -> list[UUID]:
         """Every order accepted by the site's gateway with the receipt of a case held there."""
         slots = asyncio.Semaphore(concurrency)

@@ -61,7 +61,9 @@ async def test_cases_taken_while_the_link_is_cut_arrive_once_and_their_statuses_
         (back,) = await hub.site_links()
         assert (back.connected, back.backlog, back.forwarded) == (True, 0, CASES)
         assert None not in (back.last_forward, back.last_contact)
-        row = next(line for line in hub.sites_command().splitlines() if "tambo-estrecho" in line)
+        printed = hub.sites_command()
+        assert printed.split()[:2] == ["site", "link"], printed  # the table alone, no log lines
+        row = next(line for line in printed.splitlines() if "tambo-estrecho" in line)
         assert (row.split()[1], row.split()[-1]) == ("up", str(CASES)), row
     hub.assert_each_case_once("link cut at the proxy, then restored")
     assert sum(s == "completed" for s in statuses.values()) > 0
@@ -130,8 +132,17 @@ async def test_the_same_case_submitted_twice_at_the_site_stays_one_case(
             )
         assert conflict.status_code == 409, conflict.text
         assert [c["case_id"] for c in await site.cases()] == [str(first[0])]
+        # The advisor's CLI, as docs/sites.md shows it, retried with its own key: one case too.
+        by_cli = site.case_id_for_key("cli-1")
+        for _ in range(2):
+            printed = site.cli_submit("cli-1")
+            assert f"case {by_cli} pendiente de envío" in printed, printed
+            assert f"ventanilla site cases --data-dir {site.data_dir}" in printed, printed
+        hub.accepted.append(by_cli)
+        held = [c["case_id"] for c in await site.cases()]
+        assert sorted(held) == sorted([str(first[0]), str(by_cli)])
         link.restore()
-        await site.wait_all_final(first, CATCH_UP)
+        await site.wait_all_final([*first, by_cli], CATCH_UP)
     hub.assert_each_case_once("the same case submitted twice at a site")
 
 

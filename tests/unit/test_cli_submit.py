@@ -57,6 +57,23 @@ def test_submit_posts_the_case_as_the_channel(tmp_path: Path) -> None:
     }
 
 
+def test_a_sites_receipt_is_kept_and_the_hubs_answer_has_none() -> None:
+    answers = iter(
+        [
+            {"case_id": "c-1", "status": "submitted", "receipt": "pendiente de envío"},
+            {"case_id": "c-2", "status": "submitted", "receipt": None},
+        ]
+    )
+
+    def gateway(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(202, json=next(answers))
+
+    with httpx.Client(base_url="http://gw", transport=httpx.MockTransport(gateway)) as client:
+        at_site, at_hub = submit(client, "tok", SUBMISSION), submit(client, "tok", SUBMISSION)
+    assert (at_site.case_id, at_site.receipt) == ("c-1", "pendiente de envío")
+    assert (at_hub.case_id, at_hub.receipt) == ("c-2", None)
+
+
 def test_a_problem_document_becomes_its_title_and_detail() -> None:
     def gateway(request: httpx.Request) -> httpx.Response:
         return httpx.Response(
