@@ -27,7 +27,7 @@ from services.entity_adapters import runner as runner_module
 from services.entity_adapters.runner import AdapterRunner, adapter_broker
 from services.entity_adapters.sdk import EntityAdapter, handle
 from services.stack.natsd import EmbeddedNats
-from tests.integration.test_adapter_runner import duplicate_request, results_for
+from tests.adapter_requests import duplicate_request, results_for
 
 pytestmark = pytest.mark.integration
 

@@ -4,13 +4,11 @@ import asyncio
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from uuid import UUID, uuid4
 
 import pytest
 from nats.js import JetStreamContext
 
 from schemas import subjects
-from schemas.messages import Actor, StepRequest, StepResult
 from services.bus.publishing import publish
 from services.bus.topology import ADAPTER_BACKOFF
 from services.entity_adapters import reniec
@@ -19,7 +17,7 @@ from services.entity_adapters.backoffices.reniec import DuplicateCard, FakeRenie
 from services.entity_adapters.runner import CONCURRENCY, AdapterRunner, adapter_broker
 from services.errors import BackOfficeUnavailable
 from services.stack.natsd import EmbeddedNats
-from tests.factories import envelope
+from tests.adapter_requests import duplicate_request, results_for, results_for_all
 
 pytestmark = pytest.mark.integration
 
@@ -43,43 +41,6 @@ class FlakyReniec(FakeReniec):
         return await super().issue_duplicate(
             document_number, reason, payment_receipt, idempotency_key
         )
-
-
-def duplicate_request(dni: str) -> StepRequest:
-    case_id, attempt_id = uuid4(), uuid4()
-    return StepRequest(
-        envelope=envelope(case_id, Actor(kind="ledger", id="case-ledger")),
-        step_id="duplicado-dni",
-        attempt=1,
-        attempt_id=attempt_id,
-        entity="reniec",
-        service="duplicado-dni",
-        payload={
-            "case_id": str(case_id),
-            "operation_id": str(uuid4()),
-            "attempt_id": str(attempt_id),
-            "step_id": "duplicado-dni",
-            "citizen": {"document_type": "DNI", "document_number": dni},
-            "reason": "robo",
-            "payment_receipt": "BN-0001",
-        },
-    )
-
-
-async def results_for(js: JetStreamContext, attempt_id: UUID, count: int) -> list[StepResult]:
-    """Wait until `count` results exist on the stream, then return those of this attempt."""
-    async with asyncio.timeout(20):
-        while (await js.stream_info(subjects.RESULTS_STREAM)).state.messages < count:
-            await asyncio.sleep(0.05)
-    info = await js.stream_info(subjects.RESULTS_STREAM)
-    found = []
-    for seq in range(info.state.first_seq, info.state.last_seq + 1):
-        result = StepResult.model_validate_json(
-            (await js.get_msg(subjects.RESULTS_STREAM, seq)).data
-        )
-        if result.attempt_id == attempt_id:
-            found.append(result)
-    return found
 
 
 @asynccontextmanager
@@ -200,15 +161,3 @@ async def test_a_backlog_is_answered_once_each_and_never_pulled_beyond_the_free_
     info = await js.consumer_info(subjects.WORK_STREAM, consumer)
     assert info.num_ack_pending == 0
     assert info.num_redelivered == 0
-
-
-async def results_for_all(js: JetStreamContext, count: int) -> list[StepResult]:
-    """Every result on the stream, once `count` of them are there."""
-    async with asyncio.timeout(30):
-        while (await js.stream_info(subjects.RESULTS_STREAM)).state.messages < count:
-            await asyncio.sleep(0.05)
-    info = await js.stream_info(subjects.RESULTS_STREAM)
-    return [
-        StepResult.model_validate_json((await js.get_msg(subjects.RESULTS_STREAM, seq)).data)
-        for seq in range(info.state.first_seq, info.state.last_seq + 1)
-    ]
