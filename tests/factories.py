@@ -231,6 +231,7 @@ def run_case(ledger: Any, command: SubmitCase, attempts: int = 4) -> UUID:
     `ledger` is a CaseLedger; a back office's transient failure is retried, as the SDK does.
     """
     import asyncio
+    from concurrent.futures import ThreadPoolExecutor
 
     from services.entity_adapters.backoffices.effects import EffectLog
     from services.entity_adapters.registry import entity_packages
@@ -263,7 +264,10 @@ def run_case(ledger: Any, command: SubmitCase, attempts: int = 4) -> UUID:
             reason: str | None = "no answer"
             for _ in range(attempts):
                 try:
-                    result = asyncio.run(bound.call(typed, office))
+                    # On a thread of its own: `asyncio.run` refuses to start inside a running
+                    # loop, as in an async test, and that refusal would pass for a failure.
+                    with ThreadPoolExecutor(1) as pool:
+                        result = pool.submit(asyncio.run, bound.call(typed, office)).result()
                 except StepRefused as exc:
                     outcome, data, reason = "rejected", {}, exc.reason
                     break

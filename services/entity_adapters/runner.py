@@ -60,8 +60,7 @@ log = structlog.get_logger(__name__)
 
 # Requests in flight at once in one adapter process: the back office works on them concurrently.
 CONCURRENCY = 64
-# Requests taken per pull when they are already waiting, and how long a pull waits for the first.
-PULL_BATCH = 64
+# How long a pull waits for a first request (the rest of a pull is what is already waiting).
 PULL_WAIT = 1.0
 RETRYABLE = (NatsTimeout, NoRespondersError, ServiceUnavailableError, asyncio.TimeoutError)
 
@@ -98,9 +97,9 @@ class AdapterRunner:
             subjects.entity_work(adapter.entity),
             stream=JStream(subjects.WORK_STREAM, declare=False),
             durable=subjects.adapter_consumer(adapter.entity),
-            # Pulled by ready_pull.py: up to PULL_BATCH messages that are already there per
-            # pull, handled by up to CONCURRENCY workers at once.
-            pull_sub=PullSub(batch_size=PULL_BATCH, timeout=PULL_WAIT),
+            # Pulled by ready_pull.py, which takes what is already waiting, never more than the
+            # free workers of CONCURRENCY (so PullSub's batch size is unused).
+            pull_sub=PullSub(timeout=PULL_WAIT),
             max_workers=CONCURRENCY,
             # FastStream would pull into `_INBOX.`, which only the entity's own inbox may read.
             inbox_prefix=f"{inbox_prefix(login.user) if login.user else '_INBOX'}.".encode(),
@@ -113,7 +112,7 @@ class AdapterRunner:
         )
         subscriber(self.handle)
         # The in-memory test broker hands messages to the handler directly and never pulls.
-        bind_ready_pull(subscriber, PULL_BATCH, PULL_WAIT)
+        bind_ready_pull(subscriber, PULL_WAIT)
 
     async def run(self, stop: asyncio.Event) -> None:
         """Consume until `stop` is set, then let the requests in flight finish."""

@@ -42,6 +42,7 @@ async def test_views_exports_and_verification_as_the_pages_ask_them(
     app, store = ledger
     command = submit_command(BUYER, procedure="transferencia-vehicular", inputs=TRANSFER)
     case_id: UUID = run_case(app, command)
+    assert app.case_view(case_id).status == "completed"
     reader = LedgerThread("test-reader")
     audit = LedgerAudit(app.recorder, AuditFiles(tmp_path / "key.pem", tmp_path / "cp.jsonl"))
     queries = LedgerQueries(app, reader, audit)
