@@ -23,9 +23,10 @@ from .routes.citizens import citizen_routes
 from .routes.contract import contract_routes
 from .routes.health import health_routes
 from .routes.indicators import indicator_routes
-from .routes.operations import SiteLinks, operation_routes
+from .routes.operations import operation_routes
 from .routes.procedures import procedure_routes
 from .routes.sla import sla_routes
+from .site_links import SiteLinks
 from .status_feed import CaseStatusFeed
 from .web.console import WebConsole
 from .web.pages import install_pages

@@ -50,6 +50,8 @@ def hub_app(nc: Client, data: DataDir, feed: KvCaseStatusFeed | None) -> FastAPI
         except (LookupError, TimeoutError, nats.errors.Error) as exc:
             raise DependencyUnavailable("nats", type(exc).__name__) from None
 
+    # The API's overview and the operators' sites page read the same links.
+    sites = links if site_ids else None
     bus = NatsCaseBus(nc)
     heartbeats = HeartbeatListener()
     # Heard from now on; the operators' cards say "no signal" until a process's first beat.
@@ -60,7 +62,13 @@ def hub_app(nc: Client, data: DataDir, feed: KvCaseStatusFeed | None) -> FastAPI
     pages = (
         None
         if feed is None
-        else WebConsole(bus, feed, CounterStore(data.counter_store), heartbeats=heartbeats)
+        else WebConsole(
+            bus,
+            feed,
+            CounterStore(data.counter_store),
+            heartbeats=heartbeats,
+            site_links=sites,
+        )
     )
     return create_app(
         bus,
@@ -68,7 +76,7 @@ def hub_app(nc: Client, data: DataDir, feed: KvCaseStatusFeed | None) -> FastAPI
         pages=pages,
         checkpoint_keys=data.audit_key_list,
         status_feed=feed,
-        site_links=links if site_ids else None,
+        site_links=sites,
     )
 
 

@@ -1,21 +1,17 @@
 """What operators watch: each entity's queue, the streams' levels, the dead letters."""
 
-from collections.abc import Awaitable, Callable
 from typing import Annotated
 
 from fastapi import APIRouter, Depends
 
-from schemas.sites import SiteLink
 from schemas.views import BusOverview
 from services.credentials import Principal
 
 from ..auth import Authenticate, holding
 from ..case_bus import CaseBus
 from ..problems import problem_content
+from ..site_links import SiteLinks
 from .cases import UNAUTHENTICATED, UNAVAILABLE
-
-# The links of the hub's MAC Express sites, when it has any (services/sites/links.py).
-SiteLinks = Callable[[], Awaitable[list[SiteLink]]]
 
 
 def operation_routes(

@@ -18,6 +18,7 @@ from services.errors import BusUnavailable
 from services.observability.bus_state import HeartbeatListener
 
 from ..case_bus import CaseBus
+from ..site_links import SiteLinks
 from ..status_feed import CaseStatusFeed
 from . import i18n
 from .api_refusals import WrongAccount
@@ -79,6 +80,8 @@ class WebConsole:
     store: CounterStore
     # The latest heartbeat of each process, for the operators' health cards (none: not heard).
     heartbeats: HeartbeatListener | None = None
+    # The links of the hub's MAC Express sites, for the operators' sites page (none: no sites).
+    site_links: SiteLinks | None = None
     key: bytes = field(init=False)
     env: Environment = field(default_factory=_environment)
     login_limit: AttemptLimit = field(
