@@ -1,13 +1,15 @@
-"""The health cards and the traffic rows, from the answers the bus gives (no I/O)."""
+"""The health cards, the traffic rows and the sites' table, from the answers the bus gives
+(no I/O)."""
 
 from datetime import UTC, date, datetime, timedelta
 from uuid import uuid4
 
 from schemas.heartbeats import Heartbeat
 from schemas.indicators import EntityFigures, IndicatorsReport, StepDay
+from schemas.sites import SiteLink, site_channel
 from schemas.sla import SlaBreach, SlaLineView, SlaReport
 from schemas.views import BusOverview, EntityQueue
-from services.gateway.web.operator_board import health_cards, traffic, week_start
+from services.gateway.web.operator_board import health_cards, sites_board, traffic, week_start
 
 NOW = datetime(2026, 12, 3, 15, 0, tzinfo=UTC)  # a Thursday, 10:00 in Lima
 
@@ -133,3 +135,34 @@ def test_traffic_keeps_every_day_and_filters_entity_procedure_and_outcome() -> N
     assert [r.total for r in traffic(report(step_days=rows), days, entity="sat")] == [2, 0, 1]
     only = traffic(report(step_days=rows), days, procedure="duplicado-dni", outcome="open")
     assert [r.total for r in only] == [0, 0, 4]
+
+
+def link(site: str, connected: bool, backlog: int) -> SiteLink:
+    return SiteLink(
+        site=site,
+        channel=site_channel(site),
+        connected=connected,
+        last_contact=NOW if connected else None,
+        backlog=backlog,
+        last_forward=None,
+        forwarded=0,
+    )
+
+
+def test_the_sites_table_puts_cut_off_sites_first_and_totals_the_backlog() -> None:
+    board = sites_board(
+        [
+            link("tambo-estrecho", connected=True, backlog=2),
+            link("pias-putumayo", connected=False, backlog=12),
+            link("pias-napo", connected=True, backlog=0),
+            link("tambo-ancoraimes", connected=False, backlog=0),
+        ]
+    )
+    assert [s.site for s in board.sites] == [
+        "pias-putumayo",
+        "tambo-ancoraimes",
+        "pias-napo",
+        "tambo-estrecho",
+    ]
+    assert (board.down, board.backlog) == (2, 14)
+    assert (sites_board([]).sites, sites_board([]).down, sites_board([]).backlog) == ((), 0, 0)

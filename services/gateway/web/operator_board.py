@@ -2,16 +2,19 @@
 
 Each entity's health card joins: its adapter's heartbeat (up or down, last activity), its queue
 on the work stream (waiting, in hand, redelivered), the oldest step it has not answered yet and
-its dead letters (the indicators), and its ANS percentage this week (the ANS report).
+its dead letters (the indicators), and its ANS percentage this week (the ANS report). The MAC
+Express sites' table shows each site's link as the API's overview and `ventanilla sites` do.
 """
 
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import get_args
 
 from schemas.heartbeats import Heartbeat
 from schemas.indicators import IndicatorsReport, StepStanding
+from schemas.sites import SiteLink
 from schemas.sla import SlaReport
 from schemas.views import BusOverview
 from services.bus.heartbeats import is_up
@@ -119,3 +122,24 @@ def traffic(
         if row.day in counts:
             counts[row.day][row.outcome] += row.steps
     return [TrafficDay(d, counts[d]) for d in days]
+
+
+@dataclass(frozen=True)
+class SitesBoard:
+    """The MAC Express sites' table, with its totals for the line above it."""
+
+    sites: tuple[SiteLink, ...]
+
+    @property
+    def down(self) -> int:
+        return sum(1 for link in self.sites if not link.connected)
+
+    @property
+    def backlog(self) -> int:
+        return sum(link.backlog for link in self.sites)
+
+
+def sites_board(links: Iterable[SiteLink]) -> SitesBoard:
+    """Sites whose link is down first (what an operator looks into), then by id: among hundreds
+    of Tambos the few cut off are on top, and a site keeps its place while its state holds."""
+    return SitesBoard(tuple(sorted(links, key=lambda link: (link.connected, link.site))))

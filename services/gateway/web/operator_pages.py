@@ -1,9 +1,10 @@
-"""The operator's pages under /operaciones: entity health cards, and the traffic (a 7-day chart
+"""The operator's pages under /operaciones: entity health cards, the traffic (a 7-day chart
 with filters and the same data as a table, the ANS report of the week and the indicators, each
-with its CSV).
+with its CSV), and the MAC Express sites' links.
 
 Every page needs an operator's session (`WebConsole.requires("operator")`). The figures come
-from the bus as the API gives them (`/v1/operations/overview`, `/v1/sla`, `/v1/indicators`).
+from the bus as the API gives them (`/v1/operations/overview`, its `sites` too, `/v1/sla`,
+`/v1/indicators`).
 """
 
 import csv
@@ -25,7 +26,7 @@ from . import texts
 from .console import PageRefused, WebConsole
 from .counter_store import StaffMember
 from .i18n import _
-from .operator_board import STANDINGS, health_cards, traffic, week_start
+from .operator_board import STANDINGS, health_cards, sites_board, traffic, week_start
 
 TRAFFIC_DAYS = 7
 Filter = Annotated[str, Query(max_length=60)]
@@ -100,6 +101,16 @@ def operator_routes(console: WebConsole) -> APIRouter:
             entity_name=texts.entity_name,
             procedure_title=texts.procedure_title,
         )
+
+    @router.get("/operaciones/sedes")
+    async def sites_page(request: Request, _operator: Operator) -> Response:
+        # Unlike the other pages, a silent bus leaves this page up with a notice in place of the
+        # table: an operator looking into a cut-off site wants to know the hub cannot tell now.
+        try:
+            links = await console.site_links() if console.site_links else []
+        except BusUnavailable:
+            return console.render(request, "operator_sites.html", 503, board=None)
+        return console.render(request, "operator_sites.html", board=sites_board(links))
 
     @router.get("/operaciones/ans.csv")
     async def ans_csv(_operator: Operator) -> Response:
