@@ -1,6 +1,7 @@
 """The operator's pages under /operaciones against this module's own `ventanilla up`: the health
-cards, the traffic with its filters, table and CSVs, the savings, axe-core with no WCAG 2.2 A/AA
-violation, the keyboard.
+cards, the traffic with its filters, table and CSVs, the savings, the MAC Express sites (the demo
+site pias-napo, registered but never started), axe-core with no WCAG 2.2 A/AA violation, the
+keyboard.
 
 Cases run first over the API (40000001 completes, 40000002 is refused by RENIEC), so the figures
 the pages show are checked against what the API's own indicators say.
@@ -176,6 +177,61 @@ async def test_operator_pages(page: Page, stack: UpStack, credentials: DevCreden
     cells = await savings.get_by_role("row").nth(1).get_by_role("cell").all_inner_texts()
     assert cells[2:7] == ["2", "1", str(api_savings[0]["documents"]), "2", "2"]
     await expect(page.get_by_text("supuestos de demostración")).to_be_visible()
+
+
+async def test_the_sites_page_shows_the_demo_site_as_the_api_does(
+    page: Page, credentials: DevCredentials
+) -> None:
+    async with httpx.AsyncClient(base_url=credentials.gateway_url) as http:
+        api = await http.get(
+            "/v1/operations/overview",
+            headers={"Authorization": f"Bearer {credentials.operator}"},
+        )
+    assert api.status_code == 200, api.text
+    # `ventanilla up` registers pias-napo; no site process runs, so its link never came up.
+    (napo,) = api.json()["sites"]
+    assert napo["site"] == "pias-napo"
+    assert (napo["connected"], napo["last_contact"], napo["last_forward"]) == (False, None, None)
+
+    await log_in_operator(page, credentials, "/operaciones")
+    await page.get_by_role("link", name="Sedes MAC Express").click()
+    await expect(page).to_have_url("/operaciones/sedes")
+    await expect(page.get_by_role("heading", level=1)).to_have_text("Sedes MAC Express")
+    table = page.get_by_role("table", name="Enlace de cada sede, primero las de enlace caído")
+    headers = await table.get_by_role("columnheader").all_inner_texts()
+    assert headers == [
+        "Sede",
+        "Canal",
+        "Enlace",
+        "Último contacto",
+        "Casos por reenviar",
+        "Último reenvío",
+        "Casos recibidos",
+    ]
+    row = table.get_by_role("row").nth(1)
+    await expect(row.get_by_role("rowheader")).to_have_text("pias-napo")
+    cells = await row.get_by_role("cell").all_inner_texts()
+    assert cells == [
+        "mac-express-pias-napo",
+        "✖ Caído",
+        "Sin contacto aún",
+        str(napo["backlog"]),
+        "Nunca",
+        str(napo["forwarded"]),
+    ]
+    await expect(page.get_by_text("Sedes registradas: 1 · con el enlace caído: 1")).to_be_visible()
+    await check_page(page, "operaciones-sedes")
+
+    # In Quechua: the same table, its texts from the Quechua catalog.
+    await page.get_by_role("link", name="Runasimi").click()
+    await expect(page.get_by_role("heading", level=1)).to_have_text("MAC Express sedekuna")
+    assert await page.locator("html").get_attribute("lang") == "qu"
+    await expect(page.get_by_role("table").get_by_role("row").nth(1)).to_contain_text(
+        "mac-express-pias-napo"
+    )
+    await check_page(page, "operaciones-sedes-qu")
+    await page.get_by_role("link", name="Español").click()
+    await expect(page.get_by_role("heading", level=1)).to_have_text("Sedes MAC Express")
 
 
 async def file_a_dead_letter(stack: UpStack, msg_id: str) -> None:
