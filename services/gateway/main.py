@@ -29,19 +29,21 @@ from .auth import TokenBook
 from .case_bus import DependencyUnavailable
 from .nats_case_bus import NatsCaseBus
 from .status_kv import KvCaseStatusFeed
+from .status_watch import WatchedStatusFeed
 from .web.console import WebConsole
 from .web.counter_store import CounterStore
 
 log = structlog.get_logger(__name__)
 
-# Builds the app once NATS is connected, with the process's status watch when it has one; a
-# MAC Express site builds its own (services/sites), without: its cases' statuses come back
-# through the site's copied status stream.
-AppBuilder = Callable[[Client, DataDir, KvCaseStatusFeed | None], FastAPI]
+# The process's one status watch, and the app built on it once NATS is connected: the hub's
+# watches the ledger's status bucket; a MAC Express site's (services/sites) the statuses the
+# hub sent back to it.
+StatusWatch = Callable[[Client], WatchedStatusFeed]
+AppBuilder = Callable[[Client, DataDir, WatchedStatusFeed | None], FastAPI]
 _STARTING: set[asyncio.Task[None]] = set()
 
 
-def hub_app(nc: Client, data: DataDir, feed: KvCaseStatusFeed | None) -> FastAPI:
+def hub_app(nc: Client, data: DataDir, feed: WatchedStatusFeed | None) -> FastAPI:
     site_ids = [b.site for b in registered_sites(data.root)]
 
     async def links() -> list[SiteLink]:
@@ -98,14 +100,14 @@ async def run(
     stop: asyncio.Event | None = None,
     login: BusLogin = ANONYMOUS,
     build_app: AppBuilder = hub_app,
-    status_watch: bool = True,
+    status_watch: StatusWatch | None = KvCaseStatusFeed,
 ) -> None:
     """Serve until `stop` is set (or SIGTERM/SIGINT when no event is given)."""
     stop = stop or stop_on_signals()
     catalog()  # an inconsistent catalog fails here, before we accept anything
     nc = await connect(nats_url, "ventanilla-gateway", login=login)
     # The process's one watch of the status bucket, fanned out to every follower.
-    feed = KvCaseStatusFeed(nc) if status_watch else None
+    feed = status_watch(nc) if status_watch is not None else None
     try:
         if feed is not None:
             await feed.start()

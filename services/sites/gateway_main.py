@@ -10,7 +10,9 @@ from services.gateway.main import run
 from services.logging import setup_logging
 
 from .bundle import load_bundle
+from .site_bus import SiteCaseBus
 from .site_gateway import site_app
+from .site_status import SiteStatusFeed
 
 
 def serve(bundle_dir: Path, data_dir: Path, nats_url: str, host: str, port: int) -> None:
@@ -26,6 +28,6 @@ def serve(bundle_dir: Path, data_dir: Path, nats_url: str, host: str, port: int)
             host,
             port,
             build_app=site_app(bundle.site),
-            status_watch=False,
+            status_watch=lambda nc: SiteStatusFeed(SiteCaseBus(nc, bundle.site)),
         )
     )

@@ -2,7 +2,8 @@
 
 `ventanilla site up` builds a `SiteStack`, starts it and drives its supervisor, as `ventanilla
 up` does at the hub. The site's data dir holds its own NATS store (the cases waiting for the
-link live there), its gateway's token hashes, `dev-credentials.json` and the logs.
+link live there), its gateway's token hashes, its console's clerk accounts, `dev-credentials.json`
+(with the advisor's console password) and the logs.
 """
 
 import asyncio
@@ -23,6 +24,7 @@ from services.credentials import (
     write_private,
 )
 from services.datadir import DataDir
+from services.stack.demo_clerks import issue_accounts
 from services.stack.held import HeldStack
 from services.stack.natsd import EmbeddedNats
 from services.stack.ports import PortChoice, choose_port
@@ -75,7 +77,9 @@ class SiteStack(HeldStack[SiteInfo]):
         asyncio.run(_create_topology(server.url, bundle))
         http_port = choose_port(host, self.options.http_port)
         gateway_url = f"http://{host}:{http_port.port}"
-        write_site_credentials(d, bundle, gateway_url, server.url)
+        credentials = write_site_credentials(d, bundle, gateway_url, server.url)
+        # The site's advisor signs in to the site's own console, on the site's own accounts.
+        issue_accounts(d, credentials, {site_advisor(bundle.site): bundle.channel}, {})
         argv = [
             sys.executable,
             *("-m", "services.cli.serve", "site-gateway"),  # as `up` starts its children
@@ -85,6 +89,11 @@ class SiteStack(HeldStack[SiteInfo]):
         gateway = ChildProcess("gateway", argv, d.logs / "gateway.log")
         self.supervisor.launch(gateway, layer=EDGE_LAYER)
         return SiteInfo(bundle, gateway_url, server.url, http_port, d.dev_credentials)
+
+
+def site_advisor(site: str) -> str:
+    """The account `site up` makes for the site's advisor (more: `ventanilla clerk add`)."""
+    return f"asesor.{site}"
 
 
 async def _create_topology(nats_url: str, bundle: SiteBundle) -> None:
@@ -120,6 +129,8 @@ def write_site_credentials(
         channels={bundle.channel: bundle.token},
         auditor=auditor,
         operator=operator,
+        # The console passwords made before: `issue_accounts` keeps them.
+        clerks=previous.clerks if previous else {},
     )
     records = [
         TokenRecord(

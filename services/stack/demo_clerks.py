@@ -24,9 +24,20 @@ DEMO_STAFF: dict[str, Role] = {
 
 def issue_demo_clerks(data_dir: DataDir, credentials: DevCredentials) -> DevCredentials:
     """Make sure each demo account exists with its known password; the credentials with them."""
+    return issue_accounts(data_dir, credentials, DEMO_CLERKS, DEMO_STAFF)
+
+
+def issue_accounts(
+    data_dir: DataDir,
+    credentials: DevCredentials,
+    clerk_channels: dict[str, str],
+    staff_roles: dict[str, Role],
+) -> DevCredentials:
+    """Make sure each account exists with the password `credentials` knows for it (a new one
+    the first time), and write the credentials with them to the data dir's file."""
     store = CounterStore(data_dir.counter_store)
     clerks: dict[str, DemoClerk] = {}
-    for user, channel in DEMO_CLERKS.items():
+    for user, channel in clerk_channels.items():
         previous = credentials.clerks.get(user)
         password = previous.password if previous else new_password()
         names = delegations_at(channel)
@@ -38,7 +49,7 @@ def issue_demo_clerks(data_dir: DataDir, credentials: DevCredentials) -> DevCred
         clerks[user] = DemoClerk(password=password, channel=channel, delegations=list(names))
     staff: dict[Role, dict[str, DemoStaff]] = {"auditor": {}, "operator": {}}
     known = {**credentials.auditors, **credentials.operators}
-    for user, role in DEMO_STAFF.items():
+    for user, role in staff_roles.items():
         password = known[user].password if user in known else new_password()
         member = store.staff_member(user)
         if member is None:

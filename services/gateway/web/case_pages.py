@@ -28,7 +28,7 @@ from .counter_store import Clerk, Receipt
 from .i18n import _
 from .live import case_stream
 from .security import verification_code
-from .tasks import CASE_LABELS, TaskList, task_list
+from .tasks import CASE_LABELS, PENDING_FORWARD, TaskList, case_status, task_list
 
 log = structlog.get_logger(__name__)
 
@@ -92,7 +92,7 @@ def case_routes(console: WebConsole) -> APIRouter:
         receipt = owned(clerk, case_id)
         await record_view(request, clerk, case_id)
         view = await console.case_view(receipt)
-        tasks: TaskList = task_list(catalog().get(view.procedure), view)
+        tasks: TaskList = task_list(catalog().get(view.procedure), view, at_site=console.at_site)
         return console.render(
             request,
             "case.html",
@@ -107,7 +107,7 @@ def case_routes(console: WebConsole) -> APIRouter:
     async def case_events(request: Request, case_id: CaseId) -> Response:
         clerk = console.require_clerk(request)
         owned(clerk, case_id)
-        return case_stream(console.env, console.feed, case_id)
+        return case_stream(console.env, console.feed, case_id, at_site=console.at_site)
 
     @router.get("/casos/{case_id}/constancia")
     async def receipt_page(request: Request, case_id: CaseId) -> Response:
@@ -123,7 +123,7 @@ def case_routes(console: WebConsole) -> APIRouter:
             receipt=receipt,
             title=texts.procedure_title(receipt.procedure),
             verification=verification_code(console.key, case_id),
-            tasks=task_list(proc, view),
+            tasks=task_list(proc, view, at_site=console.at_site),
             deadline=receipt.submitted_at + ans_deadline(proc),
         )
 
@@ -149,13 +149,13 @@ def case_routes(console: WebConsole) -> APIRouter:
         if estado:
             for receipt in receipts:
                 view = await console.case_view(receipt)
-                if view.status == estado:
-                    rows.append(_row(receipt, view))
+                if case_status(view, at_site=console.at_site) == estado:
+                    rows.append(_row(receipt, view, console.at_site))
             shown = rows[(pagina - 1) * PAGE_SIZE : pagina * PAGE_SIZE]
             more = len(rows) > pagina * PAGE_SIZE
         else:
             page = receipts[(pagina - 1) * PAGE_SIZE : pagina * PAGE_SIZE]
-            shown = [_row(r, await console.case_view(r)) for r in page]
+            shown = [_row(r, await console.case_view(r), console.at_site) for r in page]
             more = len(receipts) > pagina * PAGE_SIZE
         filters = {"estado": estado, "tramite": tramite, "desde": desde, "hasta": hasta}
         return console.render(
@@ -166,15 +166,17 @@ def case_routes(console: WebConsole) -> APIRouter:
             filters=filters,
             page=pagina,
             more=more,
-            statuses=[(k, _(v)) for k, v in CASE_LABELS.items()],
+            statuses=[
+                (k, _(v)) for k, v in CASE_LABELS.items() if console.at_site or k != PENDING_FORWARD
+            ],
             procedures=[(code, texts.procedure_title(code)) for code in catalog()],
         )
 
     return router
 
 
-def _row(receipt: Receipt, view: CaseView) -> CaseRow:
-    label = CASE_LABELS.get(str(view.status), CASE_LABELS["in_progress"])
+def _row(receipt: Receipt, view: CaseView, at_site: bool) -> CaseRow:
+    label = CASE_LABELS.get(case_status(view, at_site=at_site), CASE_LABELS["in_progress"])
     return CaseRow(receipt, texts.procedure_title(receipt.procedure), _(label))
 
 

@@ -98,7 +98,7 @@ def citizen_routes(console: WebConsole) -> APIRouter:
             "status.html",
             receipt=receipt,
             title=texts.procedure_title(receipt.procedure),
-            tasks=task_list(catalog().get(receipt.procedure), view),
+            tasks=task_list(catalog().get(receipt.procedure), view, at_site=console.at_site),
             stream="/estado/eventos",
         )
 
@@ -107,6 +107,6 @@ def citizen_routes(console: WebConsole) -> APIRouter:
         case_id = case_of_pass(console.key, request.cookies.get(CASE_COOKIE))
         if case_id is None or console.store.receipt(case_id) is None:
             return Response(status_code=204)  # EventSource stops on 204
-        return case_stream(console.env, console.feed, case_id)
+        return case_stream(console.env, console.feed, case_id, at_site=console.at_site)
 
     return router

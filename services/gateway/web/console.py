@@ -82,6 +82,9 @@ class WebConsole:
     heartbeats: HeartbeatListener | None = None
     # The links of the hub's MAC Express sites, for the operators' sites page (none: no sites).
     site_links: SiteLinks | None = None
+    # The MAC Express site this console runs at, on the site's own bus (None: at the hub). A
+    # site has the counter pages only: the ledger, the auditors and the operators are at the hub.
+    site: str | None = None
     key: bytes = field(init=False)
     env: Environment = field(default_factory=_environment)
     login_limit: AttemptLimit = field(
@@ -93,6 +96,10 @@ class WebConsole:
 
     def __post_init__(self) -> None:
         self.key = self.store.console_key()
+
+    @property
+    def at_site(self) -> bool:
+        return self.site is not None
 
     # --- who is asking -------------------------------------------------------------------
 
@@ -175,6 +182,7 @@ class WebConsole:
     ) -> HTMLResponse:
         language = i18n.current()
         context.setdefault("staff", getattr(request.state, "staff", None))
+        context.setdefault("site", self.site)
         body = self.env.get_template(template).render(
             lang=language,
             languages=i18n.LANGUAGES,

@@ -31,9 +31,9 @@ def sse_message(event: str, data: str, event_id: int | None = None) -> str:
     return "\n".join(lines) + "\n\n"
 
 
-def fragments(env: Environment, view: CaseView) -> dict[str, str]:
+def fragments(env: Environment, view: CaseView, *, at_site: bool = False) -> dict[str, str]:
     """The parts of a case page that change, rendered for one version of the case."""
-    tasks = task_list(catalog().get(view.procedure), view)
+    tasks = task_list(catalog().get(view.procedure), view, at_site=at_site)
     return {
         "estado": env.get_template("_status.html").render(tasks=tasks),
         "tareas": env.get_template("_tasks.html").render(tasks=tasks),
@@ -71,6 +71,8 @@ def case_stream(
     feed: CaseStatusFeed,
     case_id: UUID,
     keepalive: float = KEEPALIVE_SECONDS,
+    *,
+    at_site: bool = False,
 ) -> StreamingResponse:
     async def events() -> AsyncIterator[str]:
         yield "retry: 2000\n\n"
@@ -79,7 +81,7 @@ def case_stream(
             if view is None:
                 yield ": still here\n\n"
                 continue
-            for event, html in fragments(env, view).items():
+            for event, html in fragments(env, view, at_site=at_site).items():
                 yield sse_message(event, html, view.version)
             final = view.status in FINAL_STATUSES
         if final:

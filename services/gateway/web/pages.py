@@ -21,9 +21,10 @@ def install_pages(app: FastAPI, console: WebConsole) -> None:
     app.include_router(console_routes(console))
     app.include_router(case_routes(console))
     app.include_router(citizen_routes(console))
-    app.include_router(audit_routes(console))
-    app.include_router(operator_routes(console))
-    app.include_router(letter_routes(console))
+    if not console.at_site:  # their figures and records are at the hub
+        app.include_router(audit_routes(console))
+        app.include_router(operator_routes(console))
+        app.include_router(letter_routes(console))
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 
     async def refused(request: Request, exc: Exception) -> Response:

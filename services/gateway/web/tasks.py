@@ -4,6 +4,10 @@ The ledger's view lists only the steps it has dispatched, with the bus's own sta
 turns it into the procedure's full list, in the catalog's order, with one of a few plain
 statuses. A status this module does not know yet (the bus may add some, as it did for answers
 an entity gives later) reads as "in progress" rather than breaking the page.
+
+At a MAC Express site the case may not have reached the hub yet: until the hub's first status
+comes back, the site knows only its own claim (a view of version 0), and the case reads as
+"pending forwarding" instead of "received".
 """
 
 from dataclasses import dataclass
@@ -38,13 +42,20 @@ TASK_MARKS: dict[TaskState, str] = {
     "failed": "✗",
     "refunded": "↺",
 }
+# A site's case the hub has sent no status for yet (it waits for the link, or is on its way).
+PENDING_FORWARD = "pending_forward"
 CASE_LABELS = {
+    PENDING_FORWARD: N_("Pendiente de envío"),
     "submitted": N_("Recibido"),
     "in_progress": N_("En curso"),
     "completed": N_("Completado"),
     "rejected": N_("No se pudo completar"),
 }
 NEXT_STEPS = {
+    PENDING_FORWARD: N_(
+        "El caso quedó guardado en esta sede y se enviará a las entidades cuando vuelva la "
+        "conexión. No hace falta registrarlo otra vez: esta constancia vale."
+    ),
     "submitted": N_(
         "Las entidades recibirán el caso en unos segundos. No necesita volver a la ventanilla."
     ),
@@ -103,7 +114,14 @@ def task_state(step: StepView | None, compensation: StepView | None, case_final:
     return "in_progress"  # dispatched, a failed attempt being retried, or a status new to us
 
 
-def task_list(proc: ProcedureSpec | None, view: CaseView) -> TaskList:
+def case_status(view: CaseView, *, at_site: bool = False) -> str:
+    """The key of the case's status in CASE_LABELS and NEXT_STEPS."""
+    if at_site and view.version == 0:
+        return PENDING_FORWARD
+    return str(view.status)
+
+
+def task_list(proc: ProcedureSpec | None, view: CaseView, *, at_site: bool = False) -> TaskList:
     by_id = {step.step_id: step for step in view.steps}
     final = view.status in FINAL_STATUSES
     order = [s.id for s in proc.steps] if proc else [s.step_id for s in view.steps]
@@ -126,7 +144,7 @@ def task_list(proc: ProcedureSpec | None, view: CaseView) -> TaskList:
                 attempts=step.attempts if step else 0,
             )
         )
-    status = str(view.status)
+    status = case_status(view, at_site=at_site)
     return TaskList(
         status=status,
         status_label=gettext(CASE_LABELS.get(status, CASE_LABELS["in_progress"])),
