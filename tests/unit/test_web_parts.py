@@ -74,6 +74,18 @@ def test_a_refunded_fee_reads_as_refunded() -> None:
     assert all(t.mark for t in tasks.tasks)  # a shape besides the colour
 
 
+def test_a_site_case_with_no_status_from_the_hub_reads_as_pending_forwarding() -> None:
+    claimed = case_view(uuid4(), "submitted", {}, 0)  # the site's own claim: version 0
+    at_site = task_list(catalog()["duplicado-dni"], claimed, at_site=True)
+    assert (at_site.status, at_site.status_label) == ("pending_forward", "Pendiente de envío")
+    assert "cuando vuelva la conexión" in at_site.next_steps
+    # At the hub the same view is a case the ledger has not recorded yet: received.
+    assert task_list(catalog()["duplicado-dni"], claimed).status_label == "Recibido"
+    # Once the hub's first status came back, the site reads it as the hub does.
+    back = case_view(uuid4(), "in_progress", {"pago-tasa": "dispatched"}, 2)
+    assert task_list(catalog()["duplicado-dni"], back, at_site=True).status == "in_progress"
+
+
 def test_the_page_language_comes_from_the_catalogs() -> None:
     with i18n.speaking("qu"):
         assert i18n.gettext("Completado") == "Tukusqa"
