@@ -8,7 +8,6 @@ now (status_watch.py: one ordered consumer on the bucket's stream, fanned out to
 from uuid import UUID
 
 import structlog
-from nats.aio.client import Client
 from nats.aio.msg import Msg
 from nats.js.errors import KeyNotFoundError
 from nats.js.kv import KV_DEL, KV_OP, KV_PURGE, KeyValue
@@ -40,18 +39,7 @@ async def read_view(kv: KeyValue, case_id: UUID) -> CaseView | None:
 class KvCaseStatusFeed(WatchedStatusFeed):
     """`CaseStatusFeed` on the status bucket. `start()` it once, `close()` it on the way out."""
 
-    def __init__(
-        self,
-        nc: Client,
-        *,
-        check_every: float = 2.0,
-        first_pause: float = 0.25,
-        longest_pause: float = 10.0,
-    ) -> None:
-        super().__init__(
-            nc, check_every=check_every, first_pause=first_pause, longest_pause=longest_pause
-        )
-        self._kv: KeyValue | None = None
+    _kv: KeyValue | None = None  # opened on the first read
 
     @property
     def watched_stream(self) -> str:

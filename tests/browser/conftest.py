@@ -7,6 +7,7 @@ test-artifacts/browser/ (no pixel comparison: another Chromium build renders sli
 """
 
 from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from uuid import UUID
 
@@ -66,18 +67,24 @@ async def browser(chromium: Path) -> AsyncIterator[Browser]:
         await launched.close()
 
 
+@asynccontextmanager
+async def fresh_page(browser: Browser, base_url: str) -> AsyncIterator[Page]:
+    """A page in a fresh browser context (no cookies) on a gateway."""
+    context = await browser.new_context(
+        base_url=base_url, locale="es-PE", viewport={"width": 1100, "height": 900}
+    )
+    context.set_default_timeout(15_000)
+    try:
+        yield await context.new_page()
+    finally:
+        await context.close()
+
+
 @pytest.fixture
 async def page(browser: Browser, stack: UpStack) -> AsyncIterator[Page]:
     """A fresh browser context (no cookies) opened on the stack's gateway."""
-    context = await browser.new_context(
-        base_url=stack.credentials.gateway_url,
-        locale="es-PE",
-        viewport={"width": 1100, "height": 900},
-    )
-    context.set_default_timeout(15_000)
-    opened = await context.new_page()
-    yield opened
-    await context.close()
+    async with fresh_page(browser, stack.credentials.gateway_url) as opened:
+        yield opened
 
 
 FOCUSED = "document.activeElement"

@@ -19,7 +19,7 @@ from services.sites.link import LinkProxy, link_proxy
 from services.sites.site_stack import site_advisor
 from tests.sites.harness import Site
 
-from .conftest import check_page, log_in
+from .conftest import check_page, fresh_page, log_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(600)]
 
@@ -53,15 +53,8 @@ def site(
 
 @pytest.fixture
 async def site_page(browser: Browser, site: Site) -> AsyncIterator[Page]:
-    context = await browser.new_context(
-        base_url=site.credentials.gateway_url,
-        locale="es-PE",
-        viewport={"width": 1100, "height": 900},
-    )
-    context.set_default_timeout(15_000)
-    opened = await context.new_page()
-    yield opened
-    await context.close()
+    async with fresh_page(browser, site.credentials.gateway_url) as opened:
+        yield opened
 
 
 async def test_the_advisor_takes_a_case_offline_and_sees_it_end_once_the_link_is_back(
