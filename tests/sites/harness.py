@@ -7,6 +7,7 @@ ledger check covers every case the module submitted.
 """
 
 import asyncio
+import json
 import os
 import signal
 import subprocess
@@ -69,16 +70,42 @@ class Hub:
         links = [SiteLink.model_validate(s) for s in response.json()["sites"]]
         return [link for link in links if link.site in self.running]
 
-    def sites_command(self) -> str:
-        """What `ventanilla sites` prints at the hub."""
+    def sites_command(self, tls_ca: Path | None = None) -> str:
+        """What `ventanilla sites` prints at the hub (`--tls-ca` for a hub's bus over TLS)."""
+        tls = ["--tls-ca", str(tls_ca)] if tls_ca is not None else []
         done = subprocess.run(
-            [*ventanilla(), "sites", "--data-dir", str(self.data_dir)],
+            [*ventanilla(), "sites", "--data-dir", str(self.data_dir), *tls],
             capture_output=True,
             text=True,
             check=True,
             env={**os.environ, "COLUMNS": "200"},
         )
         return done.stdout
+
+    @property
+    def leafnode_url(self) -> str:
+        """The URL `ventanilla up` gives its sites (dev-credentials.json's `leafnode_url`)."""
+        url = self.up.credentials.leafnode_url
+        assert url is not None
+        return url
+
+    def monitor(self, endpoint: str) -> dict[str, Any]:
+        """An endpoint of the hub's nats-server monitoring port (`varz`, `leafz`), found in the
+        ports file the server writes for its pid."""
+        pid = self.up.child(str(nats_server_binary()))
+        ports_file = DataDir(self.data_dir).nats_store / "ports" / f"nats-server_{pid}.ports"
+        address = json.loads(ports_file.read_text())["monitoring"][0]
+        response = httpx.get(f"{address}/{endpoint}", timeout=5)
+        assert response.status_code == 200, response.text
+        answer: dict[str, Any] = response.json()
+        return answer
+
+    def leaf_names(self) -> list[str]:
+        """The server names of the leaf nodes connected to the hub now (`site-<site>`)."""
+        return sorted(leaf["name"] for leaf in self.monitor("leafz").get("leafs") or [])
+
+    def nats_log(self) -> str:
+        return (DataDir(self.data_dir).logs / "nats-server.log").read_text()
 
     def kill_nats(self) -> int:
         return self.up.kill(str(nats_server_binary()))
@@ -87,10 +114,12 @@ class Hub:
         await self.up.wait_restarted(str(nats_server_binary()), old_pid)
 
 
-def register_sites(data_dir: Path, sites: list[str]) -> None:
+def register_sites(data_dir: Path, sites: list[str], tls_ca: Path | None = None) -> None:
+    """`ventanilla deploy site` for each; with `tls_ca`, each bundle carries it as `ca.pem`."""
+    tls = ["--tls-ca", str(tls_ca)] if tls_ca is not None else []
     for site in sites:
         subprocess.run(
-            [*ventanilla(), "deploy", "site", "--site", site, "--data-dir", str(data_dir)],
+            [*ventanilla(), "deploy", "site", "--site", site, "--data-dir", str(data_dir), *tls],
             check=True,
             capture_output=True,
         )
@@ -145,6 +174,9 @@ class Site:
             return out.read_text().count("ready at") > ready_before or None
 
         eventually(ready, 60, f"site {self.site} to print ready")
+
+    def nats_log(self) -> str:
+        return (DataDir(self.data_dir).logs / "nats-server.log").read_text()
 
     def kill(self) -> None:
         """A power cut at the site: the site command, its nats-server and gateway, at once."""
@@ -229,7 +261,15 @@ class Site:
 
 @contextmanager
 def running_site(site: str, root: Path, hub: Hub, proxy: LinkProxy) -> Iterator[Site]:
-    runner = Site(site, root, hub.bundle(site), proxy.url)
+    """The site linked to the hub through `proxy`, which the test may cut."""
+    with site_linked_at(site, root, hub, proxy.url) as runner:
+        yield runner
+
+
+@contextmanager
+def site_linked_at(site: str, root: Path, hub: Hub, hub_url: str) -> Iterator[Site]:
+    """The site started with `--hub hub_url` (the hub's own leafnode URL: no proxy between)."""
+    runner = Site(site, root, hub.bundle(site), hub_url)
     runner.start()
     hub.running.add(site)
     try:
