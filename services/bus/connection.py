@@ -1,5 +1,7 @@
 """Connecting a process to NATS, reconnecting for as long as the process lives."""
 
+import asyncio
+import contextlib
 import ssl
 from dataclasses import dataclass
 from pathlib import Path
@@ -37,6 +39,21 @@ class BusLogin:
 
 ANONYMOUS = BusLogin()
 
+# How long a one-shot command (the CLI) tries to reach the bus before it says it cannot. A
+# service waits for as long as it takes: its supervisor started it before the bus was up.
+COMMAND_CONNECT_WAIT = 15.0
+
+
+class BusUnreachable(ConnectionError):
+    """No server accepted the connection in time; the last error says why (refused, TLS...)."""
+
+    def __init__(self, url: str, waited: float, last: BaseException | None) -> None:
+        reason = f"{type(last).__name__}: {last}" if last is not None else "no answer"
+        super().__init__(
+            f"no NATS server at {url} accepted a connection in {waited:g} s ({reason})"
+        )
+        self.last = last
+
 
 async def connect(
     url: str,
@@ -46,11 +63,16 @@ async def connect(
     user_credentials: Path | None = None,
     tls: ssl.SSLContext | None = None,
     connect_timeout: float = 5.0,
+    give_up_after: float | None = None,
 ) -> Client:
-    """Connect or raise: a process that cannot reach the bus at start-up must fail loudly.
+    """Connect, then stay connected: the client reconnects for as long as the process lives.
 
     `url` may name several servers of a cluster, comma-separated; the client moves to another
     one when its server goes away (it also learns the others from the server it reaches).
+
+    nats-py retries the first connection as endlessly as the later ones (a refused connection,
+    a certificate it does not trust): with `give_up_after`, `BusUnreachable` is raised once
+    that many seconds passed without a connection, so a command says why instead of hanging.
     """
 
     async def on_error(exc: Exception) -> None:
@@ -68,7 +90,7 @@ async def connect(
     async def on_reconnect() -> None:
         log.info("nats reconnected")
 
-    await client.connect(
+    connecting = client.connect(
         servers=[u.strip() for u in url.split(",") if u.strip()],
         name=name,
         user_credentials=str(user_credentials) if user_credentials else None,
@@ -83,4 +105,14 @@ async def connect(
         disconnected_cb=on_disconnect,
         reconnected_cb=on_reconnect,
     )
+    if give_up_after is None:
+        await connecting
+        return client
+    try:
+        await asyncio.wait_for(connecting, give_up_after)
+    except TimeoutError:
+        last = client.last_error
+        with contextlib.suppress(Exception):
+            await client.close()
+        raise BusUnreachable(url, give_up_after, last) from None
     return client

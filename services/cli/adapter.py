@@ -17,7 +17,7 @@ from rich.table import Table
 
 from schemas.conformance import check_user_name
 from schemas.entities import EntityPackageError, ServiceContract
-from services.bus.connection import connect
+from services.cli.bus_client import connect_for_command
 from services.cli.failures import CliError, expected_failures
 from services.cli.gateway_client import load_credentials
 from services.cli.options import (
@@ -85,10 +85,7 @@ def check(
         login = bus_login(check_user_name(entity), data_dir, credentials, tls_ca)
 
         async def run() -> list[Verdict]:
-            try:
-                nc = await connect(url, f"ventanilla-check-{entity}", login=login)
-            except (OSError, NatsError) as exc:
-                raise CliError(f"cannot reach NATS at {url}", f"{exc!r}") from None
+            nc = await connect_for_command(url, f"ventanilla-check-{entity}", login)
             try:
                 return await run_checks(AdapterProbe(nc, entity), checks, wait)
             except NatsError as exc:

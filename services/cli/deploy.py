@@ -13,9 +13,11 @@ import typer
 from rich.console import Console
 
 from schemas.entities import ENTITIES
-from services.bus.connection import BusLogin, connect
+from services.bus.connection import BusLogin
 from services.bus.permissions import bus_users
 from services.bus.topology import ensure_topology
+from services.cli.bus_client import connect_for_command
+from services.cli.failures import expected_failures
 from services.cli.options import (
     DEFAULT_DIR,
     DataDirOption,
@@ -97,8 +99,8 @@ def topology(
     from services.sites.hub import ensure_hub_sites
 
     async def apply() -> None:
-        nc = await connect(
-            nats_url, "ventanilla-deploy", login=BusLogin.from_seed_file(credentials, tls_ca)
+        nc = await connect_for_command(
+            nats_url, "ventanilla-deploy", BusLogin.from_seed_file(credentials, tls_ca)
         )
         try:
             await ensure_topology(
@@ -108,7 +110,8 @@ def topology(
         finally:
             await nc.close()
 
-    asyncio.run(apply())
+    with expected_failures():
+        asyncio.run(apply())
     console.print("[bold green]topology in place[/]")
 
 

@@ -18,8 +18,8 @@ from rich.table import Table
 
 from schemas.conformance import is_check_message
 from services.bus import dead_letters
-from services.bus.connection import connect
 from services.bus.permissions import ADMIN
+from services.cli.bus_client import connect_for_command
 from services.cli.failures import CliError, expected_failures
 from services.cli.gateway_client import load_credentials
 from services.cli.options import (
@@ -123,10 +123,7 @@ async def with_bus(
 ) -> T:
     url = nats_url or load_credentials(DataDir(data_dir).dev_credentials).nats_url
     login = bus_login(ADMIN, data_dir, credentials, tls_ca)
-    try:
-        nc = await connect(url, "ventanilla-dlq", login=login)
-    except (OSError, NatsError) as exc:
-        raise CliError(f"cannot reach NATS at {url}", f"{type(exc).__name__}: {exc}") from None
+    nc = await connect_for_command(url, "ventanilla-dlq", login)
     try:
         return await work(nc)
     except NatsError as exc:

@@ -15,9 +15,9 @@ from nats.errors import Error as NatsError
 from rich.console import Console
 from rich.table import Table
 
-from services.bus.connection import connect
 from services.bus.heartbeats import HEARTBEAT_EVERY, is_up
 from services.bus.permissions import ADMIN
+from services.cli.bus_client import connect_for_command
 from services.cli.failures import CliError, expected_failures
 from services.cli.gateway_client import load_credentials
 from services.cli.options import (
@@ -44,10 +44,7 @@ async def _connect(
 ) -> Client:
     url = nats_url or load_credentials(DataDir(data_dir).dev_credentials).nats_url
     login = bus_login(ADMIN, data_dir, credentials, tls_ca)
-    try:
-        return await connect(url, name, login=login)
-    except (OSError, NatsError) as exc:
-        raise CliError(f"cannot reach NATS at {url}", f"{type(exc).__name__}: {exc}") from None
+    return await connect_for_command(url, name, login)
 
 
 LEDGER_WAIT_TICKS = 300  # 60 s in steps of 0.2 s

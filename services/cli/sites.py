@@ -12,8 +12,9 @@ from rich.console import Console
 from rich.table import Table
 
 from schemas.sites import SiteLink
-from services.bus.connection import BusLogin, connect
+from services.bus.connection import BusLogin
 from services.bus.permissions import ADMIN
+from services.cli.bus_client import connect_for_command
 from services.cli.failures import CliError, expected_failures
 from services.cli.gateway_client import load_credentials
 from services.cli.options import (
@@ -139,10 +140,7 @@ def sites(
 
 
 async def _links(url: str, login: BusLogin, site_ids: list[str]) -> list[SiteLink]:
-    try:
-        nc = await connect(url, "ventanilla-sites", login=login)
-    except (OSError, NatsError) as exc:
-        raise CliError(f"cannot reach NATS at {url}", f"{type(exc).__name__}: {exc}") from None
+    nc = await connect_for_command(url, "ventanilla-sites", login)
     try:
         return await site_links(nc, site_ids)
     except (NatsError, LookupError) as exc:
