@@ -8,6 +8,7 @@ checks of `schemas.catalog_checks` run on whatever could be read.
 
 import importlib
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import timedelta
 from decimal import Decimal, InvalidOperation
@@ -135,6 +136,18 @@ class _Reader:
 
 def _value(node: Node) -> Any:
     return SafeConstructor().construct_object(node, deep=True)
+
+
+def yaml_texts(folder: Path, faults: list[str]) -> Iterator[tuple[Path, str]]:
+    """Each `*.yaml` file of `folder`, in name order, with its text; one it cannot read is a
+    fault, and the others are still read."""
+    for path in sorted(folder.glob("*.yaml")):
+        if not path.is_file():
+            continue
+        try:
+            yield path, path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            faults.append(f"{path}: cannot be read: {exc}")
 
 
 def read_procedure(path: Path, text: str) -> ProcedureFile:

@@ -13,7 +13,7 @@ import yaml
 from yaml.nodes import Node, SequenceNode
 
 from schemas.catalog import CatalogError, ProcedureSpec
-from schemas.catalog_files import _Reader
+from schemas.catalog_files import _Reader, yaml_texts
 from schemas.delegations import Delegation
 from schemas.entities import ENTITIES
 
@@ -145,14 +145,7 @@ def load_delegations(
     found: dict[str, Delegation] = {}
     first: dict[str, DelegationFile] = {}
     for folder in folders:
-        for path in sorted((folder / DELEGATIONS_FOLDER).glob("*.yaml")):
-            if not path.is_file():
-                continue
-            try:
-                text = path.read_text(encoding="utf-8")
-            except (OSError, UnicodeDecodeError) as exc:
-                faults.append(f"{path}: cannot be read: {exc}")
-                continue
+        for path, text in yaml_texts(folder / DELEGATIONS_FOLDER, faults):
             file = read_delegation(path, text, procedures, channels)
             faults.extend(file.faults)
             delegation = file.delegation

@@ -19,7 +19,7 @@ from functools import cache
 from pathlib import Path
 
 from schemas.catalog import CatalogError, ProcedureSpec
-from schemas.catalog_files import ProcedureFile, read_procedure
+from schemas.catalog_files import ProcedureFile, read_procedure, yaml_texts
 from schemas.delegation_files import load_delegations
 from schemas.delegations import Delegation
 from schemas.inputs import (
@@ -109,15 +109,7 @@ def load_catalog(
             if folder not in (optional or set()):
                 faults.append(f"{folder}: the catalog folder does not exist")
             continue
-        for path in sorted(folder.glob("*.yaml")):
-            if not path.is_file():
-                continue
-            try:
-                text = path.read_text(encoding="utf-8")
-            except (OSError, UnicodeDecodeError) as exc:
-                faults.append(f"{path}: cannot be read: {exc}")
-                continue
-            files.append(read_procedure(path, text))
+        files += [read_procedure(path, text) for path, text in yaml_texts(folder, faults)]
     found: dict[str, ProcedureSpec] = {}
     first: dict[str, ProcedureFile] = {}
     for file in files:
