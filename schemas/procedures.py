@@ -39,6 +39,7 @@ __all__ = [
     "catalog",
     "catalog_delegations",
     "catalog_folders",
+    "forget_catalog",
     "load_catalog",
     "use_data_dir_catalog",
 ]
@@ -48,9 +49,6 @@ CATALOG_DIRS_ENV = "VENTANILLA_CATALOG_DIRS"
 
 # The data dir catalog folders this process was told of (normally one, its `--data-dir`'s).
 _data_dir_folders: list[Path] = []
-# The delegations read by the run of `catalog()` whose result is cached, so that clearing that
-# cache reads both again.
-_delegations: dict[str, Delegation] = {}
 
 # The reference procedures by the names the code and tests have always used for them.
 _REFERENCE = {
@@ -70,7 +68,12 @@ def use_data_dir_catalog(folder: Path) -> None:
     folder = folder.resolve()
     if folder not in _data_dir_folders:
         _data_dir_folders.append(folder)
-        catalog.cache_clear()
+        forget_catalog()
+
+
+def forget_catalog() -> None:
+    """Read the catalog folders again at the next `catalog()` (their files changed)."""
+    _read.cache_clear()
 
 
 def catalog_folders() -> tuple[Path, ...]:
@@ -79,22 +82,23 @@ def catalog_folders() -> tuple[Path, ...]:
 
 
 @cache
+def _read() -> tuple[dict[str, ProcedureSpec], dict[str, Delegation]]:
+    folders = catalog_folders()
+    optional = set(_data_dir_folders)  # a data dir need not have a catalog folder
+    procedures = load_catalog(folders, optional=optional)
+    return procedures, load_delegations((f for f in folders if f.is_dir()), procedures)
+
+
 def catalog() -> dict[str, ProcedureSpec]:
     """The validated catalog of every catalog folder, its delegations checked too; composition
     roots call this at start-up to fail fast, with every fault of every file (`CatalogError`).
     The delegations are checked against the procedures, so only once those have no fault."""
-    global _delegations
-    folders = catalog_folders()
-    optional = set(_data_dir_folders)  # a data dir need not have a catalog folder
-    procedures = load_catalog(folders, optional=optional)
-    _delegations = load_delegations((f for f in folders if f.is_dir()), procedures)
-    return procedures
+    return _read()[0]
 
 
 def catalog_delegations() -> dict[str, Delegation]:
     """The delegations of every catalog folder by id, read and checked with `catalog()`."""
-    catalog()
-    return _delegations
+    return _read()[1]
 
 
 def load_catalog(

@@ -9,7 +9,13 @@ import pytest
 
 from schemas import procedures
 from schemas.catalog import CatalogError, FromStep
-from schemas.procedures import CATALOG_DIRS_ENV, SHIPPED_CATALOG, catalog, load_catalog
+from schemas.procedures import (
+    CATALOG_DIRS_ENV,
+    SHIPPED_CATALOG,
+    catalog,
+    forget_catalog,
+    load_catalog,
+)
 from tests.factories import VALID_PROCEDURE as VALID
 
 # Line numbers matter: each fault below names one of them.
@@ -69,9 +75,9 @@ def faults_of(*folders: Path) -> list[str]:
 def no_data_dirs(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     monkeypatch.setattr(procedures, "_data_dir_folders", [])
     monkeypatch.delenv(CATALOG_DIRS_ENV, raising=False)
-    catalog.cache_clear()
+    forget_catalog()
     yield
-    catalog.cache_clear()
+    forget_catalog()
 
 
 def test_the_shipped_files_are_the_reference_procedures() -> None:
@@ -194,7 +200,7 @@ def test_the_catalog_reads_the_data_dir_and_the_named_folders(
     assert {"duplicado-dni", "legalizacion-firma", "otra-firma"} <= set(catalog())
 
     write(data_dir_catalog, "roto.yaml", VALID.replace("code:", "kode:"))
-    catalog.cache_clear()
+    forget_catalog()
     with pytest.raises(CatalogError, match=r"roto\.yaml:1: procedure: unknown key 'kode'"):
         catalog()
 

@@ -7,7 +7,7 @@ import pytest
 from typer.testing import CliRunner
 
 from schemas import procedures
-from schemas.procedures import CATALOG_DIRS_ENV, catalog
+from schemas.procedures import CATALOG_DIRS_ENV, forget_catalog
 from services.cli.main import app
 from services.credentials import issue_dev_credentials
 from services.datadir import DataDir
@@ -20,9 +20,9 @@ runner = CliRunner(env={"COLUMNS": "250"})
 def no_data_dirs(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     monkeypatch.setattr(procedures, "_data_dir_folders", [])
     monkeypatch.delenv(CATALOG_DIRS_ENV, raising=False)
-    catalog.cache_clear()
+    forget_catalog()
     yield
-    catalog.cache_clear()
+    forget_catalog()
 
 
 def test_check_lists_the_procedures_of_every_folder(tmp_path: Path) -> None:

@@ -10,7 +10,13 @@ from schemas import procedures
 from schemas.catalog import CatalogError
 from schemas.delegation_files import load_delegations
 from schemas.delegations import Delegation, delegation_for, delegations, delegations_at
-from schemas.procedures import CATALOG_DIRS_ENV, SHIPPED_CATALOG, catalog, load_catalog
+from schemas.procedures import (
+    CATALOG_DIRS_ENV,
+    SHIPPED_CATALOG,
+    catalog,
+    forget_catalog,
+    load_catalog,
+)
 
 KIOSK = "mac-express-pias-napo"
 LIMA = "mac-lima-norte"
@@ -58,9 +64,9 @@ def faults_of(*folders: Path, channels: set[str] | None = None) -> list[str]:
 def no_data_dirs(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     monkeypatch.setattr(procedures, "_data_dir_folders", [])
     monkeypatch.delenv(CATALOG_DIRS_ENV, raising=False)
-    catalog.cache_clear()
+    forget_catalog()
     yield
-    catalog.cache_clear()
+    forget_catalog()
 
 
 def test_the_shipped_files_are_the_reference_convenios(no_data_dirs: None) -> None:
