@@ -63,6 +63,11 @@ def outbox_submit_case(site: str, channel: str) -> str:
     return f"{PREFIX}.site.{site}.out.submit-case.{channel}"
 
 
+def outbox_read_notice(site: str, channel: str) -> str:
+    """A clerk's read of a case's personal data at the site, for the hub's access log."""
+    return f"{PREFIX}.site.{site}.out.read-notice.{channel}"
+
+
 def status_copy_stream(site: str) -> str:
     """The site's copy of the hub's status stream for this site."""
     return f"VENTANILLA_SITE_STATUS_COPY_{_token(site)}"

@@ -76,6 +76,9 @@ def site_up(
     out.print(f"gateway      {info.gateway_url}")
     out.print(f"NATS         {info.nats_url}  (leaf node of {hub})")
     out.print(f"credentials  {info.credentials_file}")
+    # The site's own console accounts: not the hub's (an advisor's hub password differs).
+    for user, clerk in load_credentials(info.credentials_file).clerks.items():
+        out.print(f"console      {info.gateway_url}/  {user}  {clerk.password}")
     if wait_until(
         lambda: gateway_ready(info.gateway_url),
         timeout=READY_TIMEOUT,

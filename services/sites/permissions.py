@@ -82,6 +82,8 @@ def site_relay_user(site_ids: tuple[str, ...]) -> BusUser:
             f"{JS_API}.CONSUMER.MSG.NEXT.{statuses}.{statuses_consumer}",
             f"$JS.ACK.{statuses}.{statuses_consumer}.>",
             subjects.dead_letter(SITE_RELAY),
+            # The clerks' reads at the site, for the citizens' access log.
+            subjects.LEDGER_RECORD_READ,
         ),
         subscribe=(f"{inbox_prefix(SITE_RELAY)}.>",),
     )

@@ -18,6 +18,10 @@ streams. So every status the ledger records reaches the site's status stream, wh
 latest view per case; the site copies it when its link is up. Nothing here asks the ledger a
 question, and nothing crosses the link but JetStream's own sourcing.
 
+Reads: a clerk's read of a case at a site travels behind the case in the site's outgoing stream,
+and the relay hands it to the ledger's access log (`forward_read`), so the citizen sees it as a
+read at the hub.
+
 Stopping: each loop finishes the batch in hand (forwarded or published, then acked) and lets its
 subscription go; a fetch waits at most `FETCH_WAIT`, so a stop takes about that long.
 """
@@ -36,10 +40,12 @@ from pydantic import ValidationError
 from schemas import sites, subjects
 from schemas.cases import submit_msg_id
 from schemas.messages import SubmitCase
+from schemas.queries import ReadNotice
 from schemas.views import CaseView
 from services.bus.dead_letters import dead_letter
 from services.bus.fetching import fetch_ready
 from services.bus.publishing import publish
+from services.gateway.ledger_client import LedgerClient
 
 from .permissions import SITE_RELAY
 
@@ -48,6 +54,8 @@ log = structlog.get_logger(__name__)
 BATCH = 200
 # How long a loop waits for its next message, hence how long a stop may wait for it.
 FETCH_WAIT = 1.0
+# A read waits for its case to be recorded: this many tries, this far apart (a minute).
+READ_ATTEMPTS, READ_RETRY_S = 30, 2.0
 STATUS_VIEWS_STREAM = subjects.kv_stream(subjects.STATUS_BUCKET)
 _STATUS_KEYS = f"$KV.{subjects.STATUS_BUCKET}.{subjects.STATUS_KEY_PREFIX}"
 
@@ -57,6 +65,7 @@ class SiteRelay:
         self.nc = nc
         self.js: JetStreamContext = nc.jetstream()
         self.site_ids = tuple(site_ids)
+        self.ledger = LedgerClient(nc)
         self._site_of_channel = {sites.site_channel(site): site for site in self.site_ids}
 
     async def run(self, stop: asyncio.Event) -> None:
@@ -83,6 +92,9 @@ class SiteRelay:
             await _let_go(sub)
 
     async def forward(self, site: str, msg: Msg) -> None:
+        if msg.subject == sites.outbox_read_notice(site, sites.site_channel(site)):
+            await self.forward_read(site, msg)
+            return
         channel = sites.site_channel(site)
         try:
             command = SubmitCase.model_validate_json(msg.data)
@@ -103,6 +115,38 @@ class SiteRelay:
         )
         await msg.ack()
         log.info("site case forwarded", site=site, case_id=str(case_id))
+
+    async def forward_read(self, site: str, msg: Msg) -> None:
+        """A clerk's read at the site, recorded in the ledger's access log like one at the hub.
+
+        The ledger records a read for each citizen of a case it holds: none while the case
+        itself is still on its way (forwarded in the same batch), so the read waits and comes
+        again. A read is recorded at least once: a relay that stops between the ledger's answer
+        and the ack records it a second time.
+        """
+        try:
+            notice = ReadNotice.model_validate_json(msg.data)
+        except ValidationError as exc:
+            await self._reject(msg, f"not a ReadNotice: {exc.error_count()} errors")
+            return
+        read, channel = notice.read, sites.site_channel(site)
+        # A site's readers are its clerks and its own channel; any refusal is worth a record.
+        own = read.reader_kind == "clerk" or (read.reader_kind, read.reader_id) == (
+            "channel",
+            channel,
+        )
+        if not (own or read.refused):
+            await self._reject(msg, f"site {site} may report only its own readers' reads")
+            return
+        citizens = await self.ledger.record_read(notice)
+        if citizens == 0:
+            if msg.metadata.num_delivered >= READ_ATTEMPTS:
+                await self._reject(msg, "the case of this read is not in the ledger")
+            else:
+                await msg.nak(delay=READ_RETRY_S)
+            return
+        await msg.ack()
+        log.info("site read recorded", site=site, case_id=str(notice.case_id))
 
     async def _reject(self, msg: Msg, reason: str) -> None:
         log.warning("site message dead-lettered", reason=reason)

@@ -18,7 +18,7 @@ from schemas import sites
 from schemas.dead_letters import DeadLetterList, DeadLetterQuery, RedriveAnswer, RedriveRequest
 from schemas.indicators import IndicatorsQuery, IndicatorsReport
 from schemas.messages import SubmitCase
-from schemas.queries import BundleAnswer, ReadContext, VerifyAnswer
+from schemas.queries import BundleAnswer, ReadContext, ReadNotice, VerifyAnswer
 from schemas.sla import SlaQuery, SlaReport
 from schemas.views import BusOverview, CaseHistory, CaseView, CitizenAccessLog, StreamLevel
 from services.gateway.case_bus import (
@@ -53,6 +53,7 @@ class SiteCaseBus:
         self.js = nc.jetstream()
         self.site = site
         self.channel = sites.site_channel(site)
+        self.publish_timeout = publish_timeout
         self.claims = ClaimBucket(nc, sites.CLAIMS_BUCKET, server=SERVER)
         self.submitter = CaseSubmitter(
             self.js,
@@ -96,7 +97,18 @@ class SiteCaseBus:
         raise DependencyUnavailable("ledger", "the ANS report is kept at the hub")
 
     async def record_read(self, case_id: UUID, read: ReadContext) -> int:
-        raise DependencyUnavailable("ledger", "reads are recorded at the hub")
+        """Kept in the site's outgoing stream, behind the case itself; the hub's relay hands it
+        to the ledger, which records it in the citizen's access log. The site cannot tell for
+        how many citizens: 0."""
+        require_connection(self.nc, SERVER)
+        notice = ReadNotice(case_id=case_id, read=read)
+        with nats_errors():
+            await self.js.publish(
+                sites.outbox_read_notice(self.site, self.channel),
+                notice.model_dump_json().encode(),
+                timeout=self.publish_timeout,
+            )
+        return 0
 
     async def indicators(self, query: IndicatorsQuery) -> IndicatorsReport:
         raise DependencyUnavailable("ledger", "the indicators are kept at the hub")

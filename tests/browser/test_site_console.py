@@ -4,13 +4,17 @@ The hub is the browser tests' `ventanilla up`, which writes the demo site's bund
 (`pias-napo`); the site is `ventanilla site up` on that bundle, linked through a proxy the test
 cuts. The advisor signs in with the account `site up` made, takes a case while the link is
 down, gets a receipt that says it waits to be forwarded, and once the link is back watches the
-case reach its end on the same page, with no reload.
+case reach its end on the same page, with no reload; the advisor's reads of the case reach the
+citizen's access log at the hub.
 """
 
+import asyncio
 import re
 from collections.abc import AsyncIterator, Iterator
+from typing import Any
 from urllib.parse import urlsplit
 
+import httpx
 import pytest
 from playwright.async_api import Browser, Page, expect
 
@@ -24,6 +28,7 @@ from .conftest import check_page, fresh_page, log_in
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(600)]
 
 DEMO_SITE = "pias-napo"
+CITIZEN = "40000003"  # a DNI no other browser test uses: its access log is this test's alone
 # Catch-up from the hub to a site can take tens of seconds once the link is back.
 CATCH_UP_MS = 180_000
 
@@ -58,7 +63,7 @@ async def site_page(browser: Browser, site: Site) -> AsyncIterator[Page]:
 
 
 async def test_the_advisor_takes_a_case_offline_and_sees_it_end_once_the_link_is_back(
-    site_page: Page, site: Site, link: LinkProxy
+    site_page: Page, site: Site, link: LinkProxy, stack: UpStack
 ) -> None:
     page = site_page
     link.cut()
@@ -70,7 +75,7 @@ async def test_the_advisor_takes_a_case_offline_and_sees_it_end_once_the_link_is
     await check_page(page, "site-01-home")
 
     await page.get_by_role("link", name="Duplicado de DNI", exact=True).click()
-    await page.get_by_label("DNI del ciudadano").fill("40000001")
+    await page.get_by_label("DNI del ciudadano").fill(CITIZEN)
     await page.get_by_label("Pérdida").check()
     await page.get_by_role("button", name="Continuar").click()
     await page.get_by_role("button", name="Continuar a la vista previa del ciudadano").click()
@@ -102,6 +107,29 @@ async def test_the_advisor_takes_a_case_offline_and_sees_it_end_once_the_link_is
     assert (case["forwarded"], case["status"]) == (True, "completed")
     await page.goto("/casos")
     await expect(page.locator("main table")).to_contain_text("Completado")
+
+    # The advisor's reads of the case at the site are in the citizen's access log at the hub.
+    reads = await hub_reads(stack, CITIZEN, f"clerk:{advisor}")
+    assert {r["action"] for r in reads} == {"case-view"}
+    assert not any(r["refused"] for r in reads)
+
+
+async def hub_reads(stack: UpStack, dni: str, reader: str) -> list[dict[str, Any]]:
+    """The reads by `reader` in the citizen's access log at the hub, once there are some."""
+    async with httpx.AsyncClient(
+        base_url=stack.credentials.gateway_url,
+        headers={"Authorization": f"Bearer {stack.credentials.auditor}"},
+    ) as client:
+        for _ in range(60):
+            answer = await client.get(
+                f"/v1/citizens/{dni}/access-log", params={"purpose": "Prueba de sede"}
+            )
+            assert answer.status_code == 200, answer.text
+            reads = [r for r in answer.json()["reads"] if r["reader"] == reader]
+            if reads:
+                return reads
+            await asyncio.sleep(1.0)
+    raise AssertionError(f"no read by {reader} reached the hub's access log")
 
 
 async def test_the_staff_pages_are_not_served_at_a_site(site_page: Page) -> None:
