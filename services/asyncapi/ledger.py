@@ -4,7 +4,7 @@ questions it answers (request/reply) and the status bucket it writes."""
 from schemas import sites, subjects
 from schemas.event_types import ANNOUNCED_EVENTS
 from schemas.messages import LedgerEvent, SubmitCase
-from schemas.queries import LEDGER_QUESTIONS
+from schemas.queries import LEDGER_QUESTIONS, RECORD_READ
 from schemas.views import CaseView
 
 from .builder import AsyncApiWriter, Message, Reply
@@ -122,6 +122,15 @@ def query_channels(w: AsyncApiWriter) -> None:
             f"ledger.answer.{q.name}", "receive", channel, LEDGER_ROLE, summary, reply=answer_to
         )
         w.operation(f"gateway.ask.{q.name}", "send", channel, GATEWAY, summary, reply=answer_to)
+        if q is RECORD_READ:  # a MAC Express site's reads, handed over by the relay
+            w.operation(
+                "site-relay.record-site-read",
+                "send",
+                channel,
+                SITE_RELAY_ROLE,
+                "Record a clerk's read at a site.",
+                reply=answer_to,
+            )
 
 
 def status_bucket_channels(w: AsyncApiWriter) -> None:
