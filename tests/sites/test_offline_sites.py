@@ -16,6 +16,7 @@ from nats.aio.msg import Msg
 from nats.js.api import ExternalStream, StreamConfig, StreamSource
 
 from schemas import sites, subjects
+from schemas.queries import ReadContext, ReadNotice
 from services.bus.connection import BusLogin, connect
 from services.bus.dead_letters import dead_letters
 from services.datadir import DataDir
@@ -180,6 +181,15 @@ async def test_a_site_cannot_submit_as_another_channel_nor_read_another_sites_re
                 sites.outbox_submit_case(intruder, site_a.channel),
                 as_victim.model_dump_json().encode(),
             )
+            # …a read the site claims an auditor made (a site has clerks, not auditors)…
+            as_auditor = ReadNotice(
+                case_id=as_lima.envelope.case_id,
+                read=ReadContext(reader_kind="auditor", reader_id="sgp", purpose="Fingido"),
+            )
+            await js.publish(
+                sites.outbox_read_notice(intruder, site_a.channel),
+                as_auditor.model_dump_json().encode(),
+            )
             # …and straight onto the hub's command subject, across the leaf link.
             direct = submit_command(forged[2], "mac-lima-norte")
             await nc.publish(
@@ -217,8 +227,10 @@ async def test_a_site_cannot_submit_as_another_channel_nor_read_another_sites_re
         finally:
             await nc.close()
         letters = await _dead_letters_filed_by_the_relay(hub)
-    assert len(letters) == 2, letters
-    assert all(f"may submit only as {site_a.channel}" in reason for reason in letters)
+    assert len(letters) == 3, letters
+    submitted = [reason for reason in letters if "may submit only as" in reason]
+    assert submitted == [f"site {intruder} may submit only as {site_a.channel}"] * 2, letters
+    assert f"site {intruder} may report only its own readers' reads" in letters, letters
     # Not in the ledger: the check counts any case nobody was told was accepted.
     hub.assert_each_case_once("forged submissions and a peek at another site")
 
