@@ -15,12 +15,12 @@ itself names: a status costs no lookup of where its case came from. The ledger w
 after it commits the events behind it, never an older one over a newer, and rewrites what it
 may have missed after a crash; the consumer is acked only once the views are on the sites'
 streams. So every status the ledger records reaches the site's status stream, which keeps the
-latest view per case; the site copies it when its link is up. Nothing here asks the ledger a
-question, and nothing crosses the link but JetStream's own sourcing.
+latest view per case; the site copies it when its link is up. Nothing crosses the link but
+JetStream's own sourcing.
 
 Reads: a clerk's read of a case at a site travels behind the case in the site's outgoing stream,
-and the relay hands it to the ledger's access log (`forward_read`), so the citizen sees it as a
-read at the hub.
+and the relay hands it to the ledger's access log (`forward_read`, the relay's one question to
+the ledger, asked at the hub), so the citizen sees it as a read at the hub.
 
 Stopping: each loop finishes the batch in hand (forwarded or published, then acked) and lets its
 subscription go; a fetch waits at most `FETCH_WAIT`, so a stop takes about that long.
